@@ -1,0 +1,225 @@
+import * as core from '@actions/core'
+import path from 'node:path'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import type { Anthropic } from '@anthropic-ai/sdk'
+import type { Inputs } from '../inputs.js'
+import type { Problem } from '../sources/types.js'
+import { readSources } from '../sources/index.js'
+import { API_LIMITS, buildPlan, type Limits, type Plan } from '../plan/plan.js'
+import { batchBody } from '../plan/spool.js'
+import { checkModels, estimateCost, type Estimate } from '../preflight.js'
+import { createClient, type MessageBatch } from '../anthropic/client.js'
+import { createBatch } from '../anthropic/create.js'
+import { duration, waitForBatches } from '../anthropic/wait.js'
+import { ResultCollector } from '../results/collect.js'
+import { writeDataOutputs } from '../results/data-output.js'
+import { formatUsd } from '../cost/cost.js'
+import { annotate, where } from '../report/annotations.js'
+import { setOutputs } from '../report/outputs.js'
+import { writeSummary } from '../report/summary.js'
+
+/**
+ * submit: prompt files in, batches out, and, when asked to wait, results written back.
+ * Everything that can be checked is checked before the first batch is created.
+ */
+export async function submit(inputs: Inputs, problems: Problem[]): Promise<void> {
+  const warnings: Problem[] = []
+  const problem = (p: Problem) => problems.push(p)
+  const warning = (p: Problem) => warnings.push(p)
+
+  if (!inputs.apiKey && !inputs.dryRun) {
+    problem({ message: 'No Anthropic API key: set the anthropic-api-key input (e.g. ${{ secrets.ANTHROPIC_API_KEY }}) or the ANTHROPIC_API_KEY environment variable.' })
+  }
+  const client = inputs.apiKey ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined
+  const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || tmpdir(), 'claude-batch-'))
+
+  try {
+    const plan = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), problem, warning))
+    if (plan.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests.' })
+
+    let estimate: Estimate | undefined
+    if (plan.requests.length) {
+      estimate = await core.group('Checking models and estimating cost', async () => {
+        let usable = true
+        if (client) usable = await checkModels(client, plan, problem, warning)
+        else warning({ message: 'Dry run without an API key: models were not checked and input tokens are approximated.' })
+        return usable ? estimateCost(client, plan, inputs.prices, core.info) : undefined
+      })
+    }
+    if (estimate) {
+      logEstimate(estimate)
+      checkBudget(estimate, inputs.maxCost, problem)
+    }
+    setOutputs({ 'request-count': plan.requests.length, 'estimated-cost-usd': estimate?.batchUsd?.toFixed(4) })
+
+    annotate('warning', warnings)
+    if (problems.length) {
+      annotate('error', problems)
+      await writeSummary({ headline: `${count(problems.length, 'problem')} found: nothing was submitted.`, plan, estimate, batchIds: [], problems, warnings, dryRun: inputs.dryRun })
+      core.setFailed(`${count(problems.length, 'problem')} found; nothing was submitted. Each is annotated on its file and listed in the job summary.`)
+      return
+    }
+    if (inputs.dryRun) {
+      core.info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.`)
+      setOutputs({ status: 'dry-run' })
+      await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted. Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true })
+      return
+    }
+
+    const batches = await core.group('Submitting', () => createBatches(client!, plan))
+    const batchIds = batches.map((b) => b.id)
+    setOutputs({ 'batch-id': batchIds[0], 'batch-ids': batchIds, status: 'in_progress' })
+
+    if (inputs.waitMinutes <= 0) {
+      await writeSummary({ headline: `Submitted ${count(batches.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false })
+      return
+    }
+    await waitAndCollect(client!, inputs, plan, estimate, batches, warnings, temp)
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+}
+
+async function readPlan(inputs: Inputs, spoolPath: string, problem: (p: Problem) => void, warning: (p: Problem) => void): Promise<Plan> {
+  const ctx = {
+    workspace: inputs.workspace,
+    outputDir: inputs.outputDir,
+    defaults: { model: inputs.model, maxTokens: inputs.maxTokens, system: inputs.system },
+    problem,
+    warning
+  }
+  const sources = readSources(
+    { prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests },
+    ctx
+  )
+  const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, limits: limits(), problem })
+  const files = new Set(plan.requests.map((r) => r.origin.file))
+  core.info(`${count(plan.requests.length, 'request')} from ${count(files.size, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
+  return plan
+}
+
+// The API's limits, unless a test lowers them to exercise splitting without 100,000 requests.
+function limits(): Limits {
+  const requests = Number(process.env.CLAUDE_BATCH_TEST_MAX_REQUESTS)
+  const bytes = Number(process.env.CLAUDE_BATCH_TEST_MAX_BYTES)
+  return { maxRequests: requests > 0 ? requests : API_LIMITS.maxRequests, maxBytes: bytes > 0 ? bytes : API_LIMITS.maxBytes }
+}
+
+function logEstimate(e: Estimate): void {
+  const cost = e.batchUsd === undefined ? `unknown (no price for ${e.unpriced.join(', ')})` : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd!)} at standard prices)`
+  core.info(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`)
+}
+
+function checkBudget(e: Estimate, maxCost: number | undefined, problem: (p: Problem) => void): void {
+  if (maxCost === undefined) return
+  if (e.batchUsd === undefined) {
+    problem({ message: `max-cost is set, but no price is known for ${e.unpriced.join(', ')}, so the cost cannot be checked. Add the model to model-prices.` })
+  } else if (e.batchUsd > maxCost) {
+    problem({
+      message: `The estimated cost, up to ${formatUsd(e.batchUsd)}, exceeds max-cost (${formatUsd(maxCost)}). The estimate counts every request's max_tokens as output: lower max-tokens, send fewer prompts, or raise max-cost.`
+    })
+  }
+}
+
+async function createBatches(client: Anthropic, plan: Plan): Promise<MessageBatch[]> {
+  const batches: MessageBatch[] = []
+  const known = new Set<string>()
+  for (const [n, chunk] of plan.chunks.entries()) {
+    const items = plan.requests.slice(chunk.start, chunk.end)
+    const batch = await createBatch(client, {
+      body: () => batchBody(plan.spoolPath, items),
+      requestCount: items.length,
+      known,
+      log: core.warning
+    })
+    known.add(batch.id)
+    batches.push(batch)
+    core.info(`Created ${batch.id} (${count(items.length, 'request')}${plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''}); it expires at ${batch.expires_at}.`)
+  }
+  return batches
+}
+
+async function waitAndCollect(
+  client: Anthropic,
+  inputs: Inputs,
+  plan: Plan,
+  estimate: Estimate | undefined,
+  batches: MessageBatch[],
+  warnings: Problem[],
+  temp: string
+): Promise<void> {
+  const resultsDir = path.join(process.env.RUNNER_TEMP || path.dirname(temp), 'claude-batch-results')
+  const resultsFile = path.join(resultsDir, `${batches[0]!.id}.jsonl`)
+  await mkdir(resultsDir, { recursive: true })
+  const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
+  const started = Date.now()
+  let final: MessageBatch[]
+  try {
+    final = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
+      waitForBatches(client, batches, {
+        deadline: started + inputs.waitMinutes * 60_000,
+        maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+        log: core.info,
+        onEnded: async (batch) => {
+          core.info(`${batch.id} ended; collecting its results.`)
+          await collector.collect(client, batch.id)
+        }
+      })
+    )
+    const ended = final.every((b) => b.processing_status === 'ended')
+    if (ended) await writeDataOutputs(plan, collector, inputs.workspace)
+  } finally {
+    await collector.close()
+  }
+
+  const ended = final.every((b) => b.processing_status === 'ended')
+  const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled
+  annotateFailures(plan, collector, inputs.failOnError ? 'error' : 'warning')
+  setOutputs(
+    {
+      status: ended ? 'ended' : 'in_progress',
+      succeeded: collector.counts.succeeded,
+      errored: collector.counts.errored,
+      canceled: collector.counts.canceled,
+      expired: collector.counts.expired,
+      'results-file': resultsFile,
+      'output-files': [...collector.written],
+      'cost-usd': collector.costs.batch.toFixed(4)
+    },
+    () => writeList(path.join(resultsDir, `${batches[0]!.id}.output-files.json`), [...collector.written])
+  )
+  const headline = ended
+    ? `${count(batches.length, 'batch', 'batches')} ended after ${duration(Date.now() - started)}: ${collector.counts.succeeded} succeeded, ${failed} did not.`
+    : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
+  await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false })
+  if (!ended) core.info(headline)
+  if (failed && inputs.failOnError) {
+    core.setFailed(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
+  }
+}
+
+function annotateFailures(plan: Plan, collector: ResultCollector, level: 'error' | 'warning'): void {
+  const failures: Problem[] = []
+  plan.requests.forEach((r, i) => {
+    const outcome = collector.outcomeOf(i)
+    if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
+      failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${collector.notes.has(i) ? `: ${collector.notes.get(i)}` : ''}` })
+    }
+  })
+  if (!failures.length) return
+  const shown = failures.slice(0, 200).map((f) => `  ${where(f)} ${f.message}`)
+  if (failures.length > shown.length) shown.push(`  …and ${failures.length - shown.length} more, in the results file.`)
+  core.info(`Requests that did not succeed:\n${shown.join('\n')}`)
+  annotate(level, failures, 'Batch request failed')
+}
+
+function writeList(file: string, list: string[]): string {
+  writeFileSync(file, JSON.stringify(list, null, 2))
+  return file
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
+}

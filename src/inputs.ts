@@ -1,0 +1,155 @@
+import * as core from '@actions/core'
+import { readFile } from 'node:fs/promises'
+import type { Problem } from './sources/types.js'
+import { toWorkspacePath } from './paths.js'
+import { parsePriceOverrides, type PriceOverrides } from './cost/prices.js'
+
+export const DEFAULT_PROMPTS = 'prompts/**/*'
+export const COMMANDS = ['submit', 'collect', 'status', 'cancel'] as const
+export type Command = (typeof COMMANDS)[number]
+
+/** Every action input, parsed and checked once. Only this module and main.ts read inputs. */
+export interface Inputs {
+  command: Command
+  /** Undefined when neither the input nor ANTHROPIC_API_KEY is set. */
+  apiKey?: string
+  baseURL?: string
+  workspace: string
+  prompts: string[]
+  promptsIsDefault: boolean
+  data?: string
+  template?: string
+  requests?: string
+  model: string
+  maxTokens: number
+  system?: string
+  outputDir: string
+  waitMinutes: number
+  pollIntervalSeconds: number
+  dryRun: boolean
+  maxCost?: number
+  failOnError: boolean
+  prices: PriceOverrides
+}
+
+/**
+ * Reads the inputs. Problems are collected rather than thrown so that a run with several mistakes
+ * reports them all at once.
+ */
+export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: Inputs; problems: Problem[] }> {
+  const problems: Problem[] = []
+  const bad = (name: string, message: string): void => {
+    problems.push({ message: `Input ${name}: ${message}` })
+  }
+  const workspace = env.GITHUB_WORKSPACE || process.cwd()
+
+  const command = (core.getInput('command') || 'submit').toLowerCase() as Command
+  if (!COMMANDS.includes(command)) bad('command', `"${command}" is not one of ${COMMANDS.join(', ')}.`)
+
+  const apiKey = core.getInput('anthropic-api-key') || env.ANTHROPIC_API_KEY || undefined
+  // Masked before anything else can print it.
+  if (apiKey) core.setSecret(apiKey)
+  const baseURL = core.getInput('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined
+  if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL)) bad('anthropic-base-url', `"${baseURL}" is not an http(s) URL.`)
+
+  const promptLines = core
+    .getMultilineInput('prompts')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+  const promptsIsDefault = promptLines.length === 0 || (promptLines.length === 1 && promptLines[0] === DEFAULT_PROMPTS)
+
+  const relative = (name: string): string | undefined => {
+    const value = core.getInput(name)
+    if (!value) return undefined
+    const rel = toWorkspacePath(workspace, value)
+    if (rel === undefined) bad(name, `"${value}" is outside the workspace.`)
+    return rel
+  }
+
+  const model = core.getInput('model') || 'claude-haiku-4-5'
+  const maxTokens = integer(core.getInput('max-tokens') || '1024', 'max-tokens', 1, bad)
+
+  const systemPrompt = core.getInput('system-prompt') || undefined
+  const systemPromptFile = relative('system-prompt-file')
+  let system = systemPrompt
+  if (systemPrompt && systemPromptFile) {
+    bad('system-prompt-file', 'set either system-prompt or system-prompt-file, not both.')
+  } else if (systemPromptFile) {
+    try {
+      system = (await readFile(`${workspace}/${systemPromptFile}`, 'utf8')).replace(/^\uFEFF/, '').trimEnd()
+      if (!system.trim()) problems.push({ file: systemPromptFile, message: 'The system prompt file is empty.' })
+    } catch {
+      bad('system-prompt-file', `cannot read "${systemPromptFile}".`)
+    }
+  }
+
+  const outputDir = relative('output-dir') ?? (core.getInput('output-dir') ? '.' : 'generated')
+
+  const waitMinutes = decimal(core.getInput('wait-minutes') || '0', 'wait-minutes', 0, bad)
+  const pollIntervalSeconds = decimal(core.getInput('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad)
+  const maxCostText = core.getInput('max-cost')
+  const maxCost = maxCostText ? decimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined
+
+  let prices: PriceOverrides = {}
+  const pricesText = core.getInput('model-prices')
+  if (pricesText) {
+    try {
+      prices = parsePriceOverrides(pricesText)
+    } catch (error) {
+      bad('model-prices', (error as Error).message)
+    }
+  }
+
+  const inputs: Inputs = {
+    command,
+    apiKey,
+    baseURL,
+    workspace,
+    prompts: promptLines.length ? promptLines : [DEFAULT_PROMPTS],
+    promptsIsDefault,
+    data: relative('data'),
+    template: relative('template'),
+    requests: relative('requests'),
+    model,
+    maxTokens,
+    system,
+    outputDir,
+    waitMinutes,
+    pollIntervalSeconds,
+    dryRun: boolean(core.getInput('dry-run'), false, 'dry-run', bad),
+    maxCost,
+    failOnError: boolean(core.getInput('fail-on-error'), true, 'fail-on-error', bad),
+    prices
+  }
+  return { inputs, problems }
+}
+
+type Bad = (name: string, message: string) => void
+
+function decimal(text: string, name: string, min: number, bad: Bad): number {
+  const value = Number(text.trim())
+  if (!Number.isFinite(value) || value < min) {
+    bad(name, `"${text}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`)
+    return min
+  }
+  return value
+}
+
+function integer(text: string, name: string, min: number, bad: Bad): number {
+  const value = Number(text.trim())
+  if (!Number.isInteger(value) || value < min) {
+    bad(name, `"${text}" is not a whole number of at least ${min}.`)
+    return min
+  }
+  return value
+}
+
+// The YAML 1.2 core schema's booleans, as core.getBooleanInput accepts them, but with a default.
+function boolean(text: string, fallback: boolean, name: string, bad: Bad): boolean {
+  const value = text.trim()
+  if (!value) return fallback
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  bad(name, `"${value}" is not true or false.`)
+  return fallback
+}

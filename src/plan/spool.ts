@@ -1,0 +1,94 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { once } from 'node:events'
+
+/**
+ * The requests' `params`, one JSON line each, on disk: planning writes them once, and submission
+ * streams them into the create call, so 100,000 prompts never sit in memory together.
+ */
+export class SpoolWriter {
+  private readonly stream: WriteStream
+  private offset = 0
+
+  constructor(readonly path: string) {
+    this.stream = createWriteStream(path)
+  }
+
+  /** Appends one params object; returns where its JSON lies in the file. */
+  async append(params: unknown): Promise<{ offset: number; bytes: number }> {
+    const line = Buffer.from(JSON.stringify(params) + '\n')
+    const at = { offset: this.offset, bytes: line.length - 1 }
+    this.offset += line.length
+    if (!this.stream.write(line)) await once(this.stream, 'drain')
+    return at
+  }
+
+  async close(): Promise<void> {
+    this.stream.end()
+    await once(this.stream, 'finish')
+  }
+}
+
+export interface SpoolItem {
+  customId: string
+  offset: number
+  bytes: number
+}
+
+/**
+ * The body of a create call, `{"requests":[{"custom_id":…,"params":…},…]}`, produced piece by piece
+ * from the spool. The items must be consecutive in the spool (chunks always are).
+ */
+export async function* batchBody(path: string, items: readonly SpoolItem[]): AsyncGenerator<Buffer> {
+  if (items.length === 0) throw new Error('a batch needs at least one request')
+  const first = items[0]!
+  const last = items[items.length - 1]!
+  const stream = createReadStream(path, { start: first.offset, end: last.offset + last.bytes - 1, highWaterMark: 1 << 20 })
+  let index = 0
+  let pending: Buffer = Buffer.alloc(0)
+  let out: Buffer[] = [Buffer.from('{"requests":[')]
+  let outBytes = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk
+    // Items are consecutive, separated by one newline each, so lengths alone cut the stream.
+    for (;;) {
+      const item = items[index]
+      if (!item || pending.length < item.bytes) break
+      const head = `${index ? ',' : ''}{"custom_id":${JSON.stringify(item.customId)},"params":`
+      out.push(Buffer.from(head), pending.subarray(0, item.bytes), Buffer.from('}'))
+      outBytes += head.length + item.bytes + 1
+      pending = pending.subarray(Math.min(pending.length, item.bytes + 1))
+      index++
+    }
+    if (outBytes >= 1 << 20) {
+      yield Buffer.concat(out)
+      out = []
+      outBytes = 0
+    }
+  }
+  if (index !== items.length) throw new Error(`the request spool ended after ${index} of ${items.length} requests`)
+  out.push(Buffer.from(']}'))
+  yield Buffer.concat(out)
+}
+
+/** Reads the params of a few requests (token-count samples) without reading the whole spool. */
+export async function readParams(path: string, items: ReadonlyArray<{ offset: number; bytes: number }>): Promise<unknown[]> {
+  const file = await open(path, 'r')
+  try {
+    const result: unknown[] = []
+    for (const item of items) {
+      const buffer = Buffer.alloc(item.bytes)
+      await file.read(buffer, 0, item.bytes, item.offset)
+      result.push(JSON.parse(buffer.toString('utf8')))
+    }
+    return result
+  } finally {
+    await file.close()
+  }
+}
+
+/** Size in bytes of one item inside the create body, for splitting under the API's size limit. */
+export function itemBytes(customId: string, paramsBytes: number): number {
+  return `,{"custom_id":${JSON.stringify(customId)},"params":}`.length + paramsBytes
+}
+export const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length

@@ -1,0 +1,38 @@
+import * as core from '@actions/core'
+
+/** Every output the action sets, by the names in action.yml. */
+export interface Outputs {
+  'batch-id': string
+  'batch-ids': string[]
+  status: 'dry-run' | 'in_progress' | 'ended' | 'failed'
+  'request-count': number
+  succeeded: number
+  errored: number
+  canceled: number
+  expired: number
+  'results-file': string
+  'output-files': string[]
+  'estimated-cost-usd': string
+  'cost-usd': string
+}
+
+// A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would
+// mislead, so a list over this size is left out with a warning naming the file that holds it.
+const MAX_LIST_BYTES = 512 * 1024
+
+export function setOutputs(values: Partial<Outputs>, fullListFile?: () => string): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) {
+      const json = JSON.stringify(value)
+      if (json.length > MAX_LIST_BYTES) {
+        core.warning(`Output ${name} lists ${value.length} paths, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`)
+        core.setOutput(name, '[]')
+        continue
+      }
+      core.setOutput(name, json)
+    } else {
+      core.setOutput(name, String(value))
+    }
+  }
+}

@@ -52,11 +52,16 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const baseURL = core.getInput('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined
   if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL)) bad('anthropic-base-url', `"${baseURL}" is not an http(s) URL.`)
 
-  const promptLines = core
-    .getMultilineInput('prompts')
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'))
-  const promptsIsDefault = promptLines.length === 0 || (promptLines.length === 1 && promptLines[0] === DEFAULT_PROMPTS)
+  // The runner always passes an input's default, so a missing variable means a local run without
+  // it (the default applies) while an empty one means the user set `prompts: ''` to read none.
+  const promptLines =
+    env.INPUT_PROMPTS === undefined
+      ? [DEFAULT_PROMPTS]
+      : core
+          .getMultilineInput('prompts')
+          .map((line) => line.trim())
+          .filter((line) => line && !line.startsWith('#'))
+  const promptsIsDefault = promptLines.length === 1 && promptLines[0] === DEFAULT_PROMPTS
 
   const relative = (name: string): string | undefined => {
     const value = core.getInput(name)
@@ -100,12 +105,16 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     }
   }
 
+  if (promptLines.length === 0 && !core.getInput('data') && !core.getInput('requests')) {
+    bad('prompts', 'is empty and neither data nor requests is set, so there is nothing to send.')
+  }
+
   const inputs: Inputs = {
     command,
     apiKey,
     baseURL,
     workspace,
-    prompts: promptLines.length ? promptLines : [DEFAULT_PROMPTS],
+    prompts: promptLines,
     promptsIsDefault,
     data: relative('data'),
     template: relative('template'),

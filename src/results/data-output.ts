@@ -1,0 +1,79 @@
+import path from 'node:path'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { once } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { stringify } from 'csv-stringify'
+import type { Plan, DataOutput } from '../plan/plan.js'
+import type { Problem } from '../sources/types.js'
+import { readDataRows } from '../sources/data-rows.js'
+import type { ResultCollector } from './collect.js'
+
+/**
+ * Writes each data file's output: every input row, in order and in the input's format, plus an
+ * `output` field with the generated text (empty where the request did not succeed). The input is
+ * read again row by row and each text is read back from the results file, so neither is held whole.
+ */
+export async function writeDataOutputs(plan: Plan, collector: ResultCollector, workspace: string): Promise<void> {
+  for (const output of plan.dataOutputs) {
+    const requestOfRow = new Map<number, number>()
+    plan.requests.forEach((r, i) => {
+      if (r.output?.kind === 'data-row' && r.output.path === output.path) requestOfRow.set(r.output.index, i)
+    })
+    await writeDataFile(output, workspace, async (index) => {
+      const request = requestOfRow.get(index)
+      return (request !== undefined && (await collector.dataRowText(request))) || ''
+    })
+    collector.written.add(output.path)
+  }
+}
+
+async function writeDataFile(output: DataOutput, workspace: string, textOf: (index: number) => Promise<string>): Promise<void> {
+  const target = path.join(workspace, output.path)
+  await mkdir(path.dirname(target), { recursive: true })
+  const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`
+  const file = createWriteStream(temporary)
+  const write = async (chunk: string) => {
+    if (!file.write(chunk)) await once(file, 'drain')
+  }
+  // The rows were checked when planning; a problem now would be a file changed mid-run.
+  const ctx = {
+    workspace,
+    outputDir: '',
+    defaults: { model: '', maxTokens: 1 },
+    problem: (p: Problem) => {
+      throw new Error(`${output.source} changed while the batch ran: ${p.message}`)
+    },
+    warning: () => {}
+  }
+
+  try {
+    let csv: ReturnType<typeof stringify> | undefined
+    let index = 0
+    const rows = readDataRows(output.format, path.join(workspace, output.source), output.source, ctx)
+    if (output.format === 'json') await write('[\n')
+    for await (const item of rows) {
+      if (item.kind === 'header') {
+        csv = stringify({ header: true, columns: [...item.columns, 'output'] })
+        csv.pipe(file)
+        continue
+      }
+      const row = { ...item.values, output: await textOf(index) }
+      if (output.format === 'csv') {
+        if (!csv!.write(row)) await once(csv!, 'drain')
+      } else if (output.format === 'jsonl') await write(JSON.stringify(row) + '\n')
+      else await write(`${index ? ',\n' : ''}  ${JSON.stringify(row)}`)
+      index++
+    }
+    if (output.format === 'json') await write('\n]\n')
+    // A piped CSV stream ends the file itself once it has flushed.
+    if (csv) csv.end()
+    else file.end()
+    await once(file, 'finish')
+    await rename(temporary, target)
+  } catch (error) {
+    file.destroy()
+    await rm(temporary, { force: true })
+    throw error
+  }
+}

@@ -25,7 +25,7 @@ class ResultsFile {
   private constructor(private readonly handle: FileHandle) {}
 
   static async create(file: string): Promise<ResultsFile> {
-    return new ResultsFile(await open(file, 'w'))
+    return new ResultsFile(await open(file, 'w+'))
   }
 
   get offset(): number {

@@ -49,7 +49,7 @@ async function writeDataFile(output: DataOutput, workspace: string, textOf: (ind
 
   try {
     let csv: ReturnType<typeof stringify> | undefined
-    let index = 0
+    let first = true
     const rows = readDataRows(output.format, path.join(workspace, output.source), output.source, ctx)
     if (output.format === 'json') await write('[\n')
     for await (const item of rows) {
@@ -58,12 +58,12 @@ async function writeDataFile(output: DataOutput, workspace: string, textOf: (ind
         csv.pipe(file)
         continue
       }
-      const row = { ...item.values, output: await textOf(index) }
+      const row = { ...item.values, output: await textOf(item.row - 1) }
       if (output.format === 'csv') {
         if (!csv!.write(row)) await once(csv!, 'drain')
       } else if (output.format === 'jsonl') await write(JSON.stringify(row) + '\n')
-      else await write(`${index ? ',\n' : ''}  ${JSON.stringify(row)}`)
-      index++
+      else await write(`${first ? '' : ',\n'}  ${JSON.stringify(row)}`)
+      first = false
     }
     if (output.format === 'json') await write('\n]\n')
     // A piped CSV stream ends the file itself once it has flushed.

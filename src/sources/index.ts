@@ -1,0 +1,135 @@
+/**
+ * The prompt sources: prompt files from the `prompts` globs, `data` rows filled into a `template`,
+ * and ready-made `requests`, turned into Messages API requests one at a time.
+ *
+ * Streaming: requests are yielded as they are read. CSV and JSONL files (data and requests) are
+ * never held whole, so they are the formats for big data; a JSON array data file is parsed whole.
+ *
+ * Every problem found is reported through `ctx.problem` and reading goes on, so a run with several
+ * mistakes shows them all at once; a file or row with a problem gives no request.
+ */
+import type { PromptRequest, SourceContext } from './types.js'
+import { findPromptFiles, markdownTarget, relativeToBase, type PromptFile } from './files.js'
+import { parseMarkdown } from './markdown.js'
+import { parsePromptYaml, promptYamlRequests } from './prompt-yaml.js'
+import { render } from './prompt.js'
+import { dataRequests, loadTemplate } from './data.js'
+import { jsonlRequests } from './requests.js'
+import { dataFormat, withoutPromptExtension } from './kinds.js'
+import { checkRelative, NOT_UTF8, openWorkspace, readText, resolveFile, type Workspace } from './workspace.js'
+
+export type { PromptRequest, SourceContext } from './types.js'
+
+export interface SourceInputs {
+  /** Glob patterns from the `prompts` input (blank lines and `#` comments removed); `!pattern` excludes. */
+  prompts: string[]
+  /** True when the user left `prompts` at its default `prompts/**\/*`. */
+  promptsIsDefault: boolean
+  /** Workspace-relative path of a data file (CSV, JSONL or JSON array). */
+  data?: string
+  /** Workspace-relative path of the template prompt file for `data`. */
+  template?: string
+  /** Workspace-relative path of a JSONL file of ready-made {custom_id, params}. */
+  requests?: string
+}
+
+/** Prompt files first (in pattern order, sorted by path), then data rows, then ready-made requests. */
+export async function* readSources(inputs: SourceInputs, ctx: SourceContext): AsyncGenerator<PromptRequest> {
+  const ws = await openWorkspace(ctx.workspace)
+
+  const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined
+  const format = data && dataFormat(data.file)
+  if (data && !format) {
+    ctx.problem({ file: data.file, message: `Input data: "${data.file}" is not a data file. Use .csv (with a header row), .jsonl (one JSON object per line) or .json (an array of objects).` })
+  }
+  const template = inputs.template ? await inputFile(ws, 'template', inputs.template, ctx) : undefined
+  const requests = inputs.requests ? await inputFile(ws, 'requests', inputs.requests, ctx) : undefined
+  if (inputs.data && !inputs.template) {
+    ctx.problem({ message: 'Input data is set but template is not: set template to the prompt file to fill with each row.' })
+  }
+  if (inputs.template && !inputs.data) {
+    ctx.problem({ message: 'Input template is set but data is not: set data to the CSV, JSONL or JSON file whose rows fill the template.' })
+  }
+
+  const named = [data, template, requests].filter((f) => f !== undefined)
+  const otherSources = Boolean(inputs.data || inputs.requests || inputs.template)
+  if (inputs.prompts.length > 0) {
+    const files = await findPromptFiles(inputs.prompts, ws, ctx, {
+      isDefault: inputs.promptsIsDefault,
+      otherSources,
+      reserved: new Set([inputs.data, inputs.template, inputs.requests, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
+      reservedReal: new Set(named.map((f) => f.real))
+    })
+    for (const file of files) yield* promptFileRequests(file, ctx)
+  } else if (!otherSources) {
+    ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' })
+  }
+
+  if (data && format) {
+    const spec = template ? await loadTemplate(template.file, template.abs, ctx) : undefined
+    yield* dataRequests({ file: data.file, abs: data.abs, format }, spec, ctx)
+  } else if (template) {
+    // Still check the template, so its own mistakes are reported in the same run.
+    await loadTemplate(template.file, template.abs, ctx)
+  }
+
+  if (requests) yield* jsonlRequests(requests.file, requests.abs, ctx)
+}
+
+async function* promptFileRequests(p: PromptFile, ctx: SourceContext): AsyncGenerator<PromptRequest> {
+  let text: string
+  try {
+    text = await readText(p.abs, () => ctx.warning({ file: p.file, message: NOT_UTF8 }))
+  } catch (error) {
+    ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${(error as Error).message}` })
+    return
+  }
+  if (p.kind === 'prompt-yaml') {
+    const parsed = parsePromptYaml(text, p.file, ctx)
+    if (parsed) yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx)
+    return
+  }
+  const parsed = parseMarkdown(text, p.file, ctx)
+  if (!parsed) return
+  const target = markdownTarget(p, ctx.outputDir)
+  yield {
+    key: target.key,
+    params: render(parsed.spec, ctx.defaults.system).params,
+    output: { kind: 'file', path: parsed.output?.path ?? target.path },
+    origin: { file: p.file, line: parsed.spec.line }
+  }
+}
+
+/** A file named by the data, template or requests input, checked to be a readable file in the workspace. */
+async function inputFile(
+  ws: Workspace,
+  name: 'data' | 'template' | 'requests',
+  value: string,
+  ctx: SourceContext
+): Promise<{ file: string; abs: string; real: string } | undefined> {
+  const checked = checkRelative(ws, value, `Input ${name}: "${value}"`)
+  if (checked.error !== undefined) {
+    ctx.problem({ message: checked.error })
+    return undefined
+  }
+  const file = checked.rel
+  const shown = file || value
+  const at = file || undefined
+  const resolved = await resolveFile(ws, file)
+  switch (resolved.error) {
+    case undefined:
+      return { file, abs: resolved.abs, real: resolved.real }
+    case 'missing':
+      ctx.problem({ message: `Input ${name}: "${shown}" does not exist. Check the path (it is relative to the repository root).` })
+      break
+    case 'outside':
+      ctx.problem({ file: at, message: `Input ${name}: "${shown}" is a symbolic link to a file outside the workspace: name a file inside the repository.` })
+      break
+    case 'directory':
+      ctx.problem({ file: at, message: `Input ${name}: "${shown}" is a directory: name a file.` })
+      break
+    default:
+      ctx.problem({ file: at, message: `Input ${name}: cannot read "${shown}": ${resolved.detail ?? resolved.error}` })
+  }
+  return undefined
+}

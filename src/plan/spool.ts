@@ -43,21 +43,23 @@ export async function* batchBody(path: string, items: readonly SpoolItem[]): Asy
   if (items.length === 0) throw new Error('a batch needs at least one request')
   const first = items[0]!
   const last = items[items.length - 1]!
-  const stream = createReadStream(path, { start: first.offset, end: last.offset + last.bytes - 1, highWaterMark: 1 << 20 })
+  // Read up to and including the last item's newline, so every item is followed by one.
+  const stream = createReadStream(path, { start: first.offset, end: last.offset + last.bytes, highWaterMark: 1 << 20 })
   let index = 0
   let pending: Buffer = Buffer.alloc(0)
   let out: Buffer[] = [Buffer.from('{"requests":[')]
   let outBytes = 0
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk
-    // Items are consecutive, separated by one newline each, so lengths alone cut the stream.
+    // Items are consecutive, each followed by one newline, so lengths alone cut the stream. An item
+    // is taken only once its newline has arrived too: it may start the next chunk.
     for (;;) {
       const item = items[index]
-      if (!item || pending.length < item.bytes) break
+      if (!item || pending.length < item.bytes + 1) break
       const head = `${index ? ',' : ''}{"custom_id":${JSON.stringify(item.customId)},"params":`
       out.push(Buffer.from(head), pending.subarray(0, item.bytes), Buffer.from('}'))
       outBytes += head.length + item.bytes + 1
-      pending = pending.subarray(Math.min(pending.length, item.bytes + 1))
+      pending = pending.subarray(item.bytes + 1)
       index++
     }
     if (outBytes >= 1 << 20) {

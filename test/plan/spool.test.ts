@@ -43,6 +43,22 @@ describe('spool', () => {
     expect(size).toBe(predicted)
   })
 
+  it('cuts items right when a read chunk ends exactly between an item and its newline', async () => {
+    // Items of 61,680 bytes plus a newline: the 17th ends on the last byte of the first 1 MiB read
+    // (17 × 61,681 = 1,048,577), so its newline opens the second.
+    const padded = (i: number) => {
+      const base = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: '' }] }
+      const overhead = JSON.stringify(base).length
+      return { ...base, messages: [{ role: 'user', content: String(i % 10).repeat(61_680 - overhead) }] }
+    }
+    const many = Array.from({ length: 20 }, (_, i) => padded(i))
+    const { file, at } = await spoolOf(many)
+    expect(at[0]!.bytes).toBe(61_680)
+    const items = at.map((a, i) => ({ ...a, customId: `id-${i}` }))
+    const body = JSON.parse(await text(batchBody(file, items)))
+    expect(body.requests.map((r: { params: unknown }) => r.params)).toEqual(many)
+  })
+
   it('reads single requests back for token-count samples', async () => {
     const { file, at } = await spoolOf(params)
     expect(await readParams(file, [at[1]!, at[0]!])).toEqual([params[1], params[0]])

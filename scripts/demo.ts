@@ -5,11 +5,9 @@
  */
 import { cp, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { BatchSimulator, DEFAULT_API_KEY } from '../test/support/simulator.js'
-import { runAction } from '../test/support/run-action.js'
+import { ROOT as root, runAction } from '../test/support/run-action.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const out = path.join(root, 'demo-output')
 const workspace = path.join(out, 'workspace')
 

@@ -15,7 +15,7 @@ type Report = (p: Problem) => void
  * the batch ends, hours later (batch-api.md §3.2). Also the first call that proves the key works.
  * Returns false when the API cannot be used at all (key rejected, unreachable).
  */
-export async function checkModels(client: Anthropic, plan: Plan, problem: Report, warning: Report): Promise<boolean> {
+export async function checkModels(client: Anthropic, plan: Plan, problem: Report, warning: Report, log: (line: string) => void): Promise<boolean> {
   for (const [model, files] of byModelAndFile(plan.requests)) {
     let info
     try {
@@ -32,6 +32,7 @@ export async function checkModels(client: Anthropic, plan: Plan, problem: Report
       problem({ message: `Could not look up model "${model}": ${describeError(error)}` })
       continue
     }
+    if (info) log(`${model}: ${info.id}, ${info.lifecycle}, up to ${info.max_tokens ?? '?'} output tokens.`)
     for (const [file, use] of files) {
       const where = { file, line: use.first.origin.line }
       const requests = use.count === 1 ? 'its request' : `its ${use.count} requests`

@@ -43,7 +43,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     if (plan.requests.length) {
       estimate = await core.group('Checking models and estimating cost', async () => {
         let usable = true
-        if (client) usable = await checkModels(client, plan, problem, warning)
+        if (client) usable = await checkModels(client, plan, problem, warning, core.info)
         else warning({ message: 'Dry run without an API key: models were not checked and input tokens are approximated.' })
         return usable ? estimateCost(client, plan, inputs.prices, core.info) : undefined
       })
@@ -185,10 +185,10 @@ async function waitAndCollect(
       canceled: collector.counts.canceled,
       expired: collector.counts.expired,
       'results-file': resultsFile,
-      'output-files': [...collector.written],
+      'output-files': [...collector.written].sort(),
       'cost-usd': collector.costs.batch.toFixed(4)
     },
-    () => writeList(path.join(resultsDir, `${batches[0]!.id}.output-files.json`), [...collector.written])
+    () => writeList(path.join(resultsDir, `${batches[0]!.id}.output-files.json`), [...collector.written].sort())
   )
   const headline = ended
     ? `${count(batches.length, 'batch', 'batches')} ended after ${duration(Date.now() - started)}: ${collector.counts.succeeded} succeeded, ${failed} did not.`

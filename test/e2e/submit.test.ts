@@ -374,3 +374,37 @@ describe('secrets', () => {
     for (const text of everything) expect(text).not.toContain(DEFAULT_API_KEY)
   })
 })
+
+describe('results', () => {
+  it('starts a results stream again when it is cut midway, without duplicating lines', async () => {
+    await start()
+    simulator!.injectFault({ method: 'GET', path: /\/results$/, kind: 'cut-stream', afterLines: 2 })
+    const files = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`prompts/p${i}.md`, `Prompt ${i}.\n`]))
+    const workspace = await makeWorkspace(files)
+    const result = await run(workspace, { 'wait-minutes': '1' })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.succeeded).toBe('4')
+    const lines = (await readFile(result.outputs['results-file']!, 'utf8')).trim().split('\n')
+    expect(lines).toHaveLength(4)
+  })
+
+  it('carries 100,000 requests and their results through a 160 MB heap', async () => {
+    await start()
+    const rows = Array.from({ length: 100_000 }, (_, i) => `${i + 1},Ticket number ${i + 1}`).join('\n')
+    const workspace = await makeWorkspace({ 'tickets.csv': `id,subject\n${rows}\n`, 'classify.md': '---\nmax_tokens: 5\n---\nClassify: {{subject}}\n' })
+    const result = await run(
+      workspace,
+      { prompts: '', data: 'tickets.csv', template: 'classify.md', 'wait-minutes': '5' },
+      { NODE_OPTIONS: '--max-old-space-size=160' }
+    )
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs).toMatchObject({ status: 'ended', succeeded: '100000' })
+    expect(simulator!.batches()).toHaveLength(1)
+    const out = (await read(workspace, 'generated/tickets.csv')).trimEnd().split('\n')
+    expect(out[0]).toBe('id,subject,output')
+    expect(out[1]).toMatch(/^1,Ticket number 1,/)
+    expect(out.filter((l) => /^\d+,Ticket number/.test(l))).toHaveLength(100_000)
+    expect(simulator!.calls.filter((c) => c.path.startsWith('/v1/messages/count_tokens')).length).toBeLessThanOrEqual(20)
+  }, 180_000)
+})

@@ -1,11 +1,23 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** The repository root: the folder holding action.yml, whether this runs from source or from build/. */
+export const ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(path.join(dir, 'action.yml'))) {
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error('action.yml not found above test/support')
+    dir = parent
+  }
+  return dir
+})()
+
 /** The bundled action, run exactly as the runner runs it. */
-export const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
+export const DIST = path.join(ROOT, 'dist', 'index.js')
 
 export interface Annotation {
   level: 'error' | 'warning' | 'notice'
@@ -75,7 +87,8 @@ export async function runAction(options: {
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => {
     stdout += d
-    if (options.echo) process.stdout.write(d)
+    // Debug lines are hidden on a runner unless step debugging is on.
+    if (options.echo) process.stdout.write(String(d).replace(/^::debug::.*\n/gm, ''))
   })
   child.stderr.on('data', (d: Buffer) => {
     stderr += d

@@ -48955,22 +48955,24 @@ async function* batchBody(path, items) {
         throw new Error('a batch needs at least one request');
     const first = items[0];
     const last = items[items.length - 1];
-    const stream = (0,external_node_fs_.createReadStream)(path, { start: first.offset, end: last.offset + last.bytes - 1, highWaterMark: 1 << 20 });
+    // Read up to and including the last item's newline, so every item is followed by one.
+    const stream = (0,external_node_fs_.createReadStream)(path, { start: first.offset, end: last.offset + last.bytes, highWaterMark: 1 << 20 });
     let index = 0;
     let pending = Buffer.alloc(0);
     let out = [Buffer.from('{"requests":[')];
     let outBytes = 0;
     for await (const chunk of stream) {
         pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-        // Items are consecutive, separated by one newline each, so lengths alone cut the stream.
+        // Items are consecutive, each followed by one newline, so lengths alone cut the stream. An item
+        // is taken only once its newline has arrived too: it may start the next chunk.
         for (;;) {
             const item = items[index];
-            if (!item || pending.length < item.bytes)
+            if (!item || pending.length < item.bytes + 1)
                 break;
             const head = `${index ? ',' : ''}{"custom_id":${JSON.stringify(item.customId)},"params":`;
             out.push(Buffer.from(head), pending.subarray(0, item.bytes), Buffer.from('}'));
             outBytes += head.length + item.bytes + 1;
-            pending = pending.subarray(Math.min(pending.length, item.bytes + 1));
+            pending = pending.subarray(item.bytes + 1);
             index++;
         }
         if (outBytes >= 1 << 20) {
@@ -79966,7 +79968,7 @@ async function countTokens(client, params) {
  * the batch ends, hours later (batch-api.md §3.2). Also the first call that proves the key works.
  * Returns false when the API cannot be used at all (key rejected, unreachable).
  */
-async function checkModels(client, plan, problem, warning) {
+async function checkModels(client, plan, problem, warning, log) {
     for (const [model, files] of byModelAndFile(plan.requests)) {
         let info;
         try {
@@ -79984,6 +79986,8 @@ async function checkModels(client, plan, problem, warning) {
             problem({ message: `Could not look up model "${model}": ${describeError(error)}` });
             continue;
         }
+        if (info)
+            log(`${model}: ${info.id}, ${info.lifecycle}, up to ${info.max_tokens ?? '?'} output tokens.`);
         for (const [file, use] of files) {
             const where = { file, line: use.first.origin.line };
             const requests = use.count === 1 ? 'its request' : `its ${use.count} requests`;
@@ -81792,7 +81796,7 @@ async function submit_submit(inputs, problems) {
             estimate = await group('Checking models and estimating cost', async () => {
                 let usable = true;
                 if (client)
-                    usable = await checkModels(client, plan, problem, warning);
+                    usable = await checkModels(client, plan, problem, warning, info);
                 else
                     warning({ message: 'Dry run without an API key: models were not checked and input tokens are approximated.' });
                 return usable ? estimateCost(client, plan, inputs.prices, info) : undefined;
@@ -81916,9 +81920,9 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, warnings,
         canceled: collector.counts.canceled,
         expired: collector.counts.expired,
         'results-file': resultsFile,
-        'output-files': [...collector.written],
+        'output-files': [...collector.written].sort(),
         'cost-usd': collector.costs.batch.toFixed(4)
-    }, () => writeList(external_node_path_.join(resultsDir, `${batches[0].id}.output-files.json`), [...collector.written]));
+    }, () => writeList(external_node_path_.join(resultsDir, `${batches[0].id}.output-files.json`), [...collector.written].sort()));
     const headline = ended
         ? `${submit_count(batches.length, 'batch', 'batches')} ended after ${duration(Date.now() - started)}: ${collector.counts.succeeded} succeeded, ${failed} did not.`
         : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`;

@@ -408,3 +408,36 @@ describe('results', () => {
     expect(simulator!.calls.filter((c) => c.path.startsWith('/v1/messages/count_tokens')).length).toBeLessThanOrEqual(20)
   }, 180_000)
 })
+
+describe('inputs', () => {
+  it('applies model, max-tokens, system-prompt-file, output-dir and model-prices', async () => {
+    await start()
+    const workspace = await makeWorkspace({
+      'prompts/a.md': 'Describe a spoon.\n',
+      'prompts/b.md': '---\nsystem: Be brief.\n---\nDescribe a fork.\n',
+      'config/system.txt': 'You are a catalogue writer.\n'
+    })
+    const inputs = { model: 'claude-sonnet-4-6', 'max-tokens': '50', 'system-prompt-file': 'config/system.txt', 'output-dir': 'out/text' }
+    const tablePrice = await run(workspace, { ...inputs, 'dry-run': 'true' })
+    const priced = await run(workspace, { ...inputs, 'model-prices': '{"claude-sonnet-4-6": {"input": 300, "output": 1500}}', 'wait-minutes': '1' })
+    expect(priced.exitCode).toBe(0)
+    // A hundred times the table's price ($3 / $15) gives a hundred times the estimate.
+    expect(Number(priced.outputs['estimated-cost-usd']) / Number(tablePrice.outputs['estimated-cost-usd'])).toBeCloseTo(100, 0)
+    const [a, b] = simulator!.batches()[0]!.requests.map((r) => r.params as Record<string, unknown>)
+    expect(a).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 50, system: 'You are a catalogue writer.' })
+    expect(b).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 50, system: 'Be brief.' })
+    expect(JSON.parse(priced.outputs['output-files']!)).toEqual(['out/text/a.md', 'out/text/b.md'])
+  })
+
+  it('refuses an output-dir outside the workspace and unreadable numbers, all at once', async () => {
+    await start()
+    const workspace = await makeWorkspace({ 'prompts/a.md': 'Hi.\n' })
+    const result = await run(workspace, { 'output-dir': '../elsewhere', 'wait-minutes': 'soon', 'max-tokens': '0' })
+    expect(result.exitCode).toBe(1)
+    const messages = result.annotations.filter((a) => a.level === 'error').map((a) => a.message)
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringMatching(/output-dir/), expect.stringMatching(/wait-minutes/), expect.stringMatching(/max-tokens/)])
+    )
+    expect(simulator!.batches()).toHaveLength(0)
+  })
+})

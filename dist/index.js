@@ -41246,9 +41246,6 @@ async function readInputs(env = process.env) {
             bad('model-prices', error.message);
         }
     }
-    if (promptLines.length === 0 && !getInput('data') && !getInput('requests')) {
-        bad('prompts', 'is empty and neither data nor requests is set, so there is nothing to send.');
-    }
     const inputs = {
         command,
         apiKey,
@@ -41256,9 +41253,10 @@ async function readInputs(env = process.env) {
         workspace,
         prompts: promptLines,
         promptsIsDefault,
-        data: relative('data'),
-        template: relative('template'),
-        requests: relative('requests'),
+        // Checked, with their file and line, by the sources that read them.
+        data: getInput('data') || undefined,
+        template: getInput('template') || undefined,
+        requests: getInput('requests') || undefined,
         model,
         maxTokens,
         system,
@@ -45316,6 +45314,8 @@ async function files_isDirectory(abs) {
 /** The Messages API version the action sends; it rejects sampling parameters. */
 const API_VERSION = '2026-10-21';
 const SAMPLING_PARAMS = ['temperature', 'top_p', 'top_k'];
+/** The Message Batches API's rule for custom_id (batch-api.md §3.1). */
+const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Why `key` may not be in a request's params, or undefined when it may. */
 function refusedParam(key) {
     if (SAMPLING_PARAMS.includes(key)) {
@@ -48672,8 +48672,6 @@ function capitalize(s) {
 
 
 
-/** The Message Batches API's rule for custom_id. */
-const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 async function* jsonlRequests(file, abs, ctx) {
     const problems = new LimitedProblems(ctx, file);
     const stem = external_node_path_.posix.basename(file).replace(/\.[^.]*$/, '') || external_node_path_.posix.basename(file);
@@ -48866,8 +48864,7 @@ async function inputFile(ws, name, value, ctx) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/plan/custom-ids.js
 
-/** The API's rule for custom_id (batch-api.md §3.1). */
-const custom_ids_CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
 const MAX = 64;
 const HASH = 8;
 /**

@@ -105,10 +105,6 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     }
   }
 
-  if (promptLines.length === 0 && !core.getInput('data') && !core.getInput('requests')) {
-    bad('prompts', 'is empty and neither data nor requests is set, so there is nothing to send.')
-  }
-
   const inputs: Inputs = {
     command,
     apiKey,
@@ -116,9 +112,10 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     workspace,
     prompts: promptLines,
     promptsIsDefault,
-    data: relative('data'),
-    template: relative('template'),
-    requests: relative('requests'),
+    // Checked, with their file and line, by the sources that read them.
+    data: core.getInput('data') || undefined,
+    template: core.getInput('template') || undefined,
+    requests: core.getInput('requests') || undefined,
     model,
     maxTokens,
     system,

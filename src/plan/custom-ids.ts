@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 
-/** The API's rule for custom_id (batch-api.md §3.1). */
-export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/
+export { CUSTOM_ID_PATTERN } from '../sources/params.js'
 const MAX = 64
 const HASH = 8
 

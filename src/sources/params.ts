@@ -7,6 +7,9 @@ export const API_VERSION = '2026-10-21'
 
 export const SAMPLING_PARAMS = ['temperature', 'top_p', 'top_k'] as const
 
+/** The Message Batches API's rule for custom_id (batch-api.md §3.1). */
+export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/
+
 /** Why `key` may not be in a request's params, or undefined when it may. */
 export function refusedParam(key: string): string | undefined {
   if ((SAMPLING_PARAMS as readonly string[]).includes(key)) {

@@ -5,11 +5,8 @@
 import path from 'node:path'
 import type { MessageParams, PromptRequest, SourceContext } from './types.js'
 import { readLines } from './lines.js'
-import { isPlainObject, refusedParam } from './params.js'
+import { CUSTOM_ID_PATTERN, isPlainObject, refusedParam } from './params.js'
 import { LimitedProblems } from './report.js'
-
-/** The Message Batches API's rule for custom_id. */
-export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/
 
 export async function* jsonlRequests(file: string, abs: string, ctx: SourceContext): AsyncGenerator<PromptRequest> {
   const problems = new LimitedProblems(ctx, file)

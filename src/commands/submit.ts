@@ -132,7 +132,9 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<MessageBatc
       body: () => batchBody(plan.spoolPath, items),
       requestCount: items.length,
       known,
-      log: core.warning
+      log: core.warning,
+      // Tests shorten the wait for an answer to exercise a create that times out.
+      timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
     })
     known.add(batch.id)
     batches.push(batch)

@@ -227,6 +227,17 @@ describe('a lost create answer', () => {
     expect(simulator!.batches()).toHaveLength(1)
   })
 
+  it('finds the batch when create timed out while the API was still making it', async () => {
+    await start()
+    simulator!.injectFault({ method: 'POST', path: '/v1/messages/batches', kind: 'delay', ms: 3_000 })
+    const workspace = await makeWorkspace({ 'prompts/a.md': 'Hello.\n' })
+    const result = await run(workspace, {}, { CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS: '1000' })
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/answer to create was lost \(could not reach the API \(Request timed out/)
+    expect(simulator!.batches()).toHaveLength(1)
+    expect(result.outputs['batch-id']).toBe(simulator!.batches()[0]!.id)
+  })
+
   it('sends create again when the failed attempt made nothing', async () => {
     await start()
     simulator!.injectFault({ method: 'POST', path: '/v1/messages/batches', kind: 'status', status: 500 })

@@ -30,6 +30,11 @@ export interface Inputs {
   maxCost?: number
   failOnError: boolean
   prices: PriceOverrides
+  retentionDays: number
+  githubToken?: string
+  /** For collect and cancel: one batch (any batch id of a submission), or `all` for cancel. */
+  batchId?: string
+  pr: { open: boolean; base?: string; branch?: string; title?: string; labels: string[]; draft: boolean }
 }
 
 /**
@@ -125,8 +130,24 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     dryRun: boolean(core.getInput('dry-run'), false, 'dry-run', bad),
     maxCost,
     failOnError: boolean(core.getInput('fail-on-error'), true, 'fail-on-error', bad),
-    prices
+    prices,
+    retentionDays: integer(core.getInput('retention-days') || '30', 'retention-days', 1, bad),
+    githubToken: core.getInput('github-token') || env.GITHUB_TOKEN || undefined,
+    batchId: core.getInput('batch-id') || undefined,
+    pr: {
+      open: boolean(core.getInput('open-pr'), false, 'open-pr', bad),
+      base: core.getInput('pr-base') || undefined,
+      branch: core.getInput('pr-branch') || undefined,
+      title: core.getInput('pr-title') || undefined,
+      labels: core
+        .getInput('pr-labels')
+        .split(/[,\n]/)
+        .map((l) => l.trim())
+        .filter(Boolean),
+      draft: boolean(core.getInput('pr-draft'), false, 'pr-draft', bad)
+    }
   }
+  if (inputs.githubToken) core.setSecret(inputs.githubToken)
   return { inputs, problems }
 }
 

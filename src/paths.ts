@@ -1,5 +1,6 @@
 import path from 'node:path'
-import { realpath } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 
 /**
  * Resolves `p` (relative to the workspace, or absolute) to a workspace-relative POSIX path, or
@@ -31,4 +32,11 @@ export async function realInside(workspace: string, relative: string): Promise<b
       current = parent
     }
   }
+}
+
+/** A new private temporary directory under the runner's temp folder (made if missing), or the system's. */
+export async function makeTempDir(prefix: string): Promise<string> {
+  const base = process.env.RUNNER_TEMP || tmpdir()
+  await mkdir(base, { recursive: true })
+  return mkdtemp(path.join(base, prefix))
 }

@@ -1,10 +1,10 @@
 import * as core from '@actions/core'
 import path from 'node:path'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
+import { makeTempDir } from '../paths.js'
 import type { Problem } from '../sources/types.js'
 import { readSources } from '../sources/index.js'
 import { API_LIMITS, buildPlan, type Limits, type Plan } from '../plan/plan.js'
@@ -19,6 +19,8 @@ import { formatUsd } from '../cost/cost.js'
 import { annotate, where } from '../report/annotations.js'
 import { setOutputs } from '../report/outputs.js'
 import { writeSummary } from '../report/summary.js'
+import { buildManifest, manifestName, MANIFEST_FILE } from '../state/manifest.js'
+import { artifactServiceAvailable, saveLocalManifest, uploadArtifact } from '../state/artifacts.js'
 
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
@@ -33,7 +35,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     problem({ message: 'No Anthropic API key: set the anthropic-api-key input (e.g. ${{ secrets.ANTHROPIC_API_KEY }}) or the ANTHROPIC_API_KEY environment variable.' })
   }
   const client = inputs.apiKey ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined
-  const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || tmpdir(), 'claude-batch-'))
+  const temp = await makeTempDir('claude-batch-')
 
   try {
     const plan = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), problem, warning))
@@ -71,6 +73,8 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     const batches = await core.group('Submitting', () => createBatches(client!, plan))
     const batchIds = batches.map((b) => b.id)
     setOutputs({ 'batch-id': batchIds[0], 'batch-ids': batchIds, status: 'in_progress' })
+    // Before any waiting: a job cancelled or timed out mid-wait must lose nothing.
+    await core.group('Saving the manifest', () => saveManifest(plan, batches, inputs, temp))
 
     if (inputs.waitMinutes <= 0) {
       await writeSummary({ headline: `Submitted ${count(batches.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false })
@@ -215,6 +219,30 @@ function annotateFailures(plan: Plan, collector: ResultCollector, level: 'error'
   if (failures.length > shown.length) shown.push(`  …and ${failures.length - shown.length} more, in the results file.`)
   core.info(`Requests that did not succeed:\n${shown.join('\n')}`)
   annotate(level, failures, 'Batch request failed')
+}
+
+/** Persists what a later collect needs, as an artifact, or in a local folder where there is no artifact service. */
+async function saveManifest(plan: Plan, batches: MessageBatch[], inputs: Inputs, temp: string): Promise<void> {
+  const dir = path.join(temp, 'manifest')
+  await mkdir(dir, { recursive: true })
+  const file = path.join(dir, MANIFEST_FILE)
+  await writeFile(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir })))
+  const name = manifestName(batches[0]!.id)
+  if (!artifactServiceAvailable()) {
+    const local = await saveLocalManifest(name, file)
+    core.warning(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${local} instead. collect looks there too.`)
+    return
+  }
+  try {
+    const id = await uploadArtifact(name, [file], dir, inputs.retentionDays)
+    core.info(`Saved the manifest as artifact ${name} (id ${id}), kept ${inputs.retentionDays} days.`)
+    setOutputs({ 'manifest-artifact-id': id })
+  } catch (error) {
+    // The batches exist and must not be submitted again, so the step goes on; but a collector will
+    // not find them, which the user has to know.
+    const local = await saveLocalManifest(name, file)
+    core.error(`Could not upload the manifest artifact ${name}: ${(error as Error).message}. It was written to ${local}; collect these batches from this job (wait-minutes) or by batch-id.`)
+  }
 }
 
 function writeList(file: string, list: string[]): string {

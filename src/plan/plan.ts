@@ -127,15 +127,12 @@ class Outputs {
   ) {}
 
   async check(target: OutputTarget, origin: Origin): Promise<OutputTarget | undefined> {
-    const relative = toWorkspacePath(this.workspace, target.path)
-    if (relative === undefined || relative === '.' || !(await this.realInside(relative))) {
-      this.problem({ ...at(origin), message: `Output path "${target.path}" is outside the workspace. Choose a path inside the repository.` })
+    const confined = await confineOutput(this.workspace, target.path, this.realChecked)
+    if ('error' in confined) {
+      this.problem({ ...at(origin), message: confined.error })
       return undefined
     }
-    if (relative === '.git' || relative.startsWith('.git/')) {
-      this.problem({ ...at(origin), message: `Output path "${target.path}" is inside .git. Choose another output path.` })
-      return undefined
-    }
+    const relative = confined.path
     if (target.kind === 'file') {
       const first = this.files.get(relative) ?? this.data.get(relative)?.origin
       if (first) {
@@ -172,18 +169,34 @@ class Outputs {
     return [...this.data.values()].map(({ origin: _origin, ...output }) => output)
   }
 
-  // Only the directory matters: outputs are written by renaming a new file into place, which
-  // replaces a link at the path itself rather than following it. Thousands of outputs usually
-  // share a few folders, so each is resolved once.
-  private async realInside(relative: string): Promise<boolean> {
-    const dir = path.posix.dirname(relative)
-    let inside = this.realChecked.get(dir)
-    if (inside === undefined) {
-      inside = await realInside(this.workspace, dir)
-      this.realChecked.set(dir, inside)
-    }
-    return inside
+}
+
+/**
+ * Where an output may go: inside the workspace once links are followed, and not into `.git`.
+ * Planning checks every output with it, and collection checks again the paths a manifest names.
+ * `seen` caches directories already resolved: thousands of outputs usually share a few folders.
+ */
+export async function confineOutput(
+  workspace: string,
+  target: string,
+  seen = new Map<string, boolean>()
+): Promise<{ path: string } | { error: string }> {
+  const relative = toWorkspacePath(workspace, target)
+  // Only the directory needs resolving: outputs are written by renaming a new file into place,
+  // which replaces a link at the path itself rather than following it.
+  const dir = relative === undefined ? undefined : path.posix.dirname(relative)
+  let inside = dir === undefined ? false : seen.get(dir)
+  if (inside === undefined) {
+    inside = await realInside(workspace, dir!)
+    seen.set(dir!, inside)
   }
+  if (relative === undefined || relative === '.' || !inside) {
+    return { error: `Output path "${target}" is outside the workspace. Choose a path inside the repository.` }
+  }
+  if (relative === '.git' || relative.startsWith('.git/')) {
+    return { error: `Output path "${target}" is inside .git. Choose another output path.` }
+  }
+  return { path: relative }
 }
 
 function at(origin: Origin): Pick<Problem, 'file' | 'line'> {

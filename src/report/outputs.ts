@@ -14,6 +14,8 @@ export interface Outputs {
   'output-files': string[]
   'estimated-cost-usd': string
   'cost-usd': string
+  'manifest-artifact-id': number | undefined
+  'pull-request-url': string
 }
 
 // A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would

@@ -1,0 +1,273 @@
+import * as core from '@actions/core'
+import path from 'node:path'
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
+import type { Anthropic } from '@anthropic-ai/sdk'
+import type { Inputs } from '../inputs.js'
+import { makeTempDir } from '../paths.js'
+import type { Problem } from '../sources/types.js'
+import { createClient, describeError, type MessageBatch } from '../anthropic/client.js'
+import { waitForBatches } from '../anthropic/wait.js'
+import { ResultCollector } from '../results/collect.js'
+import { writeDataOutputs } from '../results/data-output.js'
+import { formatUsd } from '../cost/cost.js'
+import { annotate } from '../report/annotations.js'
+import { setOutputs } from '../report/outputs.js'
+import { planFromManifest, resultsName, type Manifest } from '../state/manifest.js'
+import {
+  artifactServiceAvailable,
+  downloadManifest,
+  findPendingArtifacts,
+  findPendingLocal,
+  markLocalCollected,
+  uploadArtifact,
+  type ManifestCandidate
+} from '../state/artifacts.js'
+import type { Plan } from '../plan/plan.js'
+import { openPullRequest } from '../github/pull-request.js'
+
+// Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
+export const RESULTS_KEPT_MS = 29 * 24 * 3600_000
+const WARN_BEFORE_MS = 7 * 24 * 3600_000
+
+/** What became of one submission in this run, for the log, the summary and the outputs. */
+interface Outcome {
+  batchId: string
+  state: 'collected' | 'in progress' | 'refused' | 'lost' | 'failed'
+  detail: string
+  counts?: ResultCollector['counts']
+  cost?: number
+  pullRequest?: string
+  files?: string[]
+}
+
+/**
+ * collect: finds the submissions whose results are not collected yet, and for each whose batches
+ * have all ended, writes the results as submit does, keeps them as a results artifact (which also
+ * marks the submission collected) and, when asked, opens or updates a pull request.
+ * `waitUntil` lets cancel wait for its canceled batches to end.
+ */
+export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: number): Promise<void> {
+  const client = requireClient(inputs, problems)
+  if (!client) return failWith(problems)
+  const { candidates, find } = await discover(inputs, problems)
+  if (problems.length) return failWith(problems)
+
+  const temp = await makeTempDir('claude-batch-collect-')
+  const outcomes: Outcome[] = []
+  try {
+    for (const candidate of candidates) {
+      if (candidate.untrusted) {
+        outcomes.push({ batchId: candidate.batchId, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` })
+        continue
+      }
+      outcomes.push(await core.group(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)))
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+  await report(outcomes, inputs)
+}
+
+export function requireClient(inputs: Inputs, problems: Problem[]): Anthropic | undefined {
+  if (!inputs.apiKey) {
+    problems.push({ message: 'No Anthropic API key: set the anthropic-api-key input or the ANTHROPIC_API_KEY environment variable.' })
+    return undefined
+  }
+  return createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL })
+}
+
+export interface Find {
+  token: string
+  owner: string
+  repo: string
+}
+
+/** The submissions to look at: every pending one of the repository, or the one named by batch-id. */
+export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ candidates: ManifestCandidate[]; find?: Find }> {
+  const repository = process.env.GITHUB_REPOSITORY
+  let candidates: ManifestCandidate[]
+  let find: Find | undefined
+  if (artifactServiceAvailable() && repository) {
+    if (!inputs.githubToken) {
+      problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' })
+      return { candidates: [] }
+    }
+    const [owner, repo] = repository.split('/') as [string, string]
+    find = { token: inputs.githubToken, owner, repo }
+    const { getOctokit } = await import('@actions/github')
+    candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo)
+  } else {
+    core.warning('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
+    candidates = await findPendingLocal()
+  }
+  if (inputs.batchId && inputs.batchId !== 'all') {
+    candidates = candidates.filter((c) => c.batchId === inputs.batchId)
+    if (!candidates.length) core.notice(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`)
+  }
+  core.info(`${candidates.length} pending submission(s) found.`)
+  return { candidates, find }
+}
+
+async function collectOne(
+  client: Anthropic,
+  candidate: ManifestCandidate,
+  inputs: Inputs,
+  find: Find | undefined,
+  temp: string,
+  waitUntil?: number
+): Promise<Outcome> {
+  const id = candidate.batchId
+  let manifest: Manifest
+  let plan: Plan
+  try {
+    const raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
+    ;({ manifest, plan } = await planFromManifest(raw, inputs.workspace))
+    const repository = process.env.GITHUB_REPOSITORY
+    if (repository && manifest.repository !== repository) throw new Error(`it belongs to ${manifest.repository || 'no repository'}, not ${repository}`)
+    if (candidate.artifact && manifest.run.id !== candidate.artifact.runId) throw new Error('it claims another workflow run than the one that uploaded it')
+  } catch (error) {
+    return { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${(error as Error).message}.` }
+  }
+
+  let batches = await Promise.all(manifest.batches.map((b) => client.messages.batches.retrieve(b.id)))
+  if (waitUntil && batches.some((b) => b.processing_status !== 'ended')) {
+    batches = await waitForBatches(client, batches, { deadline: waitUntil, maxIntervalMs: inputs.pollIntervalSeconds * 1000, log: core.info, onEnded: async () => {} })
+  }
+  const pending = batches.filter((b) => b.processing_status !== 'ended')
+  if (pending.length) {
+    const expires = pending.map((b) => b.expires_at).sort()[0]!
+    const done = batches.length - pending.length
+    return { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` }
+  }
+
+  const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now())
+  const resultsFile = path.join(temp, `${id}.jsonl`)
+  const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
+  try {
+    for (const batch of batches) {
+      if (lost.includes(batch)) continue
+      try {
+        await collector.collect(client, batch.id)
+      } catch (error) {
+        const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS
+        const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : ''
+        return { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` }
+      }
+    }
+    if (!lost.length) await writeDataOutputs(plan, collector, inputs.workspace)
+  } finally {
+    await collector.close()
+  }
+
+  const files = [...collector.written].sort()
+  const detail = lost.length
+    ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
+    : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
+  const outcome: Outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail, counts: collector.counts, cost: collector.costs.batch, files }
+  const summary = submissionSummary(manifest, batches, outcome)
+
+  // The results artifact is the durable copy and also marks the submission collected.
+  await keepResults(candidate, inputs, temp, resultsFile, summary, files)
+  if (inputs.pr.open && files.length) {
+    const { getOctokit } = await import('@actions/github')
+    if (!find) throw new Error('open-pr needs the GitHub API: run collect in a workflow with github-token')
+    const pr = await openPullRequest(getOctokit(find.token), {
+      owner: find.owner,
+      repo: find.repo,
+      workspace: inputs.workspace,
+      files,
+      base: inputs.pr.base,
+      branch: inputs.pr.branch ?? `claude-batch/${id}`,
+      title: inputs.pr.title ?? `Generated content from Claude batch ${id}`,
+      body: summary,
+      labels: inputs.pr.labels,
+      draft: inputs.pr.draft,
+      message: `Add results of Claude batch ${id}\n\nFrom ${manifest.run.url || `run ${manifest.run.id}`} at ${manifest.commit.slice(0, 12)}.`
+    })
+    outcome.pullRequest = pr.url
+    core.info(`Pull request ${pr.operation}: ${pr.url}`)
+  }
+  return outcome
+}
+
+async function keepResults(candidate: ManifestCandidate, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {
+  const staging = path.join(temp, `results-${candidate.batchId}`)
+  await mkdir(path.join(staging, 'files'), { recursive: true })
+  await copyFile(resultsFile, path.join(staging, 'results.jsonl'))
+  await writeFile(path.join(staging, 'summary.md'), summary)
+  const staged = [path.join(staging, 'results.jsonl'), path.join(staging, 'summary.md')]
+  for (const file of files) {
+    const target = path.join(staging, 'files', file)
+    await mkdir(path.dirname(target), { recursive: true })
+    await copyFile(path.join(inputs.workspace, file), target)
+    staged.push(target)
+  }
+  if (candidate.artifact) {
+    const artifactId = await uploadArtifact(resultsName(candidate.batchId), staged, staging, inputs.retentionDays)
+    core.info(`Kept the results as artifact ${resultsName(candidate.batchId)} (id ${artifactId}).`)
+  } else {
+    await markLocalCollected(candidate)
+  }
+}
+
+/** The Markdown that goes into the results artifact and the pull request body. */
+function submissionSummary(manifest: Manifest, batches: MessageBatch[], o: Outcome): string {
+  const c = o.counts!
+  const lines = [
+    `### Claude batch ${o.batchId}`,
+    '',
+    o.detail,
+    '',
+    '| Succeeded | Errored | Canceled | Expired | Cost (batch prices) |',
+    '|---|---|---|---|---|',
+    `| ${c.succeeded} | ${c.errored} | ${c.canceled} | ${c.expired} | ${formatUsd(o.cost ?? 0)} |`,
+    '',
+    `- Batches: ${batches.map((b) => `\`${b.id}\``).join(', ')}`,
+    `- Submitted by ${manifest.run.url ? `[run ${manifest.run.id}](${manifest.run.url})` : `run ${manifest.run.id}`} (${manifest.run.event || 'unknown event'}) at commit \`${manifest.commit.slice(0, 12) || 'unknown'}\`, ${manifest.createdAt}`,
+    `- Files written: ${o.files?.length ?? 0}`
+  ]
+  return lines.join('\n') + '\n'
+}
+
+async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
+  const totals = { succeeded: 0, errored: 0, canceled: 0, expired: 0 }
+  for (const o of outcomes) if (o.counts) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += o.counts[k]
+  for (const o of outcomes) core.info(`${o.batchId}: ${o.state}. ${o.detail}`)
+  const refused = outcomes.filter((o) => o.state === 'refused')
+  annotate('warning', refused.map((o) => ({ message: o.detail })), 'Manifest ignored')
+  annotate('error', outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => ({ message: o.detail })), 'Batch results')
+
+  const collected = outcomes.filter((o) => o.state === 'collected' || o.state === 'lost')
+  const files = collected.flatMap((o) => o.files ?? []).sort()
+  const pr = outcomes.find((o) => o.pullRequest)?.pullRequest
+  setOutputs({
+    status: outcomes.some((o) => o.state === 'in progress') ? 'in_progress' : 'ended',
+    'batch-ids': collected.map((o) => o.batchId),
+    'batch-id': collected[0]?.batchId,
+    ...totals,
+    'output-files': files,
+    'cost-usd': collected.reduce((sum, o) => sum + (o.cost ?? 0), 0).toFixed(4),
+    'pull-request-url': pr
+  })
+  await core.summary
+    .addHeading('Claude batch: collect', 2)
+    .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
+    .addTable([
+      [{ data: 'Batch', header: true }, { data: 'State', header: true }, { data: 'Details', header: true }],
+      ...outcomes.map((o) => [`<code>${o.batchId}</code>`, o.state, escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
+    ])
+    .write()
+  const failed = totals.errored + totals.expired + totals.canceled
+  if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) core.setFailed('Some results could not be collected; see the annotations.')
+  else if (failed && inputs.failOnError) core.setFailed(`${failed} request(s) did not succeed; everything else was written.`)
+}
+
+export function failWith(problems: Problem[]): void {
+  annotate('error', problems)
+  core.setFailed(problems.map((p) => p.message).join('\n'))
+}
+
+export function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+

@@ -1,0 +1,58 @@
+import * as core from '@actions/core'
+import { rm } from 'node:fs/promises'
+import type { Inputs } from '../inputs.js'
+import { makeTempDir } from '../paths.js'
+import type { Problem } from '../sources/types.js'
+import { describeError } from '../anthropic/client.js'
+import { downloadManifest } from '../state/artifacts.js'
+import { planFromManifest } from '../state/manifest.js'
+import { discover, escape, failWith, requireClient, RESULTS_KEPT_MS } from './collect.js'
+
+/** status: a table, in the log and the job summary, of every pending batch with its counts and expiry. */
+export async function status(inputs: Inputs, problems: Problem[]): Promise<void> {
+  const client = requireClient(inputs, problems)
+  if (!client) return failWith(problems)
+  const { candidates, find } = await discover(inputs, problems)
+  if (problems.length) return failWith(problems)
+
+  const rows: string[][] = []
+  const temp = await makeTempDir('claude-batch-status-')
+  try {
+    for (const candidate of candidates) {
+      if (candidate.untrusted) {
+        rows.push([candidate.batchId, 'ignored', '', '', '', candidate.untrusted])
+        continue
+      }
+      try {
+        const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
+        for (const { id } of manifest.batches) {
+          const b = await client.messages.batches.retrieve(id)
+          const c = b.request_counts
+          const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
+          const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString()
+          rows.push([
+            id,
+            b.processing_status,
+            `${total - c.processing} of ${total} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
+            b.processing_status === 'ended' ? '' : b.expires_at,
+            kept,
+            manifest.run.url || `run ${manifest.run.id}`
+          ])
+        }
+      } catch (error) {
+        rows.push([candidate.batchId, 'unknown', '', '', '', describeError(error)])
+      }
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+
+  const head = ['Batch', 'Status', 'Requests', 'Expires', 'Results kept until', 'Submitted by']
+  core.info(rows.length ? rows.map((r) => r.filter(Boolean).join(' · ')).join('\n') : 'No pending batches.')
+  await core.summary
+    .addHeading('Claude batch: status', 2)
+    .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
+    .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${cell}</code>` : escape(cell))))])
+    .write()
+  core.setOutput('batch-ids', JSON.stringify(rows.map((r) => r[0])))
+}

@@ -38393,7 +38393,9 @@ async function readInputs(env = process.env) {
             bad('system-prompt-file', `cannot read "${systemPromptFile}".`);
         }
     }
-    const outputDir = relative('output-dir') ?? (lib_core/* getInput */.V4('output-dir') ? '.' : 'generated');
+    // Empty means `generated` for submit and "where the submission put them" for collect.
+    const outputDirSet = lib_core/* getInput */.V4('output-dir') !== '';
+    const outputDir = relative('output-dir') ?? (outputDirSet ? '.' : 'generated');
     const waitMinutes = decimal(lib_core/* getInput */.V4('wait-minutes') || '0', 'wait-minutes', 0, bad);
     const pollIntervalSeconds = decimal(lib_core/* getInput */.V4('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad);
     const maxCostText = lib_core/* getInput */.V4('max-cost');
@@ -38423,6 +38425,7 @@ async function readInputs(env = process.env) {
         maxTokens,
         system,
         outputDir,
+        outputDirSet,
         waitMinutes,
         pollIntervalSeconds,
         dryRun: inputs_boolean(lib_core/* getInput */.V4('dry-run'), false, 'dry-run', bad),
@@ -79001,16 +79004,19 @@ function toRow(r) {
  * again as untrusted input: its shape, and every output path against the workspace (links
  * included), because a manifest is only a file someone uploaded.
  */
-async function planFromManifest(manifest, workspace) {
+async function planFromManifest(manifest, workspace, outputDir) {
     const m = manifest;
     if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches)) {
         throw new Error(`not a version ${MANIFEST_VERSION} manifest`);
     }
     const seen = new Map();
-    const confine = async (p) => {
+    // With another output-dir than the submission's, outputs under the old one move to the new one.
+    const from = typeof m.outputDir === 'string' ? m.outputDir.replace(/\/$/, '') + '/' : undefined;
+    const moved = (p) => (outputDir && from && p.startsWith(from) ? `${outputDir}/${p.slice(from.length)}` : p);
+    const confine = async (p, move = true) => {
         if (typeof p !== 'string')
             throw new Error('an output path is not a string');
-        const result = await confineOutput(workspace, p, seen);
+        const result = await confineOutput(workspace, move ? moved(p) : p, seen);
         if ('error' in result)
             throw new Error(result.error);
         return result.path;
@@ -79027,14 +79033,14 @@ async function planFromManifest(manifest, workspace) {
             const [path, source, format, at] = out;
             if (!['csv', 'jsonl', 'json'].includes(format) || !Number.isInteger(at))
                 throw new Error('a data row output is malformed');
-            output = { kind: 'data-row', path: await confine(path), source: await confine(source), format, index: at };
+            output = { kind: 'data-row', path: await confine(path), source: await confine(source, false), format, index: at };
         }
         const origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) };
         requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0 });
     }
     const dataOutputs = [];
     for (const d of m.dataOutputs ?? [])
-        dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source) });
+        dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source, false) });
     let start = 0;
     const chunks = m.batches.map((b) => {
         const chunk = { start, end: start + b.requests, bytes: 0 };
@@ -79523,7 +79529,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     let plan;
     try {
         const raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp);
-        ({ manifest, plan } = await planFromManifest(raw, inputs.workspace));
+        ({ manifest, plan } = await planFromManifest(raw, inputs.workspace, inputs.outputDirSet ? inputs.outputDir : undefined));
         const repository = process.env.GITHUB_REPOSITORY;
         if (repository && manifest.repository !== repository)
             throw new Error(`it belongs to ${manifest.repository || 'no repository'}, not ${repository}`);

@@ -24,6 +24,8 @@ export interface Inputs {
   maxTokens: number
   system?: string
   outputDir: string
+  /** False when output-dir was left empty. */
+  outputDirSet: boolean
   waitMinutes: number
   pollIntervalSeconds: number
   dryRun: boolean
@@ -93,7 +95,9 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     }
   }
 
-  const outputDir = relative('output-dir') ?? (core.getInput('output-dir') ? '.' : 'generated')
+  // Empty means `generated` for submit and "where the submission put them" for collect.
+  const outputDirSet = core.getInput('output-dir') !== ''
+  const outputDir = relative('output-dir') ?? (outputDirSet ? '.' : 'generated')
 
   const waitMinutes = decimal(core.getInput('wait-minutes') || '0', 'wait-minutes', 0, bad)
   const pollIntervalSeconds = decimal(core.getInput('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad)
@@ -125,6 +129,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     maxTokens,
     system,
     outputDir,
+    outputDirSet,
     waitMinutes,
     pollIntervalSeconds,
     dryRun: boolean(core.getInput('dry-run'), false, 'dry-run', bad),

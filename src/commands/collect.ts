@@ -121,7 +121,7 @@ async function collectOne(
   let plan: Plan
   try {
     const raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
-    ;({ manifest, plan } = await planFromManifest(raw, inputs.workspace))
+    ;({ manifest, plan } = await planFromManifest(raw, inputs.workspace, inputs.outputDirSet ? inputs.outputDir : undefined))
     const repository = process.env.GITHUB_REPOSITORY
     if (repository && manifest.repository !== repository) throw new Error(`it belongs to ${manifest.repository || 'no repository'}, not ${repository}`)
     if (candidate.artifact && manifest.run.id !== candidate.artifact.runId) throw new Error('it claims another workflow run than the one that uploaded it')

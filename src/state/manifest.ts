@@ -87,15 +87,18 @@ function toRow(r: PlannedRequest): ManifestRow {
  * again as untrusted input: its shape, and every output path against the workspace (links
  * included), because a manifest is only a file someone uploaded.
  */
-export async function planFromManifest(manifest: unknown, workspace: string): Promise<{ manifest: Manifest; plan: Plan }> {
+export async function planFromManifest(manifest: unknown, workspace: string, outputDir?: string): Promise<{ manifest: Manifest; plan: Plan }> {
   const m = manifest as Manifest
   if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches)) {
     throw new Error(`not a version ${MANIFEST_VERSION} manifest`)
   }
   const seen = new Map<string, boolean>()
-  const confine = async (p: unknown): Promise<string> => {
+  // With another output-dir than the submission's, outputs under the old one move to the new one.
+  const from = typeof m.outputDir === 'string' ? m.outputDir.replace(/\/$/, '') + '/' : undefined
+  const moved = (p: string): string => (outputDir && from && p.startsWith(from) ? `${outputDir}/${p.slice(from.length)}` : p)
+  const confine = async (p: unknown, move = true): Promise<string> => {
     if (typeof p !== 'string') throw new Error('an output path is not a string')
-    const result = await confineOutput(workspace, p, seen)
+    const result = await confineOutput(workspace, move ? moved(p) : p, seen)
     if ('error' in result) throw new Error(result.error)
     return result.path
   }
@@ -108,13 +111,13 @@ export async function planFromManifest(manifest: unknown, workspace: string): Pr
     else if (Array.isArray(out)) {
       const [path, source, format, at] = out
       if (!['csv', 'jsonl', 'json'].includes(format) || !Number.isInteger(at)) throw new Error('a data row output is malformed')
-      output = { kind: 'data-row', path: await confine(path), source: await confine(source), format, index: at }
+      output = { kind: 'data-row', path: await confine(path), source: await confine(source, false), format, index: at }
     }
     const origin: Origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) }
     requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0 })
   }
   const dataOutputs: DataOutput[] = []
-  for (const d of m.dataOutputs ?? []) dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source) })
+  for (const d of m.dataOutputs ?? []) dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source, false) })
 
   let start = 0
   const chunks: Chunk[] = m.batches.map((b) => {

@@ -79715,6 +79715,9 @@ async function status_status(inputs, problems) {
                     const c = b.request_counts;
                     const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
                     const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString();
+                    if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
+                        lib_core/* warning */.$e(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' });
+                    }
                     rows.push([
                         id,
                         b.processing_status,

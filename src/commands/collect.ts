@@ -27,7 +27,7 @@ import { openPullRequest } from '../github/pull-request.js'
 
 // Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
 export const RESULTS_KEPT_MS = 29 * 24 * 3600_000
-const WARN_BEFORE_MS = 7 * 24 * 3600_000
+export const WARN_BEFORE_MS = 7 * 24 * 3600_000
 
 /** What became of one submission in this run, for the log, the summary and the outputs. */
 interface Outcome {

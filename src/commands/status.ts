@@ -6,7 +6,7 @@ import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
-import { discover, escape, failWith, requireClient, RESULTS_KEPT_MS } from './collect.js'
+import { discover, escape, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './collect.js'
 
 /** status: a table, in the log and the job summary, of every pending batch with its counts and expiry. */
 export async function status(inputs: Inputs, problems: Problem[]): Promise<void> {
@@ -30,6 +30,9 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
           const c = b.request_counts
           const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
           const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString()
+          if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
+            core.warning(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' })
+          }
           rows.push([
             id,
             b.processing_status,

@@ -38170,7 +38170,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68579);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18114);
 // The action's entry point. The logic lives in main.ts, which @github/local-action also runs directly.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38180,7 +38180,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 68579:
+/***/ 18114:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78817,6 +78817,32 @@ function annotations_where(p) {
     return p.line ? `${p.file}:${p.line}` : p.file;
 }
 //# sourceMappingURL=annotations.js.map
+;// CONCATENATED MODULE: ./lib/report/failures.js
+
+
+/** Every request that errored, expired or was canceled, placed on its source file and line. */
+function failedRequests(plan, collector) {
+    const failures = [];
+    plan.requests.forEach((r, i) => {
+        const outcome = collector.outcomeOf(i);
+        if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
+            const note = collector.notes.get(i);
+            failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${note}` : ''}` });
+        }
+    });
+    return failures;
+}
+/** Logs the failed requests (the first few hundred) and annotates them on their files. */
+function reportFailures(failures, level) {
+    if (!failures.length)
+        return;
+    const shown = failures.slice(0, 200).map((f) => `  ${annotations_where(f)} ${f.message}`);
+    if (failures.length > shown.length)
+        shown.push(`  …and ${failures.length - shown.length} more, in the results file.`);
+    lib_core/* info */.pq(`Requests that did not succeed:\n${shown.join('\n')}`);
+    annotate(level, failures, 'Batch request failed');
+}
+//# sourceMappingURL=failures.js.map
 ;// CONCATENATED MODULE: ./lib/report/outputs.js
 
 // A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would
@@ -79168,6 +79194,7 @@ async function markLocalCollected(candidate) {
 
 
 
+
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
  * Everything that can be checked is checked before the first batch is created.
@@ -79310,7 +79337,7 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, warnings,
     }
     const ended = final.every((b) => b.processing_status === 'ended');
     const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled;
-    annotateFailures(plan, collector, inputs.failOnError ? 'error' : 'warning');
+    reportFailures(failedRequests(plan, collector), inputs.failOnError ? 'error' : 'warning');
     setOutputs({
         status: ended ? 'ended' : 'in_progress',
         succeeded: collector.counts.succeeded,
@@ -79330,22 +79357,6 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, warnings,
     if (failed && inputs.failOnError) {
         lib_core/* setFailed */.C1(`${submit_count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`);
     }
-}
-function annotateFailures(plan, collector, level) {
-    const failures = [];
-    plan.requests.forEach((r, i) => {
-        const outcome = collector.outcomeOf(i);
-        if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
-            failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${collector.notes.has(i) ? `: ${collector.notes.get(i)}` : ''}` });
-        }
-    });
-    if (!failures.length)
-        return;
-    const shown = failures.slice(0, 200).map((f) => `  ${annotations_where(f)} ${f.message}`);
-    if (failures.length > shown.length)
-        shown.push(`  …and ${failures.length - shown.length} more, in the results file.`);
-    lib_core/* info */.pq(`Requests that did not succeed:\n${shown.join('\n')}`);
-    annotate(level, failures, 'Batch request failed');
 }
 /** Persists what a later collect needs, as an artifact, or in a local folder where there is no artifact service. */
 async function saveManifest(plan, batches, inputs, temp) {
@@ -79443,6 +79454,7 @@ async function branchHead(octokit, owner, repo, branch) {
 }
 //# sourceMappingURL=pull-request.js.map
 ;// CONCATENATED MODULE: ./lib/commands/collect.js
+
 
 
 
@@ -79576,7 +79588,9 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
         ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
         : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`;
     const outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail, counts: collector.counts, cost: collector.costs.batch, files };
-    const summary = submissionSummary(manifest, batches, outcome);
+    const failures = failedRequests(plan, collector);
+    reportFailures(failures, inputs.failOnError ? 'error' : 'warning');
+    const summary = submissionSummary(manifest, batches, outcome, failures);
     // The results artifact is the durable copy and also marks the submission collected.
     await keepResults(candidate, inputs, temp, resultsFile, summary, files);
     if (inputs.pr.open && files.length) {
@@ -79622,7 +79636,9 @@ async function keepResults(candidate, inputs, temp, resultsFile, summary, files)
     }
 }
 /** The Markdown that goes into the results artifact and the pull request body. */
-function submissionSummary(manifest, batches, o) {
+// A pull request body has a size limit; the results artifact has every failure.
+const MAX_FAILURES_LISTED = 20;
+function submissionSummary(manifest, batches, o, failures) {
     const c = o.counts;
     const lines = [
         `### Claude batch ${o.batchId}`,
@@ -79637,6 +79653,17 @@ function submissionSummary(manifest, batches, o) {
         `- Submitted by ${manifest.run.url ? `[run ${manifest.run.id}](${manifest.run.url})` : `run ${manifest.run.id}`} (${manifest.run.event || 'unknown event'}) at commit \`${manifest.commit.slice(0, 12) || 'unknown'}\`, ${manifest.createdAt}`,
         `- Files written: ${o.files?.length ?? 0}`
     ];
+    const env = process.env;
+    if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY) {
+        lines.push(`- Collected by [run ${env.GITHUB_RUN_ID}](${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID})`);
+    }
+    if (failures.length) {
+        lines.push('', `#### Requests that did not succeed (${failures.length})`, '');
+        for (const f of failures.slice(0, MAX_FAILURES_LISTED))
+            lines.push(`- \`${f.file}${f.line ? `:${f.line}` : ''}\`: ${f.message}`);
+        if (failures.length > MAX_FAILURES_LISTED)
+            lines.push(`- …and ${failures.length - MAX_FAILURES_LISTED} more, in \`results.jsonl\` of the results artifact.`);
+    }
     return lines.join('\n') + '\n';
 }
 async function report(outcomes, inputs) {

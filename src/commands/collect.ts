@@ -11,6 +11,7 @@ import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs } from '../results/data-output.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
+import { failedRequests, reportFailures } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { planFromManifest, resultsName, type Manifest } from '../state/manifest.js'
 import {
@@ -164,7 +165,9 @@ async function collectOne(
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
   const outcome: Outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail, counts: collector.counts, cost: collector.costs.batch, files }
-  const summary = submissionSummary(manifest, batches, outcome)
+  const failures = failedRequests(plan, collector)
+  reportFailures(failures, inputs.failOnError ? 'error' : 'warning')
+  const summary = submissionSummary(manifest, batches, outcome, failures)
 
   // The results artifact is the durable copy and also marks the submission collected.
   await keepResults(candidate, inputs, temp, resultsFile, summary, files)
@@ -211,7 +214,10 @@ async function keepResults(candidate: ManifestCandidate, inputs: Inputs, temp: s
 }
 
 /** The Markdown that goes into the results artifact and the pull request body. */
-function submissionSummary(manifest: Manifest, batches: MessageBatch[], o: Outcome): string {
+// A pull request body has a size limit; the results artifact has every failure.
+const MAX_FAILURES_LISTED = 20
+
+function submissionSummary(manifest: Manifest, batches: MessageBatch[], o: Outcome, failures: Problem[]): string {
   const c = o.counts!
   const lines = [
     `### Claude batch ${o.batchId}`,
@@ -226,6 +232,15 @@ function submissionSummary(manifest: Manifest, batches: MessageBatch[], o: Outco
     `- Submitted by ${manifest.run.url ? `[run ${manifest.run.id}](${manifest.run.url})` : `run ${manifest.run.id}`} (${manifest.run.event || 'unknown event'}) at commit \`${manifest.commit.slice(0, 12) || 'unknown'}\`, ${manifest.createdAt}`,
     `- Files written: ${o.files?.length ?? 0}`
   ]
+  const env = process.env
+  if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY) {
+    lines.push(`- Collected by [run ${env.GITHUB_RUN_ID}](${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID})`)
+  }
+  if (failures.length) {
+    lines.push('', `#### Requests that did not succeed (${failures.length})`, '')
+    for (const f of failures.slice(0, MAX_FAILURES_LISTED)) lines.push(`- \`${f.file}${f.line ? `:${f.line}` : ''}\`: ${f.message}`)
+    if (failures.length > MAX_FAILURES_LISTED) lines.push(`- …and ${failures.length - MAX_FAILURES_LISTED} more, in \`results.jsonl\` of the results artifact.`)
+  }
   return lines.join('\n') + '\n'
 }
 

@@ -16,7 +16,8 @@ import { duration, waitForBatches } from '../anthropic/wait.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs } from '../results/data-output.js'
 import { formatUsd } from '../cost/cost.js'
-import { annotate, where } from '../report/annotations.js'
+import { annotate } from '../report/annotations.js'
+import { failedRequests, reportFailures } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { writeSummary } from '../report/summary.js'
 import { buildManifest, manifestName, MANIFEST_FILE } from '../state/manifest.js'
@@ -182,7 +183,7 @@ async function waitAndCollect(
 
   const ended = final.every((b) => b.processing_status === 'ended')
   const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled
-  annotateFailures(plan, collector, inputs.failOnError ? 'error' : 'warning')
+  reportFailures(failedRequests(plan, collector), inputs.failOnError ? 'error' : 'warning')
   setOutputs(
     {
       status: ended ? 'ended' : 'in_progress',
@@ -204,21 +205,6 @@ async function waitAndCollect(
   if (failed && inputs.failOnError) {
     core.setFailed(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
   }
-}
-
-function annotateFailures(plan: Plan, collector: ResultCollector, level: 'error' | 'warning'): void {
-  const failures: Problem[] = []
-  plan.requests.forEach((r, i) => {
-    const outcome = collector.outcomeOf(i)
-    if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
-      failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${collector.notes.has(i) ? `: ${collector.notes.get(i)}` : ''}` })
-    }
-  })
-  if (!failures.length) return
-  const shown = failures.slice(0, 200).map((f) => `  ${where(f)} ${f.message}`)
-  if (failures.length > shown.length) shown.push(`  …and ${failures.length - shown.length} more, in the results file.`)
-  core.info(`Requests that did not succeed:\n${shown.join('\n')}`)
-  annotate(level, failures, 'Batch request failed')
 }
 
 /** Persists what a later collect needs, as an artifact, or in a local folder where there is no artifact service. */

@@ -236,3 +236,60 @@ describe('results expire', () => {
     expect(collected.outputs['batch-ids']).toContain(soon.outputs['batch-id'])
   })
 })
+
+describe('more ways to collect', () => {
+  it('collects only the batch named by batch-id', async () => {
+    await start(0)
+    const a = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), {})
+    const b = await step(github!.addRun(), await makeWorkspace({ 'prompts/b.md': 'B.\n' }), {})
+    const workspace = await makeWorkspace({ 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n' })
+    const result = await step(github!.addRun(), workspace, { command: 'collect', 'batch-id': a.outputs['batch-id']! })
+    expect(result.outputs['batch-ids']).toBe(JSON.stringify([a.outputs['batch-id']]))
+    expect(names()).toContain(`claude-batch-results-${a.outputs['batch-id']}`)
+    expect(names()).not.toContain(`claude-batch-results-${b.outputs['batch-id']}`)
+    expect(await exists(path.join(workspace, 'generated/b.md'))).toBe(false)
+  })
+
+  it('cancel with batch-id all cancels every pending batch', async () => {
+    await start(60_000)
+    await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), {})
+    await step(github!.addRun(), await makeWorkspace({ 'prompts/b.md': 'B.\n' }), {})
+    const result = await step(github!.addRun(), await makeWorkspace(), { command: 'cancel', 'batch-id': 'all', 'fail-on-error': 'false' })
+    expect(result.exitCode).toBe(0)
+    expect(simulator!.batches().map((b) => b.processingStatus)).toEqual(['ended', 'ended'])
+    expect(JSON.parse(result.outputs['batch-ids']!)).toHaveLength(2)
+  })
+
+  it('lists failed requests in the pull request and annotates them on their files', async () => {
+    await start(0)
+    const files = { 'prompts/ok.md': 'Fine.\n', 'prompts/bad.md': 'Fails. SIMULATE_ERROR:api_error\n' }
+    await step(github!.addRun(), await makeWorkspace(files), {})
+    const result = await step(github!.addRun(), await makeWorkspace(files), { command: 'collect', 'open-pr': 'true' })
+    expect(result.exitCode).toBe(1)
+    expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'error', file: 'prompts/bad.md', message: expect.stringMatching(/api_error/) }))
+    const [pull] = github!.pulls()
+    expect(pull!.body).toMatch(/Requests that did not succeed \(1\)/)
+    expect(pull!.body).toMatch(/prompts\/bad\.md:1.*api_error/)
+    expect(pull!.body).toMatch(/Collected by \[run \d+\]/)
+  })
+})
+
+describe('without the artifact service', () => {
+  it('keeps the manifest in RUNNER_TEMP with a warning, and collect finds it there', async () => {
+    await start(0)
+    const runnerTemp = await makeWorkspace()
+    const inputs = { 'anthropic-api-key': DEFAULT_API_KEY, 'anthropic-base-url': simulator!.url }
+    const submitted = await runAction({ workspace: await makeWorkspace({ 'prompts/a.md': 'A.\n' }), runnerTemp, inputs })
+    expect(submitted.exitCode).toBe(0)
+    expect(submitted.annotations).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringMatching(/manifest was written to .*claude-batch-state/) }))
+    expect(names()).toEqual([])
+
+    const workspace = await makeWorkspace({ 'prompts/a.md': 'A.\n' })
+    const collected = await runAction({ workspace, runnerTemp, inputs: { ...inputs, command: 'collect' } })
+    expect(collected.exitCode).toBe(0)
+    expect(collected.outputs['batch-ids']).toBe(JSON.stringify([submitted.outputs['batch-id']]))
+    expect(await readFile(path.join(workspace, 'generated/a.md'), 'utf8')).toMatch(/A\./)
+    const again = await runAction({ workspace, runnerTemp, inputs: { ...inputs, command: 'collect' } })
+    expect(again.stdout).toMatch(/0 pending submission\(s\) found/)
+  })
+})

@@ -38197,7 +38197,13 @@ var promises_ = __nccwpck_require__(51455);
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 ;// CONCATENATED MODULE: ./lib/paths.js
+
+
 
 
 
@@ -38240,6 +38246,13 @@ async function makeTempDir(prefix) {
     const base = process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)();
     await (0,promises_.mkdir)(base, { recursive: true });
     return (0,promises_.mkdtemp)(external_node_path_.join(base, prefix));
+}
+/** The sha256 of a file, streamed. */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
 }
 //# sourceMappingURL=paths.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -38480,8 +38493,6 @@ function inputs_boolean(text, fallback, name, bad) {
     return fallback;
 }
 //# sourceMappingURL=inputs.js.map
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(79896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -46049,8 +46060,6 @@ async function inputFile(ws, name, value, ctx) {
     return undefined;
 }
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./lib/plan/custom-ids.js
 
 
@@ -78722,8 +78731,10 @@ const lib_stringify = function () {
  * `output` field with the generated text (empty where the request did not succeed). The input is
  * read again row by row and each text is read back from the results file, so neither is held whole.
  */
-async function writeDataOutputs(plan, collector, workspace) {
+async function writeDataOutputs(plan, collector, workspace, skip = async () => false) {
     for (const output of plan.dataOutputs) {
+        if (await skip(output))
+            continue;
         const requestOfRow = new Map();
         plan.requests.forEach((r, i) => {
             if (r.output?.kind === 'data-row' && r.output.path === output.path)
@@ -79014,7 +79025,7 @@ function buildManifest(plan, batches, context) {
         })),
         outputDir: context.outputDir,
         requests: plan.requests.map(toRow),
-        dataOutputs: plan.dataOutputs
+        dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) }))
     };
 }
 function toRow(r) {
@@ -79363,7 +79374,11 @@ async function saveManifest(plan, batches, inputs, temp) {
     const dir = external_node_path_.join(temp, 'manifest');
     await (0,promises_.mkdir)(dir, { recursive: true });
     const file = external_node_path_.join(dir, MANIFEST_FILE);
-    await (0,promises_.writeFile)(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir })));
+    // Collect rewrites each data file from the collector's checkout: the hash tells it whether that is still the same file.
+    const dataHashes = new Map();
+    for (const d of plan.dataOutputs)
+        dataHashes.set(d.source, await sha256File(external_node_path_.join(inputs.workspace, d.source)));
+    await (0,promises_.writeFile)(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir, dataHashes })));
     const name = manifestName(batches[0].id);
     if (!artifactServiceAvailable()) {
         const local = await saveLocalManifest(name, file);
@@ -79562,6 +79577,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
         return { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` };
     }
     const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now());
+    const notes = [];
     const resultsFile = external_node_path_.join(temp, `${id}.jsonl`);
     const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices });
     try {
@@ -79578,7 +79594,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
             }
         }
         if (!lost.length)
-            await writeDataOutputs(plan, collector, inputs.workspace);
+            await writeDataOutputs(plan, collector, inputs.workspace, (d) => dataFileChanged(manifest, d.source, inputs.workspace, notes));
     }
     finally {
         await collector.close();
@@ -79587,7 +79603,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     const detail = lost.length
         ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
         : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`;
-    const outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail, counts: collector.counts, cost: collector.costs.batch, files };
+    const outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files };
     const failures = failedRequests(plan, collector);
     reportFailures(failures, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(manifest, batches, outcome, failures);
@@ -79614,6 +79630,26 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
         lib_core/* info */.pq(`Pull request ${pr.operation}: ${pr.url}`);
     }
     return outcome;
+}
+/**
+ * A data file is rewritten row by row from the collector's checkout, so it must be the file that was
+ * submitted: otherwise rows and results would not line up. Its results stay in results.jsonl.
+ */
+async function dataFileChanged(manifest, source, workspace, notes) {
+    const expected = manifest.dataOutputs.find((d) => d.source === source)?.sha256;
+    let actual;
+    try {
+        actual = await sha256File(external_node_path_.join(workspace, source));
+    }
+    catch {
+        actual = undefined;
+    }
+    if (expected && actual === expected)
+        return false;
+    const why = actual ? 'has changed since it was submitted' : 'is not in this checkout';
+    notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`);
+    lib_core/* warning */.$e(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source });
+    return true;
 }
 async function keepResults(candidate, inputs, temp, resultsFile, summary, files) {
     const staging = external_node_path_.join(temp, `results-${candidate.batchId}`);

@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { mkdir, mkdtemp, realpath } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 
 /**
  * Resolves `p` (relative to the workspace, or absolute) to a workspace-relative POSIX path, or
@@ -39,4 +41,11 @@ export async function makeTempDir(prefix: string): Promise<string> {
   const base = process.env.RUNNER_TEMP || tmpdir()
   await mkdir(base, { recursive: true })
   return mkdtemp(path.join(base, prefix))
+}
+
+/** The sha256 of a file, streamed. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
-import { makeTempDir } from '../paths.js'
+import { makeTempDir, sha256File } from '../paths.js'
 import type { Problem } from '../sources/types.js'
 import { createClient, describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
@@ -142,6 +142,7 @@ async function collectOne(
   }
 
   const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now())
+  const notes: string[] = []
   const resultsFile = path.join(temp, `${id}.jsonl`)
   const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
   try {
@@ -155,7 +156,7 @@ async function collectOne(
         return { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` }
       }
     }
-    if (!lost.length) await writeDataOutputs(plan, collector, inputs.workspace)
+    if (!lost.length) await writeDataOutputs(plan, collector, inputs.workspace, (d) => dataFileChanged(manifest, d.source, inputs.workspace, notes))
   } finally {
     await collector.close()
   }
@@ -164,7 +165,7 @@ async function collectOne(
   const detail = lost.length
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
-  const outcome: Outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail, counts: collector.counts, cost: collector.costs.batch, files }
+  const outcome: Outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files }
   const failures = failedRequests(plan, collector)
   reportFailures(failures, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(manifest, batches, outcome, failures)
@@ -191,6 +192,25 @@ async function collectOne(
     core.info(`Pull request ${pr.operation}: ${pr.url}`)
   }
   return outcome
+}
+
+/**
+ * A data file is rewritten row by row from the collector's checkout, so it must be the file that was
+ * submitted: otherwise rows and results would not line up. Its results stay in results.jsonl.
+ */
+async function dataFileChanged(manifest: Manifest, source: string, workspace: string, notes: string[]): Promise<boolean> {
+  const expected = manifest.dataOutputs.find((d) => d.source === source)?.sha256
+  let actual: string | undefined
+  try {
+    actual = await sha256File(path.join(workspace, source))
+  } catch {
+    actual = undefined
+  }
+  if (expected && actual === expected) return false
+  const why = actual ? 'has changed since it was submitted' : 'is not in this checkout'
+  notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`)
+  core.warning(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source })
+  return true
 }
 
 async function keepResults(candidate: ManifestCandidate, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {

@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
-import { makeTempDir } from '../paths.js'
+import { makeTempDir, sha256File } from '../paths.js'
 import type { Problem } from '../sources/types.js'
 import { readSources } from '../sources/index.js'
 import { API_LIMITS, buildPlan, type Limits, type Plan } from '../plan/plan.js'
@@ -212,7 +212,10 @@ async function saveManifest(plan: Plan, batches: MessageBatch[], inputs: Inputs,
   const dir = path.join(temp, 'manifest')
   await mkdir(dir, { recursive: true })
   const file = path.join(dir, MANIFEST_FILE)
-  await writeFile(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir })))
+  // Collect rewrites each data file from the collector's checkout: the hash tells it whether that is still the same file.
+  const dataHashes = new Map<string, string>()
+  for (const d of plan.dataOutputs) dataHashes.set(d.source, await sha256File(path.join(inputs.workspace, d.source)))
+  await writeFile(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir, dataHashes })))
   const name = manifestName(batches[0]!.id)
   if (!artifactServiceAvailable()) {
     const local = await saveLocalManifest(name, file)

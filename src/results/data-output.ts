@@ -14,8 +14,14 @@ import type { ResultCollector } from './collect.js'
  * `output` field with the generated text (empty where the request did not succeed). The input is
  * read again row by row and each text is read back from the results file, so neither is held whole.
  */
-export async function writeDataOutputs(plan: Plan, collector: ResultCollector, workspace: string): Promise<void> {
+export async function writeDataOutputs(
+  plan: Plan,
+  collector: ResultCollector,
+  workspace: string,
+  skip: (output: DataOutput) => Promise<boolean> = async () => false
+): Promise<void> {
   for (const output of plan.dataOutputs) {
+    if (await skip(output)) continue
     const requestOfRow = new Map<number, number>()
     plan.requests.forEach((r, i) => {
       if (r.output?.kind === 'data-row' && r.output.path === output.path) requestOfRow.set(r.output.index, i)

@@ -24,7 +24,8 @@ export interface Manifest {
   outputDir: string
   /** One row per request, in plan order: [custom_id, model, max_tokens, source file, line, row, output]. */
   requests: ManifestRow[]
-  dataOutputs: DataOutput[]
+  /** Each data file's output, with the sha256 of the data file as submitted. */
+  dataOutputs: Array<DataOutput & { sha256?: string }>
 }
 
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
@@ -42,7 +43,7 @@ export function resultsName(batchId: string): string {
 export function buildManifest(
   plan: Plan,
   batches: readonly MessageBatch[],
-  context: { outputDir: string; env?: NodeJS.ProcessEnv }
+  context: { outputDir: string; env?: NodeJS.ProcessEnv; dataHashes?: ReadonlyMap<string, string> }
 ): Manifest {
   const env = context.env ?? process.env
   const server = env.GITHUB_SERVER_URL || 'https://github.com'
@@ -69,7 +70,7 @@ export function buildManifest(
     })),
     outputDir: context.outputDir,
     requests: plan.requests.map(toRow),
-    dataOutputs: plan.dataOutputs
+    dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) }))
   }
 }
 

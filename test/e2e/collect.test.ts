@@ -293,3 +293,18 @@ describe('without the artifact service', () => {
     expect(again.stdout).toMatch(/0 pending submission\(s\) found/)
   })
 })
+
+describe('data files at collection', () => {
+  it('does not rewrite a data file that changed since submission, and says why', async () => {
+    await start(0)
+    await step(github!.addRun(), await makeWorkspace(PROMPTS), submitInputs)
+    const changed = { ...PROMPTS, 'data/tickets.csv': 'id,subject\nA0,New first row\nA1,Broken lid\nA2,Late parcel\n' }
+    const workspace = await makeWorkspace(changed)
+    const result = await step(github!.addRun(), workspace, { command: 'collect' })
+    expect(result.exitCode).toBe(0)
+    expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'warning', file: 'data/tickets.csv', message: expect.stringMatching(/changed since it was submitted/) }))
+    expect(await exists(path.join(workspace, 'generated/tickets.csv'))).toBe(false)
+    expect(await exists(path.join(workspace, 'generated/products/teapot.md'))).toBe(true)
+    expect(JSON.parse(result.outputs['output-files']!)).not.toContain('generated/tickets.csv')
+  })
+})

@@ -38170,7 +38170,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18114);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5168);
 // The action's entry point. The logic lives in main.ts, which @github/local-action also runs directly.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38180,7 +38180,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 18114:
+/***/ 5168:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78982,6 +78982,7 @@ function th(data) {
 function number(n) {
     return n.toLocaleString('en-US');
 }
+/** Escapes text for the HTML the job summary is made of. */
 function summary_escape(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -79405,6 +79406,54 @@ function submit_count(n, one, many = `${one}s`) {
     return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 //# sourceMappingURL=submit.js.map
+;// CONCATENATED MODULE: ./lib/commands/common.js
+
+
+
+
+/** What collect, status and cancel share: the client, and the submissions not collected yet. */
+// Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
+const RESULTS_KEPT_MS = 29 * 24 * 3600_000;
+const WARN_BEFORE_MS = 7 * 24 * 3600_000;
+function requireClient(inputs, problems) {
+    if (!inputs.apiKey) {
+        problems.push({ message: 'No Anthropic API key: set the anthropic-api-key input or the ANTHROPIC_API_KEY environment variable.' });
+        return undefined;
+    }
+    return createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL });
+}
+/** The submissions to look at: every pending one of the repository, or the one named by batch-id. */
+async function discover(inputs, problems) {
+    const repository = process.env.GITHUB_REPOSITORY;
+    let candidates;
+    let find;
+    if (artifactServiceAvailable() && repository) {
+        if (!inputs.githubToken) {
+            problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' });
+            return { candidates: [] };
+        }
+        const [owner, repo] = repository.split('/');
+        find = { token: inputs.githubToken, owner, repo };
+        const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+        candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo);
+    }
+    else {
+        lib_core/* warning */.$e('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.');
+        candidates = await findPendingLocal();
+    }
+    if (inputs.batchId && inputs.batchId !== 'all') {
+        candidates = candidates.filter((c) => c.batchId === inputs.batchId);
+        if (!candidates.length)
+            lib_core/* notice */.lm(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`);
+    }
+    lib_core/* info */.pq(`${candidates.length} pending submission(s) found.`);
+    return { candidates, find };
+}
+function failWith(problems) {
+    annotate('error', problems);
+    lib_core/* setFailed */.C1(problems.map((p) => p.message).join('\n'));
+}
+//# sourceMappingURL=common.js.map
 ;// CONCATENATED MODULE: ./lib/github/pull-request.js
 
 
@@ -79484,9 +79533,8 @@ async function branchHead(octokit, owner, repo, branch) {
 
 
 
-// Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
-const RESULTS_KEPT_MS = 29 * 24 * 3600_000;
-const WARN_BEFORE_MS = 7 * 24 * 3600_000;
+
+
 /**
  * collect: finds the submissions whose results are not collected yet, and for each whose batches
  * have all ended, writes the results as submit does, keeps them as a results artifact (which also
@@ -79508,47 +79556,19 @@ async function collect(inputs, problems, waitUntil) {
                 outcomes.push({ batchId: candidate.batchId, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` });
                 continue;
             }
-            outcomes.push(await lib_core/* group */.Os(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)));
+            try {
+                outcomes.push(await lib_core/* group */.Os(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)));
+            }
+            catch (error) {
+                // One submission's trouble (an upload, the pull request) must not stop the others.
+                outcomes.push({ batchId: candidate.batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` });
+            }
         }
     }
     finally {
         await (0,promises_.rm)(temp, { recursive: true, force: true });
     }
     await report(outcomes, inputs);
-}
-function requireClient(inputs, problems) {
-    if (!inputs.apiKey) {
-        problems.push({ message: 'No Anthropic API key: set the anthropic-api-key input or the ANTHROPIC_API_KEY environment variable.' });
-        return undefined;
-    }
-    return createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL });
-}
-/** The submissions to look at: every pending one of the repository, or the one named by batch-id. */
-async function discover(inputs, problems) {
-    const repository = process.env.GITHUB_REPOSITORY;
-    let candidates;
-    let find;
-    if (artifactServiceAvailable() && repository) {
-        if (!inputs.githubToken) {
-            problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' });
-            return { candidates: [] };
-        }
-        const [owner, repo] = repository.split('/');
-        find = { token: inputs.githubToken, owner, repo };
-        const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-        candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo);
-    }
-    else {
-        lib_core/* warning */.$e('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.');
-        candidates = await findPendingLocal();
-    }
-    if (inputs.batchId && inputs.batchId !== 'all') {
-        candidates = candidates.filter((c) => c.batchId === inputs.batchId);
-        if (!candidates.length)
-            lib_core/* notice */.lm(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`);
-    }
-    lib_core/* info */.pq(`${candidates.length} pending submission(s) found.`);
-    return { candidates, find };
 }
 async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     const id = candidate.batchId;
@@ -79607,8 +79627,6 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     const failures = failedRequests(plan, collector);
     reportFailures(failures, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(manifest, batches, outcome, failures);
-    // The results artifact is the durable copy and also marks the submission collected.
-    await keepResults(candidate, inputs, temp, resultsFile, summary, files);
     if (inputs.pr.open && files.length) {
         const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
         if (!find)
@@ -79629,6 +79647,9 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
         outcome.pullRequest = pr.url;
         lib_core/* info */.pq(`Pull request ${pr.operation}: ${pr.url}`);
     }
+    // Last, because the results artifact marks the submission collected: anything that failed before
+    // it (the pull request, say) is tried again by the next run, which updates the same branch.
+    await keepResults(candidate, inputs, temp, resultsFile, summary, files);
     return outcome;
 }
 /**
@@ -79730,7 +79751,7 @@ async function report(outcomes, inputs) {
         .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
         .addTable([
         [{ data: 'Batch', header: true }, { data: 'State', header: true }, { data: 'Details', header: true }],
-        ...outcomes.map((o) => [`<code>${o.batchId}</code>`, o.state, collect_escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
+        ...outcomes.map((o) => [`<code>${o.batchId}</code>`, o.state, summary_escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
     ])
         .write();
     const failed = totals.errored + totals.expired + totals.canceled;
@@ -79739,15 +79760,9 @@ async function report(outcomes, inputs) {
     else if (failed && inputs.failOnError)
         lib_core/* setFailed */.C1(`${failed} request(s) did not succeed; everything else was written.`);
 }
-function failWith(problems) {
-    annotate('error', problems);
-    lib_core/* setFailed */.C1(problems.map((p) => p.message).join('\n'));
-}
-function collect_escape(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 //# sourceMappingURL=collect.js.map
 ;// CONCATENATED MODULE: ./lib/commands/status.js
+
 
 
 
@@ -79804,12 +79819,13 @@ async function status_status(inputs, problems) {
     await lib_core/* summary */.z
         .addHeading('Claude batch: status', 2)
         .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
-        .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${cell}</code>` : collect_escape(cell))))])
+        .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${cell}</code>` : summary_escape(cell))))])
         .write();
     lib_core/* setOutput */.uH('batch-ids', JSON.stringify(rows.map((r) => r[0])));
 }
 //# sourceMappingURL=status.js.map
 ;// CONCATENATED MODULE: ./lib/commands/cancel.js
+
 
 
 

@@ -3,7 +3,8 @@ import { ConflictError } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
 import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
-import { collect, discover, failWith, requireClient } from './collect.js'
+import { collect } from './collect.js'
+import { discover, failWith, requireClient } from './common.js'
 
 // A canceled batch ends once its in-flight requests finish, usually within a minute.
 const MIN_WAIT_MS = 2 * 60_000

@@ -5,7 +5,7 @@ import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
 import { makeTempDir, sha256File } from '../paths.js'
 import type { Problem } from '../sources/types.js'
-import { createClient, describeError, type MessageBatch } from '../anthropic/client.js'
+import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs } from '../results/data-output.js'
@@ -13,22 +13,13 @@ import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
 import { failedRequests, reportFailures } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
+import { escape } from '../report/summary.js'
 import { planFromManifest, resultsName, type Manifest } from '../state/manifest.js'
-import {
-  artifactServiceAvailable,
-  downloadManifest,
-  findPendingArtifacts,
-  findPendingLocal,
-  markLocalCollected,
-  uploadArtifact,
-  type ManifestCandidate
-} from '../state/artifacts.js'
+import { downloadManifest, markLocalCollected, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
+import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS, type Find } from './common.js'
 import type { Plan } from '../plan/plan.js'
 import { openPullRequest } from '../github/pull-request.js'
 
-// Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
-export const RESULTS_KEPT_MS = 29 * 24 * 3600_000
-export const WARN_BEFORE_MS = 7 * 24 * 3600_000
 
 /** What became of one submission in this run, for the log, the summary and the outputs. */
 interface Outcome {
@@ -61,7 +52,12 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
         outcomes.push({ batchId: candidate.batchId, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` })
         continue
       }
-      outcomes.push(await core.group(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)))
+      try {
+        outcomes.push(await core.group(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)))
+      } catch (error) {
+        // One submission's trouble (an upload, the pull request) must not stop the others.
+        outcomes.push({ batchId: candidate.batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` })
+      }
     }
   } finally {
     await rm(temp, { recursive: true, force: true })
@@ -69,45 +65,8 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   await report(outcomes, inputs)
 }
 
-export function requireClient(inputs: Inputs, problems: Problem[]): Anthropic | undefined {
-  if (!inputs.apiKey) {
-    problems.push({ message: 'No Anthropic API key: set the anthropic-api-key input or the ANTHROPIC_API_KEY environment variable.' })
-    return undefined
-  }
-  return createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL })
-}
 
-export interface Find {
-  token: string
-  owner: string
-  repo: string
-}
 
-/** The submissions to look at: every pending one of the repository, or the one named by batch-id. */
-export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ candidates: ManifestCandidate[]; find?: Find }> {
-  const repository = process.env.GITHUB_REPOSITORY
-  let candidates: ManifestCandidate[]
-  let find: Find | undefined
-  if (artifactServiceAvailable() && repository) {
-    if (!inputs.githubToken) {
-      problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' })
-      return { candidates: [] }
-    }
-    const [owner, repo] = repository.split('/') as [string, string]
-    find = { token: inputs.githubToken, owner, repo }
-    const { getOctokit } = await import('@actions/github')
-    candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo)
-  } else {
-    core.warning('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
-    candidates = await findPendingLocal()
-  }
-  if (inputs.batchId && inputs.batchId !== 'all') {
-    candidates = candidates.filter((c) => c.batchId === inputs.batchId)
-    if (!candidates.length) core.notice(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`)
-  }
-  core.info(`${candidates.length} pending submission(s) found.`)
-  return { candidates, find }
-}
 
 async function collectOne(
   client: Anthropic,
@@ -170,8 +129,6 @@ async function collectOne(
   reportFailures(failures, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(manifest, batches, outcome, failures)
 
-  // The results artifact is the durable copy and also marks the submission collected.
-  await keepResults(candidate, inputs, temp, resultsFile, summary, files)
   if (inputs.pr.open && files.length) {
     const { getOctokit } = await import('@actions/github')
     if (!find) throw new Error('open-pr needs the GitHub API: run collect in a workflow with github-token')
@@ -191,6 +148,9 @@ async function collectOne(
     outcome.pullRequest = pr.url
     core.info(`Pull request ${pr.operation}: ${pr.url}`)
   }
+  // Last, because the results artifact marks the submission collected: anything that failed before
+  // it (the pull request, say) is tried again by the next run, which updates the same branch.
+  await keepResults(candidate, inputs, temp, resultsFile, summary, files)
   return outcome
 }
 
@@ -297,12 +257,4 @@ async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
   else if (failed && inputs.failOnError) core.setFailed(`${failed} request(s) did not succeed; everything else was written.`)
 }
 
-export function failWith(problems: Problem[]): void {
-  annotate('error', problems)
-  core.setFailed(problems.map((p) => p.message).join('\n'))
-}
-
-export function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
 

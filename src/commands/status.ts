@@ -6,7 +6,8 @@ import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
-import { discover, escape, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './collect.js'
+import { escape } from '../report/summary.js'
+import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './common.js'
 
 /** status: a table, in the log and the job summary, of every pending batch with its counts and expiry. */
 export async function status(inputs: Inputs, problems: Problem[]): Promise<void> {

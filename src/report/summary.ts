@@ -118,6 +118,7 @@ function number(n: number): string {
   return n.toLocaleString('en-US')
 }
 
-function escape(text: string): string {
+/** Escapes text for the HTML the job summary is made of. */
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }

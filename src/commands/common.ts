@@ -1,0 +1,58 @@
+import * as core from '@actions/core'
+import type { Anthropic } from '@anthropic-ai/sdk'
+import type { Inputs } from '../inputs.js'
+import type { Problem } from '../sources/types.js'
+import { createClient } from '../anthropic/client.js'
+import { annotate } from '../report/annotations.js'
+import { artifactServiceAvailable, findPendingArtifacts, findPendingLocal, type ManifestCandidate } from '../state/artifacts.js'
+
+/** What collect, status and cancel share: the client, and the submissions not collected yet. */
+
+// Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
+export const RESULTS_KEPT_MS = 29 * 24 * 3600_000
+export const WARN_BEFORE_MS = 7 * 24 * 3600_000
+
+export function requireClient(inputs: Inputs, problems: Problem[]): Anthropic | undefined {
+  if (!inputs.apiKey) {
+    problems.push({ message: 'No Anthropic API key: set the anthropic-api-key input or the ANTHROPIC_API_KEY environment variable.' })
+    return undefined
+  }
+  return createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL })
+}
+
+export interface Find {
+  token: string
+  owner: string
+  repo: string
+}
+
+/** The submissions to look at: every pending one of the repository, or the one named by batch-id. */
+export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ candidates: ManifestCandidate[]; find?: Find }> {
+  const repository = process.env.GITHUB_REPOSITORY
+  let candidates: ManifestCandidate[]
+  let find: Find | undefined
+  if (artifactServiceAvailable() && repository) {
+    if (!inputs.githubToken) {
+      problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' })
+      return { candidates: [] }
+    }
+    const [owner, repo] = repository.split('/') as [string, string]
+    find = { token: inputs.githubToken, owner, repo }
+    const { getOctokit } = await import('@actions/github')
+    candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo)
+  } else {
+    core.warning('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
+    candidates = await findPendingLocal()
+  }
+  if (inputs.batchId && inputs.batchId !== 'all') {
+    candidates = candidates.filter((c) => c.batchId === inputs.batchId)
+    if (!candidates.length) core.notice(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`)
+  }
+  core.info(`${candidates.length} pending submission(s) found.`)
+  return { candidates, find }
+}
+
+export function failWith(problems: Problem[]): void {
+  annotate('error', problems)
+  core.setFailed(problems.map((p) => p.message).join('\n'))
+}

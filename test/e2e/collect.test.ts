@@ -308,3 +308,19 @@ describe('data files at collection', () => {
     expect(JSON.parse(result.outputs['output-files']!)).not.toContain('generated/tickets.csv')
   })
 })
+
+describe('a pull request that fails', () => {
+  it('leaves the submission uncollected, so the next run tries again', async () => {
+    await start(0)
+    const submitted = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), {})
+    const failed = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { command: 'collect', 'open-pr': 'true', 'pr-base': 'no-such-branch' })
+    expect(failed.exitCode).toBe(1)
+    expect(failed.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/Collecting failed/) }))
+    expect(names()).not.toContain(`claude-batch-results-${submitted.outputs['batch-id']}`)
+
+    const retried = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { command: 'collect', 'open-pr': 'true' })
+    expect(retried.exitCode).toBe(0)
+    expect(github!.pulls()).toHaveLength(1)
+    expect(names()).toContain(`claude-batch-results-${submitted.outputs['batch-id']}`)
+  })
+})

@@ -79550,6 +79550,7 @@ async function collect(inputs, problems, waitUntil) {
         return failWith(problems);
     const temp = await makeTempDir('claude-batch-collect-');
     const outcomes = [];
+    const written = new Map();
     try {
         for (const candidate of candidates) {
             if (candidate.untrusted) {
@@ -79557,11 +79558,26 @@ async function collect(inputs, problems, waitUntil) {
                 continue;
             }
             try {
-                outcomes.push(await lib_core/* group */.Os(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)));
+                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil));
+                outcomes.push(outcome);
+                if (keep)
+                    written.set(outcome, keep);
             }
             catch (error) {
-                // One submission's trouble (an upload, the pull request) must not stop the others.
-                outcomes.push({ batchId: candidate.batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` });
+                // One submission's trouble must not stop the others.
+                outcomes.push(failed(candidate.batchId, error));
+            }
+        }
+        if (inputs.pr.open)
+            await pullRequests(written, inputs, find);
+        // Last, because the results artifact marks a submission collected: anything that failed before
+        // it (the pull request, say) is tried again by the next run, which updates the same branch.
+        for (const [outcome, w] of written) {
+            try {
+                await keepResults(w.candidate, inputs, temp, w.resultsFile, w.summary, w.files);
+            }
+            catch (error) {
+                Object.assign(outcome, failed(outcome.batchId, error));
             }
         }
     }
@@ -79584,7 +79600,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
             throw new Error('it claims another workflow run than the one that uploaded it');
     }
     catch (error) {
-        return { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${error.message}.` };
+        return { outcome: { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${error.message}.` } };
     }
     let batches = await Promise.all(manifest.batches.map((b) => client.messages.batches.retrieve(b.id)));
     if (waitUntil && batches.some((b) => b.processing_status !== 'ended')) {
@@ -79594,7 +79610,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     if (pending.length) {
         const expires = pending.map((b) => b.expires_at).sort()[0];
         const done = batches.length - pending.length;
-        return { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` };
+        return { outcome: { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } };
     }
     const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now());
     const notes = [];
@@ -79610,7 +79626,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
             catch (error) {
                 const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS;
                 const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : '';
-                return { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` };
+                return { outcome: { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` } };
             }
         }
         if (!lost.length)
@@ -79627,30 +79643,50 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     const failures = failedRequests(plan, collector);
     reportFailures(failures, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(manifest, batches, outcome, failures);
-    if (inputs.pr.open && files.length) {
-        const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-        if (!find)
-            throw new Error('open-pr needs the GitHub API: run collect in a workflow with github-token');
-        const pr = await openPullRequest(getOctokit(find.token), {
-            owner: find.owner,
-            repo: find.repo,
-            workspace: inputs.workspace,
-            files,
-            base: inputs.pr.base,
-            branch: inputs.pr.branch ?? `claude-batch/${id}`,
-            title: inputs.pr.title ?? `Generated content from Claude batch ${id}`,
-            body: summary,
-            labels: inputs.pr.labels,
-            draft: inputs.pr.draft,
-            message: `Add results of Claude batch ${id}\n\nFrom ${manifest.run.url || `run ${manifest.run.id}`} at ${manifest.commit.slice(0, 12)}.`
-        });
-        outcome.pullRequest = pr.url;
-        lib_core/* info */.pq(`Pull request ${pr.operation}: ${pr.url}`);
+    return { outcome, keep: { candidate, manifest, summary, files, resultsFile } };
+}
+function failed(batchId, error) {
+    return { batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` };
+}
+/**
+ * One pull request per submission on `claude-batch/<batch id>`; or, when pr-branch names a branch,
+ * one pull request on it for everything collected in this run (otherwise each would replace the
+ * last). A submission whose pull request fails is not marked collected.
+ */
+async function pullRequests(written, inputs, find) {
+    const entries = [...written].filter(([, w]) => w.files.length);
+    const groups = inputs.pr.branch ? (entries.length ? [entries] : []) : entries.map((e) => [e]);
+    for (const group of groups) {
+        const ids = group.map(([o]) => o.batchId);
+        try {
+            if (!find)
+                throw new Error('open-pr needs the GitHub API: run collect in a workflow, with github-token');
+            const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+            const first = group[0][1].manifest;
+            const pr = await openPullRequest(getOctokit(find.token), {
+                owner: find.owner,
+                repo: find.repo,
+                workspace: inputs.workspace,
+                files: [...new Set(group.flatMap(([, w]) => w.files))].sort(),
+                base: inputs.pr.base,
+                branch: inputs.pr.branch ?? `claude-batch/${ids[0]}`,
+                title: inputs.pr.title ?? (ids.length === 1 ? `Generated content from Claude batch ${ids[0]}` : `Generated content from ${ids.length} Claude batches`),
+                body: group.map(([, w]) => w.summary).join('\n---\n\n'),
+                labels: inputs.pr.labels,
+                draft: inputs.pr.draft,
+                message: `Add results of Claude batch${ids.length > 1 ? 'es' : ''} ${ids.join(', ')}\n\nFrom ${first.run.url || `run ${first.run.id}`} at ${first.commit.slice(0, 12)}.`
+            });
+            lib_core/* info */.pq(`Pull request ${pr.operation}: ${pr.url}`);
+            for (const [outcome] of group)
+                outcome.pullRequest = pr.url;
+        }
+        catch (error) {
+            for (const [outcome] of group) {
+                Object.assign(outcome, failed(outcome.batchId, error));
+                written.delete(outcome);
+            }
+        }
     }
-    // Last, because the results artifact marks the submission collected: anything that failed before
-    // it (the pull request, say) is tried again by the next run, which updates the same branch.
-    await keepResults(candidate, inputs, temp, resultsFile, summary, files);
-    return outcome;
 }
 /**
  * A data file is rewritten row by row from the collector's checkout, so it must be the file that was

@@ -46,6 +46,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
 
   const temp = await makeTempDir('claude-batch-collect-')
   const outcomes: Outcome[] = []
+  const written = new Map<Outcome, Written>()
   try {
     for (const candidate of candidates) {
       if (candidate.untrusted) {
@@ -53,10 +54,22 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
         continue
       }
       try {
-        outcomes.push(await core.group(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil)))
+        const { outcome, keep } = await core.group(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil))
+        outcomes.push(outcome)
+        if (keep) written.set(outcome, keep)
       } catch (error) {
-        // One submission's trouble (an upload, the pull request) must not stop the others.
-        outcomes.push({ batchId: candidate.batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` })
+        // One submission's trouble must not stop the others.
+        outcomes.push(failed(candidate.batchId, error))
+      }
+    }
+    if (inputs.pr.open) await pullRequests(written, inputs, find)
+    // Last, because the results artifact marks a submission collected: anything that failed before
+    // it (the pull request, say) is tried again by the next run, which updates the same branch.
+    for (const [outcome, w] of written) {
+      try {
+        await keepResults(w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
+      } catch (error) {
+        Object.assign(outcome, failed(outcome.batchId, error))
       }
     }
   } finally {
@@ -68,6 +81,15 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
 
 
 
+/** A submission whose results were written, waiting for its pull request and its results artifact. */
+interface Written {
+  candidate: ManifestCandidate
+  manifest: Manifest
+  summary: string
+  files: string[]
+  resultsFile: string
+}
+
 async function collectOne(
   client: Anthropic,
   candidate: ManifestCandidate,
@@ -75,7 +97,7 @@ async function collectOne(
   find: Find | undefined,
   temp: string,
   waitUntil?: number
-): Promise<Outcome> {
+): Promise<{ outcome: Outcome; keep?: Written }> {
   const id = candidate.batchId
   let manifest: Manifest
   let plan: Plan
@@ -86,7 +108,7 @@ async function collectOne(
     if (repository && manifest.repository !== repository) throw new Error(`it belongs to ${manifest.repository || 'no repository'}, not ${repository}`)
     if (candidate.artifact && manifest.run.id !== candidate.artifact.runId) throw new Error('it claims another workflow run than the one that uploaded it')
   } catch (error) {
-    return { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${(error as Error).message}.` }
+    return { outcome: { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${(error as Error).message}.` } }
   }
 
   let batches = await Promise.all(manifest.batches.map((b) => client.messages.batches.retrieve(b.id)))
@@ -97,7 +119,7 @@ async function collectOne(
   if (pending.length) {
     const expires = pending.map((b) => b.expires_at).sort()[0]!
     const done = batches.length - pending.length
-    return { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` }
+    return { outcome: { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } }
   }
 
   const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now())
@@ -112,7 +134,7 @@ async function collectOne(
       } catch (error) {
         const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS
         const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : ''
-        return { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` }
+        return { outcome: { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` } }
       }
     }
     if (!lost.length) await writeDataOutputs(plan, collector, inputs.workspace, (d) => dataFileChanged(manifest, d.source, inputs.workspace, notes))
@@ -129,29 +151,49 @@ async function collectOne(
   reportFailures(failures, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(manifest, batches, outcome, failures)
 
-  if (inputs.pr.open && files.length) {
-    const { getOctokit } = await import('@actions/github')
-    if (!find) throw new Error('open-pr needs the GitHub API: run collect in a workflow with github-token')
-    const pr = await openPullRequest(getOctokit(find.token), {
-      owner: find.owner,
-      repo: find.repo,
-      workspace: inputs.workspace,
-      files,
-      base: inputs.pr.base,
-      branch: inputs.pr.branch ?? `claude-batch/${id}`,
-      title: inputs.pr.title ?? `Generated content from Claude batch ${id}`,
-      body: summary,
-      labels: inputs.pr.labels,
-      draft: inputs.pr.draft,
-      message: `Add results of Claude batch ${id}\n\nFrom ${manifest.run.url || `run ${manifest.run.id}`} at ${manifest.commit.slice(0, 12)}.`
-    })
-    outcome.pullRequest = pr.url
-    core.info(`Pull request ${pr.operation}: ${pr.url}`)
+  return { outcome, keep: { candidate, manifest, summary, files, resultsFile } }
+}
+
+function failed(batchId: string, error: unknown): Outcome {
+  return { batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` }
+}
+
+/**
+ * One pull request per submission on `claude-batch/<batch id>`; or, when pr-branch names a branch,
+ * one pull request on it for everything collected in this run (otherwise each would replace the
+ * last). A submission whose pull request fails is not marked collected.
+ */
+async function pullRequests(written: Map<Outcome, Written>, inputs: Inputs, find: Find | undefined): Promise<void> {
+  const entries = [...written].filter(([, w]) => w.files.length)
+  const groups = inputs.pr.branch ? (entries.length ? [entries] : []) : entries.map((e) => [e])
+  for (const group of groups) {
+    const ids = group.map(([o]) => o.batchId)
+    try {
+      if (!find) throw new Error('open-pr needs the GitHub API: run collect in a workflow, with github-token')
+      const { getOctokit } = await import('@actions/github')
+      const first = group[0]![1].manifest
+      const pr = await openPullRequest(getOctokit(find.token), {
+        owner: find.owner,
+        repo: find.repo,
+        workspace: inputs.workspace,
+        files: [...new Set(group.flatMap(([, w]) => w.files))].sort(),
+        base: inputs.pr.base,
+        branch: inputs.pr.branch ?? `claude-batch/${ids[0]}`,
+        title: inputs.pr.title ?? (ids.length === 1 ? `Generated content from Claude batch ${ids[0]}` : `Generated content from ${ids.length} Claude batches`),
+        body: group.map(([, w]) => w.summary).join('\n---\n\n'),
+        labels: inputs.pr.labels,
+        draft: inputs.pr.draft,
+        message: `Add results of Claude batch${ids.length > 1 ? 'es' : ''} ${ids.join(', ')}\n\nFrom ${first.run.url || `run ${first.run.id}`} at ${first.commit.slice(0, 12)}.`
+      })
+      core.info(`Pull request ${pr.operation}: ${pr.url}`)
+      for (const [outcome] of group) outcome.pullRequest = pr.url
+    } catch (error) {
+      for (const [outcome] of group) {
+        Object.assign(outcome, failed(outcome.batchId, error))
+        written.delete(outcome)
+      }
+    }
   }
-  // Last, because the results artifact marks the submission collected: anything that failed before
-  // it (the pull request, say) is tried again by the next run, which updates the same branch.
-  await keepResults(candidate, inputs, temp, resultsFile, summary, files)
-  return outcome
 }
 
 /**

@@ -324,3 +324,25 @@ describe('a pull request that fails', () => {
     expect(names()).toContain(`claude-batch-results-${submitted.outputs['batch-id']}`)
   })
 })
+
+describe('pr-branch', () => {
+  it('puts everything collected in one run on the named branch, in one pull request', async () => {
+    await start(0)
+    const a = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), {})
+    const b = await step(github!.addRun(), await makeWorkspace({ 'prompts/b.md': 'B.\n' }), {})
+    const result = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n' }), {
+      command: 'collect',
+      'open-pr': 'true',
+      'pr-branch': 'content/weekly',
+      'pr-title': 'Weekly content'
+    })
+    expect(result.exitCode).toBe(0)
+    const pulls = github!.pulls()
+    expect(pulls).toHaveLength(1)
+    expect(pulls[0]).toMatchObject({ head: 'content/weekly', title: 'Weekly content' })
+    expect(pulls[0]!.body).toContain(a.outputs['batch-id'])
+    expect(pulls[0]!.body).toContain(b.outputs['batch-id'])
+    expect(github!.fileAt('content/weekly', 'generated/a.md')).toBeDefined()
+    expect(github!.fileAt('content/weekly', 'generated/b.md')).toBeDefined()
+  })
+})

@@ -46234,6 +46234,7 @@ async function buildPlan(sources, options) {
                 origin: request.origin,
                 model: request.params.model,
                 maxTokens: request.params.max_tokens,
+                thinking: thinkingType(request.params.thinking),
                 ...at
             });
             keys.push(request.customId ? { fixed: request.customId } : request.key);
@@ -46349,6 +46350,10 @@ async function confineOutput(workspace, target, seen = new Map()) {
         return { error: `Output path "${target}" is inside .git. Choose another output path.` };
     }
     return { path: relative };
+}
+function thinkingType(thinking) {
+    const type = thinking?.type;
+    return typeof type === 'string' ? type : undefined;
 }
 function at(origin) {
     return { file: origin.file, line: origin.line };
@@ -77206,6 +77211,14 @@ async function checkModels(client, plan, problem, warning, log) {
                 problem({ ...where, message: `Model "${model}" does not support the Message Batches API. Choose another model.` });
                 continue;
             }
+            const thinking = use.thinking && info.capabilities?.thinking?.types?.[use.thinking.type];
+            if (use.thinking && thinking && !thinking.supported) {
+                problem({
+                    file,
+                    line: use.thinking.at.origin.line,
+                    message: `Model "${model}" does not accept thinking of type "${use.thinking.type}". Use a type it supports (see its capabilities) or another model.`
+                });
+            }
             if (info.max_tokens && use.maxTokens > info.max_tokens) {
                 problem({
                     file,
@@ -77225,14 +77238,18 @@ function byModelAndFile(requests) {
     for (const r of requests) {
         const files = models.get(r.model) ?? new Map();
         models.set(r.model, files);
-        const use = files.get(r.origin.file);
-        if (!use)
-            files.set(r.origin.file, { count: 1, first: r, maxTokens: r.maxTokens, overLimit: r });
+        let use = files.get(r.origin.file);
+        if (!use) {
+            use = { count: 1, first: r, maxTokens: r.maxTokens, overLimit: r };
+            files.set(r.origin.file, use);
+        }
         else {
             use.count++;
             if (r.maxTokens > use.maxTokens)
                 Object.assign(use, { maxTokens: r.maxTokens, overLimit: r });
         }
+        if (r.thinking && !use.thinking)
+            use.thinking = { type: r.thinking, at: r };
     }
     return models;
 }

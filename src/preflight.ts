@@ -48,6 +48,14 @@ export async function checkModels(client: Anthropic, plan: Plan, problem: Report
         problem({ ...where, message: `Model "${model}" does not support the Message Batches API. Choose another model.` })
         continue
       }
+      const thinking = use.thinking && (info.capabilities?.thinking?.types as Record<string, { supported?: boolean } | null> | undefined)?.[use.thinking.type]
+      if (use.thinking && thinking && !thinking.supported) {
+        problem({
+          file,
+          line: use.thinking.at.origin.line,
+          message: `Model "${model}" does not accept thinking of type "${use.thinking.type}". Use a type it supports (see its capabilities) or another model.`
+        })
+      }
       if (info.max_tokens && use.maxTokens > info.max_tokens) {
         problem({
           file,
@@ -68,6 +76,8 @@ interface FileUse {
   first: PlannedRequest
   maxTokens: number
   overLimit?: PlannedRequest
+  /** The first thinking type the file's requests use, and where. */
+  thinking?: { type: string; at: PlannedRequest }
 }
 
 function byModelAndFile(requests: readonly PlannedRequest[]): Map<string, Map<string, FileUse>> {
@@ -75,12 +85,15 @@ function byModelAndFile(requests: readonly PlannedRequest[]): Map<string, Map<st
   for (const r of requests) {
     const files = models.get(r.model) ?? new Map<string, FileUse>()
     models.set(r.model, files)
-    const use = files.get(r.origin.file)
-    if (!use) files.set(r.origin.file, { count: 1, first: r, maxTokens: r.maxTokens, overLimit: r })
-    else {
+    let use = files.get(r.origin.file)
+    if (!use) {
+      use = { count: 1, first: r, maxTokens: r.maxTokens, overLimit: r }
+      files.set(r.origin.file, use)
+    } else {
       use.count++
       if (r.maxTokens > use.maxTokens) Object.assign(use, { maxTokens: r.maxTokens, overLimit: r })
     }
+    if (r.thinking && !use.thinking) use.thinking = { type: r.thinking, at: r }
   }
   return models
 }

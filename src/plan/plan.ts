@@ -11,6 +11,8 @@ export interface PlannedRequest {
   origin: Origin
   model: string
   maxTokens: number
+  /** `params.thinking.type`, which not every model accepts. */
+  thinking?: string
   /** Where its params JSON lies in the spool. */
   offset: number
   bytes: number
@@ -74,6 +76,7 @@ export async function buildPlan(
         origin: request.origin,
         model: request.params.model,
         maxTokens: request.params.max_tokens,
+        thinking: thinkingType(request.params.thinking),
         ...at
       })
       keys.push(request.customId ? { fixed: request.customId } : request.key)
@@ -197,6 +200,11 @@ export async function confineOutput(
     return { error: `Output path "${target}" is inside .git. Choose another output path.` }
   }
   return { path: relative }
+}
+
+function thinkingType(thinking: unknown): string | undefined {
+  const type = (thinking as { type?: unknown } | undefined)?.type
+  return typeof type === 'string' ? type : undefined
 }
 
 function at(origin: Origin): Pick<Problem, 'file' | 'line'> {

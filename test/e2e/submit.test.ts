@@ -310,6 +310,8 @@ describe('bad input is refused before anything is spent', () => {
       'prompts/unknown-model.md': '---\nmodel: claude-does-not-exist-9\n---\nD\n',
       'prompts/retired-model.md': '---\nmodel: claude-3-5-haiku-20241022\n---\nE\n',
       'prompts/too-many-tokens.md': '---\nmax_tokens: 9999999\n---\nF\n',
+      'prompts/thinking.md': '---\nmax_tokens: 4000\nparams:\n  thinking: { type: adaptive }\n---\nThink about G.\n',
+      'prompts/thinking-ok.md': '---\nmax_tokens: 4000\nparams:\n  thinking: { type: enabled, budget_tokens: 2000 }\n---\nThink about H.\n',
       'data.csv': 'id,subject\n1,Lid\n',
       'template.md': 'Classify {{subject}} from {{customer}}\n'
     })
@@ -332,6 +334,8 @@ describe('bad input is refused before anything is spent', () => {
     on('prompts/retired-model.md', /retired/)
     on('prompts/too-many-tokens.md', /max_tokens 9999999 is above the limit of 64000/)
     on('template.md', /customer/, 1)
+    on('prompts/thinking.md', /does not accept thinking of type "adaptive"/, 6)
+    expect(errors.filter((e) => e.file === 'prompts/thinking-ok.md')).toEqual([])
     expect(errors).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/nothing-here\/\*\.md/) }))
     expect(result.stdout).toMatch(/::error::\d+ problems found; nothing was submitted/)
     expect(result.summary).toContain('Problems')

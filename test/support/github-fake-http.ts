@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { readLimitedBody } from './http-body.js'
 
 /** Which service a route belongs to; decides authentication and the shape of error bodies. */
 export type Protocol = 'rest' | 'twirp' | 'blob'
@@ -110,23 +111,9 @@ function escapeXml(text: string): string {
  * client can finish sending and read the answer instead of seeing a reset connection.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size <= limit) {
-        chunks.push(chunk)
-        return
-      }
-      req.off('data', onData)
-      chunks.length = 0
-      req.resume()
-      reject(new FakeError(413, 'Request body too large', { code: 'RequestBodyTooLarge' }))
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(Buffer.concat(chunks)))
-    req.once('error', reject)
+  return readLimitedBody(req, limit, {
+    tooLarge: () => new FakeError(413, 'Request body too large', { code: 'RequestBodyTooLarge' }),
+    closed: () => new FakeError(400, 'The client closed the connection before sending its body.')
   })
 }
 

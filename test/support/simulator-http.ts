@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readLimitedBody } from './http-body.js'
 import { sha256Hex } from './simulator-text.js'
 
 /** `error.type` the real API uses for each status (batch-api.md §3.3). */
@@ -101,26 +102,10 @@ export function timestamp(ms: number): string {
  * sending and read our answer instead of seeing a reset connection.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size <= limit) {
-        chunks.push(chunk)
-        return
-      }
-      req.off('data', onData)
-      chunks.length = 0
-      req.resume()
-      // Wording of the real 413, which Cloudflare sends before the API sees the request (batch-api.md §3.3).
-      reject(new SimError(413, 'Request exceeds the maximum size', 'request_too_large'))
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(Buffer.concat(chunks)))
-    req.once('error', reject)
-    // A client that hangs up mid-upload: there is nobody left to answer, but the handler must not wait forever.
-    req.once('close', () => reject(new SimError(400, 'The client closed the connection before sending its body.')))
+  return readLimitedBody(req, limit, {
+    // Wording of the real 413, which Cloudflare sends before the API sees the request (batch-api.md §3.3).
+    tooLarge: () => new SimError(413, 'Request exceeds the maximum size', 'request_too_large'),
+    closed: () => new SimError(400, 'The client closed the connection before sending its body.')
   })
 }
 

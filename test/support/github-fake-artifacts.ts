@@ -24,6 +24,7 @@ import {
   type FakeRun,
   type Reply,
   type Route,
+  repoRoute,
   type RouteCall
 } from './github-fake-http.js'
 
@@ -97,13 +98,6 @@ export class FakeArtifacts {
         return handler(body, this.checkIdentity(body, this.authenticate(call.req)))
       }
     })
-    const rest = (method: string, pattern: RegExp, handler: (call: RouteCall) => Reply): Route => ({
-      method,
-      pattern,
-      protocol: 'rest',
-      repo: true,
-      handler
-    })
     return [
       twirp('CreateArtifact', (body, who) => this.createArtifact(body, who)),
       twirp('FinalizeArtifact', (body, who) => this.finalizeArtifact(body, who)),
@@ -112,11 +106,11 @@ export class FakeArtifacts {
       twirp('DeleteArtifact', (body, who) => this.deleteTwirp(body, who)),
       { method: 'PUT', pattern: /^\/blob\/([^/]+)$/, protocol: 'blob', handler: (c) => this.putBlob(c) },
       { method: 'GET', pattern: /^\/blob-download\/([^/]+)$/, protocol: 'blob', handler: (c) => this.getBlob(c) },
-      rest('GET', /^\/actions\/artifacts$/, (c) => this.listRest(c.url, () => true)),
-      rest('GET', /^\/actions\/runs\/(\d+)\/artifacts$/, (c) => this.listRunRest(c)),
-      rest('GET', /^\/actions\/artifacts\/(\d+)$/, (c) => json(this.render(this.visible(c.params[0]!)))),
-      rest('GET', /^\/actions\/artifacts\/(\d+)\/([^/]+)$/, (c) => this.download(c.params[0]!, c.params[1]!)),
-      rest('DELETE', /^\/actions\/artifacts\/(\d+)$/, (c) => this.deleteRest(c.params[0]!))
+      repoRoute('GET', /^\/actions\/artifacts$/, (c) => this.listRest(c.url, () => true)),
+      repoRoute('GET', /^\/actions\/runs\/(\d+)\/artifacts$/, (c) => this.listRunRest(c)),
+      repoRoute('GET', /^\/actions\/artifacts\/(\d+)$/, (c) => json(this.render(this.visible(c.params[0]!)))),
+      repoRoute('GET', /^\/actions\/artifacts\/(\d+)\/([^/]+)$/, (c) => this.download(c.params[0]!, c.params[1]!)),
+      repoRoute('DELETE', /^\/actions\/artifacts\/(\d+)$/, (c) => this.deleteRest(c.params[0]!))
     ]
   }
 

@@ -13,6 +13,7 @@ import {
   type FakeContext,
   type Reply,
   type Route,
+  repoRoute,
   type RouteCall
 } from './github-fake-http.js'
 
@@ -235,25 +236,18 @@ function compareEntries(a: TreeEntry, b: TreeEntry): number {
 
 export function gitRoutes(ctx: FakeContext, git: GitStore): Route[] {
   const api = new GitApi(ctx, git)
-  const route = (method: string, pattern: RegExp, handler: (call: RouteCall) => Reply | Promise<Reply>): Route => ({
-    method,
-    pattern,
-    protocol: 'rest',
-    repo: true,
-    handler
-  })
   return [
-    route('GET', /^\/git\/ref\/(.+)$/, (c) => api.getRef(c.params[0]!)),
-    route('GET', /^\/git\/matching-refs\/(.*)$/, (c) => api.matchingRefs(c.params[0]!)),
-    route('POST', /^\/git\/refs$/, (c) => api.createRef(c)),
-    route('PATCH', /^\/git\/refs\/(.+)$/, (c) => api.updateRef(c)),
-    route('DELETE', /^\/git\/refs\/(.+)$/, (c) => api.deleteRef(c.params[0]!)),
-    route('GET', /^\/git\/commits\/([^/]+)$/, (c) => api.getCommit(c.params[0]!)),
-    route('POST', /^\/git\/commits$/, (c) => api.createCommit(c)),
-    route('GET', /^\/git\/blobs\/([^/]+)$/, (c) => api.getBlob(c.params[0]!)),
-    route('POST', /^\/git\/blobs$/, (c) => api.createBlob(c)),
-    route('GET', /^\/git\/trees\/(.+)$/, (c) => api.getTree(c)),
-    route('POST', /^\/git\/trees$/, (c) => api.createTree(c))
+    repoRoute('GET', /^\/git\/ref\/(.+)$/, (c) => api.getRef(c.params[0]!)),
+    repoRoute('GET', /^\/git\/matching-refs\/(.*)$/, (c) => api.matchingRefs(c.params[0]!)),
+    repoRoute('POST', /^\/git\/refs$/, (c) => api.createRef(c)),
+    repoRoute('PATCH', /^\/git\/refs\/(.+)$/, (c) => api.updateRef(c)),
+    repoRoute('DELETE', /^\/git\/refs\/(.+)$/, (c) => api.deleteRef(c.params[0]!)),
+    repoRoute('GET', /^\/git\/commits\/([^/]+)$/, (c) => api.getCommit(c.params[0]!)),
+    repoRoute('POST', /^\/git\/commits$/, (c) => api.createCommit(c)),
+    repoRoute('GET', /^\/git\/blobs\/([^/]+)$/, (c) => api.getBlob(c.params[0]!)),
+    repoRoute('POST', /^\/git\/blobs$/, (c) => api.createBlob(c)),
+    repoRoute('GET', /^\/git\/trees\/(.+)$/, (c) => api.getTree(c)),
+    repoRoute('POST', /^\/git\/trees$/, (c) => api.createTree(c))
   ]
 }
 

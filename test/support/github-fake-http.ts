@@ -212,6 +212,11 @@ export interface Route {
   handler: (call: RouteCall) => Reply | Promise<Reply>
 }
 
+/** A REST route under this fake's repository (`/repos/{owner}/{repo}` + pattern). */
+export function repoRoute(method: string, pattern: RegExp, handler: Route['handler']): Route {
+  return { method, pattern, protocol: 'rest', repo: true, handler }
+}
+
 /** A decoded path segment; a malformed escape is kept as is (it then names nothing, → 404). */
 export function decodeParam(raw: string | undefined): string {
   try {

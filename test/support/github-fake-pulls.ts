@@ -14,6 +14,7 @@ import {
   type FakeContext,
   type Reply,
   type Route,
+  repoRoute,
   type RouteCall
 } from './github-fake-http.js'
 
@@ -47,20 +48,13 @@ export class FakePulls {
   ) {}
 
   routes(): Route[] {
-    const route = (method: string, pattern: RegExp, handler: (call: RouteCall) => Reply | Promise<Reply>): Route => ({
-      method,
-      pattern,
-      protocol: 'rest',
-      repo: true,
-      handler
-    })
     return [
-      route('GET', /^\/pulls$/, (c) => this.list(c.url)),
-      route('POST', /^\/pulls$/, (c) => this.create(c)),
-      route('GET', /^\/pulls\/(\d+)$/, (c) => json(this.render(this.find(c.params[0]!)))),
-      route('PATCH', /^\/pulls\/(\d+)$/, (c) => this.update(c)),
-      route('POST', /^\/issues\/(\d+)\/labels$/, (c) => this.addLabels(c)),
-      route('GET', /^\/issues\/(\d+)\/labels$/, (c) => json(this.find(c.params[0]!).labels.map((l) => this.label(l))))
+      repoRoute('GET', /^\/pulls$/, (c) => this.list(c.url)),
+      repoRoute('POST', /^\/pulls$/, (c) => this.create(c)),
+      repoRoute('GET', /^\/pulls\/(\d+)$/, (c) => json(this.render(this.find(c.params[0]!)))),
+      repoRoute('PATCH', /^\/pulls\/(\d+)$/, (c) => this.update(c)),
+      repoRoute('POST', /^\/issues\/(\d+)\/labels$/, (c) => this.addLabels(c)),
+      repoRoute('GET', /^\/issues\/(\d+)\/labels$/, (c) => json(this.find(c.params[0]!).labels.map((l) => this.label(l))))
     ]
   }
 

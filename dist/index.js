@@ -78860,15 +78860,24 @@ function failedRequests(plan, collector) {
     });
     return failures;
 }
-/** Logs the failed requests (the first few hundred) and annotates them on their files. */
-function reportFailures(failures, level) {
+/**
+ * Reports what did not go as planned in the results: the requests that failed (logged, the first
+ * few hundred, and annotated on their files) and any result line that matched no planned request.
+ * Returns the failures, for summaries.
+ */
+function reportResults(plan, collector, level) {
+    if (collector.unknownIds) {
+        lib_core/* warning */.$e(`${collector.unknownIds} result line(s) matched no request of this submission; they are kept in the results file only.`);
+    }
+    const failures = failedRequests(plan, collector);
     if (!failures.length)
-        return;
+        return failures;
     const shown = failures.slice(0, 200).map((f) => `  ${annotations_where(f)} ${f.message}`);
     if (failures.length > shown.length)
         shown.push(`  …and ${failures.length - shown.length} more, in the results file.`);
     lib_core/* info */.pq(`Requests that did not succeed:\n${shown.join('\n')}`);
     annotate(level, failures, 'Batch request failed');
+    return failures;
 }
 //# sourceMappingURL=failures.js.map
 ;// CONCATENATED MODULE: ./lib/report/outputs.js
@@ -79346,9 +79355,9 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, warnings,
     await (0,promises_.mkdir)(resultsDir, { recursive: true });
     const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices });
     const started = Date.now();
-    let final;
+    let ended = false;
     try {
-        final = await lib_core/* group */.Os(`Waiting up to ${inputs.waitMinutes} min for ${submit_count(batches.length, 'batch', 'batches')}`, () => waitForBatches(client, batches, {
+        const final = await lib_core/* group */.Os(`Waiting up to ${inputs.waitMinutes} min for ${submit_count(batches.length, 'batch', 'batches')}`, () => waitForBatches(client, batches, {
             deadline: started + inputs.waitMinutes * 60_000,
             maxIntervalMs: inputs.pollIntervalSeconds * 1000,
             log: lib_core/* info */.pq,
@@ -79357,16 +79366,15 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, warnings,
                 await collector.collect(client, batch.id);
             }
         }));
-        const ended = final.every((b) => b.processing_status === 'ended');
+        ended = final.every((b) => b.processing_status === 'ended');
         if (ended)
             await writeDataOutputs(plan, collector, inputs.workspace);
     }
     finally {
         await collector.close();
     }
-    const ended = final.every((b) => b.processing_status === 'ended');
     const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled;
-    reportFailures(failedRequests(plan, collector), inputs.failOnError ? 'error' : 'warning');
+    reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
     setOutputs({
         status: ended ? 'ended' : 'in_progress',
         succeeded: collector.counts.succeeded,
@@ -79657,8 +79665,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
         ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
         : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`;
     const outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files };
-    const failures = failedRequests(plan, collector);
-    reportFailures(failures, inputs.failOnError ? 'error' : 'warning');
+    const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(manifest, batches, outcome, failures);
     return { outcome, keep: { candidate, manifest, summary, files, resultsFile } };
 }

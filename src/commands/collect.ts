@@ -11,7 +11,7 @@ import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs } from '../results/data-output.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
-import { failedRequests, reportFailures } from '../report/failures.js'
+import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { escape } from '../report/summary.js'
 import { planFromManifest, resultsName, type Manifest } from '../state/manifest.js'
@@ -147,8 +147,7 @@ async function collectOne(
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
   const outcome: Outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files }
-  const failures = failedRequests(plan, collector)
-  reportFailures(failures, inputs.failOnError ? 'error' : 'warning')
+  const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(manifest, batches, outcome, failures)
 
   return { outcome, keep: { candidate, manifest, summary, files, resultsFile } }

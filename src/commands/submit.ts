@@ -17,7 +17,7 @@ import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs } from '../results/data-output.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
-import { failedRequests, reportFailures } from '../report/failures.js'
+import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { writeSummary } from '../report/summary.js'
 import { buildManifest, manifestName, MANIFEST_FILE } from '../state/manifest.js'
@@ -162,9 +162,9 @@ async function waitAndCollect(
   await mkdir(resultsDir, { recursive: true })
   const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
   const started = Date.now()
-  let final: MessageBatch[]
+  let ended = false
   try {
-    final = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
+    const final = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
       waitForBatches(client, batches, {
         deadline: started + inputs.waitMinutes * 60_000,
         maxIntervalMs: inputs.pollIntervalSeconds * 1000,
@@ -175,15 +175,14 @@ async function waitAndCollect(
         }
       })
     )
-    const ended = final.every((b) => b.processing_status === 'ended')
+    ended = final.every((b) => b.processing_status === 'ended')
     if (ended) await writeDataOutputs(plan, collector, inputs.workspace)
   } finally {
     await collector.close()
   }
 
-  const ended = final.every((b) => b.processing_status === 'ended')
   const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled
-  reportFailures(failedRequests(plan, collector), inputs.failOnError ? 'error' : 'warning')
+  reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   setOutputs(
     {
       status: ended ? 'ended' : 'in_progress',

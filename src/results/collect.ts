@@ -155,7 +155,7 @@ export class ResultCollector {
     if (this.notes.size < MAX_NOTES || this.notes.has(index)) this.notes.set(index, text)
   }
 
-  async writeOutput(relative: string, text: string): Promise<void> {
+  private async writeOutput(relative: string, text: string): Promise<void> {
     // Checked again here, not only when planning: nothing is ever written outside the workspace.
     if (toWorkspacePath(this.workspace, relative) !== relative) throw new Error(`refusing to write outside the workspace: ${relative}`)
     await writeFileAtomic(path.join(this.workspace, relative), text.endsWith('\n') ? text : text + '\n')

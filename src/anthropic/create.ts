@@ -1,5 +1,7 @@
 import { APIError, type Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from './client.js'
+import { withRetry } from './retry.js'
+import { total } from './counts.js'
 
 export interface CreateOptions {
   /** Makes a fresh body for each attempt: a streamed body can be read only once. */
@@ -21,30 +23,52 @@ const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolv
 const LIST_RECHECKS_MS = [0, 3_000, 10_000]
 
 /**
+ * What a create led to: the batch the API answered with, or, when the answer was lost, the batches
+ * in the list that it may have made. Those are only candidates: batches carry no label, so a batch
+ * of the same size made by someone else at the same moment looks the same. Which one (if any) is
+ * this submission's is proved later by its result ids, before anything is written from it.
+ */
+export type Created = { verified: true; batch: MessageBatch } | { verified: false; candidates: MessageBatch[] }
+
+/** A create that failed, and whether a batch may nevertheless have been made (and billed). */
+export class CreateError extends Error {
+  constructor(
+    message: string,
+    readonly mayHaveMade: boolean,
+    options?: { cause?: unknown }
+  ) {
+    super(message, options)
+  }
+}
+
+/**
  * Creates one batch, at most once. The SDK would retry a POST whose answer was lost and so could
  * leave two batches (batch-api.md §8), and the API has no idempotency key. So create is sent
- * without retries, and when its answer is lost (timeout, dropped connection, 5xx) the list of
- * batches is read to find the one it may have made before anything is sent again.
+ * without retries, and when its answer is lost (timeout, dropped connection, 5xx, a body that does
+ * not parse) the list of batches is read before anything is sent again: if it shows batches that
+ * the lost create may have made, they are returned as candidates and nothing is sent again.
  */
-export async function createBatch(client: Anthropic, options: CreateOptions): Promise<MessageBatch> {
+export async function createBatch(client: Anthropic, options: CreateOptions): Promise<Created> {
   const { requestCount, log } = options
   const sleep = options.sleep ?? sleeper
   const attempts = options.attempts ?? 4
-  const newest = await newestBatchId(client)
+  const newest = await listed('read the newest batch before creating', () => newestBatchId(client), false)
   const since = Date.now()
 
   for (let attempt = 1; ; attempt++) {
     try {
-      return await client.post<MessageBatch>('/v1/messages/batches', {
+      const batch = await client.post<MessageBatch>('/v1/messages/batches', {
         body: options.body(),
         headers: { 'content-type': 'application/json' },
         maxRetries: 0,
         timeout: options.timeoutMs ?? 600_000
       })
+      if (!batch || typeof batch.id !== 'string') throw new SyntaxError('the answer to create is not a batch')
+      return { verified: true, batch }
     } catch (error) {
-      if (!answerMayBeLost(error) && !isRateLimit(error)) throw error
-      if (attempt >= attempts) throw error
+      if (isRejected(error)) throw new CreateError(`The API refused the batch: ${describeError(error)}. Nothing was created.`, false, { cause: error })
       if (isRateLimit(error)) {
+        if (attempt >= attempts) throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error })
         // A 429 is answered before anything is made.
         const wait = retryAfterMs(error) ?? 2_000 * attempt
         log(`Create was rate limited (${describeError(error)}); trying again in ${Math.round(wait / 1000)} s.`)
@@ -54,11 +78,14 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
       log(`The answer to create was lost (${describeError(error)}); looking for the batch it may have made.`)
       for (const pause of LIST_RECHECKS_MS) {
         await sleep(pause)
-        const made = await findMadeBatch(client, { newest, since, requestCount, known: options.known })
-        if (made) {
-          log(`Found ${made.id}, made by the create whose answer was lost; using it rather than creating another.`)
-          return made
+        const made = await listed('look for the batch a lost create may have made', () => findMadeBatches(client, { newest, since, requestCount, known: options.known }), true)
+        if (made.length) {
+          log(`Found ${made.map((b) => b.id).join(', ')} in the list, made since this create was sent and of its size; it is taken as this submission's only if its result ids prove it.`)
+          return { verified: false, candidates: made }
         }
+      }
+      if (attempt >= attempts) {
+        throw new CreateError(`Create failed ${attempts} times (${describeError(error)}), and the batch list shows no batch made by it.`, false, { cause: error })
       }
       log(`No batch was made; sending create again (attempt ${attempt + 1} of ${attempts}).`)
       await sleep(1_000 * 2 ** attempt)
@@ -66,11 +93,19 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
   }
 }
 
-/** True when the server may have acted although no usable answer came back. */
-function answerMayBeLost(error: unknown): boolean {
-  if (!(error instanceof APIError)) return false
-  // Connection errors and timeouts have no status; 408/409 and 5xx may come after the work was done.
-  return error.status === undefined || error.status === 408 || error.status === 409 || error.status >= 500
+/** Lists with retries; a list that still fails after a lost create leaves it unknown whether a batch was made. */
+async function listed<T>(what: string, call: () => Promise<T>, afterLostCreate: boolean): Promise<T> {
+  try {
+    return await withRetry(what, () => call())
+  } catch (error) {
+    const made = afterLostCreate ? ' A batch may have been made (and billed) by the create whose answer was lost.' : ' Nothing was created.'
+    throw new CreateError(`Could not ${what}: ${describeError(error)}.${made}`, afterLostCreate, { cause: error })
+  }
+}
+
+/** A definite refusal: the API answered, and nothing was made. */
+function isRejected(error: unknown): boolean {
+  return error instanceof APIError && error.status !== undefined && error.status >= 400 && error.status < 500 && ![408, 409, 429].includes(error.status)
 }
 
 function isRateLimit(error: unknown): boolean {
@@ -86,22 +121,21 @@ function retryAfterMs(error: unknown): number | undefined {
 }
 
 async function newestBatchId(client: Anthropic): Promise<string | undefined> {
-  const page = await client.messages.batches.list({ limit: 1 })
+  const page = await client.messages.batches.list({ limit: 1 }, { maxRetries: 0 })
   return page.data[0]?.id
 }
 
-// Batches carry no label of ours, so a lost create is recognised as a batch newer than the newest
-// before it, made since the attempt began (with a minute for clock skew), of exactly this size, and
-// not one this run already holds.
-async function findMadeBatch(
+// The batches a lost create may have made: newer than the newest before it, made since the attempt
+// began (with a minute for clock skew), of exactly this size, and not one this run already holds.
+async function findMadeBatches(
   client: Anthropic,
   w: { newest?: string; since: number; requestCount: number; known: ReadonlySet<string> }
-): Promise<MessageBatch | undefined> {
-  for await (const batch of client.messages.batches.list({ limit: 100 })) {
-    if (batch.id === w.newest || Date.parse(batch.created_at) < w.since - 60_000) return undefined
-    const counts = batch.request_counts
-    const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
-    if (total === w.requestCount && !w.known.has(batch.id)) return batch
+): Promise<MessageBatch[]> {
+  const made: MessageBatch[] = []
+  const page = await client.messages.batches.list({ limit: 100 }, { maxRetries: 0 })
+  for (const batch of page.data) {
+    if (batch.id === w.newest || Date.parse(batch.created_at) < w.since - 60_000) break
+    if (total(batch) === w.requestCount && !w.known.has(batch.id)) made.push(batch)
   }
-  return undefined
+  return made
 }

@@ -30,6 +30,8 @@ export async function waitForBatches(client: Anthropic, batches: MessageBatch[],
   const started = now()
   let interval = Math.min(FIRST_INTERVAL_MS, options.maxIntervalMs)
 
+  // TEMPORARY (until h/retry lands): batches that had ended before the wait are handed over too.
+  for (const batch of batches) if (batch.processing_status === 'ended') await options.onEnded(batch)
   for (;;) {
     for (const [id, previous] of latest) {
       if (previous.processing_status === 'ended') continue

@@ -5,6 +5,10 @@ import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { collect } from './collect.js'
 import { discover, failWith, requireClient } from './common.js'
+import { rm } from 'node:fs/promises'
+import { makeTempDir } from '../paths.js'
+import { downloadManifest } from '../state/artifacts.js'
+import { planFromManifest } from '../state/manifest.js'
 
 // A canceled batch ends once its in-flight requests finish, usually within a minute.
 const MIN_WAIT_MS = 2 * 60_000
@@ -18,7 +22,7 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
   const client = requireClient(inputs, problems)
   if (!client || problems.length) return failWith(problems)
 
-  const ids = inputs.batchId === 'all' ? (await discover(inputs, problems)).candidates.filter((c) => !c.untrusted).map((c) => c.batchId) : [inputs.batchId!]
+  const ids = inputs.batchId === 'all' ? await ownBatches(inputs, problems) : [inputs.batchId!]
   if (problems.length) return failWith(problems)
   for (const id of ids) {
     try {
@@ -30,4 +34,26 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
     }
   }
   await collect(inputs, problems, Date.now() + Math.max(inputs.waitMinutes * 60_000, MIN_WAIT_MS))
+}
+
+/**
+ * Every batch the repository's pending records prove its own. A batch found in the list after a lost
+ * create is not canceled: it may be someone else's, and canceling it would be worse than letting it run.
+ */
+async function ownBatches(inputs: Inputs, problems: Problem[]): Promise<string[]> {
+  const { candidates, find } = await discover(inputs, problems)
+  const temp = await makeTempDir('claude-batch-cancel-')
+  const ids: string[] = []
+  try {
+    for (const candidate of candidates.filter((c) => !c.untrusted)) {
+      const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
+      for (const b of manifest.batches) {
+        if (b.verified) ids.push(b.id)
+        else core.warning(`${b.id} was found after a lost create answer and is not proved to be this repository's; it was not canceled.`)
+      }
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+  return [...new Set(ids)]
 }

@@ -14,8 +14,14 @@ import { annotate } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { escape } from '../report/summary.js'
-import { planFromManifest, resultsName, type Manifest } from '../state/manifest.js'
-import { downloadManifest, markLocalCollected, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
+import { planFromManifest, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
+import { artifactServiceAvailable, downloadManifest, markLocalCollected, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
+import { reconcile } from '../state/journal.js'
+import { withRetry } from '../anthropic/retry.js'
+import { openResults } from '../anthropic/results.js'
+import { tagOf } from '../plan/custom-ids.js'
+import { gather } from './gather.js'
+import { readPlan } from './read-plan.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS, type Find } from './common.js'
 import type { Plan } from '../plan/plan.js'
 import { openPullRequest } from '../github/pull-request.js'
@@ -43,23 +49,34 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   if (!client) return failWith(problems)
   const { candidates, find } = await discover(inputs, problems)
   if (problems.length) return failWith(problems)
+  // A batch-id that no record names: rebuilt from the checkout, proved by its result ids.
+  const rebuild = inputs.batchId && inputs.batchId !== 'all' && !candidates.length ? inputs.batchId : undefined
 
   const temp = await makeTempDir('claude-batch-collect-')
   const outcomes: Outcome[] = []
   const written = new Map<Outcome, Written>()
   try {
+    if (rebuild) {
+      try {
+        const { outcome, keep } = await core.group(`Batch ${rebuild} (no manifest)`, () => collectWithoutManifest(client, rebuild, inputs, temp))
+        outcomes.push(outcome)
+        if (keep) written.set(outcome, keep)
+      } catch (error) {
+        outcomes.push(failed(rebuild, error))
+      }
+    }
     for (const candidate of candidates) {
       if (candidate.untrusted) {
-        outcomes.push({ batchId: candidate.batchId, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` })
+        outcomes.push({ batchId: candidate.batchId ?? candidate.name, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` })
         continue
       }
       try {
-        const { outcome, keep } = await core.group(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil))
+        const { outcome, keep } = await core.group(`Submission ${candidate.batchId ?? candidate.name}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil))
         outcomes.push(outcome)
         if (keep) written.set(outcome, keep)
       } catch (error) {
         // One submission's trouble must not stop the others.
-        outcomes.push(failed(candidate.batchId, error))
+        outcomes.push(failed(candidate.batchId ?? candidate.name, error))
       }
     }
     if (inputs.pr.open) await pullRequests(written, inputs, find)
@@ -67,7 +84,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
     // it (the pull request, say) is tried again by the next run, which updates the same branch.
     for (const [outcome, w] of written) {
       try {
-        await keepResults(w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
+        await keepResults(w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
       } catch (error) {
         Object.assign(outcome, failed(outcome.batchId, error))
       }
@@ -83,8 +100,10 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
 
 /** A submission whose results were written, waiting for its pull request and its results artifact. */
 interface Written {
-  candidate: ManifestCandidate
-  manifest: Manifest
+  tag: string
+  /** Undefined when the submission was rebuilt from the checkout. */
+  candidate?: ManifestCandidate
+  manifest: Pick<Manifest, 'run' | 'commit' | 'createdAt'>
   summary: string
   files: string[]
   resultsFile: string
@@ -98,59 +117,147 @@ async function collectOne(
   temp: string,
   waitUntil?: number
 ): Promise<{ outcome: Outcome; keep?: Written }> {
-  const id = candidate.batchId
+  const name = candidate.batchId ?? candidate.name
   let manifest: Manifest
   let plan: Plan
+  let raw: unknown
   try {
-    const raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
+    raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
+  } catch (error) {
+    // Not a verdict on the record: the next run tries again.
+    return { outcome: { batchId: name, state: 'failed', detail: `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.` } }
+  }
+  try {
     ;({ manifest, plan } = await planFromManifest(raw, inputs.workspace, inputs.outputDirSet ? inputs.outputDir : undefined))
     const repository = process.env.GITHUB_REPOSITORY
     if (repository && manifest.repository !== repository) throw new Error(`it belongs to ${manifest.repository || 'no repository'}, not ${repository}`)
     if (candidate.artifact && manifest.run.id !== candidate.artifact.runId) throw new Error('it claims another workflow run than the one that uploaded it')
+    if (manifest.tag !== candidate.tag) throw new Error('its tag is not the one its name carries')
   } catch (error) {
-    return { outcome: { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${(error as Error).message}.` } }
+    return { outcome: { batchId: name, state: 'refused', detail: `Ignored ${candidate.name}: ${(error as Error).message}.` } }
   }
 
-  let batches = await Promise.all(manifest.batches.map((b) => client.messages.batches.retrieve(b.id)))
-  if (waitUntil && batches.some((b) => b.processing_status !== 'ended')) {
-    batches = await waitForBatches(client, batches, { deadline: waitUntil, maxIntervalMs: inputs.pollIntervalSeconds * 1000, log: core.info, onEnded: async () => {} })
+  let refs = manifest.batches
+  if (!manifest.complete) {
+    // The run stopped between its journal and a complete manifest: its batches are found in the
+    // API's list and proved by their result ids before anything is written.
+    if (candidate.kind === 'journal' && candidate.artifact && find && !(await runFinished(find, candidate.artifact.runId))) {
+      return { outcome: { batchId: name, state: 'in progress', detail: `Its submit run ${candidate.artifact.runId} is still running; left for the next run.` } }
+    }
+    const found = await reconcile(client, manifest)
+    if (found.length) core.info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`)
+    refs = [...refs, ...found]
   }
+  return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, waitUntil)
+}
+
+/**
+ * collect with a batch-id that no record names (the manifest was never saved, or has expired): the
+ * plan is read again from the checkout, which must be the submission's commit, with the tag its
+ * results carry; a result id that the plan does not have means another checkout, and nothing is written.
+ */
+async function collectWithoutManifest(client: Anthropic, batchId: string, inputs: Inputs, temp: string): Promise<{ outcome: Outcome; keep?: Written }> {
+  const batch = await withRetry('read the batch', (o) => client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 }))
+  if (batch.processing_status !== 'ended') {
+    return { outcome: { batchId, state: 'in progress', detail: `No manifest names it, and it has not ended; run collect with batch-id again once it has.` } }
+  }
+  let tag: string | undefined
+  for await (const line of await openResults(client, batchId)) {
+    tag = tagOf(line.custom_id)
+    break
+  }
+  if (!tag) {
+    return { outcome: { batchId, state: 'refused', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } }
+  }
+  const problems: Problem[] = []
+  const plan = await readPlan(inputs, path.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => {})
+  if (problems.length) {
+    return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.` } }
+  }
+  core.info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`)
+  const ref: BatchRef = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false }
+  const manifest = { run: { id: 0, attempt: 1, workflow: '', event: '', url: '' }, commit: process.env.GITHUB_SHA ?? '', createdAt: batch.created_at }
+  return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, undefined, [batch])
+}
+
+/** The common end of both: wait if asked, read and prove each batch's results, write the outputs. */
+async function finish(
+  client: Anthropic,
+  s: { tag: string; name: string; candidate?: ManifestCandidate; manifest: Written['manifest'] & Partial<Manifest>; plan: Plan; refs: BatchRef[]; partial?: boolean },
+  inputs: Inputs,
+  temp: string,
+  waitUntil?: number,
+  known?: MessageBatch[]
+): Promise<{ outcome: Outcome; keep?: Written }> {
+  const { name, plan, refs } = s
+  if (!refs.length) {
+    return { outcome: { batchId: name, state: 'failed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent. Run submit again.' } }
+  }
+  const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }) as MessageBatch)
+  let batches = await waitForBatches(client, uniqueById(placeholders), {
+    deadline: waitUntil ?? 0,
+    maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+    log: core.info,
+    onEnded: async () => {}
+  })
   const pending = batches.filter((b) => b.processing_status !== 'ended')
   if (pending.length) {
     const expires = pending.map((b) => b.expires_at).sort()[0]!
     const done = batches.length - pending.length
-    return { outcome: { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } }
+    return { outcome: { batchId: name, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } }
   }
 
   const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now())
   const notes: string[] = []
-  const resultsFile = path.join(temp, `${id}.jsonl`)
+  const resultsFile = path.join(temp, `${s.tag}.jsonl`)
   const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
+  let gathered
   try {
-    for (const batch of batches) {
-      if (lost.includes(batch)) continue
-      try {
-        await collector.collect(client, batch.id)
-      } catch (error) {
-        const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS
-        const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : ''
-        return { outcome: { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` } }
-      }
+    gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) })
+    const mismatch = gathered.failed.find((f) => /do not match/.test(f.message))
+    if (mismatch) return { outcome: { batchId: name, state: 'refused', detail: `${mismatch.id}: ${mismatch.message}` } }
+    const failedRead = gathered.failed[0]
+    if (failedRead) {
+      const batch = batches.find((b) => b.id === failedRead.id)!
+      const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS
+      const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : ''
+      return { outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}` } }
     }
-    if (!lost.length) await writeDataOutputs(plan, collector, inputs.workspace, (d) => dataFileChanged(manifest, d.source, inputs.workspace, notes))
+    if (!gathered.settled && !s.partial && !lost.length) {
+      return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } }
+    }
+    if (!lost.length && collector.collectedChunks.size === plan.chunks.length) {
+      await writeDataOutputs(plan, collector, inputs.workspace, (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest as Manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)))
+    }
   } finally {
     await collector.close()
   }
+  batches = batches.filter((b) => !gathered.notOurs.some((n) => n.id === b.id))
+  for (const n of gathered.notOurs) notes.push(`${n.id} was found in the batch list but is not this submission's (${n.reason}); nothing was written from it.`)
+  const unsent = s.partial ? 0 : gathered.unsent.reduce((n, c) => n + plan.chunks[c]!.end - plan.chunks[c]!.start, 0)
+  if (unsent) notes.push(`${unsent} request(s) were never sent: run submit again to send them.`)
 
   const files = [...collector.written].sort()
   const detail = lost.length
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
-  const outcome: Outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files }
+  const state: Outcome['state'] = lost.length || unsent ? 'lost' : 'collected'
+  const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files }
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
-  const summary = submissionSummary(manifest, batches, outcome, failures)
+  const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
-  return { outcome, keep: { candidate, manifest, summary, files, resultsFile } }
+  return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } }
+}
+
+function uniqueById(batches: MessageBatch[]): MessageBatch[] {
+  return [...new Map(batches.map((b) => [b.id, b])).values()]
+}
+
+/** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
+async function runFinished(find: Find, runId: number): Promise<boolean> {
+  const { getOctokit } = await import('@actions/github')
+  const { data } = await getOctokit(find.token).rest.actions.getWorkflowRun({ owner: find.owner, repo: find.repo, run_id: runId })
+  return data.status === 'completed'
 }
 
 function failed(batchId: string, error: unknown): Outcome {
@@ -214,8 +321,8 @@ async function dataFileChanged(manifest: Manifest, source: string, workspace: st
   return true
 }
 
-async function keepResults(candidate: ManifestCandidate, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {
-  const staging = path.join(temp, `results-${candidate.batchId}`)
+async function keepResults(tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {
+  const staging = path.join(temp, `results-${tag}`)
   await mkdir(path.join(staging, 'files'), { recursive: true })
   await copyFile(resultsFile, path.join(staging, 'results.jsonl'))
   await writeFile(path.join(staging, 'summary.md'), summary)
@@ -226,10 +333,10 @@ async function keepResults(candidate: ManifestCandidate, inputs: Inputs, temp: s
     await copyFile(path.join(inputs.workspace, file), target)
     staged.push(target)
   }
-  if (candidate.artifact) {
-    const artifactId = await uploadArtifact(resultsName(candidate.batchId), staged, staging, inputs.retentionDays)
-    core.info(`Kept the results as artifact ${resultsName(candidate.batchId)} (id ${artifactId}).`)
-  } else {
+  if (artifactServiceAvailable()) {
+    const artifactId = await uploadArtifact(resultsName(tag), staged, staging, inputs.retentionDays)
+    core.info(`Kept the results as artifact ${resultsName(tag)} (id ${artifactId}).`)
+  } else if (candidate) {
     await markLocalCollected(candidate)
   }
 }
@@ -238,7 +345,7 @@ async function keepResults(candidate: ManifestCandidate, inputs: Inputs, temp: s
 // A pull request body has a size limit; the results artifact has every failure.
 const MAX_FAILURES_LISTED = 20
 
-function submissionSummary(manifest: Manifest, batches: MessageBatch[], o: Outcome, failures: Problem[]): string {
+function submissionSummary(manifest: Written['manifest'], batches: MessageBatch[], o: Outcome, failures: Problem[]): string {
   const c = o.counts!
   const lines = [
     `### Claude batch ${o.batchId}`,

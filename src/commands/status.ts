@@ -6,6 +6,8 @@ import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
+import { reconcile } from '../state/journal.js'
+import { withRetry } from '../anthropic/retry.js'
 import { escape } from '../report/summary.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './common.js'
 
@@ -21,13 +23,16 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
   try {
     for (const candidate of candidates) {
       if (candidate.untrusted) {
-        rows.push([candidate.batchId, 'ignored', '', '', '', candidate.untrusted])
+        rows.push([candidate.batchId ?? candidate.name, 'ignored', '', '', '', candidate.untrusted])
         continue
       }
       try {
         const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
-        for (const { id } of manifest.batches) {
-          const b = await client.messages.batches.retrieve(id)
+        // An unfinished record's batches are found in the API's list (unproved until collect reads them).
+        const refs = manifest.complete ? manifest.batches : [...manifest.batches, ...(await reconcile(client, manifest))]
+        if (!refs.length) rows.push([candidate.name, 'not sent', '', '', '', 'its journal records no batch and the batch list shows none it may have made'])
+        for (const { id, verified } of refs) {
+          const b = await withRetry('read a batch', (o) => client.messages.batches.retrieve(id, {}, { ...o, maxRetries: 0 }))
           const c = b.request_counts
           const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
           const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString()
@@ -40,11 +45,11 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
             `${total - c.processing} of ${total} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
             b.processing_status === 'ended' ? '' : b.expires_at,
             kept,
-            manifest.run.url || `run ${manifest.run.id}`
+            (manifest.run.url || `run ${manifest.run.id}`) + (verified ? '' : ' (found after a lost create answer: unproved until collect reads its results)')
           ])
         }
       } catch (error) {
-        rows.push([candidate.batchId, 'unknown', '', '', '', describeError(error)])
+        rows.push([candidate.batchId ?? candidate.name, 'unknown', '', '', '', describeError(error)])
       }
     }
   } finally {

@@ -1,18 +1,20 @@
 import * as core from '@actions/core'
 import path from 'node:path'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
 import { makeTempDir, sha256File } from '../paths.js'
 import type { Problem } from '../sources/types.js'
-import { readSources } from '../sources/index.js'
-import { API_LIMITS, buildPlan, type Limits, type Plan } from '../plan/plan.js'
+import type { Plan } from '../plan/plan.js'
+import { readPlan } from './read-plan.js'
 import { batchBody } from '../plan/spool.js'
 import { checkModels, estimateCost, type Estimate } from '../preflight.js'
-import { createClient, type MessageBatch } from '../anthropic/client.js'
-import { createBatch } from '../anthropic/create.js'
-import { duration, waitForBatches } from '../anthropic/wait.js'
+import { createClient, describeError, type MessageBatch } from '../anthropic/client.js'
+import { createBatch, CreateError, type Created } from '../anthropic/create.js'
+import { duration } from '../anthropic/wait.js'
+import { newTag } from '../plan/custom-ids.js'
+import { gather, type Gathered } from './gather.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs } from '../results/data-output.js'
 import { formatUsd } from '../cost/cost.js'
@@ -20,8 +22,8 @@ import { annotate } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { writeSummary } from '../report/summary.js'
-import { buildManifest, manifestName, MANIFEST_FILE } from '../state/manifest.js'
-import { artifactServiceAvailable, saveLocalManifest, uploadArtifact } from '../state/artifacts.js'
+import { batchRef, buildManifest, journalName, manifestName, type BatchRef, type Manifest } from '../state/manifest.js'
+import { saveRecord } from '../state/journal.js'
 
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
@@ -37,9 +39,10 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
   }
   const client = inputs.apiKey ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined
   const temp = await makeTempDir('claude-batch-')
+  let manifestFailure: string | undefined
 
   try {
-    const plan = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), problem, warning))
+    const plan = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), newTag(), problem, warning))
     if (plan.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests.' })
 
     let estimate: Estimate | undefined
@@ -71,45 +74,55 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       return
     }
 
-    const batches = await core.group('Submitting', () => createBatches(client!, plan))
-    const batchIds = batches.map((b) => b.id)
-    setOutputs({ 'batch-id': batchIds[0], 'batch-ids': batchIds, status: 'in_progress' })
-    // Before any waiting: a job cancelled or timed out mid-wait must lose nothing.
-    await core.group('Saving the manifest', () => saveManifest(plan, batches, inputs, temp))
+    const dataHashes = new Map<string, string>()
+    for (const d of plan.dataOutputs) dataHashes.set(d.source, await sha256File(path.join(inputs.workspace, d.source)))
+    const startedAt = new Date().toISOString()
+    const record = (refs: BatchRef[]) => buildManifest(plan, refs, { outputDir: inputs.outputDir, startedAt, dataHashes })
 
-    if (inputs.waitMinutes <= 0) {
-      await writeSummary({ headline: `Submitted ${count(batches.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false })
+    // Written before anything is spent: a run that dies after a create still leaves a record that
+    // collect can reconcile against the API's list of batches.
+    try {
+      await core.group('Saving the submission journal', async () => {
+        const saved = await saveRecord(journalName(plan.tag), record([]), { temp, retentionDays: inputs.retentionDays })
+        core.info(saved.file ? `Journal written to ${saved.file} (no artifact service here).` : `Journal saved as artifact ${journalName(plan.tag)}.`)
+      })
+    } catch (error) {
+      const message = `Could not save the submission journal (${describeError(error)}), so nothing was submitted: a batch with no record could be paid for and never collected. Run the step again.`
+      await writeSummary({ headline: message, plan, estimate, batchIds: [], problems, warnings, dryRun: false })
+      core.setFailed(message)
       return
     }
-    await waitAndCollect(client!, inputs, plan, estimate, batches, warnings, temp)
+
+    const created = await core.group('Submitting', () => createBatches(client!, plan))
+    const refs = created.refs
+    // Saved whatever happened to the creates: every batch made must be reachable by collect.
+    const saved = refs.length ? await core.group('Saving the manifest', () => saveManifest(record(refs), inputs, temp)) : undefined
+    const batchIds = [...new Set(refs.map((b) => b.id))]
+
+    if (created.failure) {
+      const made = refs.length
+        ? `${count(batchIds.length, 'batch', 'batches')} ${batchIds.length === 1 ? 'was' : 'were'} made (${batchIds.join(', ')}); ${saved?.ok ? 'the manifest records them and collect will collect them' : `the journal ${journalName(plan.tag)} records this submission and collect will find them`}. `
+        : ''
+      const spent = created.failure.mayHaveMade ? 'A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission\'s. ' : ''
+      const message = `${created.failure.message} ${made}${spent}${count(created.unsent, 'request')} ${created.unsent === 1 ? 'was' : 'were'} not submitted: run submit again once the cause is fixed (it sends everything again).`
+      await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false })
+      core.setFailed(message)
+      return
+    }
+    if (!saved?.ok) {
+      // The batches run and the journal records them, but the failure must be seen.
+      manifestFailure = `Could not save the manifest: ${saved?.error}. The batches run; the journal artifact ${journalName(plan.tag)} records them, so collect finds them, or collect with batch-id: ${batchIds[0]}.`
+    }
+
+    if (inputs.waitMinutes <= 0) {
+      await writeSummary({ headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false })
+    } else {
+      await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp)
+    }
+    if (manifestFailure) core.setFailed(manifestFailure)
   } finally {
     await rm(temp, { recursive: true, force: true })
   }
-}
-
-async function readPlan(inputs: Inputs, spoolPath: string, problem: (p: Problem) => void, warning: (p: Problem) => void): Promise<Plan> {
-  const ctx = {
-    workspace: inputs.workspace,
-    outputDir: inputs.outputDir,
-    defaults: { model: inputs.model, maxTokens: inputs.maxTokens, system: inputs.system },
-    problem,
-    warning
-  }
-  const sources = readSources(
-    { prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests },
-    ctx
-  )
-  const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, limits: limits(), problem })
-  const files = new Set(plan.requests.map((r) => r.origin.file))
-  core.info(`${count(plan.requests.length, 'request')} from ${count(files.size, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
-  return plan
-}
-
-// The API's limits, unless a test lowers them to exercise splitting without 100,000 requests.
-function limits(): Limits {
-  const requests = Number(process.env.CLAUDE_BATCH_TEST_MAX_REQUESTS)
-  const bytes = Number(process.env.CLAUDE_BATCH_TEST_MAX_BYTES)
-  return { maxRequests: requests > 0 ? requests : API_LIMITS.maxRequests, maxBytes: bytes > 0 ? bytes : API_LIMITS.maxBytes }
 }
 
 function logEstimate(e: Estimate): void {
@@ -128,24 +141,44 @@ function checkBudget(e: Estimate, maxCost: number | undefined, problem: (p: Prob
   }
 }
 
-async function createBatches(client: Anthropic, plan: Plan): Promise<MessageBatch[]> {
+/**
+ * Creates one batch per chunk, in order, and stops at the first create that fails: the batches made
+ * so far are kept (and recorded by the caller), the rest is reported as not submitted. The batch ids
+ * go into the step outputs as soon as they exist, so they are there even when the step then fails.
+ */
+async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: BatchRef[]; batches: MessageBatch[]; failure?: CreateError; unsent: number }> {
+  const refs: BatchRef[] = []
   const batches: MessageBatch[] = []
   const known = new Set<string>()
   for (const [n, chunk] of plan.chunks.entries()) {
     const items = plan.requests.slice(chunk.start, chunk.end)
-    const batch = await createBatch(client, {
-      body: () => batchBody(plan.spoolPath, items),
-      requestCount: items.length,
-      known,
-      log: core.warning,
-      // Tests shorten the wait for an answer to exercise a create that times out.
-      timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
-    })
-    known.add(batch.id)
-    batches.push(batch)
-    core.info(`Created ${batch.id} (${count(items.length, 'request')}${plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''}); it expires at ${batch.expires_at}.`)
+    let created: Created
+    try {
+      created = await createBatch(client, {
+        body: () => batchBody(plan.spoolPath, items),
+        requestCount: items.length,
+        known,
+        log: core.warning,
+        // Tests shorten the wait for an answer to exercise a create that times out.
+        timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
+      })
+    } catch (error) {
+      const failure = error instanceof CreateError ? error : new CreateError(`Create failed: ${describeError(error)}.`, true, { cause: error })
+      return { refs, batches, failure, unsent: plan.requests.length - chunk.start }
+    }
+    const made = created.verified ? [created.batch] : created.candidates
+    for (const batch of made) {
+      known.add(batch.id)
+      batches.push(batch)
+      refs.push(batchRef(batch, n, created.verified))
+    }
+    const ids = [...new Set(refs.map((r) => r.id))]
+    setOutputs({ 'batch-id': ids[0], 'batch-ids': ids, status: 'in_progress' })
+    const of = plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''
+    if (created.verified) core.info(`Created ${created.batch.id} (${count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`)
+    else core.warning(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`)
   }
-  return batches
+  return { refs, batches, unsent: 0 }
 }
 
 async function waitAndCollect(
@@ -154,35 +187,29 @@ async function waitAndCollect(
   plan: Plan,
   estimate: Estimate | undefined,
   batches: MessageBatch[],
+  refs: BatchRef[],
   warnings: Problem[],
   temp: string
 ): Promise<void> {
   const resultsDir = path.join(process.env.RUNNER_TEMP || path.dirname(temp), 'claude-batch-results')
-  const resultsFile = path.join(resultsDir, `${batches[0]!.id}.jsonl`)
+  const resultsFile = path.join(resultsDir, `${refs[0]!.id}.jsonl`)
   await mkdir(resultsDir, { recursive: true })
   const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
   const started = Date.now()
-  let ended = false
+  let gathered: Gathered
   try {
-    const final = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
-      waitForBatches(client, batches, {
-        deadline: started + inputs.waitMinutes * 60_000,
-        maxIntervalMs: inputs.pollIntervalSeconds * 1000,
-        log: core.info,
-        onEnded: async (batch) => {
-          core.info(`${batch.id} ended; collecting its results.`)
-          await collector.collect(client, batch.id)
-        }
-      })
+    gathered = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
+      gather(client, plan, refs, collector, { deadline: started + inputs.waitMinutes * 60_000, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches })
     )
-    ended = final.every((b) => b.processing_status === 'ended')
-    if (ended) await writeDataOutputs(plan, collector, inputs.workspace)
+    if (gathered.settled) await writeDataOutputs(plan, collector, inputs.workspace)
   } finally {
     await collector.close()
   }
 
+  const unsent = gathered.unsent.reduce((n, c) => n + plan.chunks[c]!.end - plan.chunks[c]!.start, 0)
   const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled
   reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
+  const ended = gathered.settled
   setOutputs(
     {
       status: ended ? 'ended' : 'in_progress',
@@ -194,42 +221,39 @@ async function waitAndCollect(
       'output-files': [...collector.written].sort(),
       'cost-usd': collector.costs.batch.toFixed(4)
     },
-    () => writeList(path.join(resultsDir, `${batches[0]!.id}.output-files.json`), [...collector.written].sort())
+    () => writeList(path.join(resultsDir, `${refs[0]!.id}.output-files.json`), [...collector.written].sort())
   )
   const headline = ended
     ? `${count(batches.length, 'batch', 'batches')} ended after ${duration(Date.now() - started)}: ${collector.counts.succeeded} succeeded, ${failed} did not.`
-    : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
+    : gathered.failed.length
+      ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
+      : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
   await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false })
   if (!ended) core.info(headline)
-  if (failed && inputs.failOnError) {
+  for (const f of gathered.failed) core.error(`${f.id}: ${f.message}`, { title: 'Batch results' })
+  if (unsent) {
+    core.setFailed(`${count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`)
+  } else if (gathered.failed.length) {
+    core.setFailed(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`)
+  } else if (failed && inputs.failOnError) {
     core.setFailed(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
   }
 }
 
-/** Persists what a later collect needs, as an artifact, or in a local folder where there is no artifact service. */
-async function saveManifest(plan: Plan, batches: MessageBatch[], inputs: Inputs, temp: string): Promise<void> {
-  const dir = path.join(temp, 'manifest')
-  await mkdir(dir, { recursive: true })
-  const file = path.join(dir, MANIFEST_FILE)
-  // Collect rewrites each data file from the collector's checkout: the hash tells it whether that is still the same file.
-  const dataHashes = new Map<string, string>()
-  for (const d of plan.dataOutputs) dataHashes.set(d.source, await sha256File(path.join(inputs.workspace, d.source)))
-  await writeFile(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir, dataHashes })))
-  const name = manifestName(batches[0]!.id)
-  if (!artifactServiceAvailable()) {
-    const local = await saveLocalManifest(name, file)
-    core.warning(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${local} instead. collect looks there too.`)
-    return
-  }
+/** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */
+async function saveManifest(manifest: Manifest, inputs: Inputs, temp: string): Promise<{ ok: boolean; error?: string }> {
+  const name = manifestName(manifest.tag, manifest.batches[0]!.id)
   try {
-    const id = await uploadArtifact(name, [file], dir, inputs.retentionDays)
-    core.info(`Saved the manifest as artifact ${name} (id ${id}), kept ${inputs.retentionDays} days.`)
-    setOutputs({ 'manifest-artifact-id': id })
+    const saved = await saveRecord(name, manifest, { temp, retentionDays: inputs.retentionDays })
+    if (saved.file) {
+      core.warning(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`)
+    } else {
+      core.info(`Saved the manifest as artifact ${name} (id ${saved.artifactId}), kept ${inputs.retentionDays} days.`)
+      setOutputs({ 'manifest-artifact-id': saved.artifactId })
+    }
+    return { ok: true }
   } catch (error) {
-    // The batches exist and must not be submitted again, so the step goes on; but a collector will
-    // not find them, which the user has to know.
-    const local = await saveLocalManifest(name, file)
-    core.error(`Could not upload the manifest artifact ${name}: ${(error as Error).message}. It was written to ${local}; collect these batches from this job (wait-minutes) or by batch-id.`)
+    return { ok: false, error: describeError(error) }
   }
 }
 

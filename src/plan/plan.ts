@@ -34,6 +34,8 @@ export interface Chunk {
 }
 
 export interface Plan {
+  /** The submission's tag, which starts every custom_id (custom-ids.ts). */
+  tag: string
   requests: PlannedRequest[]
   chunks: Chunk[]
   spoolPath: string
@@ -57,7 +59,7 @@ export const API_LIMITS: Limits = { maxRequests: 100_000, maxBytes: 256_000_000 
  */
 export async function buildPlan(
   sources: AsyncIterable<PromptRequest>,
-  options: { workspace: string; spoolPath: string; limits?: Limits; problem: (p: Problem) => void }
+  options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void }
 ): Promise<Plan> {
   const { workspace, problem } = options
   const limits = options.limits ?? API_LIMITS
@@ -87,12 +89,12 @@ export async function buildPlan(
   outputs.checkSourcesNotOverwritten(requests)
 
   try {
-    assignCustomIds(keys).forEach((id, i) => (requests[i]!.customId = id))
+    assignCustomIds(keys, options.tag).forEach((id, i) => (requests[i]!.customId = id))
   } catch (error) {
     problem({ message: (error as Error).message })
   }
 
-  return { requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs() }
+  return { tag: options.tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs() }
 }
 
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { MessageBatchIndividualResponse } from '../anthropic/client.js'
@@ -22,27 +23,61 @@ const STREAM_ATTEMPTS = 3
 /** The raw result lines of every batch of the run, appended to one JSONL file. */
 class ResultsFile {
   private size = 0
-  private constructor(private readonly handle: FileHandle) {}
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string
+  ) {}
 
   static async create(file: string): Promise<ResultsFile> {
-    return new ResultsFile(await open(file, 'w+'))
+    return new ResultsFile(await open(file, 'w+'), file)
   }
 
   get offset(): number {
-    return this.size
+    return this.size + this.pendingBytes
   }
 
-  async append(line: string): Promise<{ offset: number; bytes: number }> {
+  /** Appends a line; writes are gathered into large ones, since there can be 100,000 lines. */
+  async append(line: string): Promise<void> {
     const buffer = Buffer.from(line + '\n')
-    const at = { offset: this.size, bytes: buffer.length - 1 }
+    this.pending.push(buffer)
+    this.pendingBytes += buffer.length
+    if (this.pendingBytes >= 1 << 20) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pendingBytes) return
+    const buffer = Buffer.concat(this.pending)
+    this.pending = []
+    this.pendingBytes = 0
     await this.handle.write(buffer, 0, buffer.length, this.size)
     this.size += buffer.length
-    return at
   }
 
   async truncate(offset: number): Promise<void> {
+    await this.flush()
     await this.handle.truncate(offset)
     this.size = offset
+  }
+
+  /** The lines from `offset` to the end, with where each lies. */
+  async *linesFrom(offset: number): AsyncGenerator<{ line: string; offset: number; bytes: number }> {
+    await this.flush()
+    if (offset >= this.size) return
+    // Split by hand: readline's async iterator does not hold the file back while each line is
+    // being written out, and would queue every line of a 100,000-line batch in memory.
+    let at = offset
+    let rest: Buffer = Buffer.alloc(0)
+    for await (const chunk of createReadStream(this.path, { start: offset, end: this.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      let buffer: Buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk
+      for (let nl = buffer.indexOf(10); nl >= 0; nl = buffer.indexOf(10)) {
+        yield { line: buffer.toString('utf8', 0, nl), offset: at, bytes: nl }
+        at += nl + 1
+        buffer = buffer.subarray(nl + 1)
+      }
+      rest = buffer
+    }
   }
 
   async read(at: { offset: number; bytes: number }): Promise<string> {
@@ -51,10 +86,17 @@ class ResultsFile {
     return buffer.toString('utf8')
   }
 
-  close(): Promise<void> {
-    return this.handle.close()
+  async close(): Promise<void> {
+    await this.flush()
+    await this.handle.close()
   }
 }
+
+/** What reading a batch's results showed about whose batch it is. */
+export type Verdict = { ours: true; chunk: number } | { ours: false; reason: string }
+
+/** The results of a batch do not match what the submission sent: nothing was written from them. */
+export class ResultsMismatchError extends Error {}
 
 /**
  * Collects the results of a run's batches: streams each ended batch's result lines, matches them to
@@ -93,26 +135,76 @@ export class ResultCollector {
     return new ResultCollector(options.plan, options.workspace, file, options.resultsPath, options.prices)
   }
 
-  /** Streams one ended batch's results. A stream cut midway is started again, undoing its partial lines. */
-  async collect(client: Anthropic, batchId: string): Promise<void> {
+  /**
+   * Reads one ended batch's results into the results file, proves that they are exactly the result ids
+   * one chunk of this submission sent (each once, none missing, none foreign), and only then writes
+   * the outputs. A batch whose ids carry another tag is not this submission's: its lines are dropped
+   * and nothing is written. A stream cut midway is started again, undoing its partial lines.
+   */
+  async collect(client: Anthropic, batchId: string): Promise<Verdict> {
+    const start = this.file.offset
+    let verdict: Verdict
     for (let attempt = 1; ; attempt++) {
-      const start = this.file.offset
-      const batch = new BatchTally(this.prices)
       try {
-        for await (const line of await openResults(client, batchId)) await this.take(line, batch)
-        batch.mergeInto(this)
-        return
+        verdict = await this.download(client, batchId)
+        break
       } catch (error) {
-        if (attempt >= STREAM_ATTEMPTS || !isCutStream(error)) throw error
         await this.file.truncate(start)
+        if (attempt >= STREAM_ATTEMPTS || !isCutStream(error)) throw error
       }
     }
+    if (!verdict.ours) {
+      await this.file.truncate(start)
+      return verdict
+    }
+    const batch = new BatchTally(this.prices)
+    for await (const at of this.file.linesFrom(start)) await this.take(JSON.parse(at.line) as MessageBatchIndividualResponse, at, batch)
+    batch.mergeInto(this)
+    this.collectedChunks.add(verdict.chunk)
+    return verdict
+  }
+
+  /** Chunks whose batch has been proved and written. */
+  readonly collectedChunks = new Set<number>()
+
+  private async download(client: Anthropic, batchId: string): Promise<Verdict> {
+    const tag = `${this.plan.tag}_`
+    let chunk: number | undefined
+    let seen: Uint8Array | undefined
+    let count = 0
+    const mismatch = (why: string) =>
+      new ResultsMismatchError(`The results of ${batchId} do not match what this submission sent (${why}); nothing was written from them.`)
+    for await (const line of await openResults(client, batchId)) {
+      const id = typeof line?.custom_id === 'string' ? line.custom_id : ''
+      if (!id.startsWith(tag)) {
+        if (chunk === undefined) return { ours: false, reason: `its results carry custom_ids of another submission (${JSON.stringify(id.slice(0, 20))}…)` }
+        throw mismatch(`a result id without this submission's tag`)
+      }
+      const i = this.index.get(id)
+      if (i === undefined) throw mismatch(`${JSON.stringify(id)} was never sent`)
+      if (chunk === undefined) {
+        chunk = this.plan.chunks.findIndex((c) => i >= c.start && i < c.end)
+        if (this.collectedChunks.has(chunk)) throw mismatch(`its requests were already collected from another batch`)
+        seen = new Uint8Array(this.plan.chunks[chunk]!.end - this.plan.chunks[chunk]!.start)
+      }
+      const c = this.plan.chunks[chunk]!
+      if (i < c.start || i >= c.end) throw mismatch(`${JSON.stringify(id)} belongs to another batch of the submission`)
+      if (seen![i - c.start]) throw mismatch(`${JSON.stringify(id)} appears twice`)
+      seen![i - c.start] = 1
+      count++
+      await this.file.append(JSON.stringify(line))
+    }
+    if (chunk === undefined) throw mismatch('no result lines')
+    const expected = this.plan.chunks[chunk]!.end - this.plan.chunks[chunk]!.start
+    if (count !== expected) throw mismatch(`${count} result lines for ${expected} requests`)
+    return { ours: true, chunk }
   }
 
   /** Reads back a data row's result (kept on disk so that 100,000 texts are never held at once). */
   async dataRowText(requestIndex: number): Promise<string | undefined> {
     const at = this.dataLines.get(requestIndex)
     if (!at) return undefined
+    await this.file.flush()
     const line = JSON.parse(await this.file.read(at)) as MessageBatchIndividualResponse
     return line.result.type === 'succeeded' ? textOf(line) : undefined
   }
@@ -125,13 +217,8 @@ export class ResultCollector {
     return NAMES[this.outcomes[index]!] ?? 'pending'
   }
 
-  private async take(line: MessageBatchIndividualResponse, batch: BatchTally): Promise<void> {
-    const at = await this.file.append(JSON.stringify(line))
-    const i = this.index.get(line.custom_id)
-    if (i === undefined) {
-      batch.unknownIds++
-      return
-    }
+  private async take(line: MessageBatchIndividualResponse, at: { offset: number; bytes: number }, batch: BatchTally): Promise<void> {
+    const i = this.index.get(line.custom_id)!
     const request = this.plan.requests[i]!
     const result = line.result
     this.outcomes[i] = Outcome[result.type]

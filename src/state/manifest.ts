@@ -1,18 +1,40 @@
 import type { MessageBatch } from '../anthropic/client.js'
+import { isTag } from '../plan/custom-ids.js'
 import { confineOutput, type Chunk, type DataOutput, type Plan, type PlannedRequest } from '../plan/plan.js'
 import type { DataFormat, Origin, OutputTarget } from '../sources/types.js'
 
-export const MANIFEST_VERSION = 1
+export const MANIFEST_VERSION = 2
+export const JOURNAL_PREFIX = 'claude-batch-journal-'
 export const MANIFEST_PREFIX = 'claude-batch-manifest-'
 export const RESULTS_PREFIX = 'claude-batch-results-'
 export const MANIFEST_FILE = 'manifest.json'
 
+/** A batch of a submission, and which planned chunk it carries. */
+export interface BatchRef {
+  id: string
+  /** Index into `chunks`. */
+  chunk: number
+  createdAt: string
+  expiresAt: string
+  /**
+   * False for a batch found in the list after a create whose answer was lost: it is this
+   * submission's only if its result ids prove it, and nothing is written from it until they do.
+   */
+  verified: boolean
+}
+
 /**
- * What a later `collect` needs to finish a submission: the batches, and for every custom_id where
- * it came from and where its result goes. It never holds the API key or the prompts themselves.
+ * What a later `collect` needs to finish a submission: its tag, the batches, and for every custom_id
+ * where it came from and where its result goes. It never holds the API key or the prompts themselves.
+ *
+ * The same document is the journal: written before the first create with no batches and
+ * `complete: false`, so that a run that dies between a create and the manifest leaves a record that
+ * collect can reconcile against the API's batch list (state/journal.ts).
  */
 export interface Manifest {
   version: typeof MANIFEST_VERSION
+  /** The submission's tag: every custom_id it sent starts with it. */
+  tag: string
   /** `owner/name` of the repository the run belonged to. */
   repository: string
   /** The commit the prompts were read from. */
@@ -20,7 +42,13 @@ export interface Manifest {
   ref: string
   run: { id: number; attempt: number; workflow: string; event: string; url: string }
   createdAt: string
-  batches: Array<{ id: string; createdAt: string; expiresAt: string; requests: number }>
+  /** When the first create was sent: none of this submission's batches is older. */
+  startedAt: string
+  /** How many requests each planned batch holds, in plan order. */
+  chunks: number[]
+  batches: BatchRef[]
+  /** True once every chunk has a batch; false in the journal and after a create that failed. */
+  complete: boolean
   outputDir: string
   /** One row per request, in plan order: [custom_id, model, max_tokens, source file, line, row, output]. */
   requests: ManifestRow[]
@@ -31,19 +59,45 @@ export interface Manifest {
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
 type ManifestRow = [customId: string, model: string, maxTokens: number, file: string, line: number | null, row: number | null, output: ManifestOutput | null]
 
-/** The name of the manifest artifact of a submission: named after its first batch. */
-export function manifestName(batchId: string): string {
-  return `${MANIFEST_PREFIX}${batchId}`
+/**
+ * Artifact names, all keyed by the submission's tag: the journal before any batch exists; the
+ * manifest, which also names the first batch so that `batch-id` finds it by name; the results.
+ */
+export function journalName(tag: string): string {
+  return `${JOURNAL_PREFIX}${tag}`
 }
 
-export function resultsName(batchId: string): string {
-  return `${RESULTS_PREFIX}${batchId}`
+export function manifestName(tag: string, firstBatchId: string): string {
+  return `${MANIFEST_PREFIX}${tag}-${firstBatchId}`
+}
+
+export function resultsName(tag: string): string {
+  return `${RESULTS_PREFIX}${tag}`
+}
+
+/** What an artifact name says: its kind, the submission's tag and, for a manifest, its first batch. */
+export function parseArtifactName(name: string): { kind: 'journal' | 'manifest' | 'results'; tag: string; batchId?: string } | undefined {
+  for (const [kind, prefix] of [['journal', JOURNAL_PREFIX], ['manifest', MANIFEST_PREFIX], ['results', RESULTS_PREFIX]] as const) {
+    if (!name.startsWith(prefix)) continue
+    const rest = name.slice(prefix.length)
+    const tag = rest.slice(0, rest.indexOf('-') < 0 ? rest.length : rest.indexOf('-'))
+    if (!isTag(tag)) return undefined
+    const batchId = rest.slice(tag.length + 1) || undefined
+    if ((kind === 'manifest') !== Boolean(batchId)) return undefined
+    return { kind, tag, batchId }
+  }
+  return undefined
+}
+
+/** A created batch as the manifest records it. */
+export function batchRef(batch: MessageBatch, chunk: number, verified: boolean): BatchRef {
+  return { id: batch.id, chunk, createdAt: batch.created_at, expiresAt: batch.expires_at, verified }
 }
 
 export function buildManifest(
   plan: Plan,
-  batches: readonly MessageBatch[],
-  context: { outputDir: string; env?: NodeJS.ProcessEnv; dataHashes?: ReadonlyMap<string, string> }
+  batches: readonly BatchRef[],
+  context: { outputDir: string; startedAt: string; env?: NodeJS.ProcessEnv; dataHashes?: ReadonlyMap<string, string> }
 ): Manifest {
   const env = context.env ?? process.env
   const server = env.GITHUB_SERVER_URL || 'https://github.com'
@@ -51,6 +105,7 @@ export function buildManifest(
   const runId = Number(env.GITHUB_RUN_ID) || 0
   return {
     version: MANIFEST_VERSION,
+    tag: plan.tag,
     repository,
     commit: env.GITHUB_SHA || '',
     ref: env.GITHUB_REF || '',
@@ -62,12 +117,10 @@ export function buildManifest(
       url: repository && runId ? `${server}/${repository}/actions/runs/${runId}` : ''
     },
     createdAt: new Date().toISOString(),
-    batches: batches.map((b, i) => ({
-      id: b.id,
-      createdAt: b.created_at,
-      expiresAt: b.expires_at,
-      requests: plan.chunks[i] ? plan.chunks[i]!.end - plan.chunks[i]!.start : 0
-    })),
+    startedAt: context.startedAt,
+    chunks: plan.chunks.map((c) => c.end - c.start),
+    batches: [...batches],
+    complete: plan.chunks.every((_, i) => batches.some((b) => b.chunk === i && b.verified)),
     outputDir: context.outputDir,
     requests: plan.requests.map(toRow),
     dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) }))
@@ -90,8 +143,15 @@ function toRow(r: PlannedRequest): ManifestRow {
  */
 export async function planFromManifest(manifest: unknown, workspace: string, outputDir?: string): Promise<{ manifest: Manifest; plan: Plan }> {
   const m = manifest as Manifest
-  if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches)) {
+  if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches) || !Array.isArray(m.chunks)) {
     throw new Error(`not a version ${MANIFEST_VERSION} manifest`)
+  }
+  if (typeof m.tag !== 'string' || !isTag(m.tag)) throw new Error('its tag is malformed')
+  if (!m.chunks.every((n) => Number.isInteger(n) && n > 0)) throw new Error('its chunks are malformed')
+  for (const b of m.batches) {
+    if (!b || typeof b.id !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(b.id) || !Number.isInteger(b.chunk) || b.chunk < 0 || b.chunk >= m.chunks.length) {
+      throw new Error('a batch entry is malformed')
+    }
   }
   const seen = new Map<string, boolean>()
   // With another output-dir than the submission's, outputs under the old one move to the new one.
@@ -106,6 +166,7 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
   const requests: PlannedRequest[] = []
   for (const row of m.requests) {
     if (!Array.isArray(row) || row.length !== 7 || typeof row[0] !== 'string' || typeof row[3] !== 'string') throw new Error('a request row is malformed')
+    if (!row[0].startsWith(`${m.tag}_`)) throw new Error('a custom_id does not carry the submission tag')
     const [customId, model, maxTokens, file, line, index, out] = row
     let output: OutputTarget | undefined
     if (typeof out === 'string') output = { kind: 'file', path: await confine(out) }
@@ -121,11 +182,11 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
   for (const d of m.dataOutputs ?? []) dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source, false) })
 
   let start = 0
-  const chunks: Chunk[] = m.batches.map((b) => {
-    const chunk = { start, end: start + b.requests, bytes: 0 }
+  const chunks: Chunk[] = m.chunks.map((n) => {
+    const chunk = { start, end: start + n, bytes: 0 }
     start = chunk.end
     return chunk
   })
-  if (start !== requests.length) throw new Error('its batches do not add up to its requests')
-  return { manifest: m, plan: { requests, chunks, dataOutputs, spoolPath: '' } }
+  if (start !== requests.length) throw new Error('its chunks do not add up to its requests')
+  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '' } }
 }

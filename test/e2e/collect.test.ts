@@ -53,6 +53,10 @@ async function step(run: FakeRun, workspace: string, inputs: Record<string, stri
 
 const submitInputs = { data: 'data/tickets.csv', template: 'templates/classify.md' }
 const names = () => github!.artifacts().map((a) => a.name)
+// Records are named by the submission's tag; the manifest's name also carries its first batch.
+const tagOf = (batchId: string) => names().find((n) => n.startsWith('claude-batch-manifest-') && n.endsWith(`-${batchId}`))?.split('-')[3]
+const resultsOf = (batchId: string) => `claude-batch-results-${tagOf(batchId)}`
+const manifestOf = (batchId: string) => `claude-batch-manifest-${tagOf(batchId)}-${batchId}`
 const exists = (file: string) =>
   stat(file).then(
     () => true,
@@ -65,9 +69,9 @@ describe('submit, then collect from a schedule', () => {
     const submitted = await step(github!.addRun(), await makeWorkspace(PROMPTS), submitInputs)
     expect(submitted.exitCode).toBe(0)
     const batchId = submitted.outputs['batch-id']!
-    expect(names()).toEqual([`claude-batch-manifest-${batchId}`])
-    expect(submitted.outputs['manifest-artifact-id']).toBe(String(github!.artifacts()[0]!.id))
-    const manifest = JSON.parse(String((await github!.artifacts()[0]!.files())['manifest.json']))
+    expect(names()).toEqual([`claude-batch-journal-${tagOf(batchId)}`, manifestOf(batchId)])
+    expect(submitted.outputs['manifest-artifact-id']).toBe(String(github!.artifacts()[1]!.id))
+    const manifest = JSON.parse(String((await github!.artifacts()[1]!.files())['manifest.json']))
     expect(manifest.batches.map((b: { id: string }) => b.id)).toEqual([batchId])
     expect(JSON.stringify(manifest)).not.toContain(DEFAULT_API_KEY)
     expect(JSON.stringify(manifest)).not.toContain('Describe a teapot')
@@ -79,7 +83,7 @@ describe('submit, then collect from a schedule', () => {
     expect(first.outputs.status).toBe('in_progress')
     expect(first.stdout).toMatch(/in progress\. 0 of 1 batch\(es\) ended/)
     expect(await exists(path.join(early, 'generated'))).toBe(false)
-    expect(names()).toHaveLength(1)
+    expect(names()).toHaveLength(2)
     expect(github!.pulls()).toHaveLength(0)
 
     // The batch ends; the next scheduled run collects it.
@@ -94,7 +98,7 @@ describe('submit, then collect from a schedule', () => {
     expect(files).toEqual(['generated/products/kettle.md', 'generated/products/teapot.md', 'generated/tickets.csv'])
     expect(await readFile(path.join(workspace, 'generated/products/teapot.md'), 'utf8')).toMatch(/teapot/)
 
-    const results = github!.artifacts().find((a) => a.name === `claude-batch-results-${batchId}`)!
+    const results = github!.artifacts().find((a) => a.name === resultsOf(batchId))!
     const kept = await results.files()
     expect(Object.keys(kept).sort()).toEqual(['files/generated/products/kettle.md', 'files/generated/products/teapot.md', 'files/generated/tickets.csv', 'results.jsonl', 'summary.md'])
     expect(String(kept['results.jsonl']).trim().split('\n')).toHaveLength(4)
@@ -123,7 +127,7 @@ describe('submit, then collect from a schedule', () => {
     const first = await step(github!.addRun(), await makeWorkspace(PROMPTS), { command: 'collect', 'open-pr': 'true' })
     expect(first.exitCode).toBe(0)
     // Someone deletes the results artifact to have it collected again, after main moved on.
-    const results = github!.artifacts().find((a) => a.name === `claude-batch-results-${batchId}`)!
+    const results = github!.artifacts().find((a) => a.name === resultsOf(batchId))!
     await fetch(`${github!.url}/repos/${github!.repository}/actions/artifacts/${results.id}`, { method: 'DELETE', headers: { authorization: `token ${FAKE_TOKEN}` } })
     github!.pushFile('main', 'docs/other.md', 'unrelated\n')
     const again = await step(github!.addRun(), await makeWorkspace(PROMPTS), { command: 'collect', 'open-pr': 'true' })
@@ -171,7 +175,7 @@ describe('a job that died while waiting', () => {
       })
     })
     child.kill('SIGKILL')
-    expect(names()).toHaveLength(1)
+    expect(names()).toHaveLength(2)
 
     simulator!.setProcessingMs(0)
     const later = await makeWorkspace(PROMPTS)
@@ -204,7 +208,7 @@ describe('status and cancel', () => {
     expect(result.exitCode).toBe(0)
     expect(simulator!.batches()[0]!.processingStatus).toBe('ended')
     expect(result.outputs).toMatchObject({ status: 'ended', canceled: '4' })
-    expect(names()).toContain(`claude-batch-results-${batchId}`)
+    expect(names()).toContain(resultsOf(batchId))
   })
 
   it('cancel needs a batch-id', async () => {
@@ -245,8 +249,8 @@ describe('more ways to collect', () => {
     const workspace = await makeWorkspace({ 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n' })
     const result = await step(github!.addRun(), workspace, { command: 'collect', 'batch-id': a.outputs['batch-id']! })
     expect(result.outputs['batch-ids']).toBe(JSON.stringify([a.outputs['batch-id']]))
-    expect(names()).toContain(`claude-batch-results-${a.outputs['batch-id']}`)
-    expect(names()).not.toContain(`claude-batch-results-${b.outputs['batch-id']}`)
+    expect(names()).toContain(resultsOf(a.outputs['batch-id']))
+    expect(names()).not.toContain(resultsOf(b.outputs['batch-id']))
     expect(await exists(path.join(workspace, 'generated/b.md'))).toBe(false)
   })
 
@@ -316,12 +320,12 @@ describe('a pull request that fails', () => {
     const failed = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { command: 'collect', 'open-pr': 'true', 'pr-base': 'no-such-branch' })
     expect(failed.exitCode).toBe(1)
     expect(failed.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/Collecting failed/) }))
-    expect(names()).not.toContain(`claude-batch-results-${submitted.outputs['batch-id']}`)
+    expect(names()).not.toContain(resultsOf(submitted.outputs['batch-id']))
 
     const retried = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { command: 'collect', 'open-pr': 'true' })
     expect(retried.exitCode).toBe(0)
     expect(github!.pulls()).toHaveLength(1)
-    expect(names()).toContain(`claude-batch-results-${submitted.outputs['batch-id']}`)
+    expect(names()).toContain(resultsOf(submitted.outputs['batch-id']))
   })
 })
 

@@ -128,8 +128,11 @@ describe('submit, waiting for the end', () => {
     await run(workspace, {})
     await run(workspace, {})
     const [first, second] = simulator!.batches()
-    expect(first!.customIds.sort()).toEqual(['a-one', 'b-two'])
-    expect(second!.customIds.sort()).toEqual(first!.customIds.sort())
+    // Readable, and after each submission's own tag, which proves whose batch it is.
+    const [tagA, tagB] = [first!.customIds[0]!.slice(0, 8), second!.customIds[0]!.slice(0, 8)]
+    expect(tagA).not.toBe(tagB)
+    expect(first!.customIds.sort()).toEqual([`${tagA}_a-one`, `${tagA}_b-two`])
+    expect(second!.customIds.map((id) => id.slice(9)).sort()).toEqual(first!.customIds.map((id) => id.slice(9)).sort())
   })
 
   it('splits work over the API limits into several batches and collects them all', async () => {
@@ -259,7 +262,7 @@ describe('dry run and budget', () => {
     expect(Number(result.outputs['estimated-cost-usd'])).toBeGreaterThan(0)
     expect(simulator!.batches()).toHaveLength(0)
     expect(result.summary).toContain('Dry run')
-    expect(result.summary).toContain('<code>a</code>')
+    expect(result.summary).toMatch(/<code>[a-z2-9]{8}_a<\/code>/)
     expect(result.summary).toContain('generated/b.md')
     // A small run is counted exactly, one count_tokens call per request.
     expect(simulator!.calls.filter((c) => c.path.startsWith('/v1/messages/count_tokens'))).toHaveLength(2)

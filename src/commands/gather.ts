@@ -1,0 +1,85 @@
+import type { Anthropic } from '@anthropic-ai/sdk'
+import { describeError, type MessageBatch } from '../anthropic/client.js'
+import { waitForBatches } from '../anthropic/wait.js'
+import type { Plan } from '../plan/plan.js'
+import { ResultCollector } from '../results/collect.js'
+import { log } from '../report/log.js'
+import type { BatchRef } from '../state/manifest.js'
+
+/** What waiting for a submission's batches and reading their results came to. */
+export interface Gathered {
+  /** The last state seen of each batch. */
+  batches: MessageBatch[]
+  /** Batches found after a lost create whose results proved them someone else's. */
+  notOurs: Array<{ id: string; reason: string }>
+  /** Batches whose results could not be read, or did not match what was sent: nothing was written from them. */
+  failed: Array<{ id: string; message: string }>
+  /** Chunks none of whose candidate batches was this submission's: their requests were never sent. */
+  unsent: number[]
+  /** True when every chunk is either collected or known never to have been sent. */
+  settled: boolean
+}
+
+/**
+ * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
+ * each one's results as soon as it ends, through the collector, which writes nothing from a batch
+ * until its result ids prove it is this submission's. Used by submit (waiting in the job) and collect.
+ */
+export async function gather(
+  client: Anthropic,
+  plan: Plan,
+  refs: readonly BatchRef[],
+  collector: ResultCollector,
+  options: { deadline: number; maxIntervalMs: number; known?: readonly MessageBatch[]; skip?: ReadonlySet<string> }
+): Promise<Gathered> {
+  const notOurs: Gathered['notOurs'] = []
+  const failed: Gathered['failed'] = []
+  const ours = new Set<string>()
+  const ids = [...new Set(refs.map((r) => r.id))].filter((id) => !options.skip?.has(id))
+  const start = ids.map((id) => options.known?.find((b) => b.id === id) ?? placeholder(id, refs))
+  const batches = await waitForBatches(client, start, {
+    deadline: options.deadline,
+    maxIntervalMs: options.maxIntervalMs,
+    log: log.info,
+    onEnded: async (batch) => {
+      log.info(`${batch.id} ended; reading its results.`)
+      try {
+        const verdict = await collector.collect(client, batch.id)
+        if (verdict.ours) ours.add(batch.id)
+        else {
+          notOurs.push({ id: batch.id, reason: verdict.reason })
+          log.warning(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`)
+        }
+      } catch (error) {
+        failed.push({ id: batch.id, message: describeError(error) })
+      }
+    }
+  })
+  const unsent: number[] = []
+  let settled = true
+  plan.chunks.forEach((_, chunk) => {
+    if (collector.collectedChunks.has(chunk)) return
+    // An unproved batch may carry any chunk of its size, whatever chunk its record guessed.
+    const open = refs.filter((r) => (r.chunk === chunk || !r.verified) && !ours.has(r.id) && !notOurs.some((n) => n.id === r.id))
+    if (open.length === 0) unsent.push(chunk)
+    else settled = false
+  })
+  return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0 }
+}
+
+// A batch known only by its record: the first poll fills in the rest.
+function placeholder(id: string, refs: readonly BatchRef[]): MessageBatch {
+  const ref = refs.find((r) => r.id === id)!
+  return {
+    id,
+    type: 'message_batch',
+    processing_status: 'in_progress',
+    request_counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+    created_at: ref.createdAt,
+    expires_at: ref.expiresAt,
+    ended_at: null,
+    archived_at: null,
+    cancel_initiated_at: null,
+    results_url: null
+  } as MessageBatch
+}

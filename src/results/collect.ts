@@ -6,7 +6,7 @@ import { openResults } from '../anthropic/results.js'
 import { CostTally } from '../cost/cost.js'
 import type { PriceOverrides } from '../cost/prices.js'
 import type { Plan } from '../plan/plan.js'
-import { toWorkspacePath } from '../paths.js'
+import { toWorkspacePath } from '../paths/index.js'
 import { writeFileAtomic } from './atomic.js'
 
 /** What happened to each request, by its index in the plan. */

@@ -14,7 +14,7 @@ const SOURCES = ['prompts/a.md', 'template.md', 'data.csv']
 
 const segment = fc.oneof(
   fc.constantFrom('..', '.', '', '.git', '.GIT', '.Git.', '.github', '.GitHub', 'github', 'prompts', 'PROMPTS', 'a.md', 'A.md', 'template.md'),
-  fc.constantFrom('out', 'gh', 'up', 'file', 'dir', 'dangling', 'site'), // links and obstacles in the workspace below
+  { arbitrary: fc.constantFrom('out', 'gh', 'up', 'file', 'dir', 'dangling', 'site'), weight: 3 }, // links and obstacles in the workspace below
   fc.constantFrom('x\n::warning::y', 'a\0b', 'c\rd', 'é'.repeat(128), 'a'.repeat(255), 'b'.repeat(256), '日本語', '\u200c.git'),
   fc.string({ maxLength: 12 }),
   fc.string({ unit: 'grapheme', maxLength: 6 })

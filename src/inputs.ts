@@ -1,7 +1,6 @@
 import * as core from '@actions/core'
-import { readFile } from 'node:fs/promises'
 import type { Problem } from './sources/types.js'
-import { toWorkspacePath } from './paths.js'
+import { NOT_UTF8, openWorkspace, readText, resolveInputFile, toWorkspacePath } from './paths/workspace.js'
 import { parsePriceOverrides, type PriceOverrides } from './cost/prices.js'
 
 export const DEFAULT_PROMPTS = 'prompts/**/*'
@@ -23,6 +22,8 @@ export interface Inputs {
   model: string
   maxTokens: number
   system?: string
+  /** Workspace-relative path of `system-prompt-file`, once checked: a source no output may overwrite. */
+  systemPromptFile?: string
   outputDir: string
   /** False when output-dir was left empty. */
   outputDirSet: boolean
@@ -82,16 +83,24 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const maxTokens = integer(core.getInput('max-tokens') || '1024', 'max-tokens', 1, bad)
 
   const systemPrompt = core.getInput('system-prompt') || undefined
-  const systemPromptFile = relative('system-prompt-file')
+  const systemPromptInput = core.getInput('system-prompt-file') || undefined
   let system = systemPrompt
-  if (systemPrompt && systemPromptFile) {
+  let systemPromptFile: string | undefined
+  if (systemPrompt && systemPromptInput) {
     bad('system-prompt-file', 'set either system-prompt or system-prompt-file, not both.')
-  } else if (systemPromptFile) {
-    try {
-      system = (await readFile(`${workspace}/${systemPromptFile}`, 'utf8')).replace(/^\uFEFF/, '').trimEnd()
-      if (!system.trim()) problems.push({ file: systemPromptFile, message: 'The system prompt file is empty.' })
-    } catch {
-      bad('system-prompt-file', `cannot read "${systemPromptFile}".`)
+  } else if (systemPromptInput) {
+    // The same confinement as prompt, data and template files: a link out of the workspace is refused.
+    const found = await resolveInputFile(await openWorkspace(workspace), 'system-prompt-file', systemPromptInput)
+    if ('error' in found) {
+      problems.push(found.error)
+    } else {
+      try {
+        system = (await readText(found.abs, () => problems.push({ file: found.file, message: NOT_UTF8 }))).trimEnd()
+        systemPromptFile = found.file
+        if (!system.trim()) problems.push({ file: found.file, message: 'The system prompt file is empty.' })
+      } catch (error) {
+        problems.push({ file: found.file, message: `Input system-prompt-file: cannot read ${JSON.stringify(found.file)}: ${(error as Error).message}` })
+      }
     }
   }
 
@@ -128,6 +137,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     model,
     maxTokens,
     system,
+    systemPromptFile,
     outputDir,
     outputDirSet,
     waitMinutes,

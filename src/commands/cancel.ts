@@ -6,7 +6,7 @@ import { describeError } from '../anthropic/client.js'
 import { collect } from './collect.js'
 import { discover, failWith, requireClient } from './common.js'
 import { rm } from 'node:fs/promises'
-import { makeTempDir } from '../paths.js'
+import { makeTempDir } from '../paths/index.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
 

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
-import { makeTempDir, sha256File } from '../paths.js'
+import { makeTempDir, sha256File } from '../paths/index.js'
 import type { Problem } from '../sources/types.js'
 import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
@@ -235,13 +235,15 @@ async function finish(
   batches = batches.filter((b) => !gathered.notOurs.some((n) => n.id === b.id))
   for (const n of gathered.notOurs) notes.push(`${n.id} was found in the batch list but is not this submission's (${n.reason}); nothing was written from it.`)
   const unsent = s.partial ? 0 : gathered.unsent.reduce((n, c) => n + plan.chunks[c]!.end - plan.chunks[c]!.start, 0)
+  annotate('error', gathered.unwritten, 'Output not written')
+  if (gathered.unwritten.length) notes.push(`${gathered.unwritten.length} reply(ies) could not be written (annotated on their sources); their text is in results.jsonl of the results artifact.`)
   if (unsent) notes.push(`${unsent} request(s) were never sent: run submit again to send them.`)
 
   const files = [...collector.written].sort()
   const detail = lost.length
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
-  const state: Outcome['state'] = lost.length || unsent ? 'lost' : 'collected'
+  const state: Outcome['state'] = lost.length || unsent || gathered.unwritten.length ? 'lost' : 'collected'
   const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files }
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(s.manifest, batches, outcome, failures)

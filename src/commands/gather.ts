@@ -5,6 +5,7 @@ import type { Plan } from '../plan/plan.js'
 import { ResultCollector } from '../results/collect.js'
 import { log } from '../report/log.js'
 import type { BatchRef } from '../state/manifest.js'
+import type { Problem } from '../sources/types.js'
 
 /** What waiting for a submission's batches and reading their results came to. */
 export interface Gathered {
@@ -18,6 +19,8 @@ export interface Gathered {
   unsent: number[]
   /** True when every chunk is either collected or known never to have been sent. */
   settled: boolean
+  /** Succeeded requests whose output could not be written, on their source file and line. */
+  unwritten: Problem[]
 }
 
 /**
@@ -64,7 +67,11 @@ export async function gather(
     if (open.length === 0) unsent.push(chunk)
     else settled = false
   })
-  return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0 }
+  const unwritten = [...collector.unwritten].map(([i, why]) => {
+    const r = plan.requests[i]!
+    return { file: r.origin.file, line: r.origin.line, message: `The reply to ${r.customId} could not be written to ${JSON.stringify(r.output?.path)}: ${why}` }
+  })
+  return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0, unwritten }
 }
 
 // A batch known only by its record: the first poll fills in the rest.

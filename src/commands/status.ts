@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { rm } from 'node:fs/promises'
 import type { Inputs } from '../inputs.js'
-import { makeTempDir } from '../paths.js'
+import { makeTempDir } from '../paths/index.js'
 import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { downloadManifest } from '../state/artifacts.js'

@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
-import { makeTempDir, sha256File } from '../paths.js'
+import { makeTempDir, sha256File } from '../paths/index.js'
 import type { Problem } from '../sources/types.js'
 import type { Plan } from '../plan/plan.js'
 import { readPlan } from './read-plan.js'
@@ -231,7 +231,10 @@ async function waitAndCollect(
   await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false })
   if (!ended) core.info(headline)
   for (const f of gathered.failed) core.error(`${f.id}: ${f.message}`, { title: 'Batch results' })
-  if (unsent) {
+  annotate('error', gathered.unwritten, 'Output not written')
+  if (gathered.unwritten.length) {
+    core.setFailed(`${count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`)
+  } else if (unsent) {
     core.setFailed(`${count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`)
   } else if (gathered.failed.length) {
     core.setFailed(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`)

@@ -1,6 +1,5 @@
-import path from 'node:path'
 import type { DataFormat, Origin, OutputTarget, Problem, PromptRequest } from '../sources/types.js'
-import { realInside, toWorkspacePath } from '../paths.js'
+import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } from '../paths/output.js'
 import { assignCustomIds } from './custom-ids.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
 
@@ -40,6 +39,11 @@ export interface Plan {
   chunks: Chunk[]
   spoolPath: string
   dataOutputs: DataOutput[]
+  /**
+   * Workspace-relative paths of every file the requests were made from (prompt files, data,
+   * template, requests, system prompt file): no output may overwrite one, now or at collect.
+   */
+  sources?: string[]
 }
 
 export interface Limits {
@@ -58,7 +62,7 @@ export const API_LIMITS: Limits = { maxRequests: 100_000, maxBytes: 256_000_000 
  * and splits the work into batches within the API's limits. Problems are reported, not thrown.
  */
 export async function buildPlan(
-  sources: AsyncIterable<PromptRequest>,
+  sources: AsyncIterable<PromptRequest> & { readonly files?: ReadonlySet<string> },
   options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void }
 ): Promise<Plan> {
   const { workspace, problem } = options
@@ -86,7 +90,9 @@ export async function buildPlan(
   } finally {
     await spool.close()
   }
-  outputs.checkSourcesNotOverwritten(requests)
+  // Only now is every source known: a prompt file read late may be an earlier request's output.
+  const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort()
+  await outputs.checkSourcesNotOverwritten(requests, sourceFiles)
 
   try {
     assignCustomIds(keys, options.tag).forEach((id, i) => (requests[i]!.customId = id))
@@ -94,7 +100,7 @@ export async function buildPlan(
     problem({ message: (error as Error).message })
   }
 
-  return { tag: options.tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs() }
+  return { tag: options.tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles }
 }
 
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
@@ -120,88 +126,84 @@ export function split(requests: readonly PlannedRequest[], limits: Limits, probl
   return chunks
 }
 
-/** Output paths: inside the workspace, out of `.git`, one request each, never a source file. */
+/**
+ * Output paths: every rule of `paths/output.ts`, one request each (compared as a case-insensitive
+ * file system would), and never a source file.
+ */
 class Outputs {
   private readonly files = new Map<string, Origin>()
   private readonly data = new Map<string, DataOutput & { origin: Origin }>()
-  private readonly realChecked = new Map<string, boolean>()
+  /** Each accepted output's real path (links resolved), for the source check at the end. */
+  private readonly reals = new Map<string, string>()
+  private readonly rules: OutputRules
 
   constructor(
-    private readonly workspace: string,
+    workspace: string,
     private readonly problem: (p: Problem) => void
-  ) {}
+  ) {
+    this.rules = new OutputRules(workspace)
+  }
 
   async check(target: OutputTarget, origin: Origin): Promise<OutputTarget | undefined> {
-    const confined = await confineOutput(this.workspace, target.path, this.realChecked)
-    if ('error' in confined) {
-      this.problem({ ...at(origin), message: confined.error })
+    const checked = await this.rules.check(target.path)
+    if (checked.error !== undefined) {
+      this.problem({ file: origin.file, line: (target.kind === 'file' && target.line) || origin.line, message: checked.error })
       return undefined
     }
-    const relative = confined.path
+    const relative = checked.path
+    const key = fold(relative)
+    this.reals.set(relative, checked.real)
     if (target.kind === 'file') {
-      const first = this.files.get(relative) ?? this.data.get(relative)?.origin
+      const first = this.files.get(key) ?? this.data.get(key)?.origin
       if (first) {
-        this.problem({ ...at(origin), message: `Output path "${relative}" is also the output of ${where(first)}. Give one of them another \`output\`.` })
+        this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Give one of them another \`output\`.` })
         return undefined
       }
-      this.files.set(relative, origin)
-      return { ...target, path: relative }
+      this.files.set(key, origin)
+      return { kind: 'file', path: relative }
     }
-    const existing = this.data.get(relative)
+    const existing = this.data.get(key)
     if (existing && existing.source === target.source) {
       existing.rows++
-    } else if (existing || this.files.has(relative)) {
-      const first = existing?.origin ?? this.files.get(relative)!
-      this.problem({ ...at(origin), message: `Output path "${relative}" is also the output of ${where(first)}. Choose another output-dir or file name.` })
+    } else if (existing || this.files.has(key)) {
+      const first = existing?.origin ?? this.files.get(key)!
+      this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Choose another output-dir or file name.` })
       return undefined
     } else {
-      this.data.set(relative, { path: relative, source: target.source, format: target.format, rows: 1, origin })
+      this.data.set(key, { path: relative, source: target.source, format: target.format, rows: 1, origin })
     }
     return { ...target, path: relative }
   }
 
-  /** An output that would overwrite a prompt or data file is a mistake in output-dir or `output`. */
-  checkSourcesNotOverwritten(requests: readonly PlannedRequest[]): void {
-    const sources = new Set(requests.map((r) => r.origin.file))
+  /** An output that would overwrite a source file is a mistake in output-dir or `output`. */
+  async checkSourcesNotOverwritten(requests: readonly PlannedRequest[], files: readonly string[]): Promise<void> {
+    const sources = await SourceFiles.of(this.rules.workspace, files)
+    const reported = new Set<string>()
     for (const r of requests) {
-      if (r.output && sources.has(r.output.path) && (r.output.kind === 'file' || r.origin.row === 1)) {
-        this.problem({ ...at(r.origin), message: `Output path "${r.output.path}" would overwrite a source file. Choose another output-dir or \`output\`.` })
-      }
+      // A data file's output is one path for all its rows: reported once.
+      if (!r.output || reported.has(r.output.path)) continue
+      const source = sources.find({ path: r.output.path, real: this.reals.get(r.output.path) })
+      if (source === undefined) continue
+      if (r.output.kind === 'data-row') reported.add(r.output.path)
+      this.problem({ ...at(r.origin), message: sourceError(r.output.path, source) })
     }
   }
 
   dataOutputs(): DataOutput[] {
     return [...this.data.values()].map(({ origin: _origin, ...output }) => output)
   }
+}
 
+function fold(relative: string): string {
+  return relative.split('/').map(foldSegment).join('/')
 }
 
 /**
- * Where an output may go: inside the workspace once links are followed, and not into `.git`.
- * Planning checks every output with it, and collection checks again the paths a manifest names.
- * `seen` caches directories already resolved: thousands of outputs usually share a few folders.
+ * Where an output may go: every rule of `paths/output.ts` but the source check, which needs the
+ * whole plan. Kept for callers that check one path; `rules` caches directories across calls.
  */
-export async function confineOutput(
-  workspace: string,
-  target: string,
-  seen = new Map<string, boolean>()
-): Promise<{ path: string } | { error: string }> {
-  const relative = toWorkspacePath(workspace, target)
-  // Only the directory needs resolving: outputs are written by renaming a new file into place,
-  // which replaces a link at the path itself rather than following it.
-  const dir = relative === undefined ? undefined : path.posix.dirname(relative)
-  let inside = dir === undefined ? false : seen.get(dir)
-  if (inside === undefined) {
-    inside = await realInside(workspace, dir!)
-    seen.set(dir!, inside)
-  }
-  if (relative === undefined || relative === '.' || !inside) {
-    return { error: `Output path "${target}" is outside the workspace. Choose a path inside the repository.` }
-  }
-  if (relative === '.git' || relative.startsWith('.git/')) {
-    return { error: `Output path "${target}" is inside .git. Choose another output path.` }
-  }
-  return { path: relative }
+export async function confineOutput(workspace: string, target: string, rules = new OutputRules(workspace)): Promise<OutputCheck> {
+  return rules.workspace === workspace ? rules.check(target) : new OutputRules(workspace).check(target)
 }
 
 function thinkingType(thinking: unknown): string | undefined {

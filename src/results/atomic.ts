@@ -1,19 +1,53 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { checkWritable } from '../paths/output.js'
+import { isInside } from '../paths/workspace.js'
 
 /**
  * Writes a file so that readers see the old content or the new, never half of it: the text goes to a
- * temporary file beside the target, which is then renamed over it.
+ * temporary file beside the target, which is then renamed over it. `content` may be a function that
+ * writes the temporary file itself, for outputs streamed rather than held whole.
  */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Uint8Array | ((temporary: string) => Promise<void>)): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true })
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    await writeFile(temporary, content)
+    if (typeof content === 'function') await content(temporary)
+    else await writeFile(temporary, content)
     await rename(temporary, file)
   } catch (error) {
     await rm(temporary, { force: true })
     throw error
   }
+}
+
+/** A write refused by the path rules: nothing was written. */
+export class OutputPathError extends Error {
+  override readonly name = 'OutputPathError'
+}
+
+/**
+ * The only way generated text reaches the workspace. Re-checks, at the moment of writing, what
+ * can have changed since planning (a link, a directory at the path, a file where a folder should
+ * be) and the path's syntax, then writes atomically. Rules that need the whole plan (no source
+ * file, no two outputs on one path) are checked when planning and when reading a manifest.
+ * Throws `OutputPathError` when a rule refuses the path, and the file system's error otherwise.
+ */
+export async function writeOutputFile(
+  workspace: string,
+  relative: string,
+  content: string | Uint8Array | ((temporary: string) => Promise<void>)
+): Promise<void> {
+  const checked = await checkWritable(workspace, relative)
+  if (checked.error !== undefined) throw new OutputPathError(checked.error)
+  const file = path.resolve(workspace, checked.path)
+  const dir = path.dirname(file)
+  await mkdir(dir, { recursive: true })
+  // A link swapped in between the check and mkdir would show here: the folder must still be inside.
+  const [root, real] = await Promise.all([realpath(workspace), realpath(dir)])
+  if (!isInside(root, real)) {
+    throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`)
+  }
+  await writeFileAtomic(file, content)
 }

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { Anthropic } from '@anthropic-ai/sdk'
@@ -7,8 +6,7 @@ import { openResults } from '../anthropic/results.js'
 import { CostTally } from '../cost/cost.js'
 import type { PriceOverrides } from '../cost/prices.js'
 import type { Plan } from '../plan/plan.js'
-import { toWorkspacePath } from '../paths.js'
-import { writeFileAtomic } from './atomic.js'
+import { writeOutputFile } from './atomic.js'
 
 /** What happened to each request, by its index in the plan. */
 export const Outcome = { pending: 0, succeeded: 1, errored: 2, canceled: 3, expired: 4 } as const
@@ -230,7 +228,7 @@ export class ResultCollector {
         batch.truncated++
         this.note(i, `cut off at max_tokens (${request.maxTokens})`)
       }
-      if (request.output?.kind === 'file') await this.writeOutput(request.output.path, textOf(line))
+      if (request.output?.kind === 'file') await this.writeOutput(i, request.output.path, textOf(line))
       else if (request.output?.kind === 'data-row') this.dataLines.set(i, at)
     } else if (result.type === 'errored') {
       const error = result.error.error as { type?: string; message?: string }
@@ -242,12 +240,20 @@ export class ResultCollector {
     if (this.notes.size < MAX_NOTES || this.notes.has(index)) this.notes.set(index, text)
   }
 
-  private async writeOutput(relative: string, text: string): Promise<void> {
-    // Checked again here, not only when planning: nothing is ever written outside the workspace.
-    if (toWorkspacePath(this.workspace, relative) !== relative) throw new Error(`refusing to write outside the workspace: ${relative}`)
-    await writeFileAtomic(path.join(this.workspace, relative), text.endsWith('\n') ? text : text + '\n')
-    this.written.add(relative)
+  /** Outputs that could not be written (the path changed since planning, a disk error): by request index. */
+  readonly unwritten = new Map<number, string>()
+
+  private async writeOutput(index: number, relative: string, text: string): Promise<void> {
+    // The path rules are checked again at the moment of writing; one output that cannot be
+    // written is reported on its source, and the others are still written.
+    try {
+      await writeOutputFile(this.workspace, relative, text.endsWith('\n') ? text : text + '\n')
+      this.written.add(relative)
+    } catch (error) {
+      if (this.unwritten.size < MAX_NOTES) this.unwritten.set(index, (error as Error).message)
+    }
   }
+
 }
 
 /** One batch's share of the tallies, merged only once its stream was read to the end. */

@@ -1,13 +1,12 @@
 import path from 'node:path'
 import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
 import { once } from 'node:events'
-import { randomBytes } from 'node:crypto'
 import { stringify } from 'csv-stringify'
 import type { Plan, DataOutput } from '../plan/plan.js'
 import type { Problem } from '../sources/types.js'
 import { readDataRows } from '../sources/data-rows.js'
 import type { ResultCollector } from './collect.js'
+import { writeOutputFile } from './atomic.js'
 
 /**
  * Writes each data file's output: every input row, in order and in the input's format, plus an
@@ -35,51 +34,48 @@ export async function writeDataOutputs(
 }
 
 async function writeDataFile(output: DataOutput, workspace: string, textOf: (index: number) => Promise<string>): Promise<void> {
-  const target = path.join(workspace, output.path)
-  await mkdir(path.dirname(target), { recursive: true })
-  const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`
-  const file = createWriteStream(temporary)
-  const write = async (chunk: string) => {
-    if (!file.write(chunk)) await once(file, 'drain')
-  }
   // The rows were checked when planning; a problem now would be a file changed mid-run.
   const ctx = {
     workspace,
     outputDir: '',
     defaults: { model: '', maxTokens: 1 },
     problem: (p: Problem) => {
-      throw new Error(`${output.source} changed while the batch ran: ${p.message}`)
+      throw new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${p.message}`)
     },
     warning: () => {}
   }
-
-  try {
-    let csv: ReturnType<typeof stringify> | undefined
-    let first = true
-    const rows = readDataRows(output.format, path.join(workspace, output.source), output.source, ctx)
-    if (output.format === 'json') await write('[\n')
-    for await (const item of rows) {
-      if (item.kind === 'header') {
-        csv = stringify({ header: true, columns: [...item.columns, 'output'] })
-        csv.pipe(file)
-        continue
-      }
-      const row = { ...item.values, output: await textOf(item.row - 1) }
-      if (output.format === 'csv') {
-        if (!csv!.write(row)) await once(csv!, 'drain')
-      } else if (output.format === 'jsonl') await write(JSON.stringify(row) + '\n')
-      else await write(`${first ? '' : ',\n'}  ${JSON.stringify(row)}`)
-      first = false
+  // Through the write guard: the path is checked again now, and the file appears whole or not at all.
+  await writeOutputFile(workspace, output.path, async (temporary) => {
+    const file = createWriteStream(temporary)
+    const write = async (chunk: string) => {
+      if (!file.write(chunk)) await once(file, 'drain')
     }
-    if (output.format === 'json') await write('\n]\n')
-    // A piped CSV stream ends the file itself once it has flushed.
-    if (csv) csv.end()
-    else file.end()
-    await once(file, 'finish')
-    await rename(temporary, target)
-  } catch (error) {
-    file.destroy()
-    await rm(temporary, { force: true })
-    throw error
-  }
+    try {
+      let csv: ReturnType<typeof stringify> | undefined
+      let first = true
+      const rows = readDataRows(output.format, path.join(workspace, output.source), output.source, ctx)
+      if (output.format === 'json') await write('[\n')
+      for await (const item of rows) {
+        if (item.kind === 'header') {
+          csv = stringify({ header: true, columns: [...item.columns, 'output'] })
+          csv.pipe(file)
+          continue
+        }
+        const row = { ...item.values, output: await textOf(item.row - 1) }
+        if (output.format === 'csv') {
+          if (!csv!.write(row)) await once(csv!, 'drain')
+        } else if (output.format === 'jsonl') await write(JSON.stringify(row) + '\n')
+        else await write(`${first ? '' : ',\n'}  ${JSON.stringify(row)}`)
+        first = false
+      }
+      if (output.format === 'json') await write('\n]\n')
+      // A piped CSV stream ends the file itself once it has flushed.
+      if (csv) csv.end()
+      else file.end()
+      await once(file, 'finish')
+    } catch (error) {
+      file.destroy()
+      throw error
+    }
+  })
 }

@@ -8,7 +8,7 @@ import type { DataFormat, SourceContext } from './types.js'
 import { lineAt, readLines } from './lines.js'
 import { isPlainObject } from './params.js'
 import { LimitedProblems } from './report.js'
-import { NOT_UTF8, readText } from './workspace.js'
+import { NOT_UTF8, readText } from '../paths/workspace.js'
 
 /**
  * How CSV data is read; whoever writes the data back (with an `output` column) must read it the

@@ -11,7 +11,7 @@ import { stringifyValue } from './template.js'
 import { readDataRows } from './data-rows.js'
 import { PROMPT_EXTENSIONS_TEXT, promptKind } from './kinds.js'
 import { quoteList, RowTally, watched } from './report.js'
-import { NOT_UTF8, readText } from './workspace.js'
+import { NOT_UTF8, readText } from '../paths/workspace.js'
 
 /** The column the results are written to; input data must not have it already. */
 export const OUTPUT_FIELD = 'output'

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises'
 import * as glob from '@actions/glob'
 import type { SourceContext } from './types.js'
 import { PROMPT_EXTENSIONS_TEXT, promptKind, withoutPromptExtension, type PromptKind } from './kinds.js'
-import { checkRelative, resolveFile, toPosix, type Workspace } from './workspace.js'
+import { checkRelative, resolveFile, toPosix, type Workspace } from '../paths/workspace.js'
 
 export interface PromptFile {
   /** Workspace-relative POSIX path, as matched (a link's own path, not its target). */

@@ -16,7 +16,7 @@ import { render } from './prompt.js'
 import { dataRequests, loadTemplate } from './data.js'
 import { jsonlRequests } from './requests.js'
 import { dataFormat, withoutPromptExtension } from './kinds.js'
-import { checkRelative, NOT_UTF8, openWorkspace, readText, resolveFile, type Workspace } from './workspace.js'
+import { NOT_UTF8, openWorkspace, readText, resolveInputFile, type InputFile, type Workspace } from '../paths/workspace.js'
 
 export type { PromptRequest, SourceContext } from './types.js'
 
@@ -31,10 +31,29 @@ export interface SourceInputs {
   template?: string
   /** Workspace-relative path of a JSONL file of ready-made {custom_id, params}. */
   requests?: string
+  /**
+   * Workspace-relative path of the `system-prompt-file` (read by the inputs): never a prompt
+   * itself, and listed among the files read so no output may overwrite it.
+   */
+  systemPromptFile?: string
+}
+
+/**
+ * The requests, plus the workspace-relative path of every file read to make them (prompt files,
+ * data, template, requests, system prompt file), filled in as reading goes. Complete once the
+ * stream has ended: planning uses it to keep outputs off every source.
+ */
+export interface SourceStream extends AsyncGenerator<PromptRequest> {
+  readonly files: ReadonlySet<string>
 }
 
 /** Prompt files first (in pattern order, sorted by path), then data rows, then ready-made requests. */
-export async function* readSources(inputs: SourceInputs, ctx: SourceContext): AsyncGenerator<PromptRequest> {
+export function readSources(inputs: SourceInputs, ctx: SourceContext): SourceStream {
+  const files = new Set<string>()
+  return Object.assign(generate(inputs, ctx, files), { files })
+}
+
+async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<string>): AsyncGenerator<PromptRequest> {
   const ws = await openWorkspace(ctx.workspace)
 
   const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined
@@ -52,15 +71,20 @@ export async function* readSources(inputs: SourceInputs, ctx: SourceContext): As
   }
 
   const named = [data, template, requests].filter((f) => f !== undefined)
+  for (const f of named) read.add(f.file)
+  if (inputs.systemPromptFile) read.add(inputs.systemPromptFile)
   const otherSources = Boolean(inputs.data || inputs.requests || inputs.template)
   if (inputs.prompts.length > 0) {
     const files = await findPromptFiles(inputs.prompts, ws, ctx, {
       isDefault: inputs.promptsIsDefault,
       otherSources,
-      reserved: new Set([inputs.data, inputs.template, inputs.requests, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
-      reservedReal: new Set(named.map((f) => f.real))
+      reserved: new Set([inputs.data, inputs.template, inputs.requests, inputs.systemPromptFile, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
+      reservedReal: new Set([...named.map((f) => f.real), ...(await systemPromptReal(ws, inputs.systemPromptFile))])
     })
-    for (const file of files) yield* promptFileRequests(file, ctx)
+    for (const file of files) {
+      read.add(file.file)
+      yield* promptFileRequests(file, ctx)
+    }
   } else if (!otherSources) {
     ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' })
   }
@@ -95,41 +119,25 @@ async function* promptFileRequests(p: PromptFile, ctx: SourceContext): AsyncGene
   yield {
     key: target.key,
     params: render(parsed.spec, ctx.defaults.system).params,
-    output: { kind: 'file', path: parsed.output?.path ?? target.path },
+    // A front matter `output` carries its line, so a refused path is annotated where it is written.
+    output: parsed.output ? { kind: 'file', path: parsed.output.path, line: parsed.output.line } : { kind: 'file', path: target.path },
     origin: { file: p.file, line: parsed.spec.line }
   }
 }
 
 /** A file named by the data, template or requests input, checked to be a readable file in the workspace. */
-async function inputFile(
-  ws: Workspace,
-  name: 'data' | 'template' | 'requests',
-  value: string,
-  ctx: SourceContext
-): Promise<{ file: string; abs: string; real: string } | undefined> {
-  const checked = checkRelative(ws, value, `Input ${name}: "${value}"`)
-  if (checked.error !== undefined) {
-    ctx.problem({ message: checked.error })
+async function inputFile(ws: Workspace, name: 'data' | 'template' | 'requests', value: string, ctx: SourceContext): Promise<InputFile | undefined> {
+  const found = await resolveInputFile(ws, name, value)
+  if ('error' in found) {
+    ctx.problem(found.error)
     return undefined
   }
-  const file = checked.rel
-  const shown = file || value
-  const at = file || undefined
-  const resolved = await resolveFile(ws, file)
-  switch (resolved.error) {
-    case undefined:
-      return { file, abs: resolved.abs, real: resolved.real }
-    case 'missing':
-      ctx.problem({ message: `Input ${name}: "${shown}" does not exist. Check the path (it is relative to the repository root).` })
-      break
-    case 'outside':
-      ctx.problem({ file: at, message: `Input ${name}: "${shown}" is a symbolic link to a file outside the workspace: name a file inside the repository.` })
-      break
-    case 'directory':
-      ctx.problem({ file: at, message: `Input ${name}: "${shown}" is a directory: name a file.` })
-      break
-    default:
-      ctx.problem({ file: at, message: `Input ${name}: cannot read "${shown}": ${resolved.detail ?? resolved.error}` })
-  }
-  return undefined
+  return found
+}
+
+/** The system prompt file's real path, so a prompt glob reaching it through a link skips it too. */
+async function systemPromptReal(ws: Workspace, file: string | undefined): Promise<string[]> {
+  if (!file) return []
+  const found = await resolveInputFile(ws, 'system-prompt-file', file)
+  return 'error' in found ? [] : [found.real]
 }

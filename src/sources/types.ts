@@ -35,7 +35,12 @@ export type DataFormat = 'csv' | 'jsonl' | 'json'
 
 /** Where a succeeded request's text goes. Paths are workspace-relative POSIX paths, not yet checked. */
 export type OutputTarget =
-  | { kind: 'file'; path: string }
+  | {
+      kind: 'file'
+      path: string
+      /** The line of a front matter `output`, so a refused path is annotated where it is written. */
+      line?: number
+    }
   | {
       /** One row of a data file: the generated text becomes that row's `output` field. */
       kind: 'data-row'

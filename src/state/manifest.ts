@@ -1,6 +1,8 @@
 import type { MessageBatch } from '../anthropic/client.js'
 import { isTag } from '../plan/custom-ids.js'
-import { confineOutput, type Chunk, type DataOutput, type Plan, type PlannedRequest } from '../plan/plan.js'
+import type { Chunk, DataOutput, Plan, PlannedRequest } from '../plan/plan.js'
+import { OutputRules, SourceFiles } from '../paths/output.js'
+import { confineRead, controlCharacter, toWorkspacePath } from '../paths/workspace.js'
 import type { DataFormat, Origin, OutputTarget } from '../sources/types.js'
 
 export const MANIFEST_VERSION = 2
@@ -54,6 +56,8 @@ export interface Manifest {
   requests: ManifestRow[]
   /** Each data file's output, with the sha256 of the data file as submitted. */
   dataOutputs: Array<DataOutput & { sha256?: string }>
+  /** Every file the requests were read from (template and system prompt file too): collect never writes over one. */
+  sources?: string[]
 }
 
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
@@ -123,7 +127,8 @@ export function buildManifest(
     complete: plan.chunks.every((_, i) => batches.some((b) => b.chunk === i && b.verified)),
     outputDir: context.outputDir,
     requests: plan.requests.map(toRow),
-    dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) }))
+    dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
+    ...(plan.sources ? { sources: plan.sources } : {})
   }
 }
 
@@ -153,14 +158,25 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
       throw new Error('a batch entry is malformed')
     }
   }
-  const seen = new Map<string, boolean>()
   // With another output-dir than the submission's, outputs under the old one move to the new one.
   const from = typeof m.outputDir === 'string' ? m.outputDir.replace(/\/$/, '') + '/' : undefined
   const moved = (p: string): string => (outputDir && from && p.startsWith(from) ? `${outputDir}/${p.slice(from.length)}` : p)
-  const confine = async (p: unknown, move = true): Promise<string> => {
+  // Every file the submission read, as far as the manifest tells: no output may overwrite one.
+  const sourcePaths: string[] = []
+  for (const row of m.requests) if (Array.isArray(row) && typeof row[3] === 'string') sourcePaths.push(row[3])
+  for (const d of Array.isArray(m.dataOutputs) ? m.dataOutputs : []) if (typeof d?.source === 'string') sourcePaths.push(d.source)
+  if (Array.isArray(m.sources)) for (const s of m.sources) if (typeof s === 'string') sourcePaths.push(s)
+  const rules = new OutputRules(workspace, await SourceFiles.of(workspace, sourcePaths))
+  const confine = async (p: unknown): Promise<string> => {
     if (typeof p !== 'string') throw new Error('an output path is not a string')
-    const result = await confineOutput(workspace, move ? moved(p) : p, seen)
-    if ('error' in result) throw new Error(result.error)
+    const result = await rules.check(moved(p))
+    if (result.error !== undefined) throw new Error(result.error)
+    return result.path
+  }
+  // Source files are read again (a data file, to copy its rows): confined like any input.
+  const confineSource = async (p: unknown): Promise<string> => {
+    const result = await confineRead(workspace, p, 'A source file')
+    if (result.error !== undefined) throw new Error(result.error)
     return result.path
   }
   const requests: PlannedRequest[] = []
@@ -168,18 +184,20 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     if (!Array.isArray(row) || row.length !== 7 || typeof row[0] !== 'string' || typeof row[3] !== 'string') throw new Error('a request row is malformed')
     if (!row[0].startsWith(`${m.tag}_`)) throw new Error('a custom_id does not carry the submission tag')
     const [customId, model, maxTokens, file, line, index, out] = row
+    // Only named in messages, never opened: a lexical check keeps it to a workspace path that cannot break a log line.
+    if (controlCharacter(file) || toWorkspacePath(workspace, file) !== file) throw new Error(`a request row names the source file ${JSON.stringify(file)}, which is not a workspace path`)
     let output: OutputTarget | undefined
     if (typeof out === 'string') output = { kind: 'file', path: await confine(out) }
     else if (Array.isArray(out)) {
       const [path, source, format, at] = out
       if (!['csv', 'jsonl', 'json'].includes(format) || !Number.isInteger(at)) throw new Error('a data row output is malformed')
-      output = { kind: 'data-row', path: await confine(path), source: await confine(source, false), format, index: at }
+      output = { kind: 'data-row', path: await confine(path), source: await confineSource(source), format, index: at }
     }
     const origin: Origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) }
     requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0 })
   }
   const dataOutputs: DataOutput[] = []
-  for (const d of m.dataOutputs ?? []) dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source, false) })
+  for (const d of m.dataOutputs ?? []) dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) })
 
   let start = 0
   const chunks: Chunk[] = m.chunks.map((n) => {
@@ -188,5 +206,5 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     return chunk
   })
   if (start !== requests.length) throw new Error('its chunks do not add up to its requests')
-  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '' } }
+  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort() } }
 }

@@ -176,7 +176,7 @@ describe('markdown prompt files', () => {
   it('writes to the front matter output path when one is given', async () => {
     const ws = await workspace({ 'prompts/a.md': '---\noutput: site/about.md\n---\nHi' })
     const { requests } = await prompts(ws, 'prompts/**/*')
-    expect(requests[0]!.output).toEqual({ kind: 'file', path: 'site/about.md' })
+    expect(requests[0]!.output).toEqual({ kind: 'file', path: 'site/about.md', line: 2 })
     expect(requests[0]!.key).toBe('a')
   })
 

@@ -1,25 +1,27 @@
 import { NotFoundError, type Anthropic } from '@anthropic-ai/sdk'
 import type { MessageBatchIndividualResponse } from './client.js'
+import { withRetry, type RetryOptions } from './retry.js'
 
-const NOT_YET_RETRIES_MS = [2_000, 5_000, 10_000]
+// Opening the stream (a status read, then the results URL) may take this long, retries included.
+const OPEN_BUDGET_MS = 180_000
+// A 404 straight after the end is the API catching up (anthropic-sdk-python#1432): tried this many times.
+const NOT_YET_ATTEMPTS = 4
 
 /**
  * The result lines of an ended batch, streamed: the SDK decodes the JSONL response line by line and
- * follows `results_url` as given. A 404 straight after the end is the API catching up, so it is
- * retried a few times; a stream cut midway is the caller's to restart.
+ * follows `results_url` as given. Opening the stream is retried like any idempotent call (a 500, an
+ * HTML page, a dropped connection), and a 404 straight after the end a few times too; a stream
+ * cut midway is the caller's to restart, since only it knows which lines it has taken.
  */
 export async function openResults(
   client: Anthropic,
   batchId: string,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+  options: Pick<RetryOptions, 'deadline' | 'timeoutMs' | 'log' | 'sleep' | 'now'> = {}
 ): Promise<AsyncIterable<MessageBatchIndividualResponse>> {
-  for (const pause of [...NOT_YET_RETRIES_MS, undefined]) {
-    try {
-      return await client.messages.batches.results(batchId)
-    } catch (error) {
-      if (!(error instanceof NotFoundError) || pause === undefined) throw error
-      await sleep(pause)
-    }
-  }
-  throw new Error('unreachable')
+  const now = options.now ?? Date.now
+  return withRetry(`opening the results of ${batchId}`, (o) => client.messages.batches.results(batchId, {}, { ...o, maxRetries: 0 }), {
+    deadline: now() + OPEN_BUDGET_MS,
+    ...options,
+    alsoRetry: (error, attempt) => error instanceof NotFoundError && attempt < NOT_YET_ATTEMPTS
+  })
 }

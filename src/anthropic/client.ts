@@ -49,7 +49,7 @@ function describe(error: unknown): string {
   if (error instanceof APIConnectionTimeoutError) return 'the API did not answer in time (the request timed out)'
   if (error instanceof APIUserAbortError) return 'the request was abandoned because its time ran out'
   if (error instanceof APIConnectionError) {
-    const cause = error.cause instanceof Error ? causeText(error.cause) : ''
+    const cause = isErrorLike(error.cause) ? causeText(error.cause) : ''
     return `could not reach the API${cause ? ` (${cause})` : ''}`
   }
   if (error instanceof APIError) {
@@ -59,15 +59,19 @@ function describe(error: unknown): string {
     const what = `HTTP ${error.status ?? '?'}${type ? ` ${type}` : ''}`
     return `${what}: ${short(message) || 'no message'}${error.requestID ? ` (request id ${error.requestID})` : ''}`
   }
-  if (error instanceof SyntaxError) return `the API's answer was not valid JSON (${short(error.message)})`
-  if (error instanceof Error) {
-    // retry.ts's CallTimeoutError, named rather than imported: retry.ts imports this module.
-    if (error.name === 'CallTimeoutError') return `the API ${error.message}`
-    if (error.name === 'TypeError' && error.message === 'terminated') return `the connection was dropped before the answer was complete${error.cause instanceof Error ? ` (${causeText(error.cause)})` : ''}`
-    if (error.name === 'TypeError' && error.message === 'fetch failed') return `could not reach the API${error.cause instanceof Error ? ` (${causeText(error.cause)})` : ''}`
-    return short(error.message)
-  }
-  return short(String(error))
+  if (!isErrorLike(error)) return short(String(error))
+  if (error.name === 'SyntaxError') return `the API's answer was not valid JSON (${short(error.message)})`
+  // retry.ts's CallTimeoutError, named rather than imported: retry.ts imports this module.
+  if (error.name === 'CallTimeoutError') return `the API ${error.message}`
+  const cause = isErrorLike(error.cause) ? ` (${causeText(error.cause)})` : ''
+  if (error.name === 'TypeError' && error.message === 'terminated') return `the connection was dropped before the answer was complete${cause}`
+  if (error.name === 'TypeError' && error.message === 'fetch failed') return `could not reach the API${cause}`
+  return short(error.message)
+}
+
+/** An Error, from this realm or another (undici's errors can come from Node's own in tests). */
+export function isErrorLike(value: unknown): value is Error {
+  return value instanceof Error || (typeof value === 'object' && value !== null && typeof (value as Error).message === 'string' && typeof (value as Error).name === 'string')
 }
 
 function causeText(cause: Error): string {

@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry'
 import { APIError } from '@anthropic-ai/sdk'
-import { describeError } from './client.js'
+import { describeError, isErrorLike } from './client.js'
 
 /** What each attempt gets: a signal that is aborted when its time is up, and that time in ms. */
 export interface AttemptOptions {
@@ -32,6 +32,17 @@ export class CallTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`did not answer within ${seconds(timeoutMs)} s`)
     this.name = 'CallTimeoutError'
+  }
+}
+
+/**
+ * An answer of the wrong shape, e.g. a proxy's HTML page sent with status 200 and a text content
+ * type, which the SDK hands back as a string instead of failing. Transient, like a body that is not JSON.
+ */
+export class MalformedAnswerError extends Error {
+  constructor(what: string) {
+    super(`the API's answer to ${what} was not what the API sends`)
+    this.name = 'MalformedAnswerError'
   }
 }
 
@@ -112,7 +123,7 @@ export async function withRetry<T>(what: string, call: (o: AttemptOptions) => Pr
 
 /** True for failures that say nothing about the request itself and may pass on their own. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof CallTimeoutError) return true
+  if (error instanceof CallTimeoutError || error instanceof MalformedAnswerError) return true
   if (error instanceof APIError) {
     const hint = error.headers?.get('x-should-retry')
     if (hint === 'true') return true
@@ -122,13 +133,14 @@ export function isTransient(error: unknown): boolean {
     return [408, 409, 429].includes(error.status) || error.status >= 500
   }
   // A 200 whose body is an HTML page makes the SDK's JSON.parse throw.
-  if (error instanceof SyntaxError) return true
+  // Checked by name: undici's JSON.parse may run in another realm (tests) where instanceof fails.
+  if (isErrorLike(error) && error.name === 'SyntaxError') return true
   return isDroppedConnection(error)
 }
 
 /** undici's "terminated" / "fetch failed" and socket errors: the connection went away mid-call. */
 export function isDroppedConnection(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+  for (let e: unknown = error, depth = 0; isErrorLike(e) && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|UND_ERR_)/.test(code)) return true
     if (e.name === 'TypeError' && /^(terminated|fetch failed)$/.test(e.message)) return true
@@ -182,7 +194,7 @@ class Retryable extends Error {
 }
 
 function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error))
+  return isErrorLike(error) ? error : new Error(String(error))
 }
 
 function describeFailure(error: unknown): string {

@@ -1,6 +1,6 @@
 import { NotFoundError, type Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from './client.js'
-import { RetryDeadlineError, withRetry } from './retry.js'
+import { MalformedAnswerError, RetryDeadlineError, withRetry } from './retry.js'
 
 export interface WaitOptions {
   /** Epoch ms after which the wait gives up and leaves the batches running. */
@@ -94,12 +94,25 @@ export async function retrieveBatch(
 ): Promise<MessageBatch> {
   const now = options.now ?? Date.now
   try {
-    return await withRetry(`reading the status of ${batch.id}`, (o) => client.messages.batches.retrieve(batch.id, {}, { ...o, maxRetries: 0 }), options)
+    return await withRetry(
+      `reading the status of ${batch.id}`,
+      async (o) => {
+        const answer: unknown = await client.messages.batches.retrieve(batch.id, {}, { ...o, maxRetries: 0 })
+        if (!isBatch(answer, batch.id)) throw new MalformedAnswerError(`the status of ${batch.id}`)
+        return answer
+      },
+      options
+    )
   } catch (error) {
     const young = now() - Date.parse(batch.created_at) < NEW_BATCH_GRACE_MS
     if (error instanceof NotFoundError && young && batch.processing_status) return batch as MessageBatch
     throw error
   }
+}
+
+function isBatch(answer: unknown, id: string): answer is MessageBatch {
+  const b = answer as Partial<MessageBatch> | null
+  return typeof b === 'object' && b !== null && b.id === id && typeof b.processing_status === 'string' && typeof b.request_counts === 'object'
 }
 
 export function progressLine(batch: MessageBatch, elapsedMs: number): string {

@@ -67,7 +67,8 @@ export class RetryDeadlineError extends Error {
  * Runs an idempotent API call (retrieve, list, results, models, count_tokens; never create) until it
  * succeeds, a failure proves it never will, or the deadline comes. Transient failures — 408, 409,
  * 429, 5xx and 529, dropped connections, timeouts, an answer that is not JSON — are tried again
- * after a backoff of 1 s doubling to 15 s, or after the server's retry-after when it gives one.
+ * after a backoff of 1 s doubling to 15 s, or after the server's retry-after when it gives one
+ * (but at least 0.1 s doubling).
  * Anything else (400, 401, 403, 404, …) is thrown at once, unchanged, so callers can still tell a
  * missing batch or a bad key apart.
  *
@@ -109,7 +110,7 @@ export async function withRetry<T>(what: string, call: (o: AttemptOptions) => Pr
       // The waits are ours (retry-after, deadline, injectable sleep): p-retry adds none.
       minTimeout: 0,
       onFailedAttempt: async ({ attemptNumber }) => {
-        const wait = retryAfterMs(last) ?? backoffMs(attemptNumber)
+        const wait = delayMs(last, attemptNumber)
         if (now() + wait >= deadline) throw giveUp()
         options.log?.(`${capitalise(what)}: ${describeFailure(last)}; trying again in ${seconds(wait)} s.`)
         await sleep(wait)
@@ -160,6 +161,16 @@ export function retryAfterMs(error: unknown, now: number = Date.now()): number |
   if (secs >= 0 && Number.isFinite(secs)) return secs * 1000
   const date = Date.parse(header)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/**
+ * The server's retry-after when it gives one, but never below 0.1 s doubling each attempt (a proxy
+ * answering "retry after 1 ms" through a long outage would otherwise be called thousands of times);
+ * without one, the backoff.
+ */
+function delayMs(error: unknown, attempt: number): number {
+  const asked = retryAfterMs(error)
+  return asked === undefined ? backoffMs(attempt) : Math.max(asked, Math.min(100 * 2 ** (attempt - 1), MAX_DELAY_MS))
 }
 
 /** 1 s, 2 s, 4 s … up to 15 s, less up to a quarter at random so that parallel runs spread out. */

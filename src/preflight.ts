@@ -1,6 +1,7 @@
 import { APIConnectionError, AuthenticationError, PermissionDeniedError, type Anthropic } from '@anthropic-ai/sdk'
-import { describeError } from './anthropic/client.js'
+import { describeError, forAttempt } from './anthropic/client.js'
 import { lookupModel } from './anthropic/models.js'
+import { RetryDeadlineError, withRetry } from './anthropic/retry.js'
 import { countTokens } from './anthropic/tokens.js'
 import { BATCH_DISCOUNT, priceFor, type ModelPrice, type PriceOverrides } from './cost/prices.js'
 import { readParams } from './plan/spool.js'
@@ -19,13 +20,13 @@ export async function checkModels(client: Anthropic, plan: Plan, problem: Report
   for (const [model, files] of byModelAndFile(plan.requests)) {
     let info
     try {
-      info = await lookupModel(client, model)
+      info = await withRetry(`looking up model "${model}"`, (o) => lookupModel(forAttempt(client, o), model), { log })
     } catch (error) {
       if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
         problem({ message: `The Anthropic API rejected the API key (${describeError(error)}). Check the secret given as anthropic-api-key.` })
         return false
       }
-      if (error instanceof APIConnectionError) {
+      if (error instanceof APIConnectionError || error instanceof RetryDeadlineError) {
         problem({ message: `Could not reach the Anthropic API (${describeError(error)}). Check anthropic-base-url and the runner's network.` })
         return false
       }
@@ -137,7 +138,7 @@ export async function estimateCost(
     const params = await readParams(plan.spoolPath, sample.map((i) => requests[i]!))
     const perModel = new Map<string, { tokens: number; bytes: number }>()
     for (const [k, i] of sample.entries()) {
-      const tokens = await countTokens(client, params[k] as Record<string, unknown>)
+      const tokens = await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params[k] as Record<string, unknown>), { log })
       exact.set(i, tokens)
       const m = perModel.get(requests[i]!.model) ?? { tokens: 0, bytes: 0 }
       m.tokens += tokens

@@ -1,6 +1,6 @@
 import { APIError, type Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from './client.js'
-import { withRetry } from './retry.js'
+import { withRetry, type AttemptOptions } from './retry.js'
 import { total } from './counts.js'
 
 export interface CreateOptions {
@@ -52,7 +52,7 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
   const { requestCount, log } = options
   const sleep = options.sleep ?? sleeper
   const attempts = options.attempts ?? 4
-  const newest = await listed('read the newest batch before creating', () => newestBatchId(client), false)
+  const newest = await listed('read the newest batch before creating', (o) => newestBatchId(client, o), false)
   const since = Date.now()
 
   for (let attempt = 1; ; attempt++) {
@@ -78,7 +78,7 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
       log(`The answer to create was lost (${describeError(error)}); looking for the batch it may have made.`)
       for (const pause of LIST_RECHECKS_MS) {
         await sleep(pause)
-        const made = await listed('look for the batch a lost create may have made', () => findMadeBatches(client, { newest, since, requestCount, known: options.known }), true)
+        const made = await listed('look for the batch a lost create may have made', (o) => findMadeBatches(client, { newest, since, requestCount, known: options.known }, o), true)
         if (made.length) {
           log(`Found ${made.map((b) => b.id).join(', ')} in the list, made since this create was sent and of its size; it is taken as this submission's only if its result ids prove it.`)
           return { verified: false, candidates: made }
@@ -94,9 +94,9 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
 }
 
 /** Lists with retries; a list that still fails after a lost create leaves it unknown whether a batch was made. */
-async function listed<T>(what: string, call: () => Promise<T>, afterLostCreate: boolean): Promise<T> {
+async function listed<T>(what: string, call: (o: AttemptOptions) => Promise<T>, afterLostCreate: boolean): Promise<T> {
   try {
-    return await withRetry(what, () => call())
+    return await withRetry(what, call)
   } catch (error) {
     const made = afterLostCreate ? ' A batch may have been made (and billed) by the create whose answer was lost.' : ' Nothing was created.'
     throw new CreateError(`Could not ${what}: ${describeError(error)}.${made}`, afterLostCreate, { cause: error })
@@ -120,8 +120,8 @@ function retryAfterMs(error: unknown): number | undefined {
   return seconds > 0 ? seconds * 1000 : undefined
 }
 
-async function newestBatchId(client: Anthropic): Promise<string | undefined> {
-  const page = await client.messages.batches.list({ limit: 1 }, { maxRetries: 0 })
+async function newestBatchId(client: Anthropic, o: AttemptOptions): Promise<string | undefined> {
+  const page = await client.messages.batches.list({ limit: 1 }, { ...o, maxRetries: 0 })
   return page.data[0]?.id
 }
 
@@ -129,10 +129,11 @@ async function newestBatchId(client: Anthropic): Promise<string | undefined> {
 // began (with a minute for clock skew), of exactly this size, and not one this run already holds.
 async function findMadeBatches(
   client: Anthropic,
-  w: { newest?: string; since: number; requestCount: number; known: ReadonlySet<string> }
+  w: { newest?: string; since: number; requestCount: number; known: ReadonlySet<string> },
+  o: AttemptOptions
 ): Promise<MessageBatch[]> {
   const made: MessageBatch[] = []
-  const page = await client.messages.batches.list({ limit: 100 }, { maxRetries: 0 })
+  const page = await client.messages.batches.list({ limit: 100 }, { ...o, maxRetries: 0 })
   for (const batch of page.data) {
     if (batch.id === w.newest || Date.parse(batch.created_at) < w.since - 60_000) break
     if (total(batch) === w.requestCount && !w.known.has(batch.id)) made.push(batch)

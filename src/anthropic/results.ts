@@ -1,25 +1,47 @@
 import { NotFoundError, type Anthropic } from '@anthropic-ai/sdk'
 import type { MessageBatchIndividualResponse } from './client.js'
+import { MalformedAnswerError, withRetry, type RetryOptions } from './retry.js'
 
-const NOT_YET_RETRIES_MS = [2_000, 5_000, 10_000]
+type Line = MessageBatchIndividualResponse
+
+// Opening the stream (a status read, then the results URL) may take this long, retries included.
+const OPEN_BUDGET_MS = 180_000
+// A 404 straight after the end is the API catching up (anthropic-sdk-python#1432): tried this many times.
+const NOT_YET_ATTEMPTS = 4
 
 /**
  * The result lines of an ended batch, streamed: the SDK decodes the JSONL response line by line and
- * follows `results_url` as given. A 404 straight after the end is the API catching up, so it is
- * retried a few times; a stream cut midway is the caller's to restart.
+ * follows `results_url` as given. Opening the stream — up to and including its first line, so that
+ * an HTML page sent with status 200 counts as a failed open — is retried like any idempotent call
+ * (a 500, a dropped connection, a body that is not JSONL), and a 404 straight after the end a few
+ * times too. A stream cut midway is the caller's to restart, since only it knows which lines it took.
  */
 export async function openResults(
   client: Anthropic,
   batchId: string,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-): Promise<AsyncIterable<MessageBatchIndividualResponse>> {
-  for (const pause of [...NOT_YET_RETRIES_MS, undefined]) {
-    try {
-      return await client.messages.batches.results(batchId)
-    } catch (error) {
-      if (!(error instanceof NotFoundError) || pause === undefined) throw error
-      await sleep(pause)
-    }
-  }
-  throw new Error('unreachable')
+  options: Pick<RetryOptions, 'deadline' | 'timeoutMs' | 'log' | 'sleep' | 'now'> = {}
+): Promise<AsyncIterable<Line>> {
+  const now = options.now ?? Date.now
+  return withRetry(
+    `opening the results of ${batchId}`,
+    async (o) => {
+      const lines = (await client.messages.batches.results(batchId, {}, { ...o, maxRetries: 0 }))[Symbol.asyncIterator]()
+      const first = await lines.next()
+      if (!first.done && !isResultLine(first.value)) throw new MalformedAnswerError(`the results of ${batchId}`)
+      return prepend(first, lines)
+    },
+    { deadline: now() + OPEN_BUDGET_MS, ...options, alsoRetry: (error, attempt) => error instanceof NotFoundError && attempt < NOT_YET_ATTEMPTS }
+  )
+}
+
+function isResultLine(value: unknown): boolean {
+  const line = value as Partial<Line> | null
+  return typeof line === 'object' && line !== null && typeof line.custom_id === 'string' && typeof line.result === 'object'
+}
+
+/** The stream again, the line already read first. */
+async function* prepend(first: IteratorResult<Line>, rest: AsyncIterator<Line>): AsyncIterable<Line> {
+  if (first.done) return
+  yield first.value
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value
 }

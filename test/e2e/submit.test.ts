@@ -236,7 +236,7 @@ describe('a lost create answer', () => {
     const workspace = await makeWorkspace({ 'prompts/a.md': 'Hello.\n' })
     const result = await run(workspace, {}, { CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS: '1000' })
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toMatch(/answer to create was lost \(could not reach the API \(Request timed out/)
+    expect(result.stdout).toMatch(/answer to create was lost \(the API did not answer in time/)
     expect(simulator!.batches()).toHaveLength(1)
     expect(result.outputs['batch-id']).toBe(simulator!.batches()[0]!.id)
   })

@@ -205,7 +205,7 @@ export async function downloadManifest(
   candidate: ManifestCandidate,
   find: { token: string; owner: string; repo: string },
   _into?: string,
-  options: { limits?: CallLimits; octokit?: Octokit } = {}
+  options: { limits?: CallLimits; octokit?: Octokit; fetch?: typeof fetch } = {}
 ): Promise<unknown> {
   if (candidate.file) return JSON.parse(await readFile(candidate.file, 'utf8'))
   const artifact = candidate.artifact!
@@ -226,7 +226,7 @@ export async function downloadManifest(
         })
         const location = redirect.headers.location
         if (redirect.status !== 302 || !location) throw new UnreadableAnswerError(`the artifact download answered ${redirect.status} without a redirect`)
-        const response = await fetch(location, { signal })
+        const response = await (options.fetch ?? fetch)(location, { signal })
         if (!response.ok) throw Object.assign(new Error(`blob storage answered ${response.status}`), { status: response.status })
         if (Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_ZIP_BYTES) throw new Error('the manifest artifact is too large to be a manifest')
         const zip = Buffer.from(await response.arrayBuffer())

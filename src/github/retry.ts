@@ -1,4 +1,4 @@
-import pRetry from 'p-retry'
+import pRetry, { AbortError } from 'p-retry'
 
 /**
  * Deadlines and retries for calls to GitHub (REST and the artifact service). A call that does not
@@ -81,10 +81,20 @@ export async function withRetries<T>(
   onRetry?: (error: unknown, attemptNumber: number) => void
 ): Promise<T> {
   const started = Date.now()
+  // An attempt squeezed into the last moments of the deadline could only time out, and its
+  // timeout would hide the error worth reporting: stop with that one instead.
+  const shortest = Math.min(limits.timeoutMs, 1_000, limits.deadlineMs / 4)
+  let lastError: unknown
   return pRetry(
-    async () => {
+    async (attemptNumber) => {
       const left = limits.deadlineMs - (Date.now() - started)
-      return withTimeout(what, Math.max(1, Math.min(limits.timeoutMs, left)), attempt)
+      if (attemptNumber > 1 && left < shortest) throw new AbortError(lastError as Error)
+      try {
+        return await withTimeout(what, Math.min(limits.timeoutMs, left), attempt)
+      } catch (error) {
+        lastError = error
+        throw error
+      }
     },
     {
       retries: 1000, // bounded by the deadline, not a count

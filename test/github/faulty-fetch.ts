@@ -39,15 +39,18 @@ export function faultyFetch(rules: FaultRule[]): FaultyFetch {
     const method = (init?.method ?? 'GET').toUpperCase()
     const call = `${method} ${url.pathname}${url.search}`
     calls.push(call)
-    const rule = rules.find((r) => (!r.method || r.method === method) && r.path.test(url.pathname + url.search))
-    if (rule) {
+    // Each rule counts its own matching calls; the first whose window the call falls in applies.
+    let hit: FaultRule | undefined
+    for (const rule of rules) {
+      if ((rule.method && rule.method !== method) || !rule.path.test(url.pathname + url.search)) continue
       const n = seen.get(rule) ?? 0
       seen.set(rule, n + 1)
       const skip = rule.skip ?? 0
-      if (n >= skip && n < skip + (rule.times ?? 1)) {
-        faulted.push(call)
-        return inject(rule.fault, input, init)
-      }
+      if (!hit && n >= skip && n < skip + (rule.times ?? 1)) hit = rule
+    }
+    if (hit) {
+      faulted.push(call)
+      return inject(hit.fault, input, init)
     }
     return fetch(input, init)
   }

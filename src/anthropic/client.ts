@@ -66,7 +66,8 @@ function describe(error: unknown): string {
   const cause = isErrorLike(error.cause) ? ` (${causeText(error.cause)})` : ''
   if (error.name === 'TypeError' && error.message === 'terminated') return `the connection was dropped before the answer was complete${cause}`
   if (error.name === 'TypeError' && error.message === 'fetch failed') return `could not reach the API${cause}`
-  return short(error.message)
+  // Errors of this action's own say what to do; only a runaway message is cut.
+  return error.message.length > 1000 ? `${error.message.slice(0, 1000)}…` : error.message
 }
 
 /** An Error, from this realm or another (undici's errors can come from Node's own in tests). */

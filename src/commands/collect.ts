@@ -15,7 +15,7 @@ import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { escape } from '../report/summary.js'
 import { planFromManifest, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
-import { artifactServiceAvailable, downloadManifest, markLocalCollected, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
+import { ArtifactUnavailableError, artifactServiceAvailable, downloadManifest, ManifestContentError, markLocalCollected, resultsExist, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
 import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { openResults } from '../anthropic/results.js'
@@ -24,7 +24,8 @@ import { gather } from './gather.js'
 import { readPlan } from './read-plan.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS, type Find } from './common.js'
 import type { Plan } from '../plan/plan.js'
-import { openPullRequest } from '../github/pull-request.js'
+import { openPullRequest, preparePullRequest } from '../github/pull-request.js'
+import { checkBranchOwned } from '../github/branch.js'
 
 
 /** What became of one submission in this run, for the log, the summary and the outputs. */
@@ -49,6 +50,21 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   if (!client) return failWith(problems)
   const { candidates, find } = await discover(inputs, problems)
   if (problems.length) return failWith(problems)
+  if (inputs.pr.open && inputs.pr.branch && find) {
+    // A branch the action may not write to is refused before any file is written.
+    try {
+      const { getOctokit } = await import('@actions/github')
+      const octokit = getOctokit(find.token)
+      const { baseSha } = await preparePullRequest(octokit, { owner: find.owner, repo: find.repo, base: inputs.pr.base, branch: inputs.pr.branch })
+      const head = await octokit.rest.git.getRef({ owner: find.owner, repo: find.repo, ref: `heads/${inputs.pr.branch}` }).catch((error: { status?: number }) => {
+        if (error.status === 404) return undefined
+        throw error
+      })
+      if (head) await checkBranchOwned(octokit, find.owner, find.repo, inputs.pr.branch, head.data.object.sha, baseSha)
+    } catch (error) {
+      return failWith([{ message: `Input pr-branch: ${describeError(error)}` }])
+    }
+  }
   // A batch-id that no record names: rebuilt from the checkout, proved by its result ids.
   const rebuild = inputs.batchId && inputs.batchId !== 'all' && !candidates.length ? inputs.batchId : undefined
 
@@ -79,9 +95,13 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
         outcomes.push(failed(candidate.batchId ?? candidate.name, error))
       }
     }
+    // Another collect (outside this workflow's concurrency group, or a re-run) may have finished a
+    // submission meanwhile: it is not opened or uploaded twice.
+    await dropCollectedElsewhere(written, find)
     if (inputs.pr.open) await pullRequests(written, inputs, find)
     // Last, because the results artifact marks a submission collected: anything that failed before
     // it (the pull request, say) is tried again by the next run, which updates the same branch.
+    await dropCollectedElsewhere(written, find)
     for (const [outcome, w] of written) {
       try {
         await keepResults(w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
@@ -97,6 +117,18 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
 
 
 
+
+async function dropCollectedElsewhere(written: Map<Outcome, Written>, find: Find | undefined): Promise<void> {
+  if (!find || !artifactServiceAvailable()) return
+  const { getOctokit } = await import('@actions/github')
+  const octokit = getOctokit(find.token)
+  for (const [outcome, w] of written) {
+    if (!(await resultsExist(octokit, find.owner, find.repo, w.tag))) continue
+    written.delete(outcome)
+    outcome.state = 'in progress'
+    outcome.detail = 'Collected by another run meanwhile; left to it.'
+  }
+}
 
 /** A submission whose results were written, waiting for its pull request and its results artifact. */
 interface Written {
@@ -124,8 +156,10 @@ async function collectOne(
   try {
     raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
   } catch (error) {
+    if (error instanceof ManifestContentError) return { outcome: { batchId: name, state: 'refused', detail: `Ignored ${candidate.name}: ${error.message}.` } }
     // Not a verdict on the record: the next run tries again.
-    return { outcome: { batchId: name, state: 'failed', detail: `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.` } }
+    const detail = error instanceof ArtifactUnavailableError ? error.message : `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.`
+    return { outcome: { batchId: name, state: 'failed', detail } }
   }
   try {
     ;({ manifest, plan } = await planFromManifest(raw, inputs.workspace, inputs.outputDirSet ? inputs.outputDir : undefined))

@@ -1,8 +1,8 @@
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import type { getOctokit } from '@actions/github'
-
-type Octokit = ReturnType<typeof getOctokit>
+import { branchName, checkBranchAllowed, checkBranchOwned, withTrailer } from './branch.js'
+import { reliable, type Octokit } from './octokit.js'
+import { DEFAULT_LIMITS, type CallLimits } from './retry.js'
 
 export interface PullRequestOptions {
   owner: string
@@ -17,24 +17,49 @@ export interface PullRequestOptions {
   body: string
   labels: string[]
   draft: boolean
+  /** The commit message; the action's trailer is added to it. */
   message: string
+  /** Deadlines and retries of each call (default DEFAULT_LIMITS). */
+  limits?: CallLimits
 }
 
 // Files go into tree entries inline (no blob call per file); a tree call carries at most this many.
 const ENTRIES_PER_TREE_CALL = 500
 
 /**
+ * Checks, before anything is written, that the action may write `branch`: not the base, not the
+ * default branch (BranchRefusedError). Returns the base branch and its head. Call it early: collect
+ * should know before it writes a single file that its pull request cannot be made.
+ */
+export async function preparePullRequest(octokit: Octokit, o: { owner: string; repo: string; base?: string; branch: string; limits?: CallLimits }): Promise<{ base: string; baseSha: string }> {
+  const { owner, repo } = o
+  reliable(octokit, o.limits ?? DEFAULT_LIMITS)
+  const defaultBranch = (await octokit.rest.repos.get({ owner, repo })).data.default_branch
+  const base = branchName(o.base || defaultBranch)
+  checkBranchAllowed(o.branch, base, defaultBranch)
+  const baseSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${base}` })).data.object.sha
+  return { base, baseSha }
+}
+
+/**
  * Commits the files on `branch` through the Git Data API (no checkout, and GitHub signs the commit)
  * and opens a pull request into `base`, or updates the branch and the open pull request of an
- * earlier run for the same batch instead of opening another. The branch is always one commit on
- * top of the current base, so it never drifts; it is not moved when its content is unchanged.
+ * earlier run instead of opening another. The branch is always one commit on top of the current
+ * base, so it never drifts; it is not moved when its content is unchanged. An existing branch is
+ * only rebuilt when it holds nothing but the action's own commits (BranchRefusedError otherwise).
+ * Every call has a deadline and is retried on transient failures; a creation whose answer was lost
+ * is found, not made twice.
  */
 export async function openPullRequest(octokit: Octokit, o: PullRequestOptions): Promise<{ url: string; number: number; operation: 'created' | 'updated' | 'unchanged' }> {
   const { owner, repo } = o
-  const base = o.base ?? (await octokit.rest.repos.get({ owner, repo })).data.default_branch
-  const baseSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${base}` })).data.object.sha
-  const baseTree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: baseSha })).data.tree.sha
+  reliable(octokit, o.limits ?? DEFAULT_LIMITS)
+  const branch = branchName(o.branch)
+  const { base, baseSha } = await preparePullRequest(octokit, { ...o, branch })
+  const existing = await branchHead(octokit, owner, repo, branch)
+  // Before the first write: a branch holding someone's work is refused untouched.
+  if (existing) await checkBranchOwned(octokit, owner, repo, branch, existing, baseSha)
 
+  const baseTree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: baseSha })).data.tree.sha
   let tree = baseTree
   for (let i = 0; i < o.files.length; i += ENTRIES_PER_TREE_CALL) {
     const entries = await Promise.all(
@@ -48,28 +73,49 @@ export async function openPullRequest(octokit: Octokit, o: PullRequestOptions): 
     tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha
   }
 
-  const existing = await branchHead(octokit, owner, repo, o.branch)
   let changed = true
   if (existing) {
     const head = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: existing })).data
     changed = head.tree.sha !== tree || head.parents[0]?.sha !== baseSha
   }
   if (changed) {
-    const commit = (await octokit.rest.git.createCommit({ owner, repo, message: o.message, tree, parents: [baseSha] })).data.sha
-    if (existing) await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${o.branch}`, sha: commit, force: true })
-    else await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${o.branch}`, sha: commit })
+    const commit = (await octokit.rest.git.createCommit({ owner, repo, message: withTrailer(o.message), tree, parents: [baseSha] })).data.sha
+    if (existing) await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit, force: true })
+    else await createBranch(octokit, owner, repo, branch, commit)
   }
 
-  const open = await octokit.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${o.branch}`, base })
-  const found = open.data[0]
+  const found = await openPullFor(octokit, owner, repo, branch, base)
   if (found) {
     await octokit.rest.pulls.update({ owner, repo, pull_number: found.number, title: o.title, body: o.body })
     if (o.labels.length) await octokit.rest.issues.addLabels({ owner, repo, issue_number: found.number, labels: o.labels })
     return { url: found.html_url, number: found.number, operation: changed ? 'updated' : 'unchanged' }
   }
-  const created = (await octokit.rest.pulls.create({ owner, repo, title: o.title, body: o.body, head: o.branch, base, draft: o.draft })).data
+  let created: { number: number; html_url: string }
+  try {
+    created = (await octokit.rest.pulls.create({ owner, repo, title: o.title, body: o.body, head: branch, base, draft: o.draft })).data
+  } catch (error) {
+    // A retry after a lost answer: GitHub made the pull request the first time and refuses a second.
+    const made = (error as { status?: number }).status === 422 ? await openPullFor(octokit, owner, repo, branch, base) : undefined
+    if (!made) throw error
+    created = made
+  }
   if (o.labels.length) await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels: o.labels })
   return { url: created.html_url, number: created.number, operation: 'created' }
+}
+
+async function openPullFor(octokit: Octokit, owner: string, repo: string, branch: string, base: string): Promise<{ number: number; html_url: string } | undefined> {
+  // `head` must be owner:branch: GitHub ignores a bare branch name and lists every pull request.
+  const open = await octokit.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${branch}`, base })
+  return open.data[0]
+}
+
+/** Creates the branch at `sha`; a retry whose first attempt did it finds the branch already there. */
+async function createBranch(octokit: Octokit, owner: string, repo: string, branch: string, sha: string): Promise<void> {
+  try {
+    await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha })
+  } catch (error) {
+    if ((error as { status?: number }).status !== 422 || (await branchHead(octokit, owner, repo, branch)) !== sha) throw error
+  }
 }
 
 async function branchHead(octokit: Octokit, owner: string, repo: string, branch: string): Promise<string | undefined> {

@@ -1,10 +1,12 @@
 import path from 'node:path'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import type { getOctokit } from '@actions/github'
-import { MANIFEST_FILE, parseArtifactName } from './manifest.js'
-
-type Octokit = ReturnType<typeof getOctokit>
+import { createHash } from 'node:crypto'
+import * as core from '@actions/core'
+import { MANIFEST_FILE, parseArtifactName, resultsName } from './manifest.js'
+import { reliable, type Octokit } from '../github/octokit.js'
+import { readZipEntry } from '../github/artifact-zip.js'
+import { DEFAULT_LIMITS, UnreadableAnswerError, isTransient, withRetries, type CallLimits } from '../github/retry.js'
 
 /**
  * Where manifests and results are kept between runs: workflow artifacts on GitHub, or a folder
@@ -21,14 +23,72 @@ export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.RUNNER_TEMP || env.GITHUB_WORKSPACE || process.cwd(), 'claude-batch-state')
 }
 
+/** What uploadArtifact needs of @actions/artifact's client (a stub in tests). */
+export interface ArtifactUploader {
+  uploadArtifact(name: string, files: string[], root: string, options: { retentionDays: number }): Promise<{ id?: number }>
+  /** This run's finalized artifact of that name; throws (ArtifactNotFoundError) when there is none. */
+  getArtifact(name: string): Promise<{ artifact: { id: number } }>
+}
+
+// An upload carries every generated file of a submission: it gets more time than a REST call.
+export const UPLOAD_LIMITS: CallLimits = { timeoutMs: 300_000, deadlineMs: 600_000, minDelayMs: 2_000, maxDelayMs: 30_000 }
+
 /**
- * Uploads `files` (all under `root`) as an artifact. The artifact client is loaded only here: it
- * is the heaviest module of the action and most runs of a step never need it.
+ * Uploads `files` (all under `root`) as an artifact of this run, retried until the deadline. Before
+ * each retry it looks whether an earlier attempt did finish (its answer lost): an artifact name is
+ * unique within a run, so a second upload could only fail. The artifact client is loaded only
+ * here: it is the heaviest module of the action and most runs of a step never need it.
  */
-export async function uploadArtifact(name: string, files: string[], root: string, retentionDays: number): Promise<number | undefined> {
-  const { DefaultArtifactClient } = await import('@actions/artifact')
-  const result = await new DefaultArtifactClient().uploadArtifact(name, files, root, { retentionDays })
-  return result.id
+export async function uploadArtifact(
+  name: string,
+  files: string[],
+  root: string,
+  retentionDays: number,
+  options: { client?: ArtifactUploader; limits?: CallLimits } = {}
+): Promise<number | undefined> {
+  const client = options.client ?? new (await import('@actions/artifact')).DefaultArtifactClient()
+  let attempts = 0
+  return withRetries(
+    `Uploading artifact ${name}`,
+    async () => {
+      try {
+        if (attempts++ > 0) {
+          const done = await uploadedAlready(client, name)
+          if (done !== undefined) return done
+        }
+        return (await client.uploadArtifact(name, files, root, { retentionDays })).id
+      } catch (error) {
+        throw uploadFailure(error)
+      }
+    },
+    options.limits ?? UPLOAD_LIMITS,
+    (error, n) => core.info(`Uploading artifact ${name}: attempt ${n} failed (${(error as Error).message}); trying again.`)
+  )
+}
+
+async function uploadedAlready(client: ArtifactUploader, name: string): Promise<number | undefined> {
+  try {
+    return (await client.getArtifact(name)).artifact.id
+  } catch (error) {
+    if ((error as Error).name === 'ArtifactNotFoundError') return undefined
+    throw error
+  }
+}
+
+// The artifact client's own errors that no retry can mend: missing files, a full storage quota, GHES.
+const PERMANENT_UPLOAD_ERRORS = new Set(['FilesNotFoundError', 'UsageError', 'GHESNotSupportedError'])
+
+/**
+ * The artifact client retries its service calls itself and then throws plain Errors; anything but a
+ * known permanent error is taken as transient, and marked so for withRetries.
+ */
+function uploadFailure(error: unknown): unknown {
+  const e = error as Error
+  if (PERMANENT_UPLOAD_ERRORS.has(e?.name) || isTransient(error)) return error
+  // "Received non-retryable error" is the service refusing the request, except "already exists":
+  // an earlier attempt whose answer was lost, found by uploadedAlready once it is finalized.
+  if (/non-retryable/i.test(String(e?.message)) && !/already exists|conflict/i.test(String(e?.message))) return error
+  return new UnreadableAnswerError(String(e?.message ?? error))
 }
 
 /** Saves a manifest file to the local stand-in; returns where it went. */
@@ -50,11 +110,19 @@ export interface ManifestCandidate {
   /** The first batch, from the manifest's name; undefined for a journal. */
   batchId?: string
   /** Set for artifacts; its run is where it can be downloaded from. */
-  artifact?: { id: number; runId: number; createdAt: string }
+  artifact?: { id: number; runId: number; createdAt: string; digest?: string }
   /** Set for local records. */
   file?: string
   /** Why it must not be used, when it must not. */
   untrusted?: string
+}
+
+type ArtifactListing = Awaited<ReturnType<Octokit['rest']['actions']['listArtifactsForRepo']>>['data']['artifacts']
+
+/** The repository's artifacts, newest first: all of them, or those with one exact name. */
+async function listArtifacts(octokit: Octokit, owner: string, repo: string, limits: CallLimits, name?: string): Promise<ArtifactListing> {
+  reliable(octokit, limits)
+  return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, { owner, repo, per_page: 100, ...(name ? { name } : {}) })
 }
 
 /**
@@ -77,11 +145,11 @@ export function pendingSubmissions(records: ReadonlyArray<{ name: string } & Omi
 
 /**
  * Lists the repository's submissions that have no results artifact yet, in one paginated listing
- * (not one call per batch). A record from a run whose head repository is not this one (a pull
+ * (not one call per batch; a batch-id cannot be looked up by name, since names carry the tag), retried on transient failures. A record from a run whose head repository is not this one (a pull
  * request from a fork) is marked untrusted: an artifact's name is not proof of who made it.
  */
-export async function findPendingArtifacts(octokit: Octokit, owner: string, repo: string): Promise<ManifestCandidate[]> {
-  const artifacts = await octokit.paginate(octokit.rest.actions.listArtifactsForRepo, { owner, repo, per_page: 100 })
+export async function findPendingArtifacts(octokit: Octokit, owner: string, repo: string, options: { limits?: CallLimits } = {}): Promise<ManifestCandidate[]> {
+  const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? DEFAULT_LIMITS)
   return pendingSubmissions(
     artifacts
       .filter((a) => !a.expired)
@@ -90,27 +158,115 @@ export async function findPendingArtifacts(octokit: Octokit, owner: string, repo
         const fork = run && run.head_repository_id !== undefined && run.head_repository_id !== run.repository_id
         return {
           name: a.name,
-          artifact: { id: a.id, runId: run?.id ?? 0, createdAt: a.created_at ?? '' },
+          artifact: { id: a.id, runId: run?.id ?? 0, createdAt: a.created_at ?? '', digest: (a as { digest?: string | null }).digest ?? undefined },
           untrusted: !run?.id ? 'it names no workflow run' : fork ? 'it was made by a run from another repository (a pull request from a fork)' : undefined
         }
       })
   )
 }
 
-/** Downloads a manifest artifact from the run that made it and returns its parsed content. */
+/**
+ * True when the submission of `tag` has a results artifact (it was collected), expired or not.
+ * Collect asks this right before its pull request and before uploading results: the reusable
+ * workflow's concurrency group queues collects of one repository, but a collect step in any other
+ * workflow (or a re-run) is outside that group, and without this check two of them would each
+ * upload a results artifact and update the pull request for one submission.
+ */
+export async function resultsExist(octokit: Octokit, owner: string, repo: string, tag: string, limits: CallLimits = DEFAULT_LIMITS): Promise<boolean> {
+  return (await listArtifacts(octokit, owner, repo, limits, resultsName(tag))).length > 0
+}
+
+/**
+ * A manifest that could not be downloaded: the service failed past the deadline (`transient`,
+ * left for the next run), or the artifact is gone or out of reach of the token. Distinct from a
+ * manifest that was read and refused: this says nothing about the submission itself.
+ */
+export class ArtifactUnavailableError extends Error {
+  override readonly name = 'ArtifactUnavailableError'
+  constructor(
+    message: string,
+    readonly transient: boolean
+  ) {
+    super(message)
+  }
+}
+
+/** A manifest that arrived whole but cannot be a manifest: its own fault, not the service's. */
+export class ManifestContentError extends Error {
+  override readonly name = 'ManifestContentError'
+}
+
+// A manifest holds one row per request; far below this even for the largest submission.
+const MAX_MANIFEST_ZIP_BYTES = 512 * 1024 * 1024
+
+/**
+ * Downloads a manifest artifact from the run that made it and returns its parsed content: the
+ * REST download (a redirect to blob storage), then the zip, checked against the digest the
+ * listing gave. Retried on transient failures (a cut or garbled download included) within the
+ * deadline; then ArtifactUnavailableError. A manifest that arrived whole but is not JSON, or
+ * lacks manifest.json, throws a plain Error: that one is the manifest's fault.
+ */
 export async function downloadManifest(
   candidate: ManifestCandidate,
   find: { token: string; owner: string; repo: string },
-  into: string
+  _into?: string,
+  options: { limits?: CallLimits; octokit?: Octokit; fetch?: typeof fetch } = {}
 ): Promise<unknown> {
   if (candidate.file) return JSON.parse(await readFile(candidate.file, 'utf8'))
-  const { DefaultArtifactClient } = await import('@actions/artifact')
-  const dir = path.join(into, candidate.name)
-  await new DefaultArtifactClient().downloadArtifact(candidate.artifact!.id, {
-    path: dir,
-    findBy: { token: find.token, workflowRunId: candidate.artifact!.runId, repositoryOwner: find.owner, repositoryName: find.repo }
-  })
-  return JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8'))
+  const artifact = candidate.artifact!
+  // Not a reliable() octokit: the whole download is retried below, and retries must not nest.
+  const octokit = options.octokit ?? (await import('@actions/github')).getOctokit(find.token)
+  const what = `Downloading ${candidate.name} (artifact ${artifact.id})`
+  let text: string
+  try {
+    text = await withRetries(
+      what,
+      async (signal) => {
+        const redirect = await octokit.rest.actions.downloadArtifact({
+          owner: find.owner,
+          repo: find.repo,
+          artifact_id: artifact.id,
+          archive_format: 'zip',
+          request: { redirect: 'manual', signal }
+        })
+        const location = redirect.headers.location
+        if (redirect.status !== 302 || !location) throw new UnreadableAnswerError(`the artifact download answered ${redirect.status} without a redirect`)
+        const response = await (options.fetch ?? fetch)(location, { signal })
+        if (!response.ok) throw Object.assign(new Error(`blob storage answered ${response.status}`), { status: response.status })
+        if (Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_ZIP_BYTES) throw new Error('the manifest artifact is too large to be a manifest')
+        const zip = Buffer.from(await response.arrayBuffer())
+        const digest = `sha256:${createHash('sha256').update(zip).digest('hex')}`
+        if (artifact.digest && artifact.digest !== digest) throw new UnreadableAnswerError('the download does not match the artifact\'s digest (cut short or garbled)')
+        let entry: Buffer | undefined
+        try {
+          entry = readZipEntry(zip, MANIFEST_FILE)
+        } catch (error) {
+          throw new UnreadableAnswerError((error as Error).message)
+        }
+        if (!entry) throw new ManifestContentError(`it holds no ${MANIFEST_FILE}`)
+        const content = entry.toString('utf8')
+        try {
+          JSON.parse(content)
+        } catch (error) {
+          // Verified bytes that are not JSON are the manifest's fault; unverified ones may be a garbled download.
+          if (artifact.digest) throw new ManifestContentError(`its ${MANIFEST_FILE} is not JSON (${(error as Error).message})`)
+          throw new UnreadableAnswerError(`its ${MANIFEST_FILE} is not JSON`)
+        }
+        return content
+      },
+      options.limits ?? DEFAULT_LIMITS,
+      (error, n) => core.debug(`${what}: attempt ${n} failed (${(error as Error).message}); trying again.`)
+    )
+  } catch (error) {
+    if (error instanceof ManifestContentError) throw error
+    const status = (error as { status?: number }).status
+    const reason = (error as Error).message
+    if (isTransient(error)) throw new ArtifactUnavailableError(`Could not download ${candidate.name}: ${reason}. Left for the next run.`, true)
+    if (status === 404 || status === 410) throw new ArtifactUnavailableError(`${candidate.name} can no longer be downloaded: it was deleted or has expired.`, false)
+    if (status === 401 || status === 403) throw new ArtifactUnavailableError(`Could not download ${candidate.name}: github-token needs the actions: read permission (${status}).`, false)
+    throw new ArtifactUnavailableError(`Could not download ${candidate.name}: ${reason}.`, false)
+  }
+  return JSON.parse(text)
 }
 
 /** Records in the local stand-in that were not collected yet. */

@@ -263,6 +263,11 @@ export class GitHubFake {
     return commit && { sha: commit.sha, message: commit.message, parents: [...commit.parents], tree: commit.tree }
   }
 
+  /** How many git objects of a type the repository holds: shows that a call whose answer was lost still wrote. */
+  gitObjectCount(type: 'blob' | 'tree' | 'commit'): number {
+    return this.git.count(type)
+  }
+
   pulls(): PullView[] {
     return this.pullStore.views()
   }

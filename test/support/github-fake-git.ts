@@ -134,6 +134,13 @@ export class GitStore {
     return this.refs.delete(fullName)
   }
 
+  /** How many objects of a type are stored (a call whose answer was lost may still have written one). */
+  count(type: GitObject['type']): number {
+    let n = 0
+    for (const object of this.objects.values()) if (object.type === type) n++
+    return n
+  }
+
   refNames(): string[] {
     return [...this.refs.keys()].sort()
   }

@@ -20,7 +20,10 @@ const TWIRP_STATUS = {
   not_found: 404,
   already_exists: 409,
   failed_precondition: 412,
-  internal: 500
+  deadline_exceeded: 408,
+  resource_exhausted: 429,
+  internal: 500,
+  unavailable: 503
 } as const
 
 export type TwirpCode = keyof typeof TWIRP_STATUS
@@ -72,7 +75,10 @@ const TWIRP_CODE_BY_STATUS: Record<number, TwirpCode> = {
   403: 'permission_denied',
   404: 'not_found',
   409: 'already_exists',
-  412: 'failed_precondition'
+  408: 'deadline_exceeded',
+  412: 'failed_precondition',
+  429: 'resource_exhausted',
+  503: 'unavailable'
 }
 
 /** An error in the shape the protocol's real clients parse (they read `message`, `msg` or the XML `Code`). */

@@ -16,10 +16,29 @@
  * In-process caveat: `@actions/github` reads `GITHUB_API_URL` once, when first imported, and the artifact
  * client's `findBy` calls use that base URL. Set `GITHUB_API_URL` to the fake's url before importing
  * `@actions/artifact`/`@actions/github` (dynamic import), or start the fake on a fixed `port`.
+ *
+ * Faults (vocabulary shared with the Batch API simulator, test/support/faults.ts): `fake.injectFault({ method?,
+ * path, after?, times?, kind, ... })` hits the matching call number `after + 1` of any face: Twirp
+ * (`/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact`, FinalizeArtifact, ListArtifacts,
+ * GetSignedArtifactURL), blob storage (/^\/blob\// uploads, /^\/blob-download\// downloads) and REST
+ * (/\/git\/refs/, /\/git\/trees/, /\/git\/commits/, /\/pulls/, /\/labels$/, /\/actions\/artifacts/ …).
+ * - `status`: nothing is done; the error in the face's envelope: REST `{message, documentation_url}`, Twirp
+ *   `{code, msg}` (`errorType` = Twirp code), blob XML (`errorType` = x-ms-error-code). The artifact client
+ *   retries 429/5xx after 3 s: prefer a non-retryable status (or `times: 1`) to keep tests fast.
+ * - `hang`: read, never answered; `fake.close()` ends it (the artifact client has no timeout of its own).
+ * - `lose-answer`: the work is done (artifact created/finalized, commit written, ref moved), then the
+ *   connection drops, or `status` is answered instead.
+ * - `garble`: nothing is done; 200 with an HTML page (octokit hands back a string; the Twirp client fails to
+ *   parse it and retries after 3 s) or the `body`/`contentType` given.
+ * - `delay`: the work is done at once and the answer sent `ms` later.
+ * - `cut-stream`: the body stops after `afterLines` lines or `afterBytes` bytes (default half): a download cut
+ *   midway.
+ * `fake.calls` records every call (method, path with query, status answered; 0 when none was).
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { FaultLifetime, FaultQueue, garbledBody, type Fault } from './faults.js'
 import { FakeArtifacts, type FakeArtifactView } from './github-fake-artifacts.js'
 import { GitStore, gitRoutes, nodeId, type GitPerson } from './github-fake-git.js'
 import {
@@ -40,6 +59,10 @@ import {
   type Route
 } from './github-fake-http.js'
 import { FakePulls, type PullView } from './github-fake-pulls.js'
+import { drain } from './http-body.js'
+
+/** A fault for the fake: the shared vocabulary of test/support/faults.ts (see the top of this file). */
+export type FakeFault = Fault
 
 export type { FakeArtifactView } from './github-fake-artifacts.js'
 export type { FakeRun } from './github-fake-http.js'
@@ -93,6 +116,9 @@ export class GitHubFake {
   private readonly forkIds = new Map<string, number>()
   private nextRunId = 1000
   private readonly routes: Route[]
+  private readonly faults = new FaultQueue()
+  /** Ended on close, so delayed and hung answers keep no timer or connection alive. */
+  private readonly lifetime = new FaultLifetime()
 
   static async start(options: GitHubFakeOptions = {}): Promise<GitHubFake> {
     const server = createServer()
@@ -138,6 +164,7 @@ export class GitHubFake {
   }
 
   async close(): Promise<void> {
+    this.lifetime.close()
     const closed = new Promise<void>((resolve, reject) => this.server.close((e) => (e ? reject(e) : resolve())))
     this.server.closeAllConnections()
     await closed
@@ -196,6 +223,19 @@ export class GitHubFake {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+  // Faults
+
+  /** Queues a fault for the next matching call(s), REST, Twirp or blob; matched in the order injected. */
+  injectFault(fault: FakeFault): void {
+    this.faults.add(fault)
+  }
+
+  /** Forgets every fault not yet used up. */
+  clearFaults(): void {
+    this.faults.clear()
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
   // Inspection and outside changes, for tests
 
   /** Every artifact ever created, oldest first, including unfinalized, expired and deleted ones. */
@@ -223,6 +263,11 @@ export class GitHubFake {
     return commit && { sha: commit.sha, message: commit.message, parents: [...commit.parents], tree: commit.tree }
   }
 
+  /** How many git objects of a type the repository holds: shows that a call whose answer was lost still wrote. */
+  gitObjectCount(type: 'blob' | 'tree' | 'commit'): number {
+    return this.git.count(type)
+  }
+
   pulls(): PullView[] {
     return this.pullStore.views()
   }
@@ -247,8 +292,46 @@ export class GitHubFake {
     const call: FakeCall = { method: req.method ?? 'GET', path: url.pathname + url.search, status: 0 }
     this.calls.push(call)
     const protocol = protocolOf(url.pathname)
-    const reply = await this.process(req, url, protocol)
-    if (res.destroyed) return
+    const fault = this.faults.take(call.method, url)
+
+    // Faults that stand in for the service being unable to work: nothing is done, the body is just drained.
+    if (fault?.kind === 'status') {
+      await drain(req)
+      return this.send(req, res, call, protocol, faultReply(protocol, fault))
+    }
+    if (fault?.kind === 'hang') {
+      await drain(req)
+      await this.lifetime.closed() // close() then closes the connection; the client may have given up before
+      return
+    }
+    if (fault?.kind === 'garble') {
+      await drain(req)
+      const { body, contentType } = garbledBody(fault)
+      return this.send(req, res, call, protocol, { status: 200, headers: { 'content-type': contentType }, raw: body })
+    }
+    let reply = await this.process(req, url, protocol)
+    if (fault?.kind === 'lose-answer') {
+      // The work is done (the artifact, commit or ref exists) but the client never learns it.
+      if (fault.status === undefined) {
+        req.socket.destroy()
+        return
+      }
+      reply = errorReply(protocol, new FakeError(fault.status, 'Simulated lost answer'))
+    }
+    // The work is done at once; only the answer waits, as when a slow network hides a fast service.
+    if (fault?.kind === 'delay' && (await this.lifetime.wait(fault.ms))) return
+    await this.send(req, res, call, protocol, reply, fault?.kind === 'cut-stream' ? fault : undefined)
+  }
+
+  private async send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: FakeCall,
+    protocol: Protocol,
+    reply: Reply,
+    cut?: { afterLines?: number; afterBytes?: number }
+  ): Promise<void> {
+    if (res.destroyed) return // the client gave up (e.g. its timeout fired during a delay)
     call.status = reply.status
     const headers: Record<string, string> = { 'x-github-request-id': requestId(), ...reply.headers }
     if (protocol === 'blob') {
@@ -262,7 +345,13 @@ export class GitHubFake {
     }
     if (reply.status !== 204 && reply.status !== 304) headers['content-length'] = String(body?.length ?? 0)
     res.writeHead(reply.status, headers)
-    res.end(body)
+    if (!cut || !body) {
+      res.end(body)
+      return
+    }
+    // The full length was announced, so the client can tell the body stopped short (if it checks).
+    res.write(body.subarray(0, cutPoint(body, cut)))
+    res.socket?.end()
   }
 
   /** Authenticates (REST), routes and runs a call; every failure becomes an error in the protocol's envelope. */
@@ -396,6 +485,42 @@ export class GitHubFake {
     const person = { ...OTHER_PUSHER, date: timestamp(this.now()) }
     return this.git.writeCommit({ tree, parents, message, author: person, committer: person, verified: false }).sha
   }
+}
+
+/** Where a cut-stream fault stops a body: after `afterLines` lines, else `afterBytes`, else half way. */
+function cutPoint(body: Buffer, cut: { afterLines?: number; afterBytes?: number }): number {
+  if (cut.afterLines !== undefined) {
+    let end = 0
+    for (let line = 0; line < cut.afterLines && end < body.length; line++) {
+      const newline = body.indexOf(0x0a, end)
+      end = newline < 0 ? body.length : newline + 1
+    }
+    return end
+  }
+  return Math.min(body.length, cut.afterBytes ?? Math.floor(body.length / 2))
+}
+
+const FAULT_MESSAGES: Record<number, string> = {
+  401: 'Bad credentials',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Validation Failed',
+  429: 'API rate limit exceeded',
+  500: 'Server Error',
+  502: 'Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout'
+}
+
+/**
+ * A status fault in the envelope of the call's protocol: REST `{message, documentation_url}`, Twirp
+ * `{code, msg}` (`errorType` = the Twirp code), blob storage's XML error (`errorType` = `x-ms-error-code`).
+ */
+function faultReply(protocol: Protocol, fault: Fault & { kind: 'status' }): Reply {
+  const message = fault.message ?? FAULT_MESSAGES[fault.status] ?? `Simulated ${fault.status}`
+  const reply = errorReply(protocol, new FakeError(fault.status, message, fault.errorType ? { code: fault.errorType } : {}))
+  return fault.headers ? { ...reply, headers: { ...reply.headers, ...fault.headers } } : reply
 }
 
 /** Twirp under /twirp/, blob storage under /blob and /blob-download, everything else REST. */

@@ -29,3 +29,13 @@ export function readLimitedBody(req: IncomingMessage, limit: number, errors: { t
     req.once('close', () => reject(errors.closed()))
   })
 }
+
+/** Waits until the client has sent its whole body (or hung up), keeping none of it. */
+export function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return Promise.resolve()
+  return new Promise((resolve) => {
+    req.once('end', resolve)
+    req.once('close', resolve)
+    req.resume()
+  })
+}

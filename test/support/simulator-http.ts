@@ -119,15 +119,7 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
 }
 
-/** Waits until the client has sent its whole body, keeping none of it. */
-export function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded) return Promise.resolve()
-  return new Promise((resolve) => {
-    req.once('end', resolve)
-    req.once('close', resolve)
-    req.resume()
-  })
-}
+export { drain } from './http-body.js'
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)

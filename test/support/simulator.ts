@@ -8,10 +8,27 @@
  * (24 h for expiry, 29 days for archiving) instead of waiting. A batch's request i (of n) is considered done at
  * `created + processingMs * (i + 1) / n`; as in the docs, all counts move from `processing` at once when the batch
  * ends, but a cancel or an expiry only lets the requests done by then keep their results.
+ *
+ * Faults (vocabulary shared with the GitHub fake, test/support/faults.ts): `sim.injectFault({ method?, path,
+ * after?, times?, kind, ... })` hits the matching call number `after + 1` (and the `times - 1` after it). `path`
+ * is '/v1/messages/batches' (create is POST, list GET), /\/v1\/messages\/batches\/[^/?]+$/ (status), /\/cancel$/,
+ * /\/results$/, /^\/v1\/models/, '/v1/messages/count_tokens'. Kinds, as the real SDK sees them:
+ * - `status`: nothing is done; the API's error envelope with that status (`retry-after-ms: 1`, so SDK retries
+ *   are fast; `headers` replaces that, e.g. `{ 'x-should-retry': 'false' }`).
+ * - `hang`: the request is read and never answered: the SDK throws APIConnectionTimeoutError at its `timeout`;
+ *   `sim.close()` ends the hung connection.
+ * - `lose-answer`: the work is done (a create really creates), then the connection drops (APIConnectionError) or
+ *   `status` is answered instead, which the SDK retries: a duplicate.
+ * - `garble`: nothing is done; 200 with an HTML page (the SDK hands back the text instead of an object) or the
+ *   `body`/`contentType` given (e.g. TRUNCATED_JSON as application/json: a SyntaxError from the SDK).
+ * - `delay`: the work is done at once and the answer sent `ms` later (unless the client gave up).
+ * - `cut-stream`: the answer stops midway: after `afterLines` results lines, or `afterBytes` (default half) of
+ *   a JSON body; the SDK sees `TypeError: terminated`.
+ * `sim.calls` records every call with the status answered (0 when none was).
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { FaultLifetime, FaultQueue, garbledBody, type Fault as SharedFault } from './faults.js'
 import {
   derivedId,
   drain,
@@ -102,20 +119,10 @@ export interface SimBatchView {
 }
 
 /**
- * An injected failure for the next matching call(s). `path` as a string must equal the URL path (no query);
- * a RegExp is tested against path + query. Errors sent by faults carry `retry-after-ms: 1` unless `headers` is given.
+ * A fault for the next matching call(s): the shared vocabulary of test/support/faults.ts (see the top of this
+ * file for what each kind does here). Error answers carry `retry-after-ms: 1` unless `headers` is given.
  */
-export type Fault = {
-  method?: string
-  path: string | RegExp
-  /** Default 1. */
-  times?: number
-} & (
-  | { kind: 'status'; status: number; errorType?: string; message?: string; headers?: Record<string, string> }
-  | { kind: 'lose-answer'; status?: number }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'cut-stream'; afterLines: number }
-)
+export type Fault = SharedFault
 
 interface RequestCounts {
   processing: number
@@ -165,9 +172,9 @@ export class BatchSimulator {
   private processingMs: number
   private readonly store: BatchRecord[] = []
   private readonly byId = new Map<string, BatchRecord>()
-  private readonly faults: Array<{ fault: Fault; remaining: number }> = []
-  /** Aborted on close, so delayed answers don't keep timers alive. */
-  private readonly lifetime = new AbortController()
+  private readonly faults = new FaultQueue()
+  /** Ended on close, so delayed and hung answers keep no timer or connection alive. */
+  private readonly lifetime = new FaultLifetime()
 
   private readonly routes: Route[] = [
     { method: 'POST', pattern: /^\/v1\/messages\/batches$/, handler: (req, _u, _id, v) => this.createBatch(req, v) },
@@ -210,7 +217,7 @@ export class BatchSimulator {
   }
 
   async close(): Promise<void> {
-    this.lifetime.abort()
+    this.lifetime.close()
     const closed = new Promise<void>((resolve, reject) => this.server.close((e) => (e ? reject(e) : resolve())))
     this.server.closeAllConnections()
     await closed
@@ -244,7 +251,12 @@ export class BatchSimulator {
 
   /** Queues a fault for the next matching call(s); faults are matched in the order they were injected. */
   injectFault(fault: Fault): void {
-    this.faults.push({ fault, remaining: fault.times ?? 1 })
+    this.faults.add(fault)
+  }
+
+  /** Forgets every fault not yet used up. */
+  clearFaults(): void {
+    this.faults.clear()
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -260,12 +272,26 @@ export class BatchSimulator {
     }
     this.calls.push(call)
     const requestId = randomId('req_')
-    const fault = this.takeFault(call.method, url)
+    const fault = this.faults.take(call.method, url)
 
+    // Faults that stand in for the service being unable to work: nothing is done, the body is just drained.
     if (fault?.kind === 'status') {
-      // The failure stands in for the service being unable to work: nothing is done, the body is just drained.
       await drain(req)
       return this.send(res, call, requestId, faultReply(fault, requestId))
+    }
+    if (fault?.kind === 'hang') {
+      await drain(req)
+      await this.lifetime.closed() // close() then closes the connection; the client may have given up before
+      return
+    }
+    if (fault?.kind === 'garble') {
+      await drain(req)
+      if (res.destroyed) return
+      const { body, contentType } = garbledBody(fault)
+      call.status = 200
+      res.writeHead(200, { 'request-id': requestId, 'content-type': contentType, 'content-length': body.length })
+      res.end(body)
+      return
     }
     let reply = await this.process(req, url, requestId)
     if (fault?.kind === 'lose-answer') {
@@ -276,20 +302,9 @@ export class BatchSimulator {
       }
       reply = withHeaders(errorBody(fault.status, errorTypeForStatus(fault.status), 'Simulated lost answer', requestId))
     }
-    if (fault?.kind === 'delay') {
-      const aborted = await sleep(fault.ms, false, { signal: this.lifetime.signal }).catch(() => true)
-      if (aborted) return
-    }
-    const cutAfter = fault?.kind === 'cut-stream' ? fault.afterLines : undefined
-    await this.send(res, call, requestId, reply, cutAfter)
-  }
-
-  private takeFault(method: string, url: URL): Fault | undefined {
-    const index = this.faults.findIndex(({ fault }) => faultMatches(fault, method, url))
-    const entry = this.faults[index]
-    if (!entry) return undefined
-    if (--entry.remaining <= 0) this.faults.splice(index, 1)
-    return entry.fault
+    // The work is done at once; only the answer waits, as when a slow network hides a fast service.
+    if (fault?.kind === 'delay' && (await this.lifetime.wait(fault.ms))) return
+    await this.send(res, call, requestId, reply, fault?.kind === 'cut-stream' ? fault : undefined)
   }
 
   /**
@@ -330,19 +345,25 @@ export class BatchSimulator {
     call: SimCall,
     requestId: string,
     reply: Reply,
-    cutAfter?: number
+    cut?: { afterLines?: number; afterBytes?: number }
   ): Promise<void> {
     if (res.destroyed) return // the client gave up (e.g. its timeout fired during a delay)
     call.status = reply.status
     res.setHeader('request-id', requestId)
-    if ('lines' in reply) return writeStream(res, reply, cutAfter)
-    const text = JSON.stringify(reply.body)
+    if ('lines' in reply) return writeStream(res, reply, cut && (cut.afterLines ?? 0))
+    const body = Buffer.from(JSON.stringify(reply.body))
     res.writeHead(reply.status, {
       ...reply.headers,
       'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text)
+      'content-length': body.length
     })
-    res.end(text)
+    if (!cut) {
+      res.end(body)
+      return
+    }
+    // The full length was announced, so the client knows the body stopped short.
+    res.write(body.subarray(0, cut.afterBytes ?? Math.floor(body.length / 2)))
+    res.socket?.end()
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -563,13 +584,6 @@ function parseLifecycles(query: URLSearchParams): Set<string> {
     }
   })
   return new Set(values.length > 0 ? values : ['active', 'deprecated'])
-}
-
-function faultMatches(fault: Fault, method: string, url: URL): boolean {
-  if (fault.method !== undefined && fault.method.toUpperCase() !== method) return false
-  if (typeof fault.path === 'string') return fault.path === url.pathname
-  fault.path.lastIndex = 0 // a /g or /y RegExp would otherwise remember where it stopped
-  return fault.path.test(url.pathname + url.search)
 }
 
 const FAULT_MESSAGES: Record<string, string> = {

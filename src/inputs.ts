@@ -3,8 +3,11 @@ import { readFile } from 'node:fs/promises'
 import type { Problem } from './sources/types.js'
 import { toWorkspacePath } from './paths.js'
 import { parsePriceOverrides, type PriceOverrides } from './cost/prices.js'
+import { esc } from './report/escape.js'
 
 export const DEFAULT_PROMPTS = 'prompts/**/*'
+/** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
+export const MAX_RETENTION_DAYS = 90
 export const COMMANDS = ['submit', 'collect', 'status', 'cancel'] as const
 export type Command = (typeof COMMANDS)[number]
 
@@ -51,13 +54,13 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
 
   const command = (core.getInput('command') || 'submit').toLowerCase() as Command
-  if (!COMMANDS.includes(command)) bad('command', `"${command}" is not one of ${COMMANDS.join(', ')}.`)
+  if (!COMMANDS.includes(command)) bad('command', `"${esc(command)}" is not one of ${COMMANDS.join(', ')}.`)
 
   const apiKey = core.getInput('anthropic-api-key') || env.ANTHROPIC_API_KEY || undefined
   // Masked before anything else can print it.
   if (apiKey) core.setSecret(apiKey)
   const baseURL = core.getInput('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined
-  if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL)) bad('anthropic-base-url', `"${baseURL}" is not an http(s) URL.`)
+  if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL)) bad('anthropic-base-url', `"${esc(baseURL)}" is not an http(s) URL.`)
 
   // The runner always passes an input's default, so a missing variable means a local run without
   // it (the default applies) while an empty one means the user set `prompts: ''` to read none.
@@ -74,7 +77,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     const value = core.getInput(name)
     if (!value) return undefined
     const rel = toWorkspacePath(workspace, value)
-    if (rel === undefined) bad(name, `"${value}" is outside the workspace.`)
+    if (rel === undefined) bad(name, `"${esc(value)}" is outside the workspace.`)
     return rel
   }
 
@@ -102,7 +105,9 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const waitMinutes = decimal(core.getInput('wait-minutes') || '0', 'wait-minutes', 0, bad)
   const pollIntervalSeconds = decimal(core.getInput('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad)
   const maxCostText = core.getInput('max-cost')
-  const maxCost = maxCostText ? decimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined
+  // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
+  // rather than checked against a made-up $0.00 that would add a second, misleading error.
+  const maxCost = maxCostText ? optionalDecimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined
 
   let prices: PriceOverrides = {}
   const pricesText = core.getInput('model-prices')
@@ -136,7 +141,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     maxCost,
     failOnError: boolean(core.getInput('fail-on-error'), true, 'fail-on-error', bad),
     prices,
-    retentionDays: integer(core.getInput('retention-days') || '30', 'retention-days', 1, bad),
+    retentionDays: integer(core.getInput('retention-days') || '30', 'retention-days', 1, bad, MAX_RETENTION_DAYS),
     githubToken: core.getInput('github-token') || env.GITHUB_TOKEN || undefined,
     batchId: core.getInput('batch-id') || undefined,
     pr: {
@@ -159,19 +164,24 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
 type Bad = (name: string, message: string) => void
 
 function decimal(text: string, name: string, min: number, bad: Bad): number {
+  return optionalDecimal(text, name, min, bad) ?? min
+}
+
+/** The number, or undefined (reported) when `text` is not one. */
+function optionalDecimal(text: string, name: string, min: number, bad: Bad): number | undefined {
   const value = Number(text.trim())
-  if (!Number.isFinite(value) || value < min) {
-    bad(name, `"${text}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`)
-    return min
+  if (text.trim() === '' || !Number.isFinite(value) || value < min) {
+    bad(name, `"${esc(text)}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`)
+    return undefined
   }
   return value
 }
 
-function integer(text: string, name: string, min: number, bad: Bad): number {
+function integer(text: string, name: string, min: number, bad: Bad, max = Infinity): number {
   const value = Number(text.trim())
-  if (!Number.isInteger(value) || value < min) {
-    bad(name, `"${text}" is not a whole number of at least ${min}.`)
-    return min
+  if (!Number.isInteger(value) || value < min || value > max) {
+    bad(name, `"${esc(text)}" is not a whole number ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}.`)
+    return Math.min(Math.max(Number.isInteger(value) ? value : min, min), max)
   }
   return value
 }
@@ -182,6 +192,6 @@ function boolean(text: string, fallback: boolean, name: string, bad: Bad): boole
   if (!value) return fallback
   if (['true', 'True', 'TRUE'].includes(value)) return true
   if (['false', 'False', 'FALSE'].includes(value)) return false
-  bad(name, `"${value}" is not true or false.`)
+  bad(name, `"${esc(value)}" is not true or false.`)
   return fallback
 }

@@ -1,9 +1,13 @@
 import * as core from '@actions/core'
 import type { Problem } from './sources/types.js'
-import { NOT_UTF8, openWorkspace, readText, resolveInputFile, toWorkspacePath } from './paths/workspace.js'
+import { openWorkspace, resolveInputFile, toWorkspacePath } from './paths/workspace.js'
+import { readUtf8File } from './sources/text.js'
 import { parsePriceOverrides, type PriceOverrides } from './cost/prices.js'
+import { esc } from './report/escape.js'
 
 export const DEFAULT_PROMPTS = 'prompts/**/*'
+/** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
+export const MAX_RETENTION_DAYS = 90
 export const COMMANDS = ['submit', 'collect', 'status', 'cancel'] as const
 export type Command = (typeof COMMANDS)[number]
 
@@ -52,13 +56,13 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
 
   const command = (core.getInput('command') || 'submit').toLowerCase() as Command
-  if (!COMMANDS.includes(command)) bad('command', `"${command}" is not one of ${COMMANDS.join(', ')}.`)
+  if (!COMMANDS.includes(command)) bad('command', `"${esc(command)}" is not one of ${COMMANDS.join(', ')}.`)
 
   const apiKey = core.getInput('anthropic-api-key') || env.ANTHROPIC_API_KEY || undefined
   // Masked before anything else can print it.
   if (apiKey) core.setSecret(apiKey)
   const baseURL = core.getInput('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined
-  if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL)) bad('anthropic-base-url', `"${baseURL}" is not an http(s) URL.`)
+  if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL)) bad('anthropic-base-url', `"${esc(baseURL)}" is not an http(s) URL.`)
 
   // The runner always passes an input's default, so a missing variable means a local run without
   // it (the default applies) while an empty one means the user set `prompts: ''` to read none.
@@ -75,7 +79,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     const value = core.getInput(name)
     if (!value) return undefined
     const rel = toWorkspacePath(workspace, value)
-    if (rel === undefined) bad(name, `"${value}" is outside the workspace.`)
+    if (rel === undefined) bad(name, `"${esc(value)}" is outside the workspace.`)
     return rel
   }
 
@@ -95,9 +99,13 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
       problems.push(found.error)
     } else {
       try {
-        system = (await readText(found.abs, () => problems.push({ file: found.file, message: NOT_UTF8 }))).trimEnd()
+        const read = await readUtf8File(found.abs, found.file)
         systemPromptFile = found.file
-        if (!system.trim()) problems.push({ file: found.file, message: 'The system prompt file is empty.' })
+        if (read.error !== undefined) problems.push({ file: found.file, message: read.error })
+        else {
+          system = read.text.trimEnd()
+          if (!system.trim()) problems.push({ file: found.file, message: 'The system prompt file is empty: write the system prompt in it, or remove the system-prompt-file input.' })
+        }
       } catch (error) {
         problems.push({ file: found.file, message: `Input system-prompt-file: cannot read ${JSON.stringify(found.file)}: ${(error as Error).message}` })
       }
@@ -111,7 +119,9 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const waitMinutes = decimal(core.getInput('wait-minutes') || '0', 'wait-minutes', 0, bad)
   const pollIntervalSeconds = decimal(core.getInput('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad)
   const maxCostText = core.getInput('max-cost')
-  const maxCost = maxCostText ? decimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined
+  // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
+  // rather than checked against a made-up $0.00 that would add a second, misleading error.
+  const maxCost = maxCostText ? optionalDecimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined
 
   let prices: PriceOverrides = {}
   const pricesText = core.getInput('model-prices')
@@ -146,7 +156,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     maxCost,
     failOnError: boolean(core.getInput('fail-on-error'), true, 'fail-on-error', bad),
     prices,
-    retentionDays: integer(core.getInput('retention-days') || '30', 'retention-days', 1, bad),
+    retentionDays: integer(core.getInput('retention-days') || '30', 'retention-days', 1, bad, MAX_RETENTION_DAYS),
     githubToken: core.getInput('github-token') || env.GITHUB_TOKEN || undefined,
     batchId: core.getInput('batch-id') || undefined,
     pr: {
@@ -169,19 +179,24 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
 type Bad = (name: string, message: string) => void
 
 function decimal(text: string, name: string, min: number, bad: Bad): number {
+  return optionalDecimal(text, name, min, bad) ?? min
+}
+
+/** The number, or undefined (reported) when `text` is not one. */
+function optionalDecimal(text: string, name: string, min: number, bad: Bad): number | undefined {
   const value = Number(text.trim())
-  if (!Number.isFinite(value) || value < min) {
-    bad(name, `"${text}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`)
-    return min
+  if (text.trim() === '' || !Number.isFinite(value) || value < min) {
+    bad(name, `"${esc(text)}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`)
+    return undefined
   }
   return value
 }
 
-function integer(text: string, name: string, min: number, bad: Bad): number {
+function integer(text: string, name: string, min: number, bad: Bad, max = Infinity): number {
   const value = Number(text.trim())
-  if (!Number.isInteger(value) || value < min) {
-    bad(name, `"${text}" is not a whole number of at least ${min}.`)
-    return min
+  if (!Number.isInteger(value) || value < min || value > max) {
+    bad(name, `"${esc(text)}" is not a whole number ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}.`)
+    return Math.min(Math.max(Number.isInteger(value) ? value : min, min), max)
   }
   return value
 }
@@ -192,6 +207,6 @@ function boolean(text: string, fallback: boolean, name: string, bad: Bad): boole
   if (!value) return fallback
   if (['true', 'True', 'TRUE'].includes(value)) return true
   if (['false', 'False', 'FALSE'].includes(value)) return false
-  bad(name, `"${value}" is not true or false.`)
+  bad(name, `"${esc(value)}" is not true or false.`)
   return fallback
 }

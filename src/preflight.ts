@@ -7,6 +7,7 @@ import { BATCH_DISCOUNT, priceFor, type ModelPrice, type PriceOverrides } from '
 import { readParams } from './plan/spool.js'
 import type { Plan, PlannedRequest } from './plan/plan.js'
 import type { Problem } from './sources/types.js'
+import { esc, safeLine } from './report/escape.js'
 
 type Report = (p: Problem) => void
 
@@ -16,7 +17,10 @@ type Report = (p: Problem) => void
  * the batch ends, hours later (batch-api.md §3.2). Also the first call that proves the key works.
  * Returns false when the API cannot be used at all (key rejected, unreachable).
  */
-export async function checkModels(client: Anthropic, plan: Plan, problem: Report, warning: Report, log: (line: string) => void): Promise<boolean> {
+export async function checkModels(client: Anthropic, plan: Plan, problem: Report, warning: Report, rawLog: (line: string) => void): Promise<boolean> {
+  // Model names come from prompt files and ids from the API: each log line is made safe here.
+  const log = (line: string) => rawLog(safeLine(line))
+  const inputLimits = new Map<string, number>()
   for (const [model, files] of byModelAndFile(plan.requests)) {
     let info
     try {
@@ -30,10 +34,11 @@ export async function checkModels(client: Anthropic, plan: Plan, problem: Report
         problem({ message: `Could not reach the Anthropic API (${describeError(error)}). Check anthropic-base-url and the runner's network.` })
         return false
       }
-      problem({ message: `Could not look up model "${model}": ${describeError(error)}` })
+      problem({ message: `Could not look up model "${esc(model)}": ${esc(describeError(error))}` })
       continue
     }
-    if (info) log(`${model}: ${info.id}, ${info.lifecycle}, up to ${info.max_tokens ?? '?'} output tokens.`)
+    if (info) log(`${model}: ${info.id}, ${info.lifecycle}, up to ${info.max_tokens ?? '?'} output tokens, ${info.max_input_tokens ?? '?'} input tokens.`)
+    if (info?.max_input_tokens) inputLimits.set(model, info.max_input_tokens)
     for (const [file, use] of files) {
       const where = { file, line: use.first.origin.line }
       const requests = use.count === 1 ? 'its request' : `its ${use.count} requests`
@@ -69,6 +74,7 @@ export async function checkModels(client: Anthropic, plan: Plan, problem: Report
       warning({ message: `Model "${model}" is deprecated${info.retires_at ? ` and retires on ${info.retires_at.slice(0, 10)}` : ''}; move to a current model before then.` })
     }
   }
+  await checkInputTokens(client, plan, inputLimits, problem, warning, log)
   return true
 }
 
@@ -126,31 +132,27 @@ export async function estimateCost(
   client: Anthropic | undefined,
   plan: Plan,
   prices: PriceOverrides,
-  log: (line: string) => void
+  rawLog: (line: string) => void
 ): Promise<Estimate> {
+  const log = (line: string) => rawLog(safeLine(line))
   const { requests } = plan
-  const exact = new Map<number, number>()
-  const ratio = new Map<string, number>()
+  // What the input-token check counted already (the sample, and the requests at risk) is not counted twice.
+  const exact = new Map(counted.get(plan))
+  let ratio = new Map<string, number>()
   let method: string
   const sample = pickSample(requests)
   try {
     if (!client) throw new Error('no API key')
-    const params = await readParams(plan.spoolPath, sample.map((i) => requests[i]!))
-    const perModel = new Map<string, { tokens: number; bytes: number }>()
-    for (const [k, i] of sample.entries()) {
-      const tokens = await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params[k] as Record<string, unknown>), { log })
-      exact.set(i, tokens)
-      const m = perModel.get(requests[i]!.model) ?? { tokens: 0, bytes: 0 }
-      m.tokens += tokens
-      m.bytes += requests[i]!.bytes
-      perModel.set(requests[i]!.model, m)
-    }
-    for (const [model, m] of perModel) ratio.set(model, m.tokens / Math.max(1, m.bytes))
+    const missing = sample.filter((i) => !exact.has(i))
+    const params = await readParams(plan.spoolPath, missing.map((i) => requests[i]!))
+    for (const [k, i] of missing.entries()) exact.set(i, await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params[k] as Record<string, unknown>), { log, deadline: Date.now() + COUNT_DEADLINE_MS }))
+    ratio = tokensPerByte(requests, sample, exact)
     method = sample.length === requests.length ? 'counted with count_tokens' : `count_tokens on a sample of ${sample.length}, scaled by request size`
   } catch (error) {
-    exact.clear()
-    method = `approximated at ~3 bytes a token (count_tokens unavailable: ${describeError(error)})`
-    log(`Token counting is unavailable (${describeError(error)}); estimating input tokens from request size.`)
+    ratio.clear()
+    for (const i of sample) if (!counted.get(plan)?.has(i)) exact.delete(i)
+    method = `approximated at ~3 bytes a token (count_tokens unavailable: ${esc(describeError(error))})`
+    log(`Token counting is unavailable (${esc(describeError(error))}); estimating input tokens from request size.`)
   }
 
   const estimate: Estimate = { requests: requests.length, inputTokens: 0, maxOutputTokens: 0, unpriced: [], method }
@@ -170,6 +172,115 @@ export async function estimateCost(
     estimate.batchUsd = standard * BATCH_DISCOUNT
   }
   return estimate
+}
+
+/** Tokens per byte of request JSON, per model, from the sampled requests that were counted. */
+function tokensPerByte(requests: readonly PlannedRequest[], sample: readonly number[], exact: ReadonlyMap<number, number>): Map<string, number> {
+  const perModel = new Map<string, { tokens: number; bytes: number }>()
+  for (const i of sample) {
+    const tokens = exact.get(i)
+    if (tokens === undefined) continue
+    const m = perModel.get(requests[i]!.model) ?? { tokens: 0, bytes: 0 }
+    m.tokens += tokens
+    m.bytes += requests[i]!.bytes
+    perModel.set(requests[i]!.model, m)
+  }
+  return new Map([...perModel].map(([model, m]) => [model, m.tokens / Math.max(1, m.bytes)]))
+}
+
+/** Input tokens counted with count_tokens, per plan: request index → tokens. The check fills it, the estimate reads it. */
+const counted = new WeakMap<Plan, Map<number, number>>()
+
+// A token of request JSON is at least this many bytes (a character of text is at least one byte,
+// and the JSON around it only adds bytes), so bytes / this is an upper bound on a request's tokens.
+const MIN_BYTES_PER_TOKEN = 1
+// A request whose upper bound exceeds this share of its model's limit might not fit: it is counted.
+const AT_RISK_SHARE = 0.5
+// Counting is free but rate limited; past this many requests at risk the rest are estimated.
+const MAX_AT_RISK_COUNTS = 200
+// After this many failed count_tokens calls in a row, counting is taken to be unavailable.
+const MAX_COUNT_FAILURES = 3
+// count_tokens only sharpens the estimate: when it is down, the size-based fallback takes over soon.
+const COUNT_DEADLINE_MS = 8_000
+// An uncounted request is estimated at a typical ~4 bytes a token: a refusal must be likely right.
+const TYPICAL_TOKENS_PER_BYTE = 1 / 4
+
+/**
+ * Checks every request against its model's `max_input_tokens` before anything is spent (a request
+ * over it would only come back errored when the batch ends). Small runs are counted whole; for large
+ * ones the estimate's sample is counted, plus every request big enough that it could be over: never
+ * one call per request for all of them. A request over the limit is a problem on its file and line.
+ */
+export async function checkInputTokens(
+  client: Anthropic,
+  plan: Plan,
+  limits: ReadonlyMap<string, number>,
+  problem: Report,
+  warning: Report,
+  log: (line: string) => void
+): Promise<void> {
+  const { requests } = plan
+  const limitOf = (r: PlannedRequest) => limits.get(r.model)
+  const atRisk = requests
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => limitOf(r) !== undefined && r.bytes / MIN_BYTES_PER_TOKEN > AT_RISK_SHARE * limitOf(r)!)
+    .sort((a, b) => b.r.bytes - a.r.bytes || a.i - b.i)
+    .map(({ i }) => i)
+  const toCount = [...new Set([...atRisk.slice(0, MAX_AT_RISK_COUNTS), ...pickSample(requests)])]
+
+  const tokens = counted.get(plan) ?? new Map<number, number>()
+  counted.set(plan, tokens)
+  let failures = 0
+  let lastError: unknown
+  for (const i of toCount) {
+    if (tokens.has(i)) continue
+    if (failures >= MAX_COUNT_FAILURES) break
+    try {
+      // One at a time: a request at risk may be tens of megabytes.
+      const [params] = await readParams(plan.spoolPath, [requests[i]!])
+      tokens.set(i, await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params as Record<string, unknown>), { deadline: Date.now() + COUNT_DEADLINE_MS }))
+      failures = 0
+    } catch (error) {
+      // A count that kept failing for its whole deadline means the endpoint is down: stop asking.
+      failures = error instanceof RetryDeadlineError ? MAX_COUNT_FAILURES : failures + 1
+      lastError = error
+    }
+  }
+  if (atRisk.length) log(`${atRisk.length} request(s) are large enough to approach their model's input limit; ${atRisk.filter((i) => tokens.has(i)).length} were counted one by one.`)
+
+  const ratio = tokensPerByte(requests, pickSample(requests), tokens)
+  const uncounted: number[] = []
+  for (const i of atRisk) {
+    const r = requests[i]!
+    const limit = limitOf(r)!
+    const exact = tokens.get(i)
+    const estimate = exact ?? Math.ceil(r.bytes * (ratio.get(r.model) ?? TYPICAL_TOKENS_PER_BYTE))
+    if (exact === undefined) uncounted.push(i)
+    if (estimate <= limit) continue
+    problem({
+      file: r.origin.file,
+      line: r.origin.line,
+      message: `This request is ${exact === undefined ? `~${tokenCount(roughly(estimate))} input tokens (estimated from its size)` : `${tokenCount(exact)} input tokens`}; ${esc(r.model)} accepts ${limit.toLocaleString('en-US')}: shorten it.`
+    })
+  }
+  if (uncounted.length) {
+    const why = lastError === undefined ? `more than ${MAX_AT_RISK_COUNTS} are near the limit` : `count_tokens failed: ${esc(describeError(lastError))}`
+    warning({
+      file: requests[uncounted[0]!]!.origin.file,
+      message: `${uncounted.length} large request(s) were checked against the input-token limit by size only (${why}); one that is over will come back errored.`
+    })
+  }
+}
+
+/** Two significant digits: an estimate should not look more exact than it is. */
+function roughly(n: number): number {
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(1, n))) - 1)
+  return Math.round(n / unit) * unit
+}
+
+/** 7.5M, or 250,003: how a token count reads in a message. */
+function tokenCount(n: number): string {
+  return n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n.toLocaleString('en-US')
 }
 
 function requestCost(price: ModelPrice, input: number, output: number): number {

@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises'
 import { makeTempDir } from '../paths/index.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
+import { info } from '../report/log.js'
 
 // A canceled batch ends once its in-flight requests finish, usually within a minute.
 const MIN_WAIT_MS = 2 * 60_000
@@ -27,9 +28,9 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
   for (const id of ids) {
     try {
       const batch = await client.messages.batches.cancel(id)
-      core.info(`${id}: ${batch.processing_status === 'ended' ? 'had already ended' : 'canceling'}.`)
+      info(`${id}: ${batch.processing_status === 'ended' ? 'had already ended' : 'canceling'}.`)
     } catch (error) {
-      if (error instanceof ConflictError) core.info(`${id}: cannot be canceled now (${describeError(error)}).`)
+      if (error instanceof ConflictError) info(`${id}: cannot be canceled now (${describeError(error)}).`)
       else throw error
     }
   }

@@ -26,6 +26,7 @@ import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS, typ
 import type { Plan } from '../plan/plan.js'
 import { openPullRequest, preparePullRequest } from '../github/pull-request.js'
 import { checkBranchOwned } from '../github/branch.js'
+import { info } from '../report/log.js'
 
 
 /** What became of one submission in this run, for the log, the summary and the outputs. */
@@ -179,7 +180,7 @@ async function collectOne(
       return { outcome: { batchId: name, state: 'in progress', detail: `Its submit run ${candidate.artifact.runId} is still running; left for the next run.` } }
     }
     const found = await reconcile(client, manifest)
-    if (found.length) core.info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`)
+    if (found.length) info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`)
     refs = [...refs, ...found]
   }
   return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, waitUntil)
@@ -208,7 +209,7 @@ async function collectWithoutManifest(client: Anthropic, batchId: string, inputs
   if (problems.length) {
     return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.` } }
   }
-  core.info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`)
+  info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`)
   const ref: BatchRef = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false }
   const manifest = { run: { id: 0, attempt: 1, workflow: '', event: '', url: '' }, commit: process.env.GITHUB_SHA ?? '', createdAt: batch.created_at }
   return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, undefined, [batch])
@@ -231,7 +232,7 @@ async function finish(
   let batches = await waitForBatches(client, uniqueById(placeholders), {
     deadline: waitUntil ?? 0,
     maxIntervalMs: inputs.pollIntervalSeconds * 1000,
-    log: core.info,
+    log: info,
     onEnded: async () => {}
   })
   const pending = batches.filter((b) => b.processing_status !== 'ended')
@@ -327,7 +328,7 @@ async function pullRequests(written: Map<Outcome, Written>, inputs: Inputs, find
         draft: inputs.pr.draft,
         message: `Add results of Claude batch${ids.length > 1 ? 'es' : ''} ${ids.join(', ')}\n\nFrom ${first.run.url || `run ${first.run.id}`} at ${first.commit.slice(0, 12)}.`
       })
-      core.info(`Pull request ${pr.operation}: ${pr.url}`)
+      info(`Pull request ${pr.operation}: ${pr.url}`)
       for (const [outcome] of group) outcome.pullRequest = pr.url
     } catch (error) {
       for (const [outcome] of group) {
@@ -371,7 +372,7 @@ async function keepResults(tag: string, candidate: ManifestCandidate | undefined
   }
   if (artifactServiceAvailable()) {
     const artifactId = await uploadArtifact(resultsName(tag), staged, staging, inputs.retentionDays)
-    core.info(`Kept the results as artifact ${resultsName(tag)} (id ${artifactId}).`)
+    info(`Kept the results as artifact ${resultsName(tag)} (id ${artifactId}).`)
   } else if (candidate) {
     await markLocalCollected(candidate)
   }
@@ -411,7 +412,7 @@ function submissionSummary(manifest: Written['manifest'], batches: MessageBatch[
 async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
   const totals = { succeeded: 0, errored: 0, canceled: 0, expired: 0 }
   for (const o of outcomes) if (o.counts) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += o.counts[k]
-  for (const o of outcomes) core.info(`${o.batchId}: ${o.state}. ${o.detail}`)
+  for (const o of outcomes) info(`${o.batchId}: ${o.state}. ${o.detail}`)
   const refused = outcomes.filter((o) => o.state === 'refused')
   annotate('warning', refused.map((o) => ({ message: o.detail })), 'Manifest ignored')
   annotate('error', outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => ({ message: o.detail })), 'Batch results')

@@ -5,6 +5,7 @@ import type { Problem } from '../sources/types.js'
 import { createClient } from '../anthropic/client.js'
 import { annotate } from '../report/annotations.js'
 import { artifactServiceAvailable, findPendingArtifacts, findPendingLocal, type ManifestCandidate } from '../state/artifacts.js'
+import { esc, info } from '../report/log.js'
 
 /** What collect, status and cancel share: the client, and the submissions not collected yet. */
 
@@ -46,9 +47,9 @@ export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ c
   }
   if (inputs.batchId && inputs.batchId !== 'all') {
     candidates = candidates.filter((c) => c.batchId === inputs.batchId)
-    if (!candidates.length) core.notice(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`)
+    if (!candidates.length) core.notice(`No pending manifest names batch ${esc(inputs.batchId)}: it was collected already, or its manifest was never saved; collect reads its prompts again from this checkout and checks its result ids before writing anything.`)
   }
-  core.info(`${candidates.length} pending submission(s) found.`)
+  info(`${candidates.length} pending submission(s) found.`)
   return { candidates, find }
 }
 

@@ -3,7 +3,8 @@ import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
 import type { Plan } from '../plan/plan.js'
 import { ResultCollector } from '../results/collect.js'
-import { log } from '../report/log.js'
+import * as core from '@actions/core'
+import { info } from '../report/log.js'
 import type { BatchRef } from '../state/manifest.js'
 import type { Problem } from '../sources/types.js'
 
@@ -43,15 +44,15 @@ export async function gather(
   const batches = await waitForBatches(client, start, {
     deadline: options.deadline,
     maxIntervalMs: options.maxIntervalMs,
-    log: log.info,
+    log: info,
     onEnded: async (batch) => {
-      log.info(`${batch.id} ended; reading its results.`)
+      info(`${batch.id} ended; reading its results.`)
       try {
         const verdict = await collector.collect(client, batch.id)
         if (verdict.ours) ours.add(batch.id)
         else {
           notOurs.push({ id: batch.id, reason: verdict.reason })
-          log.warning(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`)
+          core.warning(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`)
         }
       } catch (error) {
         failed.push({ id: batch.id, message: describeError(error) })

@@ -1,8 +1,8 @@
-import * as core from '@actions/core'
 import type { Inputs } from '../inputs.js'
 import type { Problem } from '../sources/types.js'
 import { readSources } from '../sources/index.js'
 import { API_LIMITS, buildPlan, type Limits, type Plan } from '../plan/plan.js'
+import { info } from '../report/log.js'
 
 /**
  * Reads the prompt sources named by the inputs into a plan with the given tag: submit does this with a
@@ -22,7 +22,7 @@ export async function readPlan(inputs: Inputs, spoolPath: string, tag: string, p
   )
   const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem })
   const files = new Set(plan.requests.map((r) => r.origin.file))
-  core.info(`${count(plan.requests.length, 'request')} from ${count(files.size, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
+  info(`${count(plan.requests.length, 'request')} from ${count(files.size, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
   return plan
 }
 

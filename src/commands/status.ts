@@ -10,6 +10,7 @@ import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { escape } from '../report/summary.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './common.js'
+import { info } from '../report/log.js'
 
 /** status: a table, in the log and the job summary, of every pending batch with its counts and expiry. */
 export async function status(inputs: Inputs, problems: Problem[]): Promise<void> {
@@ -57,7 +58,8 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
   }
 
   const head = ['Batch', 'Status', 'Requests', 'Expires', 'Results kept until', 'Submitted by']
-  core.info(rows.length ? rows.map((r) => r.filter(Boolean).join(' · ')).join('\n') : 'No pending batches.')
+  if (!rows.length) info('No pending batches.')
+  for (const r of rows) info(r.filter(Boolean).join(' · '))
   await core.summary
     .addHeading('Claude batch: status', 2)
     .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)

@@ -24,6 +24,7 @@ import { setOutputs } from '../report/outputs.js'
 import { writeSummary } from '../report/summary.js'
 import { batchRef, buildManifest, journalName, manifestName, type BatchRef, type Manifest } from '../state/manifest.js'
 import { saveRecord } from '../state/journal.js'
+import { info } from '../report/log.js'
 
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
@@ -43,15 +44,15 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
 
   try {
     const plan = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), newTag(), problem, warning))
-    if (plan.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests.' })
+    if (plan.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' })
 
     let estimate: Estimate | undefined
     if (plan.requests.length) {
       estimate = await core.group('Checking models and estimating cost', async () => {
         let usable = true
-        if (client) usable = await checkModels(client, plan, problem, warning, core.info)
-        else warning({ message: 'Dry run without an API key: models were not checked and input tokens are approximated.' })
-        return usable ? estimateCost(client, plan, inputs.prices, core.info) : undefined
+        if (client) usable = await checkModels(client, plan, problem, warning, info)
+        else if (inputs.dryRun) warning({ message: 'Dry run without an API key: models were not checked and input tokens are approximated.' })
+        return usable ? estimateCost(client, plan, inputs.prices, info) : undefined
       })
     }
     if (estimate) {
@@ -68,7 +69,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       return
     }
     if (inputs.dryRun) {
-      core.info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.`)
+      info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.`)
       setOutputs({ status: 'dry-run' })
       await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted. Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true })
       return
@@ -84,7 +85,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     try {
       await core.group('Saving the submission journal', async () => {
         const saved = await saveRecord(journalName(plan.tag), record([]), { temp, retentionDays: inputs.retentionDays })
-        core.info(saved.file ? `Journal written to ${saved.file} (no artifact service here).` : `Journal saved as artifact ${journalName(plan.tag)}.`)
+        info(saved.file ? `Journal written to ${saved.file} (no artifact service here).` : `Journal saved as artifact ${journalName(plan.tag)}.`)
       })
     } catch (error) {
       const message = `Could not save the submission journal (${describeError(error)}), so nothing was submitted: a batch with no record could be paid for and never collected. Run the step again.`
@@ -127,7 +128,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
 
 function logEstimate(e: Estimate): void {
   const cost = e.batchUsd === undefined ? `unknown (no price for ${e.unpriced.join(', ')})` : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd!)} at standard prices)`
-  core.info(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`)
+  info(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`)
 }
 
 function checkBudget(e: Estimate, maxCost: number | undefined, problem: (p: Problem) => void): void {
@@ -175,7 +176,7 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: Bat
     const ids = [...new Set(refs.map((r) => r.id))]
     setOutputs({ 'batch-id': ids[0], 'batch-ids': ids, status: 'in_progress' })
     const of = plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''
-    if (created.verified) core.info(`Created ${created.batch.id} (${count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`)
+    if (created.verified) info(`Created ${created.batch.id} (${count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`)
     else core.warning(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`)
   }
   return { refs, batches, unsent: 0 }
@@ -229,7 +230,7 @@ async function waitAndCollect(
       ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
       : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
   await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false })
-  if (!ended) core.info(headline)
+  if (!ended) info(headline)
   for (const f of gathered.failed) core.error(`${f.id}: ${f.message}`, { title: 'Batch results' })
   annotate('error', gathered.unwritten, 'Output not written')
   if (gathered.unwritten.length) {
@@ -251,7 +252,7 @@ async function saveManifest(manifest: Manifest, inputs: Inputs, temp: string): P
     if (saved.file) {
       core.warning(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`)
     } else {
-      core.info(`Saved the manifest as artifact ${name} (id ${saved.artifactId}), kept ${inputs.retentionDays} days.`)
+      info(`Saved the manifest as artifact ${name} (id ${saved.artifactId}), kept ${inputs.retentionDays} days.`)
       setOutputs({ 'manifest-artifact-id': saved.artifactId })
     }
     return { ok: true }

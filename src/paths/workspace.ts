@@ -4,7 +4,7 @@
  * here, so a `..` or a symbolic link cannot lead a run outside the repository.
  */
 import path from 'node:path'
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 
 export interface Workspace {
   /** The workspace as given, made absolute. Glob matches are under it. */
@@ -161,28 +161,6 @@ export async function resolveInputFile(
     default:
       return { error: { file: at, message: `Input ${input}: cannot read ${shown}: ${resolved.detail ?? resolved.error}` } }
   }
-}
-
-export const NOT_UTF8 = 'This file is not valid UTF-8: the bytes that are not were replaced by "\uFFFD". Save it as UTF-8.'
-
-/**
- * A whole (small) text file as UTF-8, without a byte order mark. Bytes that are not UTF-8 (a file
- * saved as UTF-16 or Latin-1) become U+FFFD and `onInvalid` is called, so the user can be warned.
- */
-export async function readText(abs: string, onInvalid?: () => void): Promise<string> {
-  const bytes = await readFile(abs)
-  let text: string
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch {
-    onInvalid?.()
-    text = new TextDecoder('utf-8').decode(bytes)
-  }
-  return stripBom(text)
-}
-
-export function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
 /**

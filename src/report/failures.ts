@@ -3,6 +3,7 @@ import type { Plan } from '../plan/plan.js'
 import type { ResultCollector } from '../results/collect.js'
 import type { Problem } from '../sources/types.js'
 import { annotate, where } from './annotations.js'
+import { esc, info } from './log.js'
 
 /** Every request that errored, expired or was canceled, placed on its source file and line. */
 function failedRequests(plan: Plan, collector: ResultCollector): Problem[] {
@@ -11,7 +12,7 @@ function failedRequests(plan: Plan, collector: ResultCollector): Problem[] {
     const outcome = collector.outcomeOf(i)
     if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
       const note = collector.notes.get(i)
-      failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${note}` : ''}` })
+      failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${esc(note)}` : ''}` })
     }
   })
   return failures
@@ -28,9 +29,10 @@ export function reportResults(plan: Plan, collector: ResultCollector, level: 'er
   }
   const failures = failedRequests(plan, collector)
   if (!failures.length) return failures
-  const shown = failures.slice(0, 200).map((f) => `  ${where(f)} ${f.message}`)
-  if (failures.length > shown.length) shown.push(`  …and ${failures.length - shown.length} more, in the results file.`)
-  core.info(`Requests that did not succeed:\n${shown.join('\n')}`)
+  // One info call a line: a file name holding a line break must not start a line of its own.
+  info('Requests that did not succeed:')
+  for (const f of failures.slice(0, 200)) info(`  ${where(f)} ${f.message}`)
+  if (failures.length > 200) info(`  …and ${failures.length - 200} more, in the results file.`)
   annotate(level, failures, 'Batch request failed')
   return failures
 }

@@ -8,7 +8,7 @@ import type { DataFormat, SourceContext } from './types.js'
 import { lineAt, readLines } from './lines.js'
 import { isPlainObject } from './params.js'
 import { LimitedProblems } from './report.js'
-import { NOT_UTF8, readText } from '../paths/workspace.js'
+import { readUtf8File } from './text.js'
 
 /**
  * How CSV data is read; whoever writes the data back (with an `output` column) must read it the
@@ -137,7 +137,12 @@ async function* jsonlRows(abs: string, file: string, ctx: SourceContext): AsyncG
 async function* jsonRows(abs: string, file: string, ctx: SourceContext): AsyncGenerator<DataItem> {
   let text: string
   try {
-    text = await readText(abs, () => ctx.warning({ file, message: NOT_UTF8 }))
+    const read = await readUtf8File(abs, file)
+    if (read.error !== undefined) {
+      ctx.problem({ file, message: read.error })
+      return
+    }
+    text = read.text
   } catch (error) {
     ctx.problem({ file, message: `Cannot read the data file: ${(error as Error).message}` })
     return

@@ -11,7 +11,7 @@ import { stringifyValue } from './template.js'
 import { readDataRows } from './data-rows.js'
 import { PROMPT_EXTENSIONS_TEXT, promptKind } from './kinds.js'
 import { quoteList, RowTally, watched } from './report.js'
-import { NOT_UTF8, readText } from '../paths/workspace.js'
+import { readUtf8File } from './text.js'
 
 /** The column the results are written to; input data must not have it already. */
 export const OUTPUT_FIELD = 'output'
@@ -25,7 +25,12 @@ export async function loadTemplate(file: string, abs: string, ctx: SourceContext
   }
   let text: string
   try {
-    text = await readText(abs, () => ctx.warning({ file, message: NOT_UTF8 }))
+    const read = await readUtf8File(abs, file)
+    if (read.error !== undefined) {
+      ctx.problem({ file, message: read.error })
+      return undefined
+    }
+    text = read.text
   } catch (error) {
     ctx.problem({ file, message: `Cannot read the template: ${(error as Error).message}` })
     return undefined

@@ -16,7 +16,8 @@ import { render } from './prompt.js'
 import { dataRequests, loadTemplate } from './data.js'
 import { jsonlRequests } from './requests.js'
 import { dataFormat, withoutPromptExtension } from './kinds.js'
-import { NOT_UTF8, openWorkspace, readText, resolveInputFile, type InputFile, type Workspace } from '../paths/workspace.js'
+import { openWorkspace, resolveInputFile, type InputFile, type Workspace } from '../paths/workspace.js'
+import { readUtf8File } from './text.js'
 
 export type { PromptRequest, SourceContext } from './types.js'
 
@@ -103,7 +104,12 @@ async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<str
 async function* promptFileRequests(p: PromptFile, ctx: SourceContext): AsyncGenerator<PromptRequest> {
   let text: string
   try {
-    text = await readText(p.abs, () => ctx.warning({ file: p.file, message: NOT_UTF8 }))
+    const read = await readUtf8File(p.abs, p.file)
+    if (read.error !== undefined) {
+      ctx.problem({ file: p.file, message: read.error })
+      return
+    }
+    text = read.text
   } catch (error) {
     ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${(error as Error).message}` })
     return

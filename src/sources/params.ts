@@ -30,3 +30,36 @@ export const OWN_KEYS: Record<string, string> = {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
+
+/**
+ * What is wrong with a Messages API `messages` list, or undefined when its shape is right: each item
+ * an object with role "user" or "assistant" and content that is a non-empty string or a non-empty
+ * list of blocks with a "type". The batch would accept anything and fail the row hours later.
+ */
+export function messagesProblem(messages: unknown, where = 'messages'): string | undefined {
+  if (!Array.isArray(messages) || messages.length === 0) return `"${where}" must be a non-empty list of messages.`
+  const shape = '{"role": "user", "content": "..."}'
+  for (const [i, m] of messages.entries()) {
+    const at = `"${where}[${i}]"`
+    if (!isPlainObject(m)) return `${at} must be an object such as ${shape}, not ${preview(m)}.`
+    if (m.role !== 'user' && m.role !== 'assistant') return `${at} has role ${preview(m.role)}: use "user" or "assistant" (a system prompt goes in "system").`
+    const content = m.content
+    if (typeof content === 'string') {
+      if (content === '') return `${at} has empty content.`
+    } else if (Array.isArray(content)) {
+      if (content.length === 0) return `${at} has an empty content list.`
+      const bad = content.findIndex((b) => !isPlainObject(b) || typeof b.type !== 'string')
+      if (bad !== -1) return `${at}.content[${bad}] must be a content block such as {"type": "text", "text": "..."}, not ${preview(content[bad])}.`
+    } else {
+      return `${at} needs "content": a string or a list of content blocks, not ${preview(content)}.`
+    }
+  }
+  return undefined
+}
+
+/** A short JSON rendering of a value for a message. */
+function preview(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  const json = JSON.stringify(value)
+  return json.length > 40 ? `${json.slice(0, 37)}...` : json
+}

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import type { MessageParams, PromptRequest, SourceContext } from './types.js'
 import { readLines } from './lines.js'
-import { CUSTOM_ID_PATTERN, isPlainObject, refusedParam } from './params.js'
+import { CUSTOM_ID_PATTERN, isPlainObject, messagesProblem, refusedParam } from './params.js'
 import { LimitedProblems } from './report.js'
 
 export async function* jsonlRequests(file: string, abs: string, ctx: SourceContext): AsyncGenerator<PromptRequest> {
@@ -56,7 +56,8 @@ export async function* jsonlRequests(file: string, abs: string, ctx: SourceConte
         if (typeof params.model !== 'string' || params.model.trim() === '') fail('params.model', '"params.model" must be a model name.')
         const max = params.max_tokens
         if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) fail('params.max_tokens', '"params.max_tokens" must be a whole number of at least 1.')
-        if (!Array.isArray(params.messages) || params.messages.length === 0) fail('params.messages', '"params.messages" must be a non-empty list of messages.')
+        const messages = messagesProblem(params.messages, 'params.messages')
+        if (messages) fail('params.messages', messages)
         for (const key of Object.keys(params)) {
           const why = refusedParam(key)
           if (why) fail(`params.${key}`, `"params.${key}" is not allowed: ${why}`)

@@ -7,6 +7,7 @@ import { MANIFEST_FILE, parseArtifactName, resultsName } from './manifest.js'
 import { reliable, type Octokit } from '../github/octokit.js'
 import { readZipEntry } from '../github/artifact-zip.js'
 import { DEFAULT_LIMITS, UnreadableAnswerError, isTransient, withRetries, type CallLimits } from '../github/retry.js'
+import { info } from '../report/log.js'
 
 /**
  * Where manifests and results are kept between runs: workflow artifacts on GitHub, or a folder
@@ -62,7 +63,7 @@ export async function uploadArtifact(
       }
     },
     options.limits ?? UPLOAD_LIMITS,
-    (error, n) => core.info(`Uploading artifact ${name}: attempt ${n} failed (${(error as Error).message}); trying again.`)
+    (error, n) => info(`Uploading artifact ${name}: attempt ${n} failed (${(error as Error).message}); trying again.`)
   )
 }
 

@@ -86,7 +86,7 @@ describe('markdown prompt files', () => {
     const ws = await workspace({ 'prompts/a.md': '---\nmodel: x\nmaxTokens: 100\n---\nHi' })
     const { requests, problems } = await prompts(ws, 'prompts/*')
     expect(requests).toEqual([])
-    expect(problems).toEqual([
+    expect(problems.sort((x, y) => x.file!.localeCompare(y.file!))).toEqual([
       {
         file: 'prompts/a.md',
         line: 3,
@@ -186,11 +186,11 @@ describe('markdown prompt files', () => {
     expect(splitFrontMatter('---')).toEqual({ unterminated: true })
   })
 
-  it('warns about a file that is not UTF-8 and hints at quoting a value that starts with {{', async () => {
+  it('refuses a file that is not UTF-8 and hints at quoting a value that starts with {{', async () => {
     const ws = await workspace({ 'prompts/a.md': '---\nsystem: {{tone}}\n---\nHi', 'prompts/b.md': '---\nsystem: {{tone}} writer\n---\nHi' })
     await writeFile(path.join(ws, 'prompts', 'utf16.md'), Buffer.from('\uFEFFHello', 'utf16le'))
     const { problems, warnings } = await prompts(ws, 'prompts/*')
-    expect(problems).toEqual([
+    expect(problems.sort((x, y) => x.file!.localeCompare(y.file!))).toEqual([
       {
         file: 'prompts/a.md',
         line: 2,
@@ -203,9 +203,11 @@ describe('markdown prompt files', () => {
         column: 18,
         message:
           'Invalid YAML: Unexpected scalar at node end. Fix the syntax on this line. Put the text in quotes ("{{...}} ..."): YAML reads a value starting with {{ as a mapping.'
-      }
+      },
+      // An error, not a warning: its garbage would be sent and paid for as the prompt.
+      { file: 'prompts/utf16.md', message: '"prompts/utf16.md" is saved as UTF-16 (or UTF-32), not UTF-8: save it as UTF-8.' }
     ])
-    expect(warnings).toEqual([{ file: 'prompts/utf16.md', message: 'This file is not valid UTF-8: the bytes that are not were replaced by "\uFFFD". Save it as UTF-8.' }])
+    expect(warnings).toEqual([])
   })
 
   it('works with a context whose methods live on a class', async () => {

@@ -54,6 +54,30 @@ describe('requests JSONL', () => {
     expect(problems.every((p) => p.file === 'reqs.jsonl')).toBe(true)
   })
 
+  it('checks that every message is an object with a role and content, on its line', async () => {
+    let n = 0
+    const msgs = (messages: unknown) => line({ custom_id: `r${++n}`, params: { ...params, messages } })
+    const ws = await workspace({
+      'reqs.jsonl': [
+        msgs(['hi']),
+        msgs([{ role: 'user', content: 'Hi' }, { role: 'system', content: 'Be brief' }]),
+        msgs([{ role: 'user' }]),
+        msgs([{ role: 'user', content: '' }]),
+        msgs([{ role: 'user', content: ['Hi'] }]),
+        msgs([{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }, { role: 'assistant', content: 'Sure' }])
+      ].join('\n')
+    })
+    const { requests, problems } = await collect(ws, { requests: 'reqs.jsonl' })
+    expect(requests.map((r) => r.origin.line)).toEqual([6])
+    expect(problems.map((p) => [p.file, p.line, p.message])).toEqual([
+      ['reqs.jsonl', 1, 'Line 1: "params.messages[0]" must be an object such as {"role": "user", "content": "..."}, not "hi".'],
+      ['reqs.jsonl', 2, 'Line 2: "params.messages[1]" has role "system": use "user" or "assistant" (a system prompt goes in "system").'],
+      ['reqs.jsonl', 3, 'Line 3: "params.messages[0]" needs "content": a string or a list of content blocks, not nothing.'],
+      ['reqs.jsonl', 4, 'Line 4: "params.messages[0]" has empty content.'],
+      ['reqs.jsonl', 5, 'Line 5: "params.messages[0]".content[0] must be a content block such as {"type": "text", "text": "..."}, not "Hi".']
+    ])
+  })
+
   it('lists the first mistakes of a kind and counts the rest', async () => {
     const ws = await workspace({ 'reqs.jsonl': Array.from({ length: 100 }, () => 'not json').join('\n') })
     const { problems } = await collect(ws, { requests: 'reqs.jsonl' })

@@ -1082,3 +1082,34 @@ export const CASES: BadCase[] = [
     error: { message: /open-pr/ }
   }
 ]
+
+/**
+ * A manifest edited after submit (a compromised or buggy run, a hand edit): collect must check every
+ * path again, exactly as submit does, before writing anything (issue items 7 and 9).
+ */
+export interface ForgedManifestCase {
+  name: string
+  item: string
+  /** The output path written into the manifest for the submission's one request. */
+  output: string
+  files?: Record<string, string>
+  links?: Record<string, string>
+  /** The error collect must give (on the manifest's source file, or unplaced). */
+  message: RegExp
+}
+
+export const FORGED: ForgedManifestCase[] = [
+  { name: 'manifest output .github/workflows/evil.yml', item: '7', output: '.github/workflows/evil.yml', message: /\.github/i },
+  { name: 'manifest output .GitHub/workflows/x.yml', item: '7', output: '.GitHub/workflows/x.yml', message: /\.github/i },
+  { name: 'manifest output naming the prompt file it came from', item: '7', output: 'prompts/a.md', message: /prompts\/a\.md/ },
+  { name: 'manifest output under .git/', item: '7', output: '.git/config', files: { '.git/config': '[core]\n' }, message: /\.git/i },
+  { name: 'manifest output leaving the workspace', item: '7', output: '../escape.md', message: /outside|workspace/i },
+  { name: 'manifest output absolute', item: '7', output: '/tmp/claude-batch-corpus-forged.md', message: /outside|absolute|workspace/i },
+  { name: 'manifest output through a link outside', item: '7', output: 'out/a.md', links: { out: '@outside/dir' }, message: /outside/i },
+  { name: 'manifest output holding a newline and ::warning::', item: '9', output: `out/x${INJECT}.md`, message: /out\/x/ },
+  { name: 'manifest output naming an existing directory', item: '5', output: 'site', files: { 'site/index.html': 'x\n' }, message: /director|site/i },
+  { name: 'manifest output under an existing file', item: '5', output: 'README.md/x.md', files: { 'README.md': '# r\n' }, message: /README\.md/ },
+  { name: 'manifest output with a 300-byte segment', item: '5', output: `out/${long(300)}.md`, message: /255|too long/i },
+  { name: 'manifest output holding a NUL byte', item: '5', output: 'out/a\u0000b.md', message: /NUL|null|\\0|\\u0000/i },
+  { name: 'manifest output with a trailing slash', item: '5', output: 'generated/dir/', message: /slash|director|folder|file name/i }
+]

@@ -21,9 +21,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { BatchSimulator, DEFAULT_API_KEY } from '../support/simulator.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
-import { CASES, OUTSIDE_FILES, type BadCase, type CaseContext } from './bad-input-cases.js'
+import { CASES, FORGED, OUTSIDE_FILES, type BadCase, type CaseContext, type ForgedManifestCase } from './bad-input-cases.js'
 
-const CONCURRENCY = 4
+const CONCURRENCY = 6
 /** The workflow commands this action means to write. Anything else starting a line is injected. */
 const OWN_COMMANDS = new Set(['error', 'warning', 'notice', 'debug', 'add-mask', 'group', 'endgroup'])
 
@@ -45,13 +45,15 @@ const outcomes = new Map<string, Outcome>()
 const keyOf = (index: number) => `sk-ant-api03-corpus-case${index}-do-not-print`
 
 beforeAll(async () => {
-  simulator = await BatchSimulator.start({ apiKeys: [DEFAULT_API_KEY, ...CASES.map((_, i) => keyOf(i))] })
+  simulator = await BatchSimulator.start({ apiKeys: [DEFAULT_API_KEY, ...[...CASES, ...FORGED].map((_, i) => keyOf(i))] })
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < CASES.length) {
       const index = next++
       const c = CASES[index]!
+      const started = Date.now()
       outcomes.set(c.name, await runCase(c, keyOf(index)))
+      if (process.env.CORPUS_TIMES) process.stderr.write(`${Date.now() - started} ms  ${c.name}\n`)
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
@@ -124,7 +126,7 @@ async function snapshot(dir: string): Promise<Snapshot> {
 const shownLog = (run: ActionRun) => (run.stdout + run.stderr).split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')
 
 /** Every expectation the case breaks, in words; empty when it behaves. */
-function judge(c: BadCase, o: Outcome): string[] {
+function judge(c: BadCase, o: Outcome, rules: { creates: boolean } = { creates: true }): string[] {
   if (o.crash || !o.run) return [`could not run: ${o.crash}`]
   const run = o.run
   const log = shownLog(run)
@@ -139,7 +141,7 @@ function judge(c: BadCase, o: Outcome): string[] {
   } else {
     if (run.exitCode === 0) broken.push('exit code 0: the step passed')
     if (run.exitCode !== 0 && run.exitCode !== 1) broken.push(`exit code ${run.exitCode} (killed or crashed)`)
-    if (creates.length) broken.push(`${creates.length} create call(s) sent: a batch was made from bad input`)
+    if (rules.creates && creates.length) broken.push(`${creates.length} create call(s) sent: a batch was made from bad input`)
     const match = errors.find(
       (e) => (c.error.file === undefined || e.file === c.error.file) && (c.error.line === undefined || [c.error.line].flat().includes(e.line!)) && c.error.message.test(e.message)
     )
@@ -213,3 +215,69 @@ describe('bad input: a clear error on its file and line, no batch, nothing writt
     expect({ case: c.name, broken: judge(c, outcome!) }).toEqual({ case: c.name, broken: [] })
   })
 })
+
+/**
+ * Forged manifests: a real submission (wait-minutes 0, manifest in RUNNER_TEMP as on a local run),
+ * then its one output path replaced, then collect. Nothing may be written anywhere, the step must
+ * fail with an error naming the path, and no name may inject a workflow command.
+ */
+describe('a forged manifest: collect checks every path again before writing', () => {
+  const forged = new Map<string, Outcome>()
+
+  beforeAll(async () => {
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < FORGED.length) {
+        const index = next++
+        const c = FORGED[index]!
+        const started = Date.now()
+        forged.set(c.name, await runForged(c, keyOf(CASES.length + index)))
+        if (process.env.CORPUS_TIMES) process.stderr.write(`${Date.now() - started} ms  ${c.name}\n`)
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all([...forged.values()].map((o) => rm(o.root, { recursive: true, force: true })))
+  })
+
+  it.each(FORGED.map((c) => [`[${c.item}] ${c.name}`, c] as const))('%s', (_title, c) => {
+    const o = forged.get(c.name)!
+    const asCase: BadCase = { name: c.name, item: c.item, error: { message: c.message } }
+    // No "no create" rule here: the submission legitimately made its batch before the forgery.
+    const broken = judge(asCase, o, { creates: false })
+    expect({ case: c.name, broken }).toEqual({ case: c.name, broken: [] })
+  })
+})
+
+async function runForged(c: ForgedManifestCase, key: string): Promise<Outcome> {
+  const root = await mkdtemp(path.join(tmpdir(), 'cba-forged-'))
+  const ws = path.join(root, 'ws')
+  const outside = path.join(root, 'outside')
+  const runnerTemp = await mkdtemp(path.join(tmpdir(), 'cba-forged-runner-'))
+  const empty = new Map<string, string>()
+  const inputs = { 'anthropic-api-key': key, 'anthropic-base-url': simulator.url, 'poll-interval-seconds': '0.2' }
+  try {
+    for (const [name, content] of Object.entries(OUTSIDE_FILES)) await put(outside, name, content)
+    await put(ws, 'prompts/a.md', 'Say hello.\n')
+    for (const [name, content] of Object.entries(c.files ?? {})) await put(ws, name, content)
+    for (const [name, target] of Object.entries(c.links ?? {})) {
+      await symlink(target.startsWith('@outside/') ? path.join(outside, target.slice('@outside/'.length)) : target, path.join(ws, name))
+    }
+    const submitted = await runAction({ workspace: ws, runnerTemp, inputs })
+    if (submitted.exitCode !== 0) return { crash: `the submission to forge failed: ${submitted.stdout.slice(-500)}`, before: empty, after: empty, key, root }
+    const dir = path.join(runnerTemp, 'claude-batch-state', 'manifests')
+    const [file] = (await readdir(dir)).filter((f) => f.endsWith('.json'))
+    const manifest = JSON.parse(await readFile(path.join(dir, file!), 'utf8')) as { requests: unknown[][] }
+    manifest.requests[0]![6] = c.output
+    await writeFile(path.join(dir, file!), JSON.stringify(manifest))
+    const before = await snapshot(root)
+    const run = await runAction({ workspace: ws, runnerTemp, inputs: { ...inputs, command: 'collect' } })
+    return { run, before, after: await snapshot(root), key, root }
+  } catch (error) {
+    return { crash: String((error as Error).stack ?? error), before: empty, after: empty, key, root }
+  } finally {
+    await rm(runnerTemp, { recursive: true, force: true })
+  }
+}

@@ -79,7 +79,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     const value = core.getInput(name)
     if (!value) return undefined
     const rel = toWorkspacePath(workspace, value)
-    if (rel === undefined) bad(name, `"${esc(value)}" is outside the workspace.`)
+    if (rel === undefined) bad(name, `"${esc(value)}" is outside the workspace: write a path relative to the repository root, without leading "../".`)
     return rel
   }
 

@@ -32,7 +32,7 @@ import { info } from '../report/log.js'
 /** What became of one submission in this run, for the log, the summary and the outputs. */
 interface Outcome {
   batchId: string
-  state: 'collected' | 'in progress' | 'refused' | 'lost' | 'failed'
+  state: 'collected' | 'in progress' | 'refused' | 'rejected' | 'lost' | 'failed'
   detail: string
   counts?: ResultCollector['counts']
   cost?: number
@@ -157,7 +157,7 @@ async function collectOne(
   try {
     raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
   } catch (error) {
-    if (error instanceof ManifestContentError) return { outcome: { batchId: name, state: 'refused', detail: `Ignored ${candidate.name}: ${error.message}.` } }
+    if (error instanceof ManifestContentError) return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } }
     // Not a verdict on the record: the next run tries again.
     const detail = error instanceof ArtifactUnavailableError ? error.message : `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.`
     return { outcome: { batchId: name, state: 'failed', detail } }
@@ -169,7 +169,9 @@ async function collectOne(
     if (candidate.artifact && manifest.run.id !== candidate.artifact.runId) throw new Error('it claims another workflow run than the one that uploaded it')
     if (manifest.tag !== candidate.tag) throw new Error('its tag is not the one its name carries')
   } catch (error) {
-    return { outcome: { batchId: name, state: 'refused', detail: `Ignored ${candidate.name}: ${(error as Error).message}.` } }
+    // A record of this repository that breaks the rules was tampered with or made by a broken
+    // version: an error, not a quiet skip.
+    return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${(error as Error).message}; nothing was written from it.` } }
   }
 
   let refs = manifest.batches
@@ -250,7 +252,7 @@ async function finish(
   try {
     gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) })
     const mismatch = gathered.failed.find((f) => /do not match/.test(f.message))
-    if (mismatch) return { outcome: { batchId: name, state: 'refused', detail: `${mismatch.id}: ${mismatch.message}` } }
+    if (mismatch) return { outcome: { batchId: name, state: 'rejected', detail: `${mismatch.id}: ${mismatch.message}` } }
     const failedRead = gathered.failed[0]
     if (failedRead) {
       const batch = batches.find((b) => b.id === failedRead.id)!
@@ -416,6 +418,7 @@ async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
   const refused = outcomes.filter((o) => o.state === 'refused')
   annotate('warning', refused.map((o) => ({ message: o.detail })), 'Manifest ignored')
   annotate('error', outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => ({ message: o.detail })), 'Batch results')
+  annotate('error', outcomes.filter((o) => o.state === 'rejected').map((o) => ({ message: o.detail })), 'Submission record rejected')
 
   const collected = outcomes.filter((o) => o.state === 'collected' || o.state === 'lost')
   const files = collected.flatMap((o) => o.files ?? []).sort()
@@ -434,12 +437,16 @@ async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
     .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
     .addTable([
       [{ data: 'Batch', header: true }, { data: 'State', header: true }, { data: 'Details', header: true }],
-      ...outcomes.map((o) => [`<code>${o.batchId}</code>`, o.state, escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
+      ...outcomes.map((o) => [`<code>${escape(o.batchId)}</code>`, o.state, escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
     ])
     .write()
   const failed = totals.errored + totals.expired + totals.canceled
-  if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) core.setFailed('Some results could not be collected; see the annotations.')
-  else if (failed && inputs.failOnError) core.setFailed(`${failed} request(s) did not succeed; everything else was written.`)
+  if (outcomes.some((o) => o.state === 'rejected')) {
+    core.setFailed('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.')
+  } else if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) {
+    core.setFailed('Some results could not be collected (see the annotations): those left for the next run are tried again by the next collect; lost ones cannot be recovered.')
+  }
+  else if (failed && inputs.failOnError) core.setFailed(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`)
 }
 
 

@@ -38,7 +38,9 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
   if (!inputs.apiKey && !inputs.dryRun) {
     problem({ message: 'No Anthropic API key: set the anthropic-api-key input (e.g. ${{ secrets.ANTHROPIC_API_KEY }}) or the ANTHROPIC_API_KEY environment variable.' })
   }
-  const client = inputs.apiKey ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined
+  // With a mistake in the inputs (a base URL that is not one, say) the API is not called at all;
+  // the prompts are still read, so that every problem is reported at once.
+  const client = inputs.apiKey && problems.length === 0 ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined
   const temp = await makeTempDir('claude-batch-')
   let manifestFailure: string | undefined
 

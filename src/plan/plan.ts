@@ -86,6 +86,8 @@ export async function buildPlan(
         ...at
       })
       keys.push(request.customId ? { fixed: request.customId } : request.key)
+      const budget = thinkingBudgetProblem(request.params)
+      if (budget) problem({ file: request.origin.file, line: request.origin.line, message: budget })
     }
   } finally {
     await spool.close()
@@ -204,6 +206,17 @@ function fold(relative: string): string {
  */
 export async function confineOutput(workspace: string, target: string, rules = new OutputRules(workspace)): Promise<OutputCheck> {
   return rules.workspace === workspace ? rules.check(target) : new OutputRules(workspace).check(target)
+}
+
+/** The API's rule for extended thinking: a budget of at least 1,024 tokens, below max_tokens. */
+function thinkingBudgetProblem(params: PromptRequest['params']): string | undefined {
+  const thinking = params.thinking as { type?: unknown; budget_tokens?: unknown } | undefined
+  if (thinking?.type !== 'enabled' || typeof thinking.budget_tokens !== 'number') return undefined
+  if (thinking.budget_tokens < 1024) return `thinking.budget_tokens is ${thinking.budget_tokens}; the API needs at least 1,024. Raise it.`
+  if (thinking.budget_tokens >= params.max_tokens) {
+    return `thinking.budget_tokens (${thinking.budget_tokens}) must be below max_tokens (${params.max_tokens}): raise max_tokens or lower the budget.`
+  }
+  return undefined
 }
 
 function thinkingType(thinking: unknown): string | undefined {

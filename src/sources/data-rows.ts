@@ -65,13 +65,19 @@ async function* csvRows(abs: string, file: string, ctx: SourceContext): AsyncGen
     skip_records_with_error: true
   })
   input.on('error', (error) => parser.destroy(error))
+  // Where the last whole record ended: a record that cannot be read starts on the line after.
+  let lastEnd = 1
   parser.on('skip', (error: CsvError) => {
     const fields = Array.isArray(error.record) ? error.record.length : undefined
     const message =
       error.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' && fields !== undefined && header
         ? `This row has ${fields} fields but the header has ${header.length} columns. Quote fields that contain commas ("like, this").`
-        : `Invalid CSV: ${error.message}`
-    problems.report(error.code ?? 'invalid CSV', { file, line: numberOr(error.lines), message })
+        : error.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? `Invalid CSV: a quote opened in the row on this line is never closed. Close it, or double a quote inside a quoted field ("").`
+          : `Invalid CSV: ${error.message}`
+    // An unclosed quote is only noticed at the end of the file: say where its row begins.
+    const line = error.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : numberOr(error.lines)
+    problems.report(error.code ?? 'invalid CSV', { file, line, message })
   })
   input.pipe(parser)
 
@@ -83,11 +89,15 @@ async function* csvRows(abs: string, file: string, ctx: SourceContext): AsyncGen
         headerSent = true
         yield { kind: 'header', columns: header }
       }
+      lastEnd = item.info.lines
       yield { kind: 'row', values: item.record, line: startLine(item.raw, item.info.lines), row: ++row }
     }
   } catch (error) {
-    const e = error as Error & { lines?: unknown }
-    ctx.problem({ file, line: numberOr(e.lines), message: `Cannot read the CSV file: ${e.message}` })
+    const e = error as Error & { lines?: unknown; code?: string }
+    // An unclosed quote is only noticed at the end of the file; say where the record with it begins.
+    const line = e.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : numberOr(e.lines)
+    const hint = e.code === 'CSV_QUOTE_NOT_CLOSED' ? ' Close the quote, or double a quote inside a quoted field ("").' : ''
+    ctx.problem({ file, line, message: `Cannot read the CSV file: ${e.message}.${hint}` })
   } finally {
     input.destroy()
   }

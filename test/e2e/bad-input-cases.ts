@@ -499,13 +499,6 @@ export const CASES: BadCase[] = [
     error: { file: 'batch/requests.jsonl', line: 1, message: /content/ }
   },
   {
-    name: 'requests line whose first message is the assistant',
-    item: 'own',
-    files: { 'batch/requests.jsonl': req('r-1', { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'assistant', content: 'hi' }] }) + '\n' },
-    inputs: { requests: 'batch/requests.jsonl', prompts: '' },
-    error: { file: 'batch/requests.jsonl', line: 1, message: /user|role|first/ }
-  },
-  {
     name: 'retention-days 1000',
     item: '13',
     files: PROMPT,

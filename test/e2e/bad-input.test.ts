@@ -268,10 +268,12 @@ async function runForged(c: ForgedManifestCase, key: string): Promise<Outcome> {
     const submitted = await runAction({ workspace: ws, runnerTemp, inputs })
     if (submitted.exitCode !== 0) return { crash: `the submission to forge failed: ${submitted.stdout.slice(-500)}`, before: empty, after: empty, key, root }
     const dir = path.join(runnerTemp, 'claude-batch-state', 'manifests')
-    const [file] = (await readdir(dir)).filter((f) => f.endsWith('.json'))
-    const manifest = JSON.parse(await readFile(path.join(dir, file!), 'utf8')) as { requests: unknown[][] }
-    manifest.requests[0]![6] = c.output
-    await writeFile(path.join(dir, file!), JSON.stringify(manifest))
+    // Both records of the submission, its journal and its manifest, are forged alike.
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json'))) {
+      const manifest = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { requests: unknown[][] }
+      manifest.requests[0]![6] = c.output
+      await writeFile(path.join(dir, file), JSON.stringify(manifest))
+    }
     const before = await snapshot(root)
     const run = await runAction({ workspace: ws, runnerTemp, inputs: { ...inputs, command: 'collect' } })
     return { run, before, after: await snapshot(root), key, root }

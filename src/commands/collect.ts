@@ -38,6 +38,8 @@ interface Outcome {
   cost?: number
   pullRequest?: string
   files?: string[]
+  /** What the user should do about it, when anything. */
+  next?: string
 }
 
 /**
@@ -160,7 +162,7 @@ async function collectOne(
     if (error instanceof ManifestContentError) return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } }
     // Not a verdict on the record: the next run tries again.
     const detail = error instanceof ArtifactUnavailableError ? error.message : `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.`
-    return { outcome: { batchId: name, state: 'failed', detail } }
+    return { outcome: { batchId: name, state: 'failed', detail, next: TRY_AGAIN } }
   }
   try {
     ;({ manifest, plan } = await planFromManifest(raw, inputs.workspace, inputs.outputDirSet ? inputs.outputDir : undefined))
@@ -209,7 +211,7 @@ async function collectWithoutManifest(client: Anthropic, batchId: string, inputs
   const problems: Problem[] = []
   const plan = await readPlan(inputs, path.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => {})
   if (problems.length) {
-    return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.` } }
+    return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.`, next: 'run collect with this batch-id from a checkout of the commit it was submitted from' } }
   }
   info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`)
   const ref: BatchRef = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false }
@@ -228,7 +230,12 @@ async function finish(
 ): Promise<{ outcome: Outcome; keep?: Written }> {
   const { name, plan, refs } = s
   if (!refs.length) {
-    return { outcome: { batchId: name, state: 'failed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent. Run submit again.' } }
+    // Its run has finished and made no batch: closed with an empty results artifact, so that it is
+    // not looked at again by every run.
+    const resultsFile = path.join(temp, `${s.tag}.jsonl`)
+    await writeFile(resultsFile, '')
+    const outcome: Outcome = { batchId: name, state: 'lost', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent.', files: [], next: SEND_AGAIN }
+    return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } }
   }
   const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }) as MessageBatch)
   let batches = await waitForBatches(client, uniqueById(placeholders), {
@@ -258,7 +265,7 @@ async function finish(
       const batch = batches.find((b) => b.id === failedRead.id)!
       const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS
       const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : ''
-      return { outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}` } }
+      return { outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}`, next: TRY_AGAIN } }
     }
     if (!gathered.settled && !s.partial && !lost.length) {
       return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } }
@@ -281,7 +288,8 @@ async function finish(
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
   const state: Outcome['state'] = lost.length || unsent || gathered.unwritten.length ? 'lost' : 'collected'
-  const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files }
+  const next = unsent || lost.length ? SEND_AGAIN : gathered.unwritten.length ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)' : undefined
+  const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files, next }
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
@@ -299,8 +307,12 @@ async function runFinished(find: Find, runId: number): Promise<boolean> {
   return data.status === 'completed'
 }
 
+// What to do about requests that were never sent, or whose results the API deleted.
+const SEND_AGAIN = 'run submit again to send the requests that were never sent or whose results are lost'
+const TRY_AGAIN = 'the next collect tries again; if it keeps failing, the annotation says why'
+
 function failed(batchId: string, error: unknown): Outcome {
-  return { batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` }
+  return { batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.`, next: TRY_AGAIN }
 }
 
 /**
@@ -444,7 +456,8 @@ async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
   if (outcomes.some((o) => o.state === 'rejected')) {
     core.setFailed('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.')
   } else if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) {
-    core.setFailed('Some results could not be collected (see the annotations): those left for the next run are tried again by the next collect; lost ones cannot be recovered.')
+    const next = [...new Set(outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => o.next ?? TRY_AGAIN))]
+    core.setFailed(`Not everything could be collected (see the annotations): ${next.join('; ')}.`)
   }
   else if (failed && inputs.failOnError) core.setFailed(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`)
 }

@@ -1,4 +1,3 @@
-import * as core from '@actions/core'
 import type { Plan } from '../plan/plan.js'
 import type { ResultCollector } from '../results/collect.js'
 import type { Problem } from '../sources/types.js'
@@ -20,13 +19,11 @@ function failedRequests(plan: Plan, collector: ResultCollector): Problem[] {
 
 /**
  * Reports what did not go as planned in the results: the requests that failed (logged, the first
- * few hundred, and annotated on their files) and any result line that matched no planned request.
+ * few hundred, and annotated on their files). A result line that matches no planned request never
+ * gets this far: the collector refuses the whole batch.
  * Returns the failures, for summaries.
  */
 export function reportResults(plan: Plan, collector: ResultCollector, level: 'error' | 'warning'): Problem[] {
-  if (collector.unknownIds) {
-    core.warning(`${collector.unknownIds} result line(s) matched no request of this submission; they are kept in the results file only.`)
-  }
   const failures = failedRequests(plan, collector)
   if (!failures.length) return failures
   // One info call a line: a file name holding a line break must not start a line of its own.

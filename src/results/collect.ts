@@ -110,7 +110,6 @@ export class ResultCollector {
   /** Workspace-relative paths of the output files written, in the order written. */
   readonly written = new Set<string>()
   truncated = 0
-  unknownIds = 0
 
   private readonly index = new Map<string, number>()
   /** Where each data row's result line lies in the results file, until the data file is written. */
@@ -261,7 +260,6 @@ class BatchTally {
   readonly counts: Record<OutcomeName, number> = { succeeded: 0, errored: 0, canceled: 0, expired: 0 }
   readonly costs: CostTally
   truncated = 0
-  unknownIds = 0
 
   constructor(prices: PriceOverrides) {
     this.costs = new CostTally(prices)
@@ -271,7 +269,6 @@ class BatchTally {
     for (const key of Object.keys(this.counts) as OutcomeName[]) run.counts[key] += this.counts[key]
     run.costs.merge(this.costs)
     run.truncated += this.truncated
-    run.unknownIds += this.unknownIds
   }
 }
 

@@ -38170,7 +38170,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5168);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(64112);
 // The action's entry point. The logic lives in main.ts, which @github/local-action also runs directly.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38180,7 +38180,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5168:
+/***/ 64112:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38191,22 +38191,36 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
 var lib_core = __nccwpck_require__(77094);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
-;// CONCATENATED MODULE: ./lib/paths.js
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./lib/paths/workspace.js
+/**
+ * The workspace boundary for reading: workspace-relative paths in, checked absolute paths out. Every
+ * file the action reads (prompts, data, template, requests, the system prompt file) goes through
+ * here, so a `..` or a symbolic link cannot lead a run outside the repository.
+ */
 
 
-
-
-
+async function openWorkspace(dir) {
+    const root = external_node_path_.resolve(dir);
+    let real = root;
+    try {
+        real = await (0,promises_.realpath)(root);
+    }
+    catch {
+        // A missing workspace matches nothing; the containment checks still work on the given path.
+    }
+    return { root, real };
+}
+/** `a\b` style separators of the host become `/`; on POSIX this is the identity. */
+function toPosix(p) {
+    return external_node_path_.sep === '/' ? p : p.split(external_node_path_.sep).join('/');
+}
+function isInside(parent, child) {
+    return child === parent || child.startsWith(parent.endsWith(external_node_path_.sep) ? parent : parent + external_node_path_.sep);
+}
 /**
  * Resolves `p` (relative to the workspace, or absolute) to a workspace-relative POSIX path, or
  * undefined when it leaves the workspace. This is the lexical check; `realInside` also follows links.
@@ -38216,9 +38230,9 @@ function toWorkspacePath(workspace, p) {
     const relative = external_node_path_.relative(external_node_path_.resolve(workspace), absolute);
     if (relative === '')
         return '.';
-    if (relative.startsWith('..') || external_node_path_.isAbsolute(relative))
+    if (relative === '..' || relative.startsWith('..' + external_node_path_.sep) || external_node_path_.isAbsolute(relative))
         return undefined;
-    return relative.split(external_node_path_.sep).join('/');
+    return toPosix(relative);
 }
 /**
  * True when the workspace-relative path stays inside the workspace once symbolic links are
@@ -38230,8 +38244,7 @@ async function realInside(workspace, relative) {
     let current = external_node_path_.resolve(workspace, relative);
     for (;;) {
         try {
-            const real = await (0,promises_.realpath)(current);
-            return real === root || real.startsWith(root + external_node_path_.sep);
+            return isInside(root, await (0,promises_.realpath)(current));
         }
         catch {
             const parent = external_node_path_.dirname(current);
@@ -38241,20 +38254,160 @@ async function realInside(workspace, relative) {
         }
     }
 }
-/** A new private temporary directory under the runner's temp folder (made if missing), or the system's. */
-async function makeTempDir(prefix) {
-    const base = process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)();
-    await (0,promises_.mkdir)(base, { recursive: true });
-    return (0,promises_.mkdtemp)(external_node_path_.join(base, prefix));
+/**
+ * Checks a path or glob pattern the user wrote, relative to the workspace. Returns the normalized
+ * POSIX form (no `./`, no `..` that stays inside) or a message saying what to change.
+ */
+function checkRelative(ws, value, what) {
+    const control = controlCharacter(value);
+    if (control)
+        return { error: `${what} contains ${control}: remove it.` };
+    if (external_node_path_.isAbsolute(value) || external_node_path_.posix.isAbsolute(value) || /^[A-Za-z]:[\\/]/.test(value)) {
+        const inside = external_node_path_.relative(ws.root, value);
+        const hint = inside && !inside.startsWith('..') && !external_node_path_.isAbsolute(inside) ? ` Write it as \`${toPosix(inside)}\`.` : '';
+        return { error: `${what} is an absolute path: write it relative to the workspace.${hint}` };
+    }
+    const normalized = external_node_path_.posix.normalize(value);
+    if (normalized === '..' || normalized.startsWith('../')) {
+        return { error: `${what} leaves the workspace: paths must stay inside the repository.` };
+    }
+    const rel = normalized === '.' || normalized === './' ? '' : normalized.replace(/^\.\//, '');
+    return { rel };
 }
-/** The sha256 of a file, streamed. */
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
+/**
+ * Names the first character of `value` that must never be in a path: a NUL byte (no file system
+ * takes it) or another control character (a line break would start a new line in the log).
+ */
+function controlCharacter(value) {
+    const m = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
+    if (!m)
+        return undefined;
+    const code = m[0].charCodeAt(0);
+    const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    return code === 0 ? 'a NUL byte' : code === 10 || code === 13 ? `a line break (${hex})` : `a control character (${hex})`;
 }
-//# sourceMappingURL=paths.js.map
+/** Resolves a workspace-relative path to a readable file inside the workspace. */
+async function resolveFile(ws, rel) {
+    const abs = external_node_path_.resolve(ws.root, rel);
+    let real;
+    try {
+        real = await (0,promises_.realpath)(abs);
+    }
+    catch (error) {
+        const code = error.code;
+        return code === 'ENOENT' || code === 'ENOTDIR' ? { error: 'missing' } : { error: 'unreadable', detail: String(error) };
+    }
+    if (!isInside(ws.real, real))
+        return { error: 'outside' };
+    try {
+        if ((await (0,promises_.stat)(real)).isDirectory())
+            return { error: 'directory' };
+    }
+    catch (error) {
+        return { error: 'unreadable', detail: String(error) };
+    }
+    return { abs, real };
+}
+/**
+ * The one check for a file an input names (`data`, `template`, `requests`, `system-prompt-file`):
+ * relative, inside the workspace once links are followed, an existing readable file. On failure,
+ * the message says which input, which path (escaped) and what to change; `file` is set when the
+ * problem can be annotated on the file itself.
+ */
+async function resolveInputFile(ws, input, value) {
+    const shownValue = JSON.stringify(value);
+    const checked = checkRelative(ws, value, `Input ${input}: ${shownValue}`);
+    if (checked.error !== undefined)
+        return { error: { message: checked.error } };
+    const file = checked.rel;
+    const shown = JSON.stringify(file || value);
+    const at = file || undefined;
+    const resolved = await resolveFile(ws, file);
+    switch (resolved.error) {
+        case undefined:
+            return { file, abs: resolved.abs, real: resolved.real };
+        case 'missing':
+            return { error: { message: `Input ${input}: ${shown} does not exist. Check the path (it is relative to the repository root).` } };
+        case 'outside':
+            return { error: { file: at, message: `Input ${input}: ${shown} is a symbolic link to a file outside the workspace: name a file inside the repository.` } };
+        case 'directory':
+            return { error: { file: at, message: `Input ${input}: ${shown} is a directory: name a file.` } };
+        default:
+            return { error: { file: at, message: `Input ${input}: cannot read ${shown}: ${resolved.detail ?? resolved.error}` } };
+    }
+}
+/**
+ * A path to read that came from untrusted input (a manifest): workspace-relative, no control
+ * character, inside the workspace once links are followed. The file need not exist.
+ */
+async function confineRead(workspace, p, what) {
+    if (typeof p !== 'string' || p === '')
+        return { error: `${what} is not a path.` };
+    const control = controlCharacter(p);
+    if (control)
+        return { error: `${what} ${JSON.stringify(p)} contains ${control}.` };
+    const relative = toWorkspacePath(workspace, p);
+    if (relative === undefined || relative === '.' || !(await realInside(workspace, relative))) {
+        return { error: `${what} ${JSON.stringify(p)} is outside the workspace.` };
+    }
+    return { path: relative };
+}
+//# sourceMappingURL=workspace.js.map
+;// CONCATENATED MODULE: ./lib/sources/text.js
+/**
+ * Prompt, template and system prompt files are sent as text, so they must be UTF-8. A file saved as
+ * UTF-16 (Windows editors do this) or a binary file decodes to garbage that would be sent, and paid
+ * for, as the prompt; so either is an error naming the file, never a warning.
+ */
+
+/** Reads a whole (small) text file as UTF-8 without its byte order mark, or says why it is not UTF-8 text. */
+async function readUtf8File(abs, shownAs) {
+    return decodeUtf8(await (0,promises_.readFile)(abs), shownAs);
+}
+function decodeUtf8(bytes, shownAs) {
+    const fix = 'save it as UTF-8';
+    if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+        return { error: `"${shownAs}" is saved as UTF-16 (or UTF-32), not UTF-8: ${fix}.` };
+    }
+    const nul = bytes.indexOf(0);
+    if (nul !== -1) {
+        return { error: `"${shownAs}" holds NUL bytes (line ${lineAt(bytes, nul)}): it is a binary file or UTF-16 text, not UTF-8. Name a text file, or ${fix}.` };
+    }
+    try {
+        const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+    }
+    catch {
+        return { error: `"${shownAs}" is not valid UTF-8 (line ${lineAt(bytes, firstInvalid(bytes))}; a Latin-1 or binary file?): ${fix}.` };
+    }
+}
+/**
+ * Offset of the first byte that makes the file invalid UTF-8: the longest prefix that decodes (a
+ * prefix cut inside a character still counts as valid, thanks to `stream`) ends there.
+ */
+function firstInvalid(bytes) {
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        try {
+            new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+            lo = mid;
+        }
+        catch {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+function lineAt(bytes, offset) {
+    let line = 1;
+    for (let i = 0; i < offset && i < bytes.length; i++)
+        if (bytes[i] === 0x0a)
+            line++;
+    return line;
+}
+//# sourceMappingURL=text.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./lib/cost/prices.js
@@ -38344,12 +38497,48 @@ function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 //# sourceMappingURL=prices.js.map
+;// CONCATENATED MODULE: ./lib/report/escape.js
+/**
+ * Untrusted text (file names, paths, manifest fields, API answers) made safe for one log line.
+ *
+ * The runner reads every stdout line that starts, after leading blanks, with `::` as a workflow
+ * command. A line break inside an untrusted string would let that string start such a line; other
+ * control characters (ESC for terminal colours, NUL, …) can disguise text in the log. So every one
+ * of them is shown as a visible escape instead, and a line that would read as a command is defused.
+ */
+// C0 controls (tab aside: it cannot break a line and is common in real text), DEL, C1 controls
+// (U+0085 is NEL, a line break to some readers), and the Unicode line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029]/g;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\0': '\\0', '\f': '\\f', '\v': '\\v', '\b': '\\b' };
+function visible(ch) {
+    const named = NAMED[ch];
+    if (named)
+        return named;
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+/** `value` as text with every line break and control character shown as an escape (`\n`, `\x1b`, `\u2028`). */
+function esc(value) {
+    return String(value).replace(UNSAFE, visible);
+}
+/**
+ * One log line that cannot be read as a workflow command: `esc` on the whole text, and a leading
+ * `::` (after blanks) shown as `\::`, so a line made mostly of an untrusted name stays plain text.
+ */
+function safeLine(text) {
+    return esc(text).replace(/^(\s*)::/, '$1\\::');
+}
+//# sourceMappingURL=escape.js.map
 ;// CONCATENATED MODULE: ./lib/inputs.js
 
 
 
 
+
 const DEFAULT_PROMPTS = 'prompts/**/*';
+/** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
+const MAX_RETENTION_DAYS = 90;
 const COMMANDS = ['submit', 'collect', 'status', 'cancel'];
 /**
  * Reads the inputs. Problems are collected rather than thrown so that a run with several mistakes
@@ -38363,14 +38552,14 @@ async function readInputs(env = process.env) {
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const command = (lib_core/* getInput */.V4('command') || 'submit').toLowerCase();
     if (!COMMANDS.includes(command))
-        bad('command', `"${command}" is not one of ${COMMANDS.join(', ')}.`);
+        bad('command', `"${esc(command)}" is not one of ${COMMANDS.join(', ')}.`);
     const apiKey = lib_core/* getInput */.V4('anthropic-api-key') || env.ANTHROPIC_API_KEY || undefined;
     // Masked before anything else can print it.
     if (apiKey)
         lib_core/* setSecret */.Pq(apiKey);
     const baseURL = lib_core/* getInput */.V4('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined;
     if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL))
-        bad('anthropic-base-url', `"${baseURL}" is not an http(s) URL.`);
+        bad('anthropic-base-url', `"${esc(baseURL)}" is not an http(s) URL.`);
     // The runner always passes an input's default, so a missing variable means a local run without
     // it (the default applies) while an empty one means the user set `prompts: ''` to read none.
     const promptLines = env.INPUT_PROMPTS === undefined
@@ -38385,25 +38574,39 @@ async function readInputs(env = process.env) {
             return undefined;
         const rel = toWorkspacePath(workspace, value);
         if (rel === undefined)
-            bad(name, `"${value}" is outside the workspace.`);
+            bad(name, `"${esc(value)}" is outside the workspace: write a path relative to the repository root, without leading "../".`);
         return rel;
     };
     const model = lib_core/* getInput */.V4('model') || 'claude-haiku-4-5';
     const maxTokens = integer(lib_core/* getInput */.V4('max-tokens') || '1024', 'max-tokens', 1, bad);
     const systemPrompt = lib_core/* getInput */.V4('system-prompt') || undefined;
-    const systemPromptFile = relative('system-prompt-file');
+    const systemPromptInput = lib_core/* getInput */.V4('system-prompt-file') || undefined;
     let system = systemPrompt;
-    if (systemPrompt && systemPromptFile) {
+    let systemPromptFile;
+    if (systemPrompt && systemPromptInput) {
         bad('system-prompt-file', 'set either system-prompt or system-prompt-file, not both.');
     }
-    else if (systemPromptFile) {
-        try {
-            system = (await (0,promises_.readFile)(`${workspace}/${systemPromptFile}`, 'utf8')).replace(/^\uFEFF/, '').trimEnd();
-            if (!system.trim())
-                problems.push({ file: systemPromptFile, message: 'The system prompt file is empty.' });
+    else if (systemPromptInput) {
+        // The same confinement as prompt, data and template files: a link out of the workspace is refused.
+        const found = await resolveInputFile(await openWorkspace(workspace), 'system-prompt-file', systemPromptInput);
+        if ('error' in found) {
+            problems.push(found.error);
         }
-        catch {
-            bad('system-prompt-file', `cannot read "${systemPromptFile}".`);
+        else {
+            try {
+                const read = await readUtf8File(found.abs, found.file);
+                systemPromptFile = found.file;
+                if (read.error !== undefined)
+                    problems.push({ file: found.file, message: read.error });
+                else {
+                    system = read.text.trimEnd();
+                    if (!system.trim())
+                        problems.push({ file: found.file, message: 'The system prompt file is empty: write the system prompt in it, or remove the system-prompt-file input.' });
+                }
+            }
+            catch (error) {
+                problems.push({ file: found.file, message: `Input system-prompt-file: cannot read ${JSON.stringify(found.file)}: ${error.message}` });
+            }
         }
     }
     // Empty means `generated` for submit and "where the submission put them" for collect.
@@ -38412,7 +38615,9 @@ async function readInputs(env = process.env) {
     const waitMinutes = decimal(lib_core/* getInput */.V4('wait-minutes') || '0', 'wait-minutes', 0, bad);
     const pollIntervalSeconds = decimal(lib_core/* getInput */.V4('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad);
     const maxCostText = lib_core/* getInput */.V4('max-cost');
-    const maxCost = maxCostText ? decimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined;
+    // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
+    // rather than checked against a made-up $0.00 that would add a second, misleading error.
+    const maxCost = maxCostText ? optionalDecimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined;
     let prices = {};
     const pricesText = lib_core/* getInput */.V4('model-prices');
     if (pricesText) {
@@ -38437,6 +38642,7 @@ async function readInputs(env = process.env) {
         model,
         maxTokens,
         system,
+        systemPromptFile,
         outputDir,
         outputDirSet,
         waitMinutes,
@@ -38445,7 +38651,7 @@ async function readInputs(env = process.env) {
         maxCost,
         failOnError: inputs_boolean(lib_core/* getInput */.V4('fail-on-error'), true, 'fail-on-error', bad),
         prices,
-        retentionDays: integer(lib_core/* getInput */.V4('retention-days') || '30', 'retention-days', 1, bad),
+        retentionDays: integer(lib_core/* getInput */.V4('retention-days') || '30', 'retention-days', 1, bad, MAX_RETENTION_DAYS),
         githubToken: lib_core/* getInput */.V4('github-token') || env.GITHUB_TOKEN || undefined,
         batchId: lib_core/* getInput */.V4('batch-id') || undefined,
         pr: {
@@ -38465,18 +38671,22 @@ async function readInputs(env = process.env) {
     return { inputs, problems };
 }
 function decimal(text, name, min, bad) {
+    return optionalDecimal(text, name, min, bad) ?? min;
+}
+/** The number, or undefined (reported) when `text` is not one. */
+function optionalDecimal(text, name, min, bad) {
     const value = Number(text.trim());
-    if (!Number.isFinite(value) || value < min) {
-        bad(name, `"${text}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`);
-        return min;
+    if (text.trim() === '' || !Number.isFinite(value) || value < min) {
+        bad(name, `"${esc(text)}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`);
+        return undefined;
     }
     return value;
 }
-function integer(text, name, min, bad) {
+function integer(text, name, min, bad, max = Infinity) {
     const value = Number(text.trim());
-    if (!Number.isInteger(value) || value < min) {
-        bad(name, `"${text}" is not a whole number of at least ${min}.`);
-        return min;
+    if (!Number.isInteger(value) || value < min || value > max) {
+        bad(name, `"${esc(text)}" is not a whole number ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}.`);
+        return Math.min(Math.max(Number.isInteger(value) ? value : min, min), max);
     }
     return value;
 }
@@ -38489,10 +38699,314 @@ function inputs_boolean(text, fallback, name, bad) {
         return true;
     if (['false', 'False', 'FALSE'].includes(value))
         return false;
-    bad(name, `"${value}" is not true or false.`);
+    bad(name, `"${esc(value)}" is not true or false.`);
     return fallback;
 }
 //# sourceMappingURL=inputs.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+;// CONCATENATED MODULE: ./lib/paths/output.js
+/**
+ * The one set of rules for a path the action will write generated text to. Planning checks every
+ * output with them before anything is spent; collection checks again the paths a manifest names
+ * (a manifest is only a file someone uploaded); the write itself re-checks what can change in
+ * between (`checkWritable`, used by `writeOutputFile`).
+ *
+ * An accepted path is workspace-relative and POSIX, and:
+ * - has no NUL byte or other control character (they break file systems, or logs);
+ * - names a file, not a directory (`dir/`, `dir/.`, `dir/..`);
+ * - stays inside the workspace, lexically and once symbolic links are resolved;
+ * - has no segment over 255 bytes of UTF-8, nor over 4,000 bytes in all;
+ * - is not under `.git/` (any segment) nor `.github/` (first segment), compared as a
+ *   case-insensitive file system (macOS, Windows) would, before and after resolving links;
+ * - is not an existing directory and has no parent that is an existing file;
+ * - is not one of the run's source files (prompt, template, data, requests, system prompt), by
+ *   its own name or through a link, compared case-insensitively.
+ */
+
+
+
+/** The longest file or folder name most file systems take (ext4, APFS, NTFS: 255). */
+const MAX_SEGMENT_BYTES = 255;
+/** Linux refuses paths of 4,096 bytes; the workspace prefix needs some of that. */
+const MAX_PATH_BYTES = 4000;
+const q = (s) => JSON.stringify(s);
+/** Bytes of `s` in UTF-8. */
+function utf8Bytes(s) {
+    return Buffer.byteLength(s, 'utf8');
+}
+/**
+ * The rules that need no file system: returns the workspace-relative POSIX path or a message.
+ * Pure, so it is the part property tests hammer.
+ */
+function checkOutputSyntax(workspace, target) {
+    if (typeof target !== 'string' || target === '')
+        return { error: 'An output path is empty: give it a file name.' };
+    const control = controlCharacter(target);
+    if (control) {
+        return { error: `Output path ${q(target)} contains ${control}: file and folder names must not. Rename it.` };
+    }
+    const last = target.split(/[\\/]/).pop();
+    const separators = external_node_path_.sep === '\\' ? /[\\/]$/ : /\/$/;
+    if (separators.test(target) || last === '.' || last === '..') {
+        return { error: `Output path ${q(target)} names a directory, not a file. End it with a file name, e.g. ${q(target.replace(/[\\/.]+$/, '') + '/output.md')}.` };
+    }
+    const relative = toWorkspacePath(workspace, target);
+    if (relative === undefined || relative === '.') {
+        return { error: `Output path ${q(target)} is outside the workspace. Choose a path inside the repository.` };
+    }
+    const long = relative.split('/').find((s) => utf8Bytes(s) > MAX_SEGMENT_BYTES);
+    if (long !== undefined) {
+        const shown = long.length > 40 ? `${long.slice(0, 40)}…` : long;
+        return {
+            error: `Output path ${q(target)} has a file or folder name of ${utf8Bytes(long)} bytes (${q(shown)}); file systems allow at most ${MAX_SEGMENT_BYTES}. Shorten it (or the file name, id or \`output\` it comes from).`
+        };
+    }
+    if (utf8Bytes(relative) > MAX_PATH_BYTES) {
+        return { error: `Output path ${q(target)} is ${utf8Bytes(relative)} bytes long; file systems allow about ${MAX_PATH_BYTES}. Shorten it.` };
+    }
+    const forbidden = forbiddenPlace(relative);
+    if (forbidden)
+        return { error: `Output path ${q(target)} ${forbidden}` };
+    return { path: relative };
+}
+/**
+ * Why a workspace-relative path is in a place generated text must never go, or undefined. `.git`
+ * holds the repository itself (hooks run code); `.github` holds workflows and repository settings.
+ */
+function forbiddenPlace(relative) {
+    const segments = relative.split('/').map(foldSegment);
+    if (segments.includes('.git'))
+        return 'is inside .git, the repository itself. Choose another output path.';
+    if (segments[0] === '.github') {
+        return 'is inside .github, where generated text could become a workflow or a repository setting. Choose another output path.';
+    }
+    return undefined;
+}
+/**
+ * A name as a case-insensitive file system may see it: lower case, without the characters macOS
+ * ignores in names and without the trailing dots and spaces Windows drops (git refuses `.GIT`,
+ * `.g\u200cit` and `.git.` for the same reason).
+ */
+function foldSegment(segment) {
+    const visible = segment.replace(/[\u200b-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '');
+    return (visible.replace(/[. ]+$/, '') || visible).toLowerCase();
+}
+/**
+ * The run's source files, to be kept from being overwritten. Compared case-insensitively and by
+ * real path too, so `Prompts/A.md` or a link to `prompts/` cannot reach one.
+ */
+class SourceFiles {
+    byName;
+    byReal;
+    constructor(byName, byReal) {
+        this.byName = byName;
+        this.byReal = byReal;
+    }
+    static none = new SourceFiles(new Map(), new Map());
+    /** `files` are workspace-relative POSIX paths; those that do not exist are kept by name only. */
+    static async of(workspace, files) {
+        const byName = new Map();
+        const byReal = new Map();
+        let root;
+        try {
+            root = await (0,promises_.realpath)(workspace);
+        }
+        catch {
+            root = external_node_path_.resolve(workspace);
+        }
+        for (const file of files) {
+            const relative = toWorkspacePath(workspace, file);
+            if (relative === undefined || relative === '.')
+                continue;
+            byName.set(fold(relative), relative);
+            try {
+                const real = await (0,promises_.realpath)(external_node_path_.resolve(workspace, relative));
+                if (isInside(root, real))
+                    byReal.set(fold(toPosix(external_node_path_.relative(root, real))), relative);
+            }
+            catch {
+                // A source that does not exist (any more) cannot be written through a link.
+            }
+        }
+        return new SourceFiles(byName, byReal);
+    }
+    /** The source an output would overwrite, by its name or by its real path. */
+    find(output) {
+        return this.byName.get(fold(output.path)) ?? (output.real === undefined ? undefined : this.byReal.get(fold(output.real)));
+    }
+    get size() {
+        return this.byName.size;
+    }
+}
+function fold(relative) {
+    return relative.split('/').map(foldSegment).join('/');
+}
+function sourceError(target, source) {
+    const which = source === target ? 'a source file' : `the source file ${q(source)}`;
+    return `Output path ${q(target)} would overwrite ${which} of this run (a prompt, template, data, requests or system prompt file). Choose another output-dir or \`output\`.`;
+}
+/**
+ * Checks output paths against every rule. One checker per run: it caches each directory's
+ * resolution, since thousands of outputs usually share a few folders.
+ */
+class output_OutputRules {
+    workspace;
+    sources;
+    dirs = new Map();
+    root;
+    constructor(workspace, sources = SourceFiles.none) {
+        this.workspace = workspace;
+        this.sources = sources;
+    }
+    async check(target) {
+        const syntax = checkOutputSyntax(this.workspace, target);
+        if (syntax.error !== undefined)
+            return syntax;
+        const relative = syntax.path;
+        const dir = await this.dir(external_node_path_.posix.dirname(relative));
+        if ('error' in dir)
+            return { error: dir.error(target) };
+        const real = dir.real === '' ? external_node_path_.posix.basename(relative) : `${dir.real}/${external_node_path_.posix.basename(relative)}`;
+        // A link inside the workspace may lead into .git or .github: check where it really goes.
+        const forbidden = real === relative ? undefined : forbiddenPlace(real);
+        if (forbidden)
+            return { error: `Output path ${q(target)} leads through a symbolic link to ${q(real)}, which ${forbidden}` };
+        if (dir.exists) {
+            const problem = await targetProblem(external_node_path_.resolve(this.workspace, relative));
+            if (problem)
+                return { error: `Output path ${q(target)} ${problem}` };
+        }
+        const source = this.sources.find({ path: relative, real });
+        if (source !== undefined)
+            return { error: sourceError(target, source) };
+        return { path: relative, real };
+    }
+    realRoot() {
+        this.root ??= (0,promises_.realpath)(this.workspace).catch(() => external_node_path_.resolve(this.workspace));
+        return this.root;
+    }
+    dir(relative) {
+        let found = this.dirs.get(relative);
+        if (!found) {
+            found = this.realRoot().then((root) => resolveDir(this.workspace, root, relative));
+            this.dirs.set(relative, found);
+        }
+        return found;
+    }
+}
+/** Checks one output path with a fresh checker (no cache, no sources unless given). */
+function checkOutputPath(workspace, target, sources) {
+    return new output_OutputRules(workspace, sources).check(target);
+}
+/**
+ * Resolves a workspace-relative directory through its nearest existing ancestor: that ancestor
+ * must be a directory inside the workspace once links are followed; the rest will be created.
+ */
+async function resolveDir(workspace, root, relative) {
+    const missing = [];
+    let current = relative;
+    for (;;) {
+        const abs = external_node_path_.resolve(workspace, current);
+        let real;
+        try {
+            real = await (0,promises_.realpath)(abs);
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT' && (await isLink(abs))) {
+                return { error: (t) => `Output path ${q(t)} cannot be created: ${q(current)} is a symbolic link to something that does not exist. Remove the link or choose another path.` };
+            }
+            if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+                const detail = code === 'ELOOP' ? 'a symbolic link loop' : String(error.message);
+                return { error: (t) => `Output path ${q(t)} cannot be checked: ${q(current)} gives ${detail}. Choose another path.` };
+            }
+        }
+        if (real !== undefined) {
+            if (!isInside(root, real)) {
+                return { error: (t) => `Output path ${q(t)} is outside the workspace once symbolic links are followed (through ${q(current)}). Choose a path inside the repository.` };
+            }
+            let isDirectory = false;
+            try {
+                isDirectory = (await (0,promises_.stat)(real)).isDirectory();
+            }
+            catch {
+                // Gone in between: treated as not a directory.
+            }
+            if (!isDirectory) {
+                return { error: (t) => `Output path ${q(t)} cannot be created: ${q(current)} is a file, not a folder. Choose another path, or move that file.` };
+            }
+            const base = toPosix(external_node_path_.relative(root, real));
+            return { real: [base, ...missing].filter(Boolean).join('/'), exists: missing.length === 0 };
+        }
+        if (current === '.' || current === '') {
+            return { error: (t) => `Output path ${q(t)} cannot be checked: the workspace does not exist.` };
+        }
+        missing.unshift(external_node_path_.posix.basename(current));
+        current = external_node_path_.posix.dirname(current);
+    }
+}
+async function isLink(abs) {
+    try {
+        return (await (0,promises_.lstat)(abs)).isSymbolicLink();
+    }
+    catch {
+        return false;
+    }
+}
+/** What is wrong with the output path itself, in a directory that exists: only a directory there is. */
+async function targetProblem(abs) {
+    try {
+        // lstat: a link at the path is replaced by the rename, never followed.
+        if ((await (0,promises_.lstat)(abs)).isDirectory())
+            return 'is an existing directory. Give the output a file name inside it, or another path.';
+    }
+    catch {
+        // Absent: the usual case.
+    }
+    return undefined;
+}
+/**
+ * Re-checks, just before writing, the rules that can change after planning: links, an existing
+ * directory at the path, a parent that is a file; and the syntax rules, which cost nothing.
+ */
+function checkWritable(workspace, relative) {
+    return new output_OutputRules(workspace).check(relative);
+}
+//# sourceMappingURL=output.js.map
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./lib/paths/temp.js
+
+
+
+
+
+/** A new private temporary directory under the runner's temp folder (made if missing), or the system's. */
+async function makeTempDir(prefix) {
+    const base = process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)();
+    await (0,promises_.mkdir)(base, { recursive: true });
+    return (0,promises_.mkdtemp)(external_node_path_.join(base, prefix));
+}
+/** The sha256 of a file, streamed. */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+//# sourceMappingURL=temp.js.map
+;// CONCATENATED MODULE: ./lib/paths/index.js
+/**
+ * Paths, in one place: where the action may read (`workspace.ts`), where it may write
+ * (`output.ts`), and its own temporary files (`temp.ts`).
+ */
+
+
+
+//# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(79896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -42237,91 +42751,6 @@ function dataFormat(file) {
 }
 const PROMPT_EXTENSIONS_TEXT = '.md, .txt or .prompt.yml';
 //# sourceMappingURL=kinds.js.map
-;// CONCATENATED MODULE: ./lib/sources/workspace.js
-/**
- * The workspace boundary: workspace-relative paths in, checked absolute paths out. Every file a
- * source reads goes through here, so a `..` or a symbolic link cannot lead a run outside the repository.
- */
-
-
-async function openWorkspace(dir) {
-    const root = external_node_path_.resolve(dir);
-    let real = root;
-    try {
-        real = await (0,promises_.realpath)(root);
-    }
-    catch {
-        // A missing workspace matches nothing; the containment checks still work on the given path.
-    }
-    return { root, real };
-}
-/** `a\b` style separators of the host become `/`; on POSIX this is the identity. */
-function toPosix(p) {
-    return external_node_path_.sep === '/' ? p : p.split(external_node_path_.sep).join('/');
-}
-function isInside(parent, child) {
-    return child === parent || child.startsWith(parent.endsWith(external_node_path_.sep) ? parent : parent + external_node_path_.sep);
-}
-/**
- * Checks a path or glob pattern the user wrote, relative to the workspace. Returns the normalized
- * POSIX form (no `./`, no `..` that stays inside) or a message saying what to change.
- */
-function checkRelative(ws, value, what) {
-    if (external_node_path_.isAbsolute(value) || external_node_path_.posix.isAbsolute(value) || /^[A-Za-z]:[\\/]/.test(value)) {
-        const inside = external_node_path_.relative(ws.root, value);
-        const hint = inside && !inside.startsWith('..') && !external_node_path_.isAbsolute(inside) ? ` Write it as \`${toPosix(inside)}\`.` : '';
-        return { error: `${what} is an absolute path: write it relative to the workspace.${hint}` };
-    }
-    const normalized = external_node_path_.posix.normalize(value);
-    if (normalized === '..' || normalized.startsWith('../')) {
-        return { error: `${what} leaves the workspace: paths must stay inside the repository.` };
-    }
-    const rel = normalized === '.' || normalized === './' ? '' : normalized.replace(/^\.\//, '');
-    return { rel };
-}
-/** Resolves a workspace-relative path to a readable file inside the workspace. */
-async function resolveFile(ws, rel) {
-    const abs = external_node_path_.resolve(ws.root, rel);
-    let real;
-    try {
-        real = await (0,promises_.realpath)(abs);
-    }
-    catch (error) {
-        const code = error.code;
-        return code === 'ENOENT' || code === 'ENOTDIR' ? { error: 'missing' } : { error: 'unreadable', detail: String(error) };
-    }
-    if (!isInside(ws.real, real))
-        return { error: 'outside' };
-    try {
-        if ((await (0,promises_.stat)(real)).isDirectory())
-            return { error: 'directory' };
-    }
-    catch (error) {
-        return { error: 'unreadable', detail: String(error) };
-    }
-    return { abs, real };
-}
-const NOT_UTF8 = 'This file is not valid UTF-8: the bytes that are not were replaced by "\uFFFD". Save it as UTF-8.';
-/**
- * A whole (small) text file as UTF-8, without a byte order mark. Bytes that are not UTF-8 (a file
- * saved as UTF-16 or Latin-1) become U+FFFD and `onInvalid` is called, so the user can be warned.
- */
-async function readText(abs, onInvalid) {
-    const bytes = await (0,promises_.readFile)(abs);
-    let text;
-    try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    }
-    catch {
-        onInvalid?.();
-        text = new TextDecoder('utf-8').decode(bytes);
-    }
-    return stripBom(text);
-}
-function stripBom(text) {
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
-//# sourceMappingURL=workspace.js.map
 ;// CONCATENATED MODULE: ./lib/sources/files.js
 /**
  * The `prompts` input: glob patterns to prompt files, each file with the base directory its output
@@ -42409,7 +42838,7 @@ async function findPromptFiles(patterns, ws, ctx, options) {
             }
         }
         if (matched === 0 && !options.isDefault)
-            ctx.problem({ message: `${what(written)} matched no files.` });
+            ctx.problem({ message: `${what(written)} matched no files: check the pattern and the folder names (paths are relative to the repository root), or remove it.` });
     }
     if (options.isDefault && !options.otherSources && files.length === 0) {
         ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' });
@@ -42534,6 +42963,46 @@ const OWN_KEYS = {
 };
 function isPlainObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * What is wrong with a Messages API `messages` list, or undefined when its shape is right: each item
+ * an object with role "user" or "assistant" and content that is a non-empty string or a non-empty
+ * list of blocks with a "type". The batch would accept anything and fail the row hours later.
+ */
+function messagesProblem(messages, where = 'messages') {
+    if (!Array.isArray(messages) || messages.length === 0)
+        return `"${where}" must be a non-empty list of messages.`;
+    const shape = '{"role": "user", "content": "..."}';
+    for (const [i, m] of messages.entries()) {
+        const at = `"${where}[${i}]"`;
+        if (!isPlainObject(m))
+            return `${at} must be an object such as ${shape}, not ${preview(m)}.`;
+        if (m.role !== 'user' && m.role !== 'assistant')
+            return `${at} has role ${preview(m.role)}: use "user" or "assistant" (a system prompt goes in "system").`;
+        const content = m.content;
+        if (typeof content === 'string') {
+            if (content === '')
+                return `${at} has empty content.`;
+        }
+        else if (Array.isArray(content)) {
+            if (content.length === 0)
+                return `${at} has an empty content list.`;
+            const bad = content.findIndex((b) => !isPlainObject(b) || typeof b.type !== 'string');
+            if (bad !== -1)
+                return `${at}.content[${bad}] must be a content block such as {"type": "text", "text": "..."}, not ${preview(content[bad])}.`;
+        }
+        else {
+            return `${at} needs "content": a string or a list of content blocks, not ${preview(content)}.`;
+        }
+    }
+    return undefined;
+}
+/** A short JSON rendering of a value for a message. */
+function preview(value) {
+    if (value === undefined)
+        return 'nothing';
+    const json = JSON.stringify(value);
+    return json.length > 40 ? `${json.slice(0, 37)}...` : json;
 }
 //# sourceMappingURL=params.js.map
 ;// CONCATENATED MODULE: ./lib/sources/yaml-doc.js
@@ -45516,7 +45985,7 @@ function withoutCr(text) {
     return text.endsWith('\r') ? text.slice(0, -1) : text;
 }
 /** 1-based line of character `index` in `text`. */
-function lineAt(text, index) {
+function lines_lineAt(text, index) {
     let line = 1;
     for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1))
         line++;
@@ -45576,12 +46045,18 @@ async function* csvRows(abs, file, ctx) {
         skip_records_with_error: true
     });
     input.on('error', (error) => parser.destroy(error));
+    // Where the last whole record ended: a record that cannot be read starts on the line after.
+    let lastEnd = 1;
     parser.on('skip', (error) => {
         const fields = Array.isArray(error.record) ? error.record.length : undefined;
         const message = error.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' && fields !== undefined && header
             ? `This row has ${fields} fields but the header has ${header.length} columns. Quote fields that contain commas ("like, this").`
-            : `Invalid CSV: ${error.message}`;
-        problems.report(error.code ?? 'invalid CSV', { file, line: numberOr(error.lines), message });
+            : error.code === 'CSV_QUOTE_NOT_CLOSED'
+                ? `Invalid CSV: a quote opened in the row on this line is never closed. Close it, or double a quote inside a quoted field ("").`
+                : `Invalid CSV: ${error.message}`;
+        // An unclosed quote is only noticed at the end of the file: say where its row begins.
+        const line = error.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : numberOr(error.lines);
+        problems.report(error.code ?? 'invalid CSV', { file, line, message });
     });
     input.pipe(parser);
     let headerSent = false;
@@ -45592,12 +46067,16 @@ async function* csvRows(abs, file, ctx) {
                 headerSent = true;
                 yield { kind: 'header', columns: header };
             }
+            lastEnd = item.info.lines;
             yield { kind: 'row', values: item.record, line: startLine(item.raw, item.info.lines), row: ++row };
         }
     }
     catch (error) {
         const e = error;
-        ctx.problem({ file, line: numberOr(e.lines), message: `Cannot read the CSV file: ${e.message}` });
+        // An unclosed quote is only noticed at the end of the file; say where the record with it begins.
+        const line = e.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : numberOr(e.lines);
+        const hint = e.code === 'CSV_QUOTE_NOT_CLOSED' ? ' Close the quote, or double a quote inside a quoted field ("").' : '';
+        ctx.problem({ file, line, message: `Cannot read the CSV file: ${e.message}.${hint}` });
     }
     finally {
         input.destroy();
@@ -45650,7 +46129,12 @@ async function* jsonlRows(abs, file, ctx) {
 async function* jsonRows(abs, file, ctx) {
     let text;
     try {
-        text = await readText(abs, () => ctx.warning({ file, message: NOT_UTF8 }));
+        const read = await readUtf8File(abs, file);
+        if (read.error !== undefined) {
+            ctx.problem({ file, message: read.error });
+            return;
+        }
+        text = read.text;
     }
     catch (error) {
         ctx.problem({ file, message: `Cannot read the data file: ${error.message}` });
@@ -45665,7 +46149,7 @@ async function* jsonRows(abs, file, ctx) {
         const position = /position (\d+)/.exec(message)?.[1];
         ctx.problem({
             file,
-            line: position === undefined ? undefined : lineAt(text, Number(position)),
+            line: position === undefined ? undefined : lines_lineAt(text, Number(position)),
             message: `Invalid JSON (${message}). A .json data file must be an array of objects; for big data use JSONL (one object per line) or CSV.`
         });
         return;
@@ -45753,7 +46237,12 @@ async function loadTemplate(file, abs, ctx) {
     }
     let text;
     try {
-        text = await readText(abs, () => ctx.warning({ file, message: NOT_UTF8 }));
+        const read = await readUtf8File(abs, file);
+        if (read.error !== undefined) {
+            ctx.problem({ file, message: read.error });
+            return undefined;
+        }
+        text = read.text;
     }
     catch (error) {
         ctx.problem({ file, message: `Cannot read the template: ${error.message}` });
@@ -45928,8 +46417,9 @@ async function* jsonlRequests(file, abs, ctx) {
                 const max = params.max_tokens;
                 if (typeof max !== 'number' || !Number.isInteger(max) || max < 1)
                     fail('params.max_tokens', '"params.max_tokens" must be a whole number of at least 1.');
-                if (!Array.isArray(params.messages) || params.messages.length === 0)
-                    fail('params.messages', '"params.messages" must be a non-empty list of messages.');
+                const messages = messagesProblem(params.messages, 'params.messages');
+                if (messages)
+                    fail('params.messages', messages);
                 for (const key of Object.keys(params)) {
                     const why = refusedParam(key);
                     if (why)
@@ -45963,8 +46453,13 @@ async function* jsonlRequests(file, abs, ctx) {
 
 
 
+
 /** Prompt files first (in pattern order, sorted by path), then data rows, then ready-made requests. */
-async function* readSources(inputs, ctx) {
+function readSources(inputs, ctx) {
+    const files = new Set();
+    return Object.assign(generate(inputs, ctx, files), { files });
+}
+async function* generate(inputs, ctx, read) {
     const ws = await openWorkspace(ctx.workspace);
     const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined;
     const format = data && dataFormat(data.file);
@@ -45980,16 +46475,22 @@ async function* readSources(inputs, ctx) {
         ctx.problem({ message: 'Input template is set but data is not: set data to the CSV, JSONL or JSON file whose rows fill the template.' });
     }
     const named = [data, template, requests].filter((f) => f !== undefined);
+    for (const f of named)
+        read.add(f.file);
+    if (inputs.systemPromptFile)
+        read.add(inputs.systemPromptFile);
     const otherSources = Boolean(inputs.data || inputs.requests || inputs.template);
     if (inputs.prompts.length > 0) {
         const files = await findPromptFiles(inputs.prompts, ws, ctx, {
             isDefault: inputs.promptsIsDefault,
             otherSources,
-            reserved: new Set([inputs.data, inputs.template, inputs.requests, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
-            reservedReal: new Set(named.map((f) => f.real))
+            reserved: new Set([inputs.data, inputs.template, inputs.requests, inputs.systemPromptFile, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
+            reservedReal: new Set([...named.map((f) => f.real), ...(await systemPromptReal(ws, inputs.systemPromptFile))])
         });
-        for (const file of files)
+        for (const file of files) {
+            read.add(file.file);
             yield* promptFileRequests(file, ctx);
+        }
     }
     else if (!otherSources) {
         ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' });
@@ -46008,7 +46509,12 @@ async function* readSources(inputs, ctx) {
 async function* promptFileRequests(p, ctx) {
     let text;
     try {
-        text = await readText(p.abs, () => ctx.warning({ file: p.file, message: NOT_UTF8 }));
+        const read = await readUtf8File(p.abs, p.file);
+        if (read.error !== undefined) {
+            ctx.problem({ file: p.file, message: read.error });
+            return;
+        }
+        text = read.text;
     }
     catch (error) {
         ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${error.message}` });
@@ -46027,37 +46533,26 @@ async function* promptFileRequests(p, ctx) {
     yield {
         key: target.key,
         params: render(parsed.spec, ctx.defaults.system).params,
-        output: { kind: 'file', path: parsed.output?.path ?? target.path },
+        // A front matter `output` carries its line, so a refused path is annotated where it is written.
+        output: parsed.output ? { kind: 'file', path: parsed.output.path, line: parsed.output.line } : { kind: 'file', path: target.path },
         origin: { file: p.file, line: parsed.spec.line }
     };
 }
 /** A file named by the data, template or requests input, checked to be a readable file in the workspace. */
 async function inputFile(ws, name, value, ctx) {
-    const checked = checkRelative(ws, value, `Input ${name}: "${value}"`);
-    if (checked.error !== undefined) {
-        ctx.problem({ message: checked.error });
+    const found = await resolveInputFile(ws, name, value);
+    if ('error' in found) {
+        ctx.problem(found.error);
         return undefined;
     }
-    const file = checked.rel;
-    const shown = file || value;
-    const at = file || undefined;
-    const resolved = await resolveFile(ws, file);
-    switch (resolved.error) {
-        case undefined:
-            return { file, abs: resolved.abs, real: resolved.real };
-        case 'missing':
-            ctx.problem({ message: `Input ${name}: "${shown}" does not exist. Check the path (it is relative to the repository root).` });
-            break;
-        case 'outside':
-            ctx.problem({ file: at, message: `Input ${name}: "${shown}" is a symbolic link to a file outside the workspace: name a file inside the repository.` });
-            break;
-        case 'directory':
-            ctx.problem({ file: at, message: `Input ${name}: "${shown}" is a directory: name a file.` });
-            break;
-        default:
-            ctx.problem({ file: at, message: `Input ${name}: cannot read "${shown}": ${resolved.detail ?? resolved.error}` });
-    }
-    return undefined;
+    return found;
+}
+/** The system prompt file's real path, so a prompt glob reaching it through a link skips it too. */
+async function systemPromptReal(ws, file) {
+    if (!file)
+        return [];
+    const found = await resolveInputFile(ws, 'system-prompt-file', file);
+    return 'error' in found ? [] : [found.real];
 }
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./lib/plan/custom-ids.js
@@ -46066,26 +46561,53 @@ async function inputFile(ws, name, value, ctx) {
 const MAX = 64;
 const HASH = 8;
 /**
- * Turns readable keys (`products/widget`, `tickets-17`) into custom_ids that are valid, unique and
- * the same on every run for the same sources. A key that sanitises cleanly is used as is; one that is
- * too long, or that collides with another after sanitising, keeps a readable prefix and gains a short
- * hash of the full key, so the result does not depend on the order the files were read in.
+ * A submission's tag: a short random word that starts every custom_id the submission sends. Batches
+ * carry no label of their own (batch-api.md §2), so the tag is how a batch is proved to be this
+ * submission's: its result lines carry exactly the ids the submission sent, and another
+ * submission's never do.
+ */
+const TAG_LENGTH = 8;
+const TAG_ALPHABET = 'abcdefghijkmnopqrstuvwxyz23456789';
+const TAG_PATTERN = new RegExp(`^([${TAG_ALPHABET}]{${TAG_LENGTH}})_`);
+// The readable part: what is left of the API's 64 characters after the tag and its separator.
+const READABLE = MAX - TAG_LENGTH - 1;
+function newTag() {
+    let tag = '';
+    for (let i = 0; i < TAG_LENGTH; i++)
+        tag += TAG_ALPHABET[(0,external_node_crypto_.randomInt)(TAG_ALPHABET.length)];
+    return tag;
+}
+/** The tag a custom_id starts with, or undefined when it carries none. */
+function tagOf(customId) {
+    return TAG_PATTERN.exec(customId)?.[1];
+}
+function isTag(value) {
+    return TAG_PATTERN.test(`${value}_`) && value.length === TAG_LENGTH;
+}
+/**
+ * Turns readable keys (`products/widget`, `tickets-17`) into custom_ids that are valid, unique,
+ * start with the submission's tag, and are the same on every run for the same sources and tag. A key
+ * that sanitises cleanly is used as is; one that is too long, or that collides with another after
+ * sanitising, keeps a readable prefix and gains a short hash of the full key, so the result does not
+ * depend on the order the files were read in.
  *
- * `fixed` holds custom_ids the user chose (JSONL requests): they are never changed, and derived ids
+ * `fixed` holds custom_ids the user chose (JSONL requests): they keep their text after the tag
+ * (shortened with a hash only when the tag would push them over 64 characters), and derived ids
  * steer clear of them.
  */
-function assignCustomIds(keys) {
+function assignCustomIds(keys, tag) {
+    if (!isTag(tag))
+        throw new Error(`not a submission tag: ${JSON.stringify(tag)}`);
     const bases = keys.map((k) => (typeof k === 'string' ? sanitize(k) : k.fixed));
     const uses = new Map();
     for (const base of bases)
         uses.set(base, (uses.get(base) ?? 0) + 1);
     const ids = keys.map((key, i) => {
-        if (typeof key !== 'string')
-            return key.fixed;
         const base = bases[i];
-        if (base.length <= MAX && uses.get(base) === 1)
-            return base;
-        return withHash(base, key);
+        const fixed = typeof key !== 'string';
+        if (base.length <= READABLE && (fixed || uses.get(base) === 1))
+            return `${tag}_${base}`;
+        return `${tag}_${withHash(base, fixed ? `fixed:${key.fixed}` : key)}`;
     });
     const seen = new Set();
     for (const id of ids) {
@@ -46105,7 +46627,7 @@ function sanitize(key) {
 }
 function withHash(base, key) {
     const hash = (0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, HASH);
-    const prefix = base.slice(0, MAX - HASH - 1).replace(/-+$/, '');
+    const prefix = base.slice(0, READABLE - HASH - 1).replace(/-+$/, '');
     return `${prefix}-${hash}`;
 }
 //# sourceMappingURL=custom-ids.js.map
@@ -46207,7 +46729,6 @@ const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
 
 
 
-
 /**
  * The Message Batches API's limits: 100,000 requests or 256 MB a batch (batch-api.md §5). The size
  * is taken as decimal megabytes, the stricter reading, so a batch near the edge is never refused.
@@ -46238,19 +46759,24 @@ async function buildPlan(sources, options) {
                 ...at
             });
             keys.push(request.customId ? { fixed: request.customId } : request.key);
+            const budget = thinkingBudgetProblem(request.params);
+            if (budget)
+                problem({ file: request.origin.file, line: request.origin.line, message: budget });
         }
     }
     finally {
         await spool.close();
     }
-    outputs.checkSourcesNotOverwritten(requests);
+    // Only now is every source known: a prompt file read late may be an earlier request's output.
+    const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort();
+    await outputs.checkSourcesNotOverwritten(requests, sourceFiles);
     try {
-        assignCustomIds(keys).forEach((id, i) => (requests[i].customId = id));
+        assignCustomIds(keys, options.tag).forEach((id, i) => (requests[i].customId = id));
     }
     catch (error) {
         problem({ message: error.message });
     }
-    return { requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs() };
+    return { tag: options.tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles };
 }
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
 function split(requests, limits, problem) {
@@ -46274,82 +46800,94 @@ function split(requests, limits, problem) {
     });
     return chunks;
 }
-/** Output paths: inside the workspace, out of `.git`, one request each, never a source file. */
+/**
+ * Output paths: every rule of `paths/output.ts`, one request each (compared as a case-insensitive
+ * file system would), and never a source file.
+ */
 class Outputs {
-    workspace;
     problem;
     files = new Map();
     data = new Map();
-    realChecked = new Map();
+    /** Each accepted output's real path (links resolved), for the source check at the end. */
+    reals = new Map();
+    rules;
     constructor(workspace, problem) {
-        this.workspace = workspace;
         this.problem = problem;
+        this.rules = new output_OutputRules(workspace);
     }
     async check(target, origin) {
-        const confined = await confineOutput(this.workspace, target.path, this.realChecked);
-        if ('error' in confined) {
-            this.problem({ ...at(origin), message: confined.error });
+        const checked = await this.rules.check(target.path);
+        if (checked.error !== undefined) {
+            this.problem({ file: origin.file, line: (target.kind === 'file' && target.line) || origin.line, message: checked.error });
             return undefined;
         }
-        const relative = confined.path;
+        const relative = checked.path;
+        const key = plan_fold(relative);
+        this.reals.set(relative, checked.real);
         if (target.kind === 'file') {
-            const first = this.files.get(relative) ?? this.data.get(relative)?.origin;
+            const first = this.files.get(key) ?? this.data.get(key)?.origin;
             if (first) {
-                this.problem({ ...at(origin), message: `Output path "${relative}" is also the output of ${where(first)}. Give one of them another \`output\`.` });
+                this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Give one of them another \`output\`.` });
                 return undefined;
             }
-            this.files.set(relative, origin);
-            return { ...target, path: relative };
+            this.files.set(key, origin);
+            return { kind: 'file', path: relative };
         }
-        const existing = this.data.get(relative);
+        const existing = this.data.get(key);
         if (existing && existing.source === target.source) {
             existing.rows++;
         }
-        else if (existing || this.files.has(relative)) {
-            const first = existing?.origin ?? this.files.get(relative);
-            this.problem({ ...at(origin), message: `Output path "${relative}" is also the output of ${where(first)}. Choose another output-dir or file name.` });
+        else if (existing || this.files.has(key)) {
+            const first = existing?.origin ?? this.files.get(key);
+            this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Choose another output-dir or file name.` });
             return undefined;
         }
         else {
-            this.data.set(relative, { path: relative, source: target.source, format: target.format, rows: 1, origin });
+            this.data.set(key, { path: relative, source: target.source, format: target.format, rows: 1, origin });
         }
         return { ...target, path: relative };
     }
-    /** An output that would overwrite a prompt or data file is a mistake in output-dir or `output`. */
-    checkSourcesNotOverwritten(requests) {
-        const sources = new Set(requests.map((r) => r.origin.file));
+    /** An output that would overwrite a source file is a mistake in output-dir or `output`. */
+    async checkSourcesNotOverwritten(requests, files) {
+        const sources = await SourceFiles.of(this.rules.workspace, files);
+        const reported = new Set();
         for (const r of requests) {
-            if (r.output && sources.has(r.output.path) && (r.output.kind === 'file' || r.origin.row === 1)) {
-                this.problem({ ...at(r.origin), message: `Output path "${r.output.path}" would overwrite a source file. Choose another output-dir or \`output\`.` });
-            }
+            // A data file's output is one path for all its rows: reported once.
+            if (!r.output || reported.has(r.output.path))
+                continue;
+            const source = sources.find({ path: r.output.path, real: this.reals.get(r.output.path) });
+            if (source === undefined)
+                continue;
+            if (r.output.kind === 'data-row')
+                reported.add(r.output.path);
+            this.problem({ ...at(r.origin), message: sourceError(r.output.path, source) });
         }
     }
     dataOutputs() {
         return [...this.data.values()].map(({ origin: _origin, ...output }) => output);
     }
 }
+function plan_fold(relative) {
+    return relative.split('/').map(foldSegment).join('/');
+}
 /**
- * Where an output may go: inside the workspace once links are followed, and not into `.git`.
- * Planning checks every output with it, and collection checks again the paths a manifest names.
- * `seen` caches directories already resolved: thousands of outputs usually share a few folders.
+ * Where an output may go: every rule of `paths/output.ts` but the source check, which needs the
+ * whole plan. Kept for callers that check one path; `rules` caches directories across calls.
  */
-async function confineOutput(workspace, target, seen = new Map()) {
-    const relative = toWorkspacePath(workspace, target);
-    // Only the directory needs resolving: outputs are written by renaming a new file into place,
-    // which replaces a link at the path itself rather than following it.
-    const dir = relative === undefined ? undefined : external_node_path_.posix.dirname(relative);
-    let inside = dir === undefined ? false : seen.get(dir);
-    if (inside === undefined) {
-        inside = await realInside(workspace, dir);
-        seen.set(dir, inside);
+async function confineOutput(workspace, target, rules = new OutputRules(workspace)) {
+    return rules.workspace === workspace ? rules.check(target) : new OutputRules(workspace).check(target);
+}
+/** The API's rule for extended thinking: a budget of at least 1,024 tokens, below max_tokens. */
+function thinkingBudgetProblem(params) {
+    const thinking = params.thinking;
+    if (thinking?.type !== 'enabled' || typeof thinking.budget_tokens !== 'number')
+        return undefined;
+    if (thinking.budget_tokens < 1024)
+        return `thinking.budget_tokens is ${thinking.budget_tokens}; the API needs at least 1,024. Raise it.`;
+    if (thinking.budget_tokens >= params.max_tokens) {
+        return `thinking.budget_tokens (${thinking.budget_tokens}) must be below max_tokens (${params.max_tokens}): raise max_tokens or lower the budget.`;
     }
-    if (relative === undefined || relative === '.' || !inside) {
-        return { error: `Output path "${target}" is outside the workspace. Choose a path inside the repository.` };
-    }
-    if (relative === '.git' || relative.startsWith('.git/')) {
-        return { error: `Output path "${target}" is inside .git. Choose another output path.` };
-    }
-    return { path: relative };
+    return undefined;
 }
 function thinkingType(thinking) {
     const type = thinking?.type;
@@ -46365,6 +46903,53 @@ function mb(bytes) {
     return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 //# sourceMappingURL=plan.js.map
+;// CONCATENATED MODULE: ./lib/report/log.js
+
+
+/**
+ * The one way to write a plain log line. `core.info` writes its text raw, so a file name holding a
+ * line break could start a line of its own, such as `::warning::…`, which the runner would obey.
+ * `info` writes exactly one line, whatever the text holds; for several lines, call it once for each.
+ * (Annotations, `core.warning`/`error`/`notice`/`setFailed`/`debug` and group titles are escaped by
+ * @actions/core itself.)
+ */
+function info(text) {
+    lib_core/* info */.pq(safeLine(text));
+}
+
+//# sourceMappingURL=log.js.map
+;// CONCATENATED MODULE: ./lib/commands/read-plan.js
+
+
+
+/**
+ * Reads the prompt sources named by the inputs into a plan with the given tag: submit does this with a
+ * new tag; collect without a manifest does it again from the checkout with the tag the results carry.
+ */
+async function readPlan(inputs, spoolPath, tag, problem, warning) {
+    const ctx = {
+        workspace: inputs.workspace,
+        outputDir: inputs.outputDir,
+        defaults: { model: inputs.model, maxTokens: inputs.maxTokens, system: inputs.system },
+        problem,
+        warning
+    };
+    const sources = readSources({ prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests, systemPromptFile: inputs.systemPromptFile }, ctx);
+    const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem });
+    const files = new Set(plan.requests.map((r) => r.origin.file));
+    info(`${read_plan_count(plan.requests.length, 'request')} from ${read_plan_count(files.size, 'file')}, in ${read_plan_count(plan.chunks.length, 'batch', 'batches')}.`);
+    return plan;
+}
+// The API's limits, unless a test lowers them to exercise splitting without 100,000 requests.
+function limits() {
+    const requests = Number(process.env.CLAUDE_BATCH_TEST_MAX_REQUESTS);
+    const bytes = Number(process.env.CLAUDE_BATCH_TEST_MAX_BYTES);
+    return { maxRequests: requests > 0 ? requests : API_LIMITS.maxRequests, maxBytes: bytes > 0 ? bytes : API_LIMITS.maxBytes };
+}
+function read_plan_count(n, one, many = `${one}s`) {
+    return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+//# sourceMappingURL=read-plan.js.map
 // EXTERNAL MODULE: ./node_modules/@anthropic-ai/sdk/core/error.mjs
 var core_error = __nccwpck_require__(25064);
 // EXTERNAL MODULE: ./node_modules/@anthropic-ai/sdk/internal/tslib.mjs
@@ -56771,7 +57356,7 @@ unstrip = (tokens) => {
         });
     }
     return tokens;
-}, isScalar = (token) => token?.type === 'string' || token?.type === 'number' || token?.type === 'name', generate = (tokens) => {
+}, isScalar = (token) => token?.type === 'string' || token?.type === 'number' || token?.type === 'name', parser_generate = (tokens) => {
     let output = '';
     tokens.map((token, index) => {
         // keep adjacent scalars apart so malformed input like `12 3` still fails the strict parse
@@ -56791,7 +57376,7 @@ unstrip = (tokens) => {
 }, partialParse = (input) => {
     const tokens = tokenize(input);
     const completed = tokens && unstrip(strip(tokens));
-    return JSON.parse(completed ? generate(completed) : input);
+    return JSON.parse(completed ? parser_generate(completed) : input);
 };
 
 //# sourceMappingURL=parser.mjs.map
@@ -77111,31 +77696,93 @@ var Anthropic = /* @__PURE__ */ (() => {
 //# sourceMappingURL=client.mjs.map
 ;// CONCATENATED MODULE: ./lib/anthropic/client.js
 
+/** The longest any one call may go unanswered when its caller gives no timeout of its own. */
+const CALL_TIMEOUT_MS = 60_000;
 /**
  * The one place the SDK client is made. The key is always passed explicitly (the SDK would otherwise
- * go looking for profiles and other environment credentials), and only idempotent calls get the
- * SDK's automatic retries: create is handled in create.ts.
+ * go looking for profiles and other environment credentials). Every call has a timeout. Calls made
+ * through withRetry (retry.ts) pass `maxRetries: 0` and are retried there, within a deadline; the
+ * client's own few retries are only for calls not yet wrapped. Create is handled in create.ts.
  */
 function createClient(options) {
     return new Anthropic({
         apiKey: options.apiKey,
         authToken: null,
         baseURL: options.baseURL ?? null,
-        maxRetries: 3,
-        timeout: 120_000
+        maxRetries: 2,
+        timeout: CALL_TIMEOUT_MS
     });
 }
-/** An error message fit for a log: the API's own words, its type and request id, never headers. */
+/**
+ * The client as one attempt of a retried call should use it (see withRetry in retry.ts): with that
+ * attempt's timeout and abort signal, and no retries of its own. For calls made through helpers that
+ * take a client rather than request options (lookupModel, countTokens).
+ */
+function forAttempt(client, attempt) {
+    // The SDK's types leave signal out of client-level fetchOptions, but it links whatever signal the
+    // request init carries to its own abort, as it does a per-request one (client.js fetchWithTimeout).
+    const fetchOptions = { signal: attempt.signal };
+    return client.withOptions({ maxRetries: 0, timeout: attempt.timeout, fetchOptions });
+}
+const MAX_TEXT = 200;
+/**
+ * An error in plain words, fit for a log: what went wrong, the API's own message, its type and
+ * request id. Never headers, never the key; bodies that are not the API's JSON (an HTML error page)
+ * are cut short.
+ */
 function describeError(error) {
-    if (error instanceof core_error/* APIConnectionError */.xX)
-        return `could not reach the API (${error.message})`;
+    return redact(describe(error));
+}
+function describe(error) {
+    if (error instanceof core_error/* APIConnectionTimeoutError */.qA)
+        return 'the API did not answer in time (the request timed out)';
+    if (error instanceof core_error/* APIUserAbortError */.cH)
+        return 'the request was abandoned because its time ran out';
+    if (error instanceof core_error/* APIConnectionError */.xX) {
+        const cause = isErrorLike(error.cause) ? causeText(error.cause) : '';
+        return `could not reach the API${cause ? ` (${cause})` : ''}`;
+    }
     if (error instanceof core_error/* APIError */.LG) {
         const body = error.error;
-        const type = body?.error?.type ?? error.type ?? `HTTP ${error.status}`;
-        const message = body?.error?.message ?? error.message;
-        return `${error.status ?? ''} ${type}: ${message}${error.requestID ? ` (request id ${error.requestID})` : ''}`.trim();
+        const type = body?.error?.type ?? error.type ?? undefined;
+        const message = body?.error?.message ?? stripStatus(error.message, error.status);
+        const what = `HTTP ${error.status ?? '?'}${type ? ` ${type}` : ''}`;
+        return `${what}: ${client_short(message) || 'no message'}${error.requestID ? ` (request id ${error.requestID})` : ''}`;
     }
-    return error instanceof Error ? error.message : String(error);
+    if (!isErrorLike(error))
+        return client_short(String(error));
+    if (error.name === 'SyntaxError')
+        return `the API's answer was not valid JSON (${client_short(error.message)})`;
+    // retry.ts's CallTimeoutError, named rather than imported: retry.ts imports this module.
+    if (error.name === 'CallTimeoutError')
+        return `the API ${error.message}`;
+    const cause = isErrorLike(error.cause) ? ` (${causeText(error.cause)})` : '';
+    if (error.name === 'TypeError' && error.message === 'terminated')
+        return `the connection was dropped before the answer was complete${cause}`;
+    if (error.name === 'TypeError' && error.message === 'fetch failed')
+        return `could not reach the API${cause}`;
+    // Errors of this action's own say what to do; only a runaway message is cut.
+    return error.message.length > 1000 ? `${error.message.slice(0, 1000)}…` : error.message;
+}
+/** An Error, from this realm or another (undici's errors can come from Node's own in tests). */
+function isErrorLike(value) {
+    return value instanceof Error || (typeof value === 'object' && value !== null && typeof value.message === 'string' && typeof value.name === 'string');
+}
+function causeText(cause) {
+    const code = cause.code;
+    return client_short(typeof code === 'string' && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message);
+}
+/** The SDK's message for a status error starts with the status: it is said once already. */
+function stripStatus(message, status) {
+    return status !== undefined && message.startsWith(`${status} `) ? message.slice(String(status).length + 1) : message;
+}
+function client_short(text) {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return flat.length > MAX_TEXT ? `${flat.slice(0, MAX_TEXT)}…` : flat;
+}
+// The SDK puts no key in its messages, but an echoing proxy or error page might.
+function redact(text) {
+    return text.replace(/sk-ant-[A-Za-z0-9_-]+/g, 'sk-ant-…');
 }
 //# sourceMappingURL=client.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/models.js
@@ -77152,6 +77799,486 @@ async function lookupModel(client, model) {
     }
 }
 //# sourceMappingURL=models.js.map
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
+;// CONCATENATED MODULE: ./lib/anthropic/retry.js
+
+
+
+const DEFAULT_BUDGET_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const FIRST_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 15_000;
+/** An attempt that got no answer in its time. */
+class CallTimeoutError extends Error {
+    timeoutMs;
+    constructor(timeoutMs) {
+        super(`did not answer within ${seconds(timeoutMs)} s`);
+        this.timeoutMs = timeoutMs;
+        this.name = 'CallTimeoutError';
+    }
+}
+/**
+ * An answer of the wrong shape, e.g. a proxy's HTML page sent with status 200 and a text content
+ * type, which the SDK hands back as a string instead of failing. Transient, like a body that is not JSON.
+ */
+class MalformedAnswerError extends Error {
+    constructor(what) {
+        super(`the API's answer to ${what} was not what the API sends`);
+        this.name = 'MalformedAnswerError';
+    }
+}
+/** A call that kept failing until its deadline. Only idempotent calls go through withRetry, so nothing was spent. */
+class RetryDeadlineError extends Error {
+    what;
+    attempts;
+    elapsedMs;
+    cause;
+    constructor(what, attempts, elapsedMs, cause) {
+        super(`${capitalise(what)} did not succeed in time: ${attempts} attempt${attempts === 1 ? '' : 's'} over ${seconds(elapsedMs)} s, ` +
+            `the last ${cause instanceof CallTimeoutError ? cause.message : `failed with ${describeError(cause)}`}. ` +
+            'Nothing was spent by this call.');
+        this.what = what;
+        this.attempts = attempts;
+        this.elapsedMs = elapsedMs;
+        this.cause = cause;
+        this.name = 'RetryDeadlineError';
+    }
+}
+/**
+ * Runs an idempotent API call (retrieve, list, results, models, count_tokens; never create) until it
+ * succeeds, a failure proves it never will, or the deadline comes. Transient failures — 408, 409,
+ * 429, 5xx and 529, dropped connections, timeouts, an answer that is not JSON — are tried again
+ * after a backoff of 1 s doubling to 15 s, or after the server's retry-after when it gives one
+ * (but at least 0.1 s doubling).
+ * Anything else (400, 401, 403, 404, …) is thrown at once, unchanged, so callers can still tell a
+ * missing batch or a bad key apart.
+ *
+ * Each attempt gets a timeout of min(timeoutMs, time left) and a signal aborted when it runs out;
+ * pass both to the SDK with `maxRetries: 0`, so the SDK's own retries do not multiply these:
+ *
+ *   withRetry(`listing batches`, (o) => client.messages.batches.list({ limit: 20 }, { ...o, maxRetries: 0 }), { deadline, log })
+ *
+ * (or, for helpers that take a client, `(o) => lookupModel(forAttempt(client, o), model)`).
+ * The call is also raced against its timeout, so even a call that ignores the signal cannot hold
+ * the caller past the deadline. When the deadline comes first, throws RetryDeadlineError, which
+ * says what failed and that nothing was spent.
+ */
+async function withRetry(what, call, options = {}) {
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const started = now();
+    const deadline = options.deadline ?? started + DEFAULT_BUDGET_MS;
+    let last = new CallTimeoutError(0);
+    let attempts = 0;
+    const giveUp = () => new RetryDeadlineError(what, attempts, now() - started, last);
+    return pRetry(async (attempt) => {
+        const left = deadline - now();
+        if (left <= 0)
+            throw new AbortError(giveUp());
+        attempts = attempt;
+        try {
+            return await timed(call, Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, left));
+        }
+        catch (error) {
+            last = error;
+            if (!isTransient(error) && !options.alsoRetry?.(error, attempt))
+                throw new AbortError(asError(error));
+            // p-retry rethrows a TypeError it does not know as a network error: wrap them all alike.
+            throw new Retryable(error);
+        }
+    }, {
+        retries: Number.POSITIVE_INFINITY,
+        // The waits are ours (retry-after, deadline, injectable sleep): p-retry adds none.
+        minTimeout: 0,
+        onFailedAttempt: async ({ attemptNumber }) => {
+            const wait = delayMs(last, attemptNumber);
+            if (now() + wait >= deadline)
+                throw giveUp();
+            options.log?.(`${capitalise(what)}: ${describeFailure(last)}; trying again in ${seconds(wait)} s.`);
+            await sleep(wait);
+        }
+    }).catch((error) => {
+        // p-retry hands back the AbortError's original error, which for non-transient ones is the SDK's own.
+        throw error instanceof Retryable ? giveUp() : error;
+    });
+}
+/** True for failures that say nothing about the request itself and may pass on their own. */
+function isTransient(error) {
+    if (error instanceof CallTimeoutError || error instanceof MalformedAnswerError)
+        return true;
+    if (error instanceof core_error/* APIError */.LG) {
+        const hint = error.headers?.get('x-should-retry');
+        if (hint === 'true')
+            return true;
+        if (hint === 'false')
+            return false;
+        // No status: the connection failed or timed out (APIConnectionError and its subclasses).
+        if (error.status === undefined)
+            return true;
+        return [408, 409, 429].includes(error.status) || error.status >= 500;
+    }
+    // A 200 whose body is an HTML page makes the SDK's JSON.parse throw.
+    // Checked by name: undici's JSON.parse may run in another realm (tests) where instanceof fails.
+    if (isErrorLike(error) && error.name === 'SyntaxError')
+        return true;
+    return isDroppedConnection(error);
+}
+/** undici's "terminated" / "fetch failed" and socket errors: the connection went away mid-call. */
+function isDroppedConnection(error) {
+    for (let e = error, depth = 0; isErrorLike(e) && depth < 4; e = e.cause, depth++) {
+        const code = e.code;
+        if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|UND_ERR_)/.test(code))
+            return true;
+        if (e.name === 'TypeError' && /^(terminated|fetch failed)$/.test(e.message))
+            return true;
+        if (/other side closed|socket hang up/i.test(e.message))
+            return true;
+    }
+    return false;
+}
+/** The server's requested pause: retry-after-ms, then retry-after in seconds or as an HTTP date. */
+function retryAfterMs(error, now = Date.now()) {
+    if (!(error instanceof core_error/* APIError */.LG) || !error.headers)
+        return undefined;
+    const ms = Number(error.headers.get('retry-after-ms') ?? NaN);
+    if (ms >= 0 && Number.isFinite(ms))
+        return ms;
+    const header = error.headers.get('retry-after');
+    if (!header)
+        return undefined;
+    const secs = Number(header);
+    if (secs >= 0 && Number.isFinite(secs))
+        return secs * 1000;
+    const date = Date.parse(header);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/**
+ * The server's retry-after when it gives one, but never below 0.1 s doubling each attempt (a proxy
+ * answering "retry after 1 ms" through a long outage would otherwise be called thousands of times);
+ * without one, the backoff.
+ */
+function delayMs(error, attempt) {
+    const asked = retryAfterMs(error);
+    return asked === undefined ? backoffMs(attempt) : Math.max(asked, Math.min(100 * 2 ** (attempt - 1), MAX_DELAY_MS));
+}
+/** 1 s, 2 s, 4 s … up to 15 s, less up to a quarter at random so that parallel runs spread out. */
+function backoffMs(attempt) {
+    const base = Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
+    return Math.round(base * (1 - Math.random() * 0.25));
+}
+async function timed(call, timeout) {
+    const controller = new AbortController();
+    let timer;
+    const expired = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            controller.abort(new CallTimeoutError(timeout));
+            reject(new CallTimeoutError(timeout));
+        }, timeout);
+    });
+    try {
+        return await Promise.race([call({ signal: controller.signal, timeout }), expired]);
+    }
+    catch (error) {
+        // The SDK reports our abort as its own abort or timeout error: say what happened instead.
+        throw controller.signal.aborted ? new CallTimeoutError(timeout) : error;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+class Retryable extends Error {
+    cause;
+    constructor(cause) {
+        super('retryable');
+        this.cause = cause;
+    }
+}
+function asError(error) {
+    return isErrorLike(error) ? error : new Error(String(error));
+}
+function describeFailure(error) {
+    return error instanceof CallTimeoutError ? `the API ${error.message}` : describeError(error);
+}
+function seconds(ms) {
+    return ms < 10_000 ? String(Math.round(ms / 100) / 10) : String(Math.round(ms / 1000));
+}
+function capitalise(s) {
+    return s.charAt(0).toUpperCase() + s.slice(1);
+}
+//# sourceMappingURL=retry.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/tokens.js
 // count_tokens takes the prompt-shaping subset of a Messages request (batch-api.md §7); anything
 // else, such as max_tokens or metadata, it refuses.
@@ -77170,32 +78297,39 @@ async function countTokens(client, params) {
 
 
 
+
+
 /**
  * Asks the Models API about every model the plan uses, once each: unknown, retired or batch-less
  * models and `max_tokens` above a model's limit would otherwise surface only as errored rows when
  * the batch ends, hours later (batch-api.md §3.2). Also the first call that proves the key works.
  * Returns false when the API cannot be used at all (key rejected, unreachable).
  */
-async function checkModels(client, plan, problem, warning, log) {
+async function checkModels(client, plan, problem, warning, rawLog) {
+    // Model names come from prompt files and ids from the API: each log line is made safe here.
+    const log = (line) => rawLog(safeLine(line));
+    const inputLimits = new Map();
     for (const [model, files] of byModelAndFile(plan.requests)) {
         let info;
         try {
-            info = await lookupModel(client, model);
+            info = await withRetry(`looking up model "${model}"`, (o) => lookupModel(forAttempt(client, o), model), { log });
         }
         catch (error) {
             if (error instanceof core_error/* AuthenticationError */.v3 || error instanceof core_error/* PermissionDeniedError */.Ll) {
                 problem({ message: `The Anthropic API rejected the API key (${describeError(error)}). Check the secret given as anthropic-api-key.` });
                 return false;
             }
-            if (error instanceof core_error/* APIConnectionError */.xX) {
+            if (error instanceof core_error/* APIConnectionError */.xX || error instanceof RetryDeadlineError) {
                 problem({ message: `Could not reach the Anthropic API (${describeError(error)}). Check anthropic-base-url and the runner's network.` });
                 return false;
             }
-            problem({ message: `Could not look up model "${model}": ${describeError(error)}` });
+            problem({ message: `Could not look up model "${esc(model)}": ${esc(describeError(error))}` });
             continue;
         }
         if (info)
-            log(`${model}: ${info.id}, ${info.lifecycle}, up to ${info.max_tokens ?? '?'} output tokens.`);
+            log(`${model}: ${info.id}, ${info.lifecycle}, up to ${info.max_tokens ?? '?'} output tokens, ${info.max_input_tokens ?? '?'} input tokens.`);
+        if (info?.max_input_tokens)
+            inputLimits.set(model, info.max_input_tokens);
         for (const [file, use] of files) {
             const where = { file, line: use.first.origin.line };
             const requests = use.count === 1 ? 'its request' : `its ${use.count} requests`;
@@ -77231,6 +78365,7 @@ async function checkModels(client, plan, problem, warning, log) {
             warning({ message: `Model "${model}" is deprecated${info.retires_at ? ` and retires on ${info.retires_at.slice(0, 10)}` : ''}; move to a current model before then.` });
         }
     }
+    await checkInputTokens(client, plan, inputLimits, problem, warning, log);
     return true;
 }
 function byModelAndFile(requests) {
@@ -77262,33 +78397,31 @@ const FALLBACK_TOKENS_PER_BYTE = 1 / 3;
  * for small runs, and for large ones from a sample per model, scaled by each request's size. Output
  * is priced at its ceiling, max_tokens, so the estimate is an upper bound that max-cost can trust.
  */
-async function estimateCost(client, plan, prices, log) {
+async function estimateCost(client, plan, prices, rawLog) {
+    const log = (line) => rawLog(safeLine(line));
     const { requests } = plan;
-    const exact = new Map();
-    const ratio = new Map();
+    // What the input-token check counted already (the sample, and the requests at risk) is not counted twice.
+    const exact = new Map(counted.get(plan));
+    let ratio = new Map();
     let method;
     const sample = pickSample(requests);
     try {
         if (!client)
             throw new Error('no API key');
-        const params = await readParams(plan.spoolPath, sample.map((i) => requests[i]));
-        const perModel = new Map();
-        for (const [k, i] of sample.entries()) {
-            const tokens = await countTokens(client, params[k]);
-            exact.set(i, tokens);
-            const m = perModel.get(requests[i].model) ?? { tokens: 0, bytes: 0 };
-            m.tokens += tokens;
-            m.bytes += requests[i].bytes;
-            perModel.set(requests[i].model, m);
-        }
-        for (const [model, m] of perModel)
-            ratio.set(model, m.tokens / Math.max(1, m.bytes));
+        const missing = sample.filter((i) => !exact.has(i));
+        const params = await readParams(plan.spoolPath, missing.map((i) => requests[i]));
+        for (const [k, i] of missing.entries())
+            exact.set(i, await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params[k]), { log, deadline: Date.now() + COUNT_DEADLINE_MS }));
+        ratio = tokensPerByte(requests, sample, exact);
         method = sample.length === requests.length ? 'counted with count_tokens' : `count_tokens on a sample of ${sample.length}, scaled by request size`;
     }
     catch (error) {
-        exact.clear();
-        method = `approximated at ~3 bytes a token (count_tokens unavailable: ${describeError(error)})`;
-        log(`Token counting is unavailable (${describeError(error)}); estimating input tokens from request size.`);
+        ratio.clear();
+        for (const i of sample)
+            if (!counted.get(plan)?.has(i))
+                exact.delete(i);
+        method = `approximated at ~3 bytes a token (count_tokens unavailable: ${esc(describeError(error))})`;
+        log(`Token counting is unavailable (${esc(describeError(error))}); estimating input tokens from request size.`);
     }
     const estimate = { requests: requests.length, inputTokens: 0, maxOutputTokens: 0, unpriced: [], method };
     let standard = 0;
@@ -77309,6 +78442,107 @@ async function estimateCost(client, plan, prices, log) {
         estimate.batchUsd = standard * BATCH_DISCOUNT;
     }
     return estimate;
+}
+/** Tokens per byte of request JSON, per model, from the sampled requests that were counted. */
+function tokensPerByte(requests, sample, exact) {
+    const perModel = new Map();
+    for (const i of sample) {
+        const tokens = exact.get(i);
+        if (tokens === undefined)
+            continue;
+        const m = perModel.get(requests[i].model) ?? { tokens: 0, bytes: 0 };
+        m.tokens += tokens;
+        m.bytes += requests[i].bytes;
+        perModel.set(requests[i].model, m);
+    }
+    return new Map([...perModel].map(([model, m]) => [model, m.tokens / Math.max(1, m.bytes)]));
+}
+/** Input tokens counted with count_tokens, per plan: request index → tokens. The check fills it, the estimate reads it. */
+const counted = new WeakMap();
+// A token of request JSON is at least this many bytes (a character of text is at least one byte,
+// and the JSON around it only adds bytes), so bytes / this is an upper bound on a request's tokens.
+const MIN_BYTES_PER_TOKEN = 1;
+// A request whose upper bound exceeds this share of its model's limit might not fit: it is counted.
+const AT_RISK_SHARE = 0.5;
+// Counting is free but rate limited; past this many requests at risk the rest are estimated.
+const MAX_AT_RISK_COUNTS = 200;
+// After this many failed count_tokens calls in a row, counting is taken to be unavailable.
+const MAX_COUNT_FAILURES = 3;
+// count_tokens only sharpens the estimate: when it is down, the size-based fallback takes over soon.
+const COUNT_DEADLINE_MS = 8_000;
+// An uncounted request is estimated at a typical ~4 bytes a token: a refusal must be likely right.
+const TYPICAL_TOKENS_PER_BYTE = 1 / 4;
+/**
+ * Checks every request against its model's `max_input_tokens` before anything is spent (a request
+ * over it would only come back errored when the batch ends). Small runs are counted whole; for large
+ * ones the estimate's sample is counted, plus every request big enough that it could be over: never
+ * one call per request for all of them. A request over the limit is a problem on its file and line.
+ */
+async function checkInputTokens(client, plan, limits, problem, warning, log) {
+    const { requests } = plan;
+    const limitOf = (r) => limits.get(r.model);
+    const atRisk = requests
+        .map((r, i) => ({ r, i }))
+        .filter(({ r }) => limitOf(r) !== undefined && r.bytes / MIN_BYTES_PER_TOKEN > AT_RISK_SHARE * limitOf(r))
+        .sort((a, b) => b.r.bytes - a.r.bytes || a.i - b.i)
+        .map(({ i }) => i);
+    const toCount = [...new Set([...atRisk.slice(0, MAX_AT_RISK_COUNTS), ...pickSample(requests)])];
+    const tokens = counted.get(plan) ?? new Map();
+    counted.set(plan, tokens);
+    let failures = 0;
+    let lastError;
+    for (const i of toCount) {
+        if (tokens.has(i))
+            continue;
+        if (failures >= MAX_COUNT_FAILURES)
+            break;
+        try {
+            // One at a time: a request at risk may be tens of megabytes.
+            const [params] = await readParams(plan.spoolPath, [requests[i]]);
+            tokens.set(i, await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params), { deadline: Date.now() + COUNT_DEADLINE_MS }));
+            failures = 0;
+        }
+        catch (error) {
+            // A count that kept failing for its whole deadline means the endpoint is down: stop asking.
+            failures = error instanceof RetryDeadlineError ? MAX_COUNT_FAILURES : failures + 1;
+            lastError = error;
+        }
+    }
+    if (atRisk.length)
+        log(`${atRisk.length} request(s) are large enough to approach their model's input limit; ${atRisk.filter((i) => tokens.has(i)).length} were counted one by one.`);
+    const ratio = tokensPerByte(requests, pickSample(requests), tokens);
+    const uncounted = [];
+    for (const i of atRisk) {
+        const r = requests[i];
+        const limit = limitOf(r);
+        const exact = tokens.get(i);
+        const estimate = exact ?? Math.ceil(r.bytes * (ratio.get(r.model) ?? TYPICAL_TOKENS_PER_BYTE));
+        if (exact === undefined)
+            uncounted.push(i);
+        if (estimate <= limit)
+            continue;
+        problem({
+            file: r.origin.file,
+            line: r.origin.line,
+            message: `This request is ${exact === undefined ? `~${tokenCount(roughly(estimate))} input tokens (estimated from its size)` : `${tokenCount(exact)} input tokens`}; ${esc(r.model)} accepts ${limit.toLocaleString('en-US')}: shorten it.`
+        });
+    }
+    if (uncounted.length) {
+        const why = lastError === undefined ? `more than ${MAX_AT_RISK_COUNTS} are near the limit` : `count_tokens failed: ${esc(describeError(lastError))}`;
+        warning({
+            file: requests[uncounted[0]].origin.file,
+            message: `${uncounted.length} large request(s) were checked against the input-token limit by size only (${why}); one that is over will come back errored.`
+        });
+    }
+}
+/** Two significant digits: an estimate should not look more exact than it is. */
+function roughly(n) {
+    const unit = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(1, n))) - 1);
+    return Math.round(n / unit) * unit;
+}
+/** 7.5M, or 250,003: how a token count reads in a message. */
+function tokenCount(n) {
+    return n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n.toLocaleString('en-US');
 }
 function requestCost(price, input, output) {
     const tier = price.longPrompt && input > price.longPrompt.threshold ? price.longPrompt : price;
@@ -77336,42 +78570,63 @@ function pickSample(requests) {
     return picked.sort((a, b) => a - b);
 }
 //# sourceMappingURL=preflight.js.map
+;// CONCATENATED MODULE: ./lib/anthropic/counts.js
+/** How many requests a batch holds: its counts always add up to that (batch-api.md §2). */
+function total(batch) {
+    const c = batch.request_counts;
+    return c.processing + c.succeeded + c.errored + c.canceled + c.expired;
+}
+//# sourceMappingURL=counts.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/create.js
+
+
 
 
 const sleeper = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // A batch made by a lost create should show in the list at once, but the API is eventually
 // consistent (a new batch can 404 briefly), so the list is read again after these pauses.
 const LIST_RECHECKS_MS = [0, 3_000, 10_000];
+/** A create that failed, and whether a batch may nevertheless have been made (and billed). */
+class CreateError extends Error {
+    mayHaveMade;
+    constructor(message, mayHaveMade, options) {
+        super(message, options);
+        this.mayHaveMade = mayHaveMade;
+    }
+}
 /**
  * Creates one batch, at most once. The SDK would retry a POST whose answer was lost and so could
  * leave two batches (batch-api.md §8), and the API has no idempotency key. So create is sent
- * without retries, and when its answer is lost (timeout, dropped connection, 5xx) the list of
- * batches is read to find the one it may have made before anything is sent again.
+ * without retries, and when its answer is lost (timeout, dropped connection, 5xx, a body that does
+ * not parse) the list of batches is read before anything is sent again: if it shows batches that
+ * the lost create may have made, they are returned as candidates and nothing is sent again.
  */
 async function createBatch(client, options) {
     const { requestCount, log } = options;
     const sleep = options.sleep ?? sleeper;
     const attempts = options.attempts ?? 4;
-    const newest = await newestBatchId(client);
+    const newest = await listed('read the newest batch before creating', (o) => newestBatchId(client, o), false);
     const since = Date.now();
     for (let attempt = 1;; attempt++) {
         try {
-            return await client.post('/v1/messages/batches', {
+            const batch = await client.post('/v1/messages/batches', {
                 body: options.body(),
                 headers: { 'content-type': 'application/json' },
                 maxRetries: 0,
                 timeout: options.timeoutMs ?? 600_000
             });
+            if (!batch || typeof batch.id !== 'string')
+                throw new SyntaxError('the answer to create is not a batch');
+            return { verified: true, batch };
         }
         catch (error) {
-            if (!answerMayBeLost(error) && !isRateLimit(error))
-                throw error;
-            if (attempt >= attempts)
-                throw error;
+            if (isRejected(error))
+                throw new CreateError(`The API refused the batch: ${describeError(error)}. Nothing was created.`, false, { cause: error });
             if (isRateLimit(error)) {
+                if (attempt >= attempts)
+                    throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error });
                 // A 429 is answered before anything is made.
-                const wait = retryAfterMs(error) ?? 2_000 * attempt;
+                const wait = create_retryAfterMs(error) ?? 2_000 * attempt;
                 log(`Create was rate limited (${describeError(error)}); trying again in ${Math.round(wait / 1000)} s.`);
                 await sleep(wait);
                 continue;
@@ -77379,28 +78634,38 @@ async function createBatch(client, options) {
             log(`The answer to create was lost (${describeError(error)}); looking for the batch it may have made.`);
             for (const pause of LIST_RECHECKS_MS) {
                 await sleep(pause);
-                const made = await findMadeBatch(client, { newest, since, requestCount, known: options.known });
-                if (made) {
-                    log(`Found ${made.id}, made by the create whose answer was lost; using it rather than creating another.`);
-                    return made;
+                const made = await listed('look for the batch a lost create may have made', (o) => findMadeBatches(client, { newest, since, requestCount, known: options.known }, o), true);
+                if (made.length) {
+                    log(`Found ${made.map((b) => b.id).join(', ')} in the list, made since this create was sent and of its size; it is taken as this submission's only if its result ids prove it.`);
+                    return { verified: false, candidates: made };
                 }
+            }
+            if (attempt >= attempts) {
+                throw new CreateError(`Create failed ${attempts} times (${describeError(error)}), and the batch list shows no batch made by it.`, false, { cause: error });
             }
             log(`No batch was made; sending create again (attempt ${attempt + 1} of ${attempts}).`);
             await sleep(1_000 * 2 ** attempt);
         }
     }
 }
-/** True when the server may have acted although no usable answer came back. */
-function answerMayBeLost(error) {
-    if (!(error instanceof core_error/* APIError */.LG))
-        return false;
-    // Connection errors and timeouts have no status; 408/409 and 5xx may come after the work was done.
-    return error.status === undefined || error.status === 408 || error.status === 409 || error.status >= 500;
+/** Lists with retries; a list that still fails after a lost create leaves it unknown whether a batch was made. */
+async function listed(what, call, afterLostCreate) {
+    try {
+        return await withRetry(what, call);
+    }
+    catch (error) {
+        const made = afterLostCreate ? ' A batch may have been made (and billed) by the create whose answer was lost.' : ' Nothing was created.';
+        throw new CreateError(`Could not ${what}: ${describeError(error)}.${made}`, afterLostCreate, { cause: error });
+    }
+}
+/** A definite refusal: the API answered, and nothing was made. */
+function isRejected(error) {
+    return error instanceof core_error/* APIError */.LG && error.status !== undefined && error.status >= 400 && error.status < 500 && ![408, 409, 429].includes(error.status);
 }
 function isRateLimit(error) {
     return error instanceof core_error/* APIError */.LG && error.status === 429;
 }
-function retryAfterMs(error) {
+function create_retryAfterMs(error) {
     const headers = error.headers;
     const ms = Number(headers?.get('retry-after-ms'));
     if (ms > 0)
@@ -77408,69 +78673,119 @@ function retryAfterMs(error) {
     const seconds = Number(headers?.get('retry-after'));
     return seconds > 0 ? seconds * 1000 : undefined;
 }
-async function newestBatchId(client) {
-    const page = await client.messages.batches.list({ limit: 1 });
+async function newestBatchId(client, o) {
+    const page = await client.messages.batches.list({ limit: 1 }, { ...o, maxRetries: 0 });
     return page.data[0]?.id;
 }
-// Batches carry no label of ours, so a lost create is recognised as a batch newer than the newest
-// before it, made since the attempt began (with a minute for clock skew), of exactly this size, and
-// not one this run already holds.
-async function findMadeBatch(client, w) {
-    for await (const batch of client.messages.batches.list({ limit: 100 })) {
+// The batches a lost create may have made: newer than the newest before it, made since the attempt
+// began (with a minute for clock skew), of exactly this size, and not one this run already holds.
+async function findMadeBatches(client, w, o) {
+    const made = [];
+    const page = await client.messages.batches.list({ limit: 100 }, { ...o, maxRetries: 0 });
+    for (const batch of page.data) {
         if (batch.id === w.newest || Date.parse(batch.created_at) < w.since - 60_000)
-            return undefined;
-        const counts = batch.request_counts;
-        const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired;
-        if (total === w.requestCount && !w.known.has(batch.id))
-            return batch;
+            break;
+        if (total(batch) === w.requestCount && !w.known.has(batch.id))
+            made.push(batch);
     }
-    return undefined;
+    return made;
 }
 //# sourceMappingURL=create.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/wait.js
 
-const FIRST_INTERVAL_MS = 1_000;
+
+
 // Right after a create the batch can briefly answer 404 (anthropic-sdk-python#1432): that long,
 // a 404 means "not visible yet" rather than "gone".
 const NEW_BATCH_GRACE_MS = 120_000;
+const GRACE_MS = 5_000;
+const wait_CALL_TIMEOUT_MS = 30_000;
 /**
- * Polls batches until every one has ended or the deadline passes. Polls start a second apart and
- * back off to `maxIntervalMs`, since most batches take minutes to an hour.
- * Returns the last state seen of each batch.
+ * Polls batches until every one has ended or the deadline passes, handing each to `onEnded` once,
+ * as soon as it is seen ended (batches that had already ended when the wait began included, so a
+ * batch found after a lost create is collected like any other).
+ *
+ * Status calls are retried within the deadline (a few 500s, an HTML page, a dropped connection
+ * are survived), and none runs more than `graceMs` past it, so the wait ends in time even when
+ * the API stops answering. When the deadline passes, the batches not yet ended are returned as
+ * they were last seen: still running, which is not an error. Returns the last state of each batch.
  */
 async function waitForBatches(client, batches, options) {
     const now = options.now ?? Date.now;
     const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     const latest = new Map(batches.map((b) => [b.id, b]));
     const started = now();
-    let interval = Math.min(FIRST_INTERVAL_MS, options.maxIntervalMs);
-    for (;;) {
+    const result = () => [...latest.values()];
+    for (const batch of batches)
+        if (batch.processing_status === 'ended')
+            await options.onEnded(batch);
+    for (let round = 0;; round++) {
         for (const [id, previous] of latest) {
             if (previous.processing_status === 'ended')
                 continue;
-            const batch = await retrieve(client, previous);
+            let batch;
+            try {
+                batch = await retrieveBatch(client, previous, {
+                    // The last poll may be due just before the deadline: it still gets a few seconds.
+                    deadline: Math.max(options.deadline, now() + (options.graceMs ?? GRACE_MS)),
+                    timeoutMs: options.callTimeoutMs ?? wait_CALL_TIMEOUT_MS,
+                    log: options.log,
+                    now,
+                    sleep
+                });
+            }
+            catch (error) {
+                if (!(error instanceof RetryDeadlineError))
+                    throw error;
+                options.log(`Stopped waiting: ${describeError(error)} The batches keep running; their results can be collected later.`);
+                return result();
+            }
             latest.set(id, batch);
             options.log(progressLine(batch, now() - started));
             if (batch.processing_status === 'ended')
                 await options.onEnded(batch);
         }
-        const pending = [...latest.values()].some((b) => b.processing_status !== 'ended');
+        const pending = result().some((b) => b.processing_status !== 'ended');
         const left = options.deadline - now();
         if (!pending || left <= 0)
-            return [...latest.values()];
-        await sleep(Math.min(interval, left));
-        interval = Math.min(interval * 2, options.maxIntervalMs);
+            return result();
+        await sleep(Math.min(pollIntervalMs(round, now() - started, options.maxIntervalMs), left));
     }
 }
-async function retrieve(client, batch) {
+/**
+ * The pause after poll round `round` (from 0), `elapsedMs` into the wait: quick at first, since a
+ * small batch can end in seconds, then sparse, since most take minutes to hours. 1 s doubling to
+ * 30 s, 60 s after half an hour, 120 s after two hours (about 275 polls in 6 hours), never more
+ * than `capMs`.
+ */
+function pollIntervalMs(round, elapsedMs, capMs) {
+    const scheduled = elapsedMs >= 2 * 3_600_000 ? 120_000 : elapsedMs >= 1_800_000 ? 60_000 : Math.min(1_000 * 2 ** round, 30_000);
+    return Math.max(0, Math.min(scheduled, capMs));
+}
+/**
+ * One status read, retried within the deadline (retry.ts). A 404 within two minutes of the batch's
+ * creation is the API catching up and returns the state known before; later, it is thrown.
+ */
+async function retrieveBatch(client, batch, options = {}) {
+    const now = options.now ?? Date.now;
     try {
-        return await client.messages.batches.retrieve(batch.id);
+        return await withRetry(`reading the status of ${batch.id}`, async (o) => {
+            const answer = await client.messages.batches.retrieve(batch.id, {}, { ...o, maxRetries: 0 });
+            if (!isBatch(answer, batch.id))
+                throw new MalformedAnswerError(`the status of ${batch.id}`);
+            return answer;
+        }, options);
     }
     catch (error) {
-        if (error instanceof core_error/* NotFoundError */.m_ && Date.now() - Date.parse(batch.created_at) < NEW_BATCH_GRACE_MS)
+        const young = now() - Date.parse(batch.created_at) < NEW_BATCH_GRACE_MS;
+        if (error instanceof core_error/* NotFoundError */.m_ && young && batch.processing_status)
             return batch;
         throw error;
     }
+}
+function isBatch(answer, id) {
+    const b = answer;
+    return typeof b === 'object' && b !== null && b.id === id && typeof b.processing_status === 'string' && typeof b.request_counts === 'object';
 }
 function progressLine(batch, elapsedMs) {
     const c = batch.request_counts;
@@ -77496,24 +78811,39 @@ function duration(ms) {
 //# sourceMappingURL=wait.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/results.js
 
-const NOT_YET_RETRIES_MS = [2_000, 5_000, 10_000];
+
+// Opening the stream (a status read, then the results URL) may take this long, retries included.
+const OPEN_BUDGET_MS = 180_000;
+// A 404 straight after the end is the API catching up (anthropic-sdk-python#1432): tried this many times.
+const NOT_YET_ATTEMPTS = 4;
 /**
  * The result lines of an ended batch, streamed: the SDK decodes the JSONL response line by line and
- * follows `results_url` as given. A 404 straight after the end is the API catching up, so it is
- * retried a few times; a stream cut midway is the caller's to restart.
+ * follows `results_url` as given. Opening the stream — up to and including its first line, so that
+ * an HTML page sent with status 200 counts as a failed open — is retried like any idempotent call
+ * (a 500, a dropped connection, a body that is not JSONL), and a 404 straight after the end a few
+ * times too. A stream cut midway is the caller's to restart, since only it knows which lines it took.
  */
-async function openResults(client, batchId, sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))) {
-    for (const pause of [...NOT_YET_RETRIES_MS, undefined]) {
-        try {
-            return await client.messages.batches.results(batchId);
-        }
-        catch (error) {
-            if (!(error instanceof core_error/* NotFoundError */.m_) || pause === undefined)
-                throw error;
-            await sleep(pause);
-        }
-    }
-    throw new Error('unreachable');
+async function openResults(client, batchId, options = {}) {
+    const now = options.now ?? Date.now;
+    return withRetry(`opening the results of ${batchId}`, async (o) => {
+        const lines = (await client.messages.batches.results(batchId, {}, { ...o, maxRetries: 0 }))[Symbol.asyncIterator]();
+        const first = await lines.next();
+        if (!first.done && !isResultLine(first.value))
+            throw new MalformedAnswerError(`the results of ${batchId}`);
+        return prepend(first, lines);
+    }, { deadline: now() + OPEN_BUDGET_MS, ...options, alsoRetry: (error, attempt) => error instanceof core_error/* NotFoundError */.m_ && attempt < NOT_YET_ATTEMPTS });
+}
+function isResultLine(value) {
+    const line = value;
+    return typeof line === 'object' && line !== null && typeof line.custom_id === 'string' && typeof line.result === 'object';
+}
+/** The stream again, the line already read first. */
+async function* prepend(first, rest) {
+    if (first.done)
+        return;
+    yield first.value;
+    for (let next = await rest.next(); !next.done; next = await rest.next())
+        yield next.value;
 }
 //# sourceMappingURL=results.js.map
 ;// CONCATENATED MODULE: ./lib/cost/cost.js
@@ -77578,15 +78908,21 @@ function formatUsd(value) {
 
 
 
+
+
 /**
  * Writes a file so that readers see the old content or the new, never half of it: the text goes to a
- * temporary file beside the target, which is then renamed over it.
+ * temporary file beside the target, which is then renamed over it. `content` may be a function that
+ * writes the temporary file itself, for outputs streamed rather than held whole.
  */
 async function writeFileAtomic(file, content) {
     await (0,promises_.mkdir)(external_node_path_.dirname(file), { recursive: true });
     const temporary = external_node_path_.join(external_node_path_.dirname(file), `.${external_node_path_.basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
     try {
-        await (0,promises_.writeFile)(temporary, content);
+        if (typeof content === 'function')
+            await content(temporary);
+        else
+            await (0,promises_.writeFile)(temporary, content);
         await (0,promises_.rename)(temporary, file);
     }
     catch (error) {
@@ -77594,9 +78930,33 @@ async function writeFileAtomic(file, content) {
         throw error;
     }
 }
+/** A write refused by the path rules: nothing was written. */
+class OutputPathError extends Error {
+    name = 'OutputPathError';
+}
+/**
+ * The only way generated text reaches the workspace. Re-checks, at the moment of writing, what
+ * can have changed since planning (a link, a directory at the path, a file where a folder should
+ * be) and the path's syntax, then writes atomically. Rules that need the whole plan (no source
+ * file, no two outputs on one path) are checked when planning and when reading a manifest.
+ * Throws `OutputPathError` when a rule refuses the path, and the file system's error otherwise.
+ */
+async function writeOutputFile(workspace, relative, content) {
+    const checked = await checkWritable(workspace, relative);
+    if (checked.error !== undefined)
+        throw new OutputPathError(checked.error);
+    const file = external_node_path_.resolve(workspace, checked.path);
+    const dir = external_node_path_.dirname(file);
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    // A link swapped in between the check and mkdir would show here: the folder must still be inside.
+    const [root, real] = await Promise.all([(0,promises_.realpath)(workspace), (0,promises_.realpath)(dir)]);
+    if (!isInside(root, real)) {
+        throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`);
+    }
+    await writeFileAtomic(file, content);
+}
 //# sourceMappingURL=atomic.js.map
 ;// CONCATENATED MODULE: ./lib/results/collect.js
-
 
 
 
@@ -77612,35 +78972,73 @@ const STREAM_ATTEMPTS = 3;
 /** The raw result lines of every batch of the run, appended to one JSONL file. */
 class ResultsFile {
     handle;
+    path;
     size = 0;
-    constructor(handle) {
+    pending = [];
+    pendingBytes = 0;
+    constructor(handle, path) {
         this.handle = handle;
+        this.path = path;
     }
     static async create(file) {
-        return new ResultsFile(await (0,promises_.open)(file, 'w+'));
+        return new ResultsFile(await (0,promises_.open)(file, 'w+'), file);
     }
     get offset() {
-        return this.size;
+        return this.size + this.pendingBytes;
     }
+    /** Appends a line; writes are gathered into large ones, since there can be 100,000 lines. */
     async append(line) {
         const buffer = Buffer.from(line + '\n');
-        const at = { offset: this.size, bytes: buffer.length - 1 };
+        this.pending.push(buffer);
+        this.pendingBytes += buffer.length;
+        if (this.pendingBytes >= 1 << 20)
+            await this.flush();
+    }
+    async flush() {
+        if (!this.pendingBytes)
+            return;
+        const buffer = Buffer.concat(this.pending);
+        this.pending = [];
+        this.pendingBytes = 0;
         await this.handle.write(buffer, 0, buffer.length, this.size);
         this.size += buffer.length;
-        return at;
     }
     async truncate(offset) {
+        await this.flush();
         await this.handle.truncate(offset);
         this.size = offset;
+    }
+    /** The lines from `offset` to the end, with where each lies. */
+    async *linesFrom(offset) {
+        await this.flush();
+        if (offset >= this.size)
+            return;
+        // Split by hand: readline's async iterator does not hold the file back while each line is
+        // being written out, and would queue every line of a 100,000-line batch in memory.
+        let at = offset;
+        let rest = Buffer.alloc(0);
+        for await (const chunk of (0,external_node_fs_.createReadStream)(this.path, { start: offset, end: this.size - 1, highWaterMark: 1 << 20 })) {
+            let buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+            for (let nl = buffer.indexOf(10); nl >= 0; nl = buffer.indexOf(10)) {
+                yield { line: buffer.toString('utf8', 0, nl), offset: at, bytes: nl };
+                at += nl + 1;
+                buffer = buffer.subarray(nl + 1);
+            }
+            rest = buffer;
+        }
     }
     async read(at) {
         const buffer = Buffer.alloc(at.bytes);
         await this.handle.read(buffer, 0, at.bytes, at.offset);
         return buffer.toString('utf8');
     }
-    close() {
-        return this.handle.close();
+    async close() {
+        await this.flush();
+        await this.handle.close();
     }
+}
+/** The results of a batch do not match what the submission sent: nothing was written from them. */
+class ResultsMismatchError extends Error {
 }
 /**
  * Collects the results of a run's batches: streams each ended batch's result lines, matches them to
@@ -77661,7 +79059,6 @@ class ResultCollector {
     /** Workspace-relative paths of the output files written, in the order written. */
     written = new Set();
     truncated = 0;
-    unknownIds = 0;
     index = new Map();
     /** Where each data row's result line lies in the results file, until the data file is written. */
     dataLines = new Map();
@@ -77679,29 +79076,83 @@ class ResultCollector {
         const file = await ResultsFile.create(options.resultsPath);
         return new ResultCollector(options.plan, options.workspace, file, options.resultsPath, options.prices);
     }
-    /** Streams one ended batch's results. A stream cut midway is started again, undoing its partial lines. */
+    /**
+     * Reads one ended batch's results into the results file, proves that they are exactly the result ids
+     * one chunk of this submission sent (each once, none missing, none foreign), and only then writes
+     * the outputs. A batch whose ids carry another tag is not this submission's: its lines are dropped
+     * and nothing is written. A stream cut midway is started again, undoing its partial lines.
+     */
     async collect(client, batchId) {
+        const start = this.file.offset;
+        let verdict;
         for (let attempt = 1;; attempt++) {
-            const start = this.file.offset;
-            const batch = new BatchTally(this.prices);
             try {
-                for await (const line of await openResults(client, batchId))
-                    await this.take(line, batch);
-                batch.mergeInto(this);
-                return;
+                verdict = await this.download(client, batchId);
+                break;
             }
             catch (error) {
+                await this.file.truncate(start);
                 if (attempt >= STREAM_ATTEMPTS || !isCutStream(error))
                     throw error;
-                await this.file.truncate(start);
             }
         }
+        if (!verdict.ours) {
+            await this.file.truncate(start);
+            return verdict;
+        }
+        const batch = new BatchTally(this.prices);
+        for await (const at of this.file.linesFrom(start))
+            await this.take(JSON.parse(at.line), at, batch);
+        batch.mergeInto(this);
+        this.collectedChunks.add(verdict.chunk);
+        return verdict;
+    }
+    /** Chunks whose batch has been proved and written. */
+    collectedChunks = new Set();
+    async download(client, batchId) {
+        const tag = `${this.plan.tag}_`;
+        let chunk;
+        let seen;
+        let count = 0;
+        const mismatch = (why) => new ResultsMismatchError(`The results of ${batchId} do not match what this submission sent (${why}); nothing was written from them.`);
+        for await (const line of await openResults(client, batchId)) {
+            const id = typeof line?.custom_id === 'string' ? line.custom_id : '';
+            if (!id.startsWith(tag)) {
+                if (chunk === undefined)
+                    return { ours: false, reason: `its results carry custom_ids of another submission (${JSON.stringify(id.slice(0, 20))}…)` };
+                throw mismatch(`a result id without this submission's tag`);
+            }
+            const i = this.index.get(id);
+            if (i === undefined)
+                throw mismatch(`${JSON.stringify(id)} was never sent`);
+            if (chunk === undefined) {
+                chunk = this.plan.chunks.findIndex((c) => i >= c.start && i < c.end);
+                if (this.collectedChunks.has(chunk))
+                    throw mismatch(`its requests were already collected from another batch`);
+                seen = new Uint8Array(this.plan.chunks[chunk].end - this.plan.chunks[chunk].start);
+            }
+            const c = this.plan.chunks[chunk];
+            if (i < c.start || i >= c.end)
+                throw mismatch(`${JSON.stringify(id)} belongs to another batch of the submission`);
+            if (seen[i - c.start])
+                throw mismatch(`${JSON.stringify(id)} appears twice`);
+            seen[i - c.start] = 1;
+            count++;
+            await this.file.append(JSON.stringify(line));
+        }
+        if (chunk === undefined)
+            throw mismatch('no result lines');
+        const expected = this.plan.chunks[chunk].end - this.plan.chunks[chunk].start;
+        if (count !== expected)
+            throw mismatch(`${count} result lines for ${expected} requests`);
+        return { ours: true, chunk };
     }
     /** Reads back a data row's result (kept on disk so that 100,000 texts are never held at once). */
     async dataRowText(requestIndex) {
         const at = this.dataLines.get(requestIndex);
         if (!at)
             return undefined;
+        await this.file.flush();
         const line = JSON.parse(await this.file.read(at));
         return line.result.type === 'succeeded' ? textOf(line) : undefined;
     }
@@ -77711,13 +79162,8 @@ class ResultCollector {
     outcomeOf(index) {
         return NAMES[this.outcomes[index]] ?? 'pending';
     }
-    async take(line, batch) {
-        const at = await this.file.append(JSON.stringify(line));
+    async take(line, at, batch) {
         const i = this.index.get(line.custom_id);
-        if (i === undefined) {
-            batch.unknownIds++;
-            return;
-        }
         const request = this.plan.requests[i];
         const result = line.result;
         this.outcomes[i] = Outcome[result.type];
@@ -77730,7 +79176,7 @@ class ResultCollector {
                 this.note(i, `cut off at max_tokens (${request.maxTokens})`);
             }
             if (request.output?.kind === 'file')
-                await this.writeOutput(request.output.path, textOf(line));
+                await this.writeOutput(i, request.output.path, textOf(line));
             else if (request.output?.kind === 'data-row')
                 this.dataLines.set(i, at);
         }
@@ -77743,12 +79189,19 @@ class ResultCollector {
         if (this.notes.size < MAX_NOTES || this.notes.has(index))
             this.notes.set(index, text);
     }
-    async writeOutput(relative, text) {
-        // Checked again here, not only when planning: nothing is ever written outside the workspace.
-        if (toWorkspacePath(this.workspace, relative) !== relative)
-            throw new Error(`refusing to write outside the workspace: ${relative}`);
-        await writeFileAtomic(external_node_path_.join(this.workspace, relative), text.endsWith('\n') ? text : text + '\n');
-        this.written.add(relative);
+    /** Outputs that could not be written (the path changed since planning, a disk error): by request index. */
+    unwritten = new Map();
+    async writeOutput(index, relative, text) {
+        // The path rules are checked again at the moment of writing; one output that cannot be
+        // written is reported on its source, and the others are still written.
+        try {
+            await writeOutputFile(this.workspace, relative, text.endsWith('\n') ? text : text + '\n');
+            this.written.add(relative);
+        }
+        catch (error) {
+            if (this.unwritten.size < MAX_NOTES)
+                this.unwritten.set(index, error.message);
+        }
     }
 }
 /** One batch's share of the tallies, merged only once its stream was read to the end. */
@@ -77756,7 +79209,6 @@ class BatchTally {
     counts = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     costs;
     truncated = 0;
-    unknownIds = 0;
     constructor(prices) {
         this.costs = new CostTally(prices);
     }
@@ -77765,7 +79217,6 @@ class BatchTally {
             run.counts[key] += this.counts[key];
         run.costs.merge(this.costs);
         run.truncated += this.truncated;
-        run.unknownIds += this.unknownIds;
     }
 }
 /** The generated text of a succeeded result: its text blocks, in order. */
@@ -77782,6 +79233,78 @@ function isCutStream(error) {
     return /terminated|socket|ECONNRESET|other side closed|aborted/i.test(message);
 }
 //# sourceMappingURL=collect.js.map
+;// CONCATENATED MODULE: ./lib/commands/gather.js
+
+
+
+
+
+/**
+ * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
+ * each one's results as soon as it ends, through the collector, which writes nothing from a batch
+ * until its result ids prove it is this submission's. Used by submit (waiting in the job) and collect.
+ */
+async function gather(client, plan, refs, collector, options) {
+    const notOurs = [];
+    const failed = [];
+    const ours = new Set();
+    const ids = [...new Set(refs.map((r) => r.id))].filter((id) => !options.skip?.has(id));
+    const start = ids.map((id) => options.known?.find((b) => b.id === id) ?? placeholder(id, refs));
+    const batches = await waitForBatches(client, start, {
+        deadline: options.deadline,
+        maxIntervalMs: options.maxIntervalMs,
+        log: info,
+        onEnded: async (batch) => {
+            info(`${batch.id} ended; reading its results.`);
+            try {
+                const verdict = await collector.collect(client, batch.id);
+                if (verdict.ours)
+                    ours.add(batch.id);
+                else {
+                    notOurs.push({ id: batch.id, reason: verdict.reason });
+                    lib_core/* warning */.$e(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`);
+                }
+            }
+            catch (error) {
+                failed.push({ id: batch.id, message: describeError(error) });
+            }
+        }
+    });
+    const unsent = [];
+    let settled = true;
+    plan.chunks.forEach((_, chunk) => {
+        if (collector.collectedChunks.has(chunk))
+            return;
+        // An unproved batch may carry any chunk of its size, whatever chunk its record guessed.
+        const open = refs.filter((r) => (r.chunk === chunk || !r.verified) && !ours.has(r.id) && !notOurs.some((n) => n.id === r.id));
+        if (open.length === 0)
+            unsent.push(chunk);
+        else
+            settled = false;
+    });
+    const unwritten = [...collector.unwritten].map(([i, why]) => {
+        const r = plan.requests[i];
+        return { file: r.origin.file, line: r.origin.line, message: `The reply to ${r.customId} could not be written to ${JSON.stringify(r.output?.path)}: ${why}` };
+    });
+    return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0, unwritten };
+}
+// A batch known only by its record: the first poll fills in the rest.
+function placeholder(id, refs) {
+    const ref = refs.find((r) => r.id === id);
+    return {
+        id,
+        type: 'message_batch',
+        processing_status: 'in_progress',
+        request_counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+        created_at: ref.createdAt,
+        expires_at: ref.expiresAt,
+        ended_at: null,
+        archived_at: null,
+        cancel_initiated_at: null,
+        results_url: null
+    };
+}
+//# sourceMappingURL=gather.js.map
 ;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/api/CsvError.js
 class CsvError_CsvError extends Error {
   constructor(code, message, ...contexts) {
@@ -78742,7 +80265,6 @@ const lib_stringify = function () {
 
 
 
-
 /**
  * Writes each data file's output: every input row, in order and in the input's format, plus an
  * `output` field with the generated text (empty where the request did not succeed). The input is
@@ -78765,62 +80287,60 @@ async function writeDataOutputs(plan, collector, workspace, skip = async () => f
     }
 }
 async function writeDataFile(output, workspace, textOf) {
-    const target = external_node_path_.join(workspace, output.path);
-    await (0,promises_.mkdir)(external_node_path_.dirname(target), { recursive: true });
-    const temporary = `${target}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`;
-    const file = (0,external_node_fs_.createWriteStream)(temporary);
-    const write = async (chunk) => {
-        if (!file.write(chunk))
-            await (0,external_node_events_.once)(file, 'drain');
-    };
     // The rows were checked when planning; a problem now would be a file changed mid-run.
     const ctx = {
         workspace,
         outputDir: '',
         defaults: { model: '', maxTokens: 1 },
         problem: (p) => {
-            throw new Error(`${output.source} changed while the batch ran: ${p.message}`);
+            throw new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${p.message}`);
         },
         warning: () => { }
     };
-    try {
-        let csv;
-        let first = true;
-        const rows = readDataRows(output.format, external_node_path_.join(workspace, output.source), output.source, ctx);
-        if (output.format === 'json')
-            await write('[\n');
-        for await (const item of rows) {
-            if (item.kind === 'header') {
-                csv = lib_stringify({ header: true, columns: [...item.columns, 'output'] });
-                csv.pipe(file);
-                continue;
+    // Through the write guard: the path is checked again now, and the file appears whole or not at all.
+    await writeOutputFile(workspace, output.path, async (temporary) => {
+        const file = (0,external_node_fs_.createWriteStream)(temporary);
+        const write = async (chunk) => {
+            if (!file.write(chunk))
+                await (0,external_node_events_.once)(file, 'drain');
+        };
+        try {
+            let csv;
+            let first = true;
+            const rows = readDataRows(output.format, external_node_path_.join(workspace, output.source), output.source, ctx);
+            if (output.format === 'json')
+                await write('[\n');
+            for await (const item of rows) {
+                if (item.kind === 'header') {
+                    csv = lib_stringify({ header: true, columns: [...item.columns, 'output'] });
+                    csv.pipe(file);
+                    continue;
+                }
+                const row = { ...item.values, output: await textOf(item.row - 1) };
+                if (output.format === 'csv') {
+                    if (!csv.write(row))
+                        await (0,external_node_events_.once)(csv, 'drain');
+                }
+                else if (output.format === 'jsonl')
+                    await write(JSON.stringify(row) + '\n');
+                else
+                    await write(`${first ? '' : ',\n'}  ${JSON.stringify(row)}`);
+                first = false;
             }
-            const row = { ...item.values, output: await textOf(item.row - 1) };
-            if (output.format === 'csv') {
-                if (!csv.write(row))
-                    await (0,external_node_events_.once)(csv, 'drain');
-            }
-            else if (output.format === 'jsonl')
-                await write(JSON.stringify(row) + '\n');
+            if (output.format === 'json')
+                await write('\n]\n');
+            // A piped CSV stream ends the file itself once it has flushed.
+            if (csv)
+                csv.end();
             else
-                await write(`${first ? '' : ',\n'}  ${JSON.stringify(row)}`);
-            first = false;
+                file.end();
+            await (0,external_node_events_.once)(file, 'finish');
         }
-        if (output.format === 'json')
-            await write('\n]\n');
-        // A piped CSV stream ends the file itself once it has flushed.
-        if (csv)
-            csv.end();
-        else
-            file.end();
-        await (0,external_node_events_.once)(file, 'finish');
-        await (0,promises_.rename)(temporary, target);
-    }
-    catch (error) {
-        file.destroy();
-        await (0,promises_.rm)(temporary, { force: true });
-        throw error;
-    }
+        catch (error) {
+            file.destroy();
+            throw error;
+        }
+    });
 }
 //# sourceMappingURL=data-output.js.map
 ;// CONCATENATED MODULE: ./lib/report/annotations.js
@@ -78855,27 +80375,27 @@ function failedRequests(plan, collector) {
         const outcome = collector.outcomeOf(i);
         if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
             const note = collector.notes.get(i);
-            failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${note}` : ''}` });
+            failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${esc(note)}` : ''}` });
         }
     });
     return failures;
 }
 /**
  * Reports what did not go as planned in the results: the requests that failed (logged, the first
- * few hundred, and annotated on their files) and any result line that matched no planned request.
+ * few hundred, and annotated on their files). A result line that matches no planned request never
+ * gets this far: the collector refuses the whole batch.
  * Returns the failures, for summaries.
  */
 function reportResults(plan, collector, level) {
-    if (collector.unknownIds) {
-        lib_core/* warning */.$e(`${collector.unknownIds} result line(s) matched no request of this submission; they are kept in the results file only.`);
-    }
     const failures = failedRequests(plan, collector);
     if (!failures.length)
         return failures;
-    const shown = failures.slice(0, 200).map((f) => `  ${annotations_where(f)} ${f.message}`);
-    if (failures.length > shown.length)
-        shown.push(`  …and ${failures.length - shown.length} more, in the results file.`);
-    lib_core/* info */.pq(`Requests that did not succeed:\n${shown.join('\n')}`);
+    // One info call a line: a file name holding a line break must not start a line of its own.
+    info('Requests that did not succeed:');
+    for (const f of failures.slice(0, 200))
+        info(`  ${annotations_where(f)} ${f.message}`);
+    if (failures.length > 200)
+        info(`  …and ${failures.length - 200} more, in the results file.`);
     annotate(level, failures, 'Batch request failed');
     return failures;
 }
@@ -78917,12 +80437,12 @@ const MAX_ROWS_DRY_RUN = 500;
 async function writeSummary(s) {
     const summary = lib_core/* summary */.z.addHeading('Claude batch', 2).addRaw(`<p><strong>${summary_escape(s.headline)}</strong></p>`, true);
     if (s.problems.length) {
-        summary.addHeading(`Problems (${s.problems.length})`, 3).addList(s.problems.slice(0, MAX_ROWS).map(describe));
+        summary.addHeading(`Problems (${s.problems.length})`, 3).addList(s.problems.slice(0, MAX_ROWS).map(summary_describe));
         if (s.problems.length > MAX_ROWS)
             summary.addRaw(`<p>…and ${s.problems.length - MAX_ROWS} more.</p>`, true);
     }
     if (s.warnings.length)
-        summary.addHeading('Warnings', 3).addList(s.warnings.slice(0, MAX_ROWS).map(describe));
+        summary.addHeading('Warnings', 3).addList(s.warnings.slice(0, MAX_ROWS).map(summary_describe));
     if (s.plan && s.estimate) {
         const e = s.estimate;
         const models = [...new Set(s.plan.requests.map((r) => r.model))];
@@ -78998,7 +80518,7 @@ function addRequestTable(summary, s) {
 function rank(outcome) {
     return ['errored', 'expired', 'canceled', 'pending', 'succeeded'].indexOf(outcome);
 }
-function describe(p) {
+function summary_describe(p) {
     const at = annotations_where(p);
     return at ? `<code>${summary_escape(at)}</code>: ${summary_escape(p.message)}` : summary_escape(p.message);
 }
@@ -79015,16 +80535,45 @@ function summary_escape(text) {
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./lib/state/manifest.js
 
-const MANIFEST_VERSION = 1;
+
+
+const MANIFEST_VERSION = 2;
+const JOURNAL_PREFIX = 'claude-batch-journal-';
 const MANIFEST_PREFIX = 'claude-batch-manifest-';
 const RESULTS_PREFIX = 'claude-batch-results-';
 const MANIFEST_FILE = 'manifest.json';
-/** The name of the manifest artifact of a submission: named after its first batch. */
-function manifestName(batchId) {
-    return `${MANIFEST_PREFIX}${batchId}`;
+/**
+ * Artifact names, all keyed by the submission's tag: the journal before any batch exists; the
+ * manifest, which also names the first batch so that `batch-id` finds it by name; the results.
+ */
+function journalName(tag) {
+    return `${JOURNAL_PREFIX}${tag}`;
 }
-function resultsName(batchId) {
-    return `${RESULTS_PREFIX}${batchId}`;
+function manifestName(tag, firstBatchId) {
+    return `${MANIFEST_PREFIX}${tag}-${firstBatchId}`;
+}
+function resultsName(tag) {
+    return `${RESULTS_PREFIX}${tag}`;
+}
+/** What an artifact name says: its kind, the submission's tag and, for a manifest, its first batch. */
+function parseArtifactName(name) {
+    for (const [kind, prefix] of [['journal', JOURNAL_PREFIX], ['manifest', MANIFEST_PREFIX], ['results', RESULTS_PREFIX]]) {
+        if (!name.startsWith(prefix))
+            continue;
+        const rest = name.slice(prefix.length);
+        const tag = rest.slice(0, rest.indexOf('-') < 0 ? rest.length : rest.indexOf('-'));
+        if (!isTag(tag))
+            return undefined;
+        const batchId = rest.slice(tag.length + 1) || undefined;
+        if ((kind === 'manifest') !== Boolean(batchId))
+            return undefined;
+        return { kind, tag, batchId };
+    }
+    return undefined;
+}
+/** A created batch as the manifest records it. */
+function batchRef(batch, chunk, verified) {
+    return { id: batch.id, chunk, createdAt: batch.created_at, expiresAt: batch.expires_at, verified };
 }
 function buildManifest(plan, batches, context) {
     const env = context.env ?? process.env;
@@ -79033,6 +80582,7 @@ function buildManifest(plan, batches, context) {
     const runId = Number(env.GITHUB_RUN_ID) || 0;
     return {
         version: MANIFEST_VERSION,
+        tag: plan.tag,
         repository,
         commit: env.GITHUB_SHA || '',
         ref: env.GITHUB_REF || '',
@@ -79044,15 +80594,14 @@ function buildManifest(plan, batches, context) {
             url: repository && runId ? `${server}/${repository}/actions/runs/${runId}` : ''
         },
         createdAt: new Date().toISOString(),
-        batches: batches.map((b, i) => ({
-            id: b.id,
-            createdAt: b.created_at,
-            expiresAt: b.expires_at,
-            requests: plan.chunks[i] ? plan.chunks[i].end - plan.chunks[i].start : 0
-        })),
+        startedAt: context.startedAt,
+        chunks: plan.chunks.map((c) => c.end - c.start),
+        batches: [...batches],
+        complete: plan.chunks.every((_, i) => batches.some((b) => b.chunk === i && b.verified)),
         outputDir: context.outputDir,
         requests: plan.requests.map(toRow),
-        dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) }))
+        dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
+        ...(plan.sources ? { sources: plan.sources } : {})
     };
 }
 function toRow(r) {
@@ -79070,18 +80619,46 @@ function toRow(r) {
  */
 async function planFromManifest(manifest, workspace, outputDir) {
     const m = manifest;
-    if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches)) {
+    if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches) || !Array.isArray(m.chunks)) {
         throw new Error(`not a version ${MANIFEST_VERSION} manifest`);
     }
-    const seen = new Map();
+    if (typeof m.tag !== 'string' || !isTag(m.tag))
+        throw new Error('its tag is malformed');
+    if (!m.chunks.every((n) => Number.isInteger(n) && n > 0))
+        throw new Error('its chunks are malformed');
+    for (const b of m.batches) {
+        if (!b || typeof b.id !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(b.id) || !Number.isInteger(b.chunk) || b.chunk < 0 || b.chunk >= m.chunks.length) {
+            throw new Error('a batch entry is malformed');
+        }
+    }
     // With another output-dir than the submission's, outputs under the old one move to the new one.
     const from = typeof m.outputDir === 'string' ? m.outputDir.replace(/\/$/, '') + '/' : undefined;
     const moved = (p) => (outputDir && from && p.startsWith(from) ? `${outputDir}/${p.slice(from.length)}` : p);
-    const confine = async (p, move = true) => {
+    // Every file the submission read, as far as the manifest tells: no output may overwrite one.
+    const sourcePaths = [];
+    for (const row of m.requests)
+        if (Array.isArray(row) && typeof row[3] === 'string')
+            sourcePaths.push(row[3]);
+    for (const d of Array.isArray(m.dataOutputs) ? m.dataOutputs : [])
+        if (typeof d?.source === 'string')
+            sourcePaths.push(d.source);
+    if (Array.isArray(m.sources))
+        for (const s of m.sources)
+            if (typeof s === 'string')
+                sourcePaths.push(s);
+    const rules = new output_OutputRules(workspace, await SourceFiles.of(workspace, sourcePaths));
+    const confine = async (p) => {
         if (typeof p !== 'string')
             throw new Error('an output path is not a string');
-        const result = await confineOutput(workspace, move ? moved(p) : p, seen);
-        if ('error' in result)
+        const result = await rules.check(moved(p));
+        if (result.error !== undefined)
+            throw new Error(result.error);
+        return result.path;
+    };
+    // Source files are read again (a data file, to copy its rows): confined like any input.
+    const confineSource = async (p) => {
+        const result = await confineRead(workspace, p, 'A source file');
+        if (result.error !== undefined)
             throw new Error(result.error);
         return result.path;
     };
@@ -79089,7 +80666,12 @@ async function planFromManifest(manifest, workspace, outputDir) {
     for (const row of m.requests) {
         if (!Array.isArray(row) || row.length !== 7 || typeof row[0] !== 'string' || typeof row[3] !== 'string')
             throw new Error('a request row is malformed');
+        if (!row[0].startsWith(`${m.tag}_`))
+            throw new Error('a custom_id does not carry the submission tag');
         const [customId, model, maxTokens, file, line, index, out] = row;
+        // Only named in messages, never opened: a lexical check keeps it to a workspace path that cannot break a log line.
+        if (controlCharacter(file) || toWorkspacePath(workspace, file) !== file)
+            throw new Error(`a request row names the source file ${JSON.stringify(file)}, which is not a workspace path`);
         let output;
         if (typeof out === 'string')
             output = { kind: 'file', path: await confine(out) };
@@ -79097,26 +80679,230 @@ async function planFromManifest(manifest, workspace, outputDir) {
             const [path, source, format, at] = out;
             if (!['csv', 'jsonl', 'json'].includes(format) || !Number.isInteger(at))
                 throw new Error('a data row output is malformed');
-            output = { kind: 'data-row', path: await confine(path), source: await confine(source, false), format, index: at };
+            output = { kind: 'data-row', path: await confine(path), source: await confineSource(source), format, index: at };
         }
         const origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) };
         requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0 });
     }
     const dataOutputs = [];
     for (const d of m.dataOutputs ?? [])
-        dataOutputs.push({ ...d, path: await confine(d.path), source: await confine(d.source, false) });
+        dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) });
     let start = 0;
-    const chunks = m.batches.map((b) => {
-        const chunk = { start, end: start + b.requests, bytes: 0 };
+    const chunks = m.chunks.map((n) => {
+        const chunk = { start, end: start + n, bytes: 0 };
         start = chunk.end;
         return chunk;
     });
     if (start !== requests.length)
-        throw new Error('its batches do not add up to its requests');
-    return { manifest: m, plan: { requests, chunks, dataOutputs, spoolPath: '' } };
+        throw new Error('its chunks do not add up to its requests');
+    return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort() } };
 }
 //# sourceMappingURL=manifest.js.map
+;// CONCATENATED MODULE: ./lib/github/retry.js
+
+const retry_DEFAULT_LIMITS = { timeoutMs: 30_000, deadlineMs: 120_000, minDelayMs: 1_000, maxDelayMs: 15_000 };
+/** An answer that arrived but cannot be read (an HTML error page with status 200, a cut body). */
+class UnreadableAnswerError extends Error {
+    name = 'UnreadableAnswerError';
+}
+/** An attempt that did not answer within its timeout. */
+class retry_CallTimeoutError extends Error {
+    name = 'CallTimeoutError';
+}
+// 408 request timeout, 429 rate limit, 5xx: GitHub's own answers for "try again".
+const TRANSIENT_STATUS = new Set([408, 429]);
+/** True for failures worth another attempt: timeouts, rate limits, 5xx, dropped connections, unreadable answers. */
+function retry_isTransient(error) {
+    if (error instanceof UnreadableAnswerError || error instanceof retry_CallTimeoutError)
+        return true;
+    const e = error;
+    if (!e || typeof e !== 'object')
+        return false;
+    if (typeof e.status === 'number') {
+        // octokit reports a dropped connection or an aborted fetch as status 500, which is retried anyway.
+        if (TRANSIENT_STATUS.has(e.status) || e.status >= 500)
+            return true;
+        // A secondary rate limit is a 403 that says so.
+        return e.status === 403 && /rate limit/i.test(String(e.message));
+    }
+    if (e.name === 'AbortError' || e.name === 'TimeoutError')
+        return true;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (/^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|UND_ERR_)/.test(code))
+        return true;
+    if (/fetch failed|socket hang up|other side closed|terminated|network/i.test(String(e.message)))
+        return true;
+    return e.cause !== undefined && e.cause !== error && retry_isTransient(e.cause);
+}
+/**
+ * Runs `attempt` with a timeout: the signal it gets is aborted when the time is up, and the
+ * promise rejects with CallTimeoutError then even if `attempt` ignores the signal.
+ */
+async function retry_withTimeout(what, timeoutMs, attempt) {
+    const controller = new AbortController();
+    let timer;
+    const timedOut = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            const error = new retry_CallTimeoutError(`${what} did not answer within ${Math.round(timeoutMs / 100) / 10} s`);
+            controller.abort(error);
+            reject(error);
+        }, timeoutMs);
+    });
+    try {
+        return await Promise.race([attempt(controller.signal), timedOut]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+/**
+ * Runs `attempt` until it succeeds, fails for good, or the deadline passes. `onRetry` hears each
+ * transient failure (for a debug line); the error that remains is the last one.
+ */
+async function withRetries(what, attempt, limits = retry_DEFAULT_LIMITS, onRetry) {
+    const started = Date.now();
+    // An attempt squeezed into the last moments of the deadline could only time out, and its
+    // timeout would hide the error worth reporting: stop with that one instead.
+    const shortest = Math.min(limits.timeoutMs, 1_000, limits.deadlineMs / 4);
+    let lastError;
+    return pRetry(async (attemptNumber) => {
+        const left = limits.deadlineMs - (Date.now() - started);
+        if (attemptNumber > 1 && left < shortest)
+            throw new AbortError(lastError);
+        try {
+            return await retry_withTimeout(what, Math.min(limits.timeoutMs, left), attempt);
+        }
+        catch (error) {
+            lastError = error;
+            throw error;
+        }
+    }, {
+        retries: 1000, // bounded by the deadline, not a count
+        minTimeout: limits.minDelayMs,
+        maxTimeout: limits.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        maxRetryTime: limits.deadlineMs,
+        unref: true,
+        shouldRetry: ({ error }) => retry_isTransient(error) && Date.now() - started + limits.minDelayMs < limits.deadlineMs,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+            if (retry_isTransient(error))
+                onRetry?.(error, attemptNumber);
+        }
+    });
+}
+//# sourceMappingURL=retry.js.map
+;// CONCATENATED MODULE: ./lib/github/octokit.js
+
+
+/** Octokits already given deadlines and retries; wrapping one twice would multiply its attempts. */
+const wrapped = new WeakSet();
+/**
+ * Gives every call of `octokit` a timeout, and retries transient failures (see isTransient) until
+ * the deadline. It is safe for every call the action makes, writes included: a tree is content
+ * addressed, a ref update and a label are idempotent, and the two creations that are not
+ * (a ref, a pull request) answer 422 on a second attempt, which their callers resolve by looking
+ * (see pull-request.ts). A commit created twice leaves one unreferenced object, never a second
+ * commit on a branch. Returns the same octokit.
+ */
+function reliable(octokit, limits = retry_DEFAULT_LIMITS) {
+    if (wrapped.has(octokit))
+        return octokit;
+    wrapped.add(octokit);
+    octokit.hook.wrap('request', async (request, options) => {
+        const what = `GitHub ${options.method} ${String(options.url)}`;
+        return withRetries(what, async (signal) => {
+            const response = await request({ ...options, request: { ...options.request, signal } });
+            // octokit hands back an unparsable JSON body (an HTML error page with status 200) as a string.
+            const readable = response.status < 200 || response.status >= 300 || response.status === 204 || (typeof response.data === 'object' && response.data !== null);
+            if (!readable)
+                throw new UnreadableAnswerError(`${what} answered ${response.status} with a body that is not JSON`);
+            return response;
+        }, limits, (error, n) => lib_core/* debug */.Yz(`${what}: attempt ${n} failed (${error.message}); trying again.`));
+    });
+    return octokit;
+}
+/** An octokit for the repository's API, with deadlines and retries. */
+async function githubClient(token, limits = DEFAULT_LIMITS) {
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+    return reliable(getOctokit(token), limits);
+}
+//# sourceMappingURL=octokit.js.map
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(38522);
+;// CONCATENATED MODULE: ./lib/github/artifact-zip.js
+
+/**
+ * Reads one file out of an artifact's zip, as downloaded. Throws on anything that is not a whole
+ * zip: a download cut short is a transient failure to the caller, not a manifest to judge.
+ * The artifact client streams its zips, so sizes are read from the central directory (the local
+ * headers carry zeros). Stored and deflated entries, no zip64: manifests are far below 4 GiB.
+ */
+class BrokenZipError extends Error {
+    name = 'BrokenZipError';
+}
+const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+const CENTRAL_FILE_HEADER = 0x02014b50;
+const LOCAL_FILE_HEADER = 0x04034b50;
+/** The entry named `name`, or undefined when the zip is whole but has no such file. */
+function readZipEntry(zip, name) {
+    try {
+        return read(zip, name);
+    }
+    catch (error) {
+        if (error instanceof BrokenZipError)
+            throw error;
+        // Offsets past the end (RangeError), bad deflate data (zlib): all mean the bytes are not a whole zip.
+        throw new BrokenZipError(`the artifact is not a readable zip (${error.message})`);
+    }
+}
+function read(zip, name) {
+    // The end record is at most 22 bytes + a 64 KiB comment from the end.
+    let end = zip.length - 22;
+    const stop = Math.max(0, zip.length - 22 - 0xffff);
+    while (end >= stop && zip.readUInt32LE(end) !== END_OF_CENTRAL_DIRECTORY)
+        end--;
+    if (end < stop || end < 0)
+        throw new BrokenZipError('the artifact is not a whole zip (no end of central directory)');
+    const count = zip.readUInt16LE(end + 10);
+    let offset = zip.readUInt32LE(end + 16);
+    for (let i = 0; i < count; i++) {
+        if (zip.readUInt32LE(offset) !== CENTRAL_FILE_HEADER)
+            throw new BrokenZipError('the artifact zip has a corrupt central directory');
+        const method = zip.readUInt16LE(offset + 10);
+        const compressedSize = zip.readUInt32LE(offset + 20);
+        const size = zip.readUInt32LE(offset + 24);
+        const nameLength = zip.readUInt16LE(offset + 28);
+        const extraLength = zip.readUInt16LE(offset + 30);
+        const commentLength = zip.readUInt16LE(offset + 32);
+        const local = zip.readUInt32LE(offset + 42);
+        const entryName = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
+        offset += 46 + nameLength + extraLength + commentLength;
+        if (entryName !== name)
+            continue;
+        if (zip.readUInt32LE(local) !== LOCAL_FILE_HEADER)
+            throw new BrokenZipError('the artifact zip has a corrupt entry');
+        const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+        if (start + compressedSize > zip.length)
+            throw new BrokenZipError('the artifact zip is cut short');
+        const data = zip.subarray(start, start + compressedSize);
+        const content = method === 0 ? Buffer.from(data) : method === 8 ? (0,external_node_zlib_.inflateRawSync)(data) : undefined;
+        if (!content)
+            throw new BrokenZipError(`the artifact zip uses compression method ${method}`);
+        if (content.length !== size)
+            throw new BrokenZipError('the artifact zip entry has the wrong size');
+        return content;
+    }
+    return undefined;
+}
+//# sourceMappingURL=artifact-zip.js.map
 ;// CONCATENATED MODULE: ./lib/state/artifacts.js
+
+
+
+
+
+
 
 
 
@@ -79133,14 +80919,56 @@ function artifactServiceAvailable(env = process.env) {
 function localStateDir(env = process.env) {
     return external_node_path_.join(env.RUNNER_TEMP || env.GITHUB_WORKSPACE || process.cwd(), 'claude-batch-state');
 }
+// An upload carries every generated file of a submission: it gets more time than a REST call.
+const UPLOAD_LIMITS = { timeoutMs: 300_000, deadlineMs: 600_000, minDelayMs: 2_000, maxDelayMs: 30_000 };
 /**
- * Uploads `files` (all under `root`) as an artifact. The artifact client is loaded only here: it
- * is the heaviest module of the action and most runs of a step never need it.
+ * Uploads `files` (all under `root`) as an artifact of this run, retried until the deadline. Before
+ * each retry it looks whether an earlier attempt did finish (its answer lost): an artifact name is
+ * unique within a run, so a second upload could only fail. The artifact client is loaded only
+ * here: it is the heaviest module of the action and most runs of a step never need it.
  */
-async function uploadArtifact(name, files, root, retentionDays) {
-    const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(645)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
-    const result = await new DefaultArtifactClient().uploadArtifact(name, files, root, { retentionDays });
-    return result.id;
+async function uploadArtifact(name, files, root, retentionDays, options = {}) {
+    const client = options.client ?? new (await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(645)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9645))).DefaultArtifactClient();
+    let attempts = 0;
+    return withRetries(`Uploading artifact ${name}`, async () => {
+        try {
+            if (attempts++ > 0) {
+                const done = await uploadedAlready(client, name);
+                if (done !== undefined)
+                    return done;
+            }
+            return (await client.uploadArtifact(name, files, root, { retentionDays })).id;
+        }
+        catch (error) {
+            throw uploadFailure(error);
+        }
+    }, options.limits ?? UPLOAD_LIMITS, (error, n) => info(`Uploading artifact ${name}: attempt ${n} failed (${error.message}); trying again.`));
+}
+async function uploadedAlready(client, name) {
+    try {
+        return (await client.getArtifact(name)).artifact.id;
+    }
+    catch (error) {
+        if (error.name === 'ArtifactNotFoundError')
+            return undefined;
+        throw error;
+    }
+}
+// The artifact client's own errors that no retry can mend: missing files, a full storage quota, GHES.
+const PERMANENT_UPLOAD_ERRORS = new Set(['FilesNotFoundError', 'UsageError', 'GHESNotSupportedError']);
+/**
+ * The artifact client retries its service calls itself and then throws plain Errors; anything but a
+ * known permanent error is taken as transient, and marked so for withRetries.
+ */
+function uploadFailure(error) {
+    const e = error;
+    if (PERMANENT_UPLOAD_ERRORS.has(e?.name) || retry_isTransient(error))
+        return error;
+    // "Received non-retryable error" is the service refusing the request, except "already exists":
+    // an earlier attempt whose answer was lost, found by uploadedAlready once it is finalized.
+    if (/non-retryable/i.test(String(e?.message)) && !/already exists|conflict/i.test(String(e?.message)))
+        return error;
+    return new UnreadableAnswerError(String(e?.message ?? error));
 }
 /** Saves a manifest file to the local stand-in; returns where it went. */
 async function saveLocalManifest(name, manifestFile, env = process.env) {
@@ -79150,68 +80978,235 @@ async function saveLocalManifest(name, manifestFile, env = process.env) {
     await (0,promises_.writeFile)(target, await (0,promises_.readFile)(manifestFile));
     return target;
 }
+/** The repository's artifacts, newest first: all of them, or those with one exact name. */
+async function listArtifacts(octokit, owner, repo, limits, name) {
+    reliable(octokit, limits);
+    return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, { owner, repo, per_page: 100, ...(name ? { name } : {}) });
+}
 /**
- * Lists the repository's manifests that have no results artifact yet, in one paginated listing
- * (not one call per batch). A manifest from a run whose head repository is not this one (a pull
+ * The submissions not collected yet, from one listing of record names: for each tag, its manifest if
+ * there is one, else its journal; none once a results artifact carries the tag. Newest first, so
+ * a re-run's record (same name, later run) wins.
+ */
+function pendingSubmissions(records) {
+    const parsed = records.map((r) => ({ r, n: parseArtifactName(r.name) })).filter((x) => x.n);
+    const collected = new Set(parsed.filter((x) => x.n.kind === 'results').map((x) => x.n.tag));
+    const byTag = new Map();
+    for (const { r, n } of parsed) {
+        if (n.kind === 'results' || collected.has(n.tag))
+            continue;
+        const existing = byTag.get(n.tag);
+        if (existing && (existing.kind === 'manifest' || n.kind === 'journal'))
+            continue;
+        byTag.set(n.tag, { ...r, tag: n.tag, kind: n.kind, batchId: n.batchId });
+    }
+    return [...byTag.values()];
+}
+/**
+ * Lists the repository's submissions that have no results artifact yet, in one paginated listing
+ * (not one call per batch; a batch-id cannot be looked up by name, since names carry the tag), retried on transient failures. A record from a run whose head repository is not this one (a pull
  * request from a fork) is marked untrusted: an artifact's name is not proof of who made it.
  */
-async function findPendingArtifacts(octokit, owner, repo) {
-    const artifacts = await octokit.paginate(octokit.rest.actions.listArtifactsForRepo, { owner, repo, per_page: 100 });
-    const collected = new Set(artifacts.filter((a) => a.name.startsWith(RESULTS_PREFIX)).map((a) => a.name.slice(RESULTS_PREFIX.length)));
-    const seen = new Set();
-    const candidates = [];
-    // Newest first, so a re-run's manifest (same name, later run) wins.
-    for (const a of artifacts) {
-        if (!a.name.startsWith(MANIFEST_PREFIX) || a.expired)
-            continue;
-        const batchId = a.name.slice(MANIFEST_PREFIX.length);
-        if (collected.has(batchId) || seen.has(batchId))
-            continue;
-        seen.add(batchId);
+async function findPendingArtifacts(octokit, owner, repo, options = {}) {
+    const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? retry_DEFAULT_LIMITS);
+    return pendingSubmissions(artifacts
+        .filter((a) => !a.expired)
+        .map((a) => {
         const run = a.workflow_run;
         const fork = run && run.head_repository_id !== undefined && run.head_repository_id !== run.repository_id;
-        candidates.push({
+        return {
             name: a.name,
-            batchId,
-            artifact: { id: a.id, runId: run?.id ?? 0, createdAt: a.created_at ?? '' },
+            artifact: { id: a.id, runId: run?.id ?? 0, createdAt: a.created_at ?? '', digest: a.digest ?? undefined },
             untrusted: !run?.id ? 'it names no workflow run' : fork ? 'it was made by a run from another repository (a pull request from a fork)' : undefined
-        });
-    }
-    return candidates;
+        };
+    }));
 }
-/** Downloads a manifest artifact from the run that made it and returns its parsed content. */
-async function downloadManifest(candidate, find, into) {
+/**
+ * True when the submission of `tag` has a results artifact (it was collected), expired or not.
+ * Collect asks this right before its pull request and before uploading results: the reusable
+ * workflow's concurrency group queues collects of one repository, but a collect step in any other
+ * workflow (or a re-run) is outside that group, and without this check two of them would each
+ * upload a results artifact and update the pull request for one submission.
+ */
+async function resultsExist(octokit, owner, repo, tag, limits = retry_DEFAULT_LIMITS) {
+    return (await listArtifacts(octokit, owner, repo, limits, resultsName(tag))).length > 0;
+}
+/**
+ * A manifest that could not be downloaded: the service failed past the deadline (`transient`,
+ * left for the next run), or the artifact is gone or out of reach of the token. Distinct from a
+ * manifest that was read and refused: this says nothing about the submission itself.
+ */
+class ArtifactUnavailableError extends Error {
+    transient;
+    name = 'ArtifactUnavailableError';
+    constructor(message, transient) {
+        super(message);
+        this.transient = transient;
+    }
+}
+/** A manifest that arrived whole but cannot be a manifest: its own fault, not the service's. */
+class ManifestContentError extends Error {
+    name = 'ManifestContentError';
+}
+// A manifest holds one row per request; far below this even for the largest submission.
+const MAX_MANIFEST_ZIP_BYTES = 512 * 1024 * 1024;
+/**
+ * Downloads a manifest artifact from the run that made it and returns its parsed content: the
+ * REST download (a redirect to blob storage), then the zip, checked against the digest the
+ * listing gave. Retried on transient failures (a cut or garbled download included) within the
+ * deadline; then ArtifactUnavailableError. A manifest that arrived whole but is not JSON, or
+ * lacks manifest.json, throws a plain Error: that one is the manifest's fault.
+ */
+async function downloadManifest(candidate, find, _into, options = {}) {
     if (candidate.file)
         return JSON.parse(await (0,promises_.readFile)(candidate.file, 'utf8'));
-    const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(645)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
-    const dir = external_node_path_.join(into, candidate.name);
-    await new DefaultArtifactClient().downloadArtifact(candidate.artifact.id, {
-        path: dir,
-        findBy: { token: find.token, workflowRunId: candidate.artifact.runId, repositoryOwner: find.owner, repositoryName: find.repo }
-    });
-    return JSON.parse(await (0,promises_.readFile)(external_node_path_.join(dir, MANIFEST_FILE), 'utf8'));
+    const artifact = candidate.artifact;
+    // Not a reliable() octokit: the whole download is retried below, and retries must not nest.
+    const octokit = options.octokit ?? (await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351))).getOctokit(find.token);
+    const what = `Downloading ${candidate.name} (artifact ${artifact.id})`;
+    let text;
+    try {
+        text = await withRetries(what, async (signal) => {
+            const redirect = await octokit.rest.actions.downloadArtifact({
+                owner: find.owner,
+                repo: find.repo,
+                artifact_id: artifact.id,
+                archive_format: 'zip',
+                request: { redirect: 'manual', signal }
+            });
+            const location = redirect.headers.location;
+            if (redirect.status !== 302 || !location)
+                throw new UnreadableAnswerError(`the artifact download answered ${redirect.status} without a redirect`);
+            const response = await (options.fetch ?? fetch)(location, { signal });
+            if (!response.ok)
+                throw Object.assign(new Error(`blob storage answered ${response.status}`), { status: response.status });
+            if (Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_ZIP_BYTES)
+                throw new Error('the manifest artifact is too large to be a manifest');
+            const zip = Buffer.from(await response.arrayBuffer());
+            const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(zip).digest('hex')}`;
+            if (artifact.digest && artifact.digest !== digest)
+                throw new UnreadableAnswerError('the download does not match the artifact\'s digest (cut short or garbled)');
+            let entry;
+            try {
+                entry = readZipEntry(zip, MANIFEST_FILE);
+            }
+            catch (error) {
+                throw new UnreadableAnswerError(error.message);
+            }
+            if (!entry)
+                throw new ManifestContentError(`it holds no ${MANIFEST_FILE}`);
+            const content = entry.toString('utf8');
+            try {
+                JSON.parse(content);
+            }
+            catch (error) {
+                // Verified bytes that are not JSON are the manifest's fault; unverified ones may be a garbled download.
+                if (artifact.digest)
+                    throw new ManifestContentError(`its ${MANIFEST_FILE} is not JSON (${error.message})`);
+                throw new UnreadableAnswerError(`its ${MANIFEST_FILE} is not JSON`);
+            }
+            return content;
+        }, options.limits ?? retry_DEFAULT_LIMITS, (error, n) => lib_core/* debug */.Yz(`${what}: attempt ${n} failed (${error.message}); trying again.`));
+    }
+    catch (error) {
+        if (error instanceof ManifestContentError)
+            throw error;
+        const status = error.status;
+        const reason = error.message;
+        if (retry_isTransient(error))
+            throw new ArtifactUnavailableError(`Could not download ${candidate.name}: ${reason}. Left for the next run.`, true);
+        if (status === 404 || status === 410)
+            throw new ArtifactUnavailableError(`${candidate.name} can no longer be downloaded: it was deleted or has expired.`, false);
+        if (status === 401 || status === 403)
+            throw new ArtifactUnavailableError(`Could not download ${candidate.name}: github-token needs the actions: read permission (${status}).`, false);
+        throw new ArtifactUnavailableError(`Could not download ${candidate.name}: ${reason}.`, false);
+    }
+    return JSON.parse(text);
 }
-/** Manifests in the local stand-in that were not collected yet. */
+/** Records in the local stand-in that were not collected yet. */
 async function findPendingLocal(env = process.env) {
     const dir = external_node_path_.join(localStateDir(env), 'manifests');
     if (!(0,external_node_fs_.existsSync)(dir))
         return [];
-    const names = (await (0,promises_.readdir)(dir)).filter((f) => f.startsWith(MANIFEST_PREFIX) && f.endsWith('.json')).sort();
-    return names.map((f) => {
-        const name = f.slice(0, -'.json'.length);
-        return { name, batchId: name.slice(MANIFEST_PREFIX.length), file: external_node_path_.join(dir, f) };
-    });
+    const names = (await (0,promises_.readdir)(dir)).filter((f) => f.endsWith('.json')).sort();
+    return pendingSubmissions(names.map((f) => ({ name: f.slice(0, -'.json'.length), file: external_node_path_.join(dir, f) })));
 }
-/** Marks a local manifest collected by moving it aside, as a results artifact does on GitHub. */
-async function markLocalCollected(candidate) {
-    if (!candidate.file)
-        return;
-    const done = external_node_path_.join(external_node_path_.dirname(candidate.file), 'collected');
+/** Marks a local submission collected by moving its records aside, as a results artifact does on GitHub. */
+async function markLocalCollected(candidate, env = process.env) {
+    const dir = external_node_path_.join(localStateDir(env), 'manifests');
+    const done = external_node_path_.join(dir, 'collected');
     await (0,promises_.mkdir)(done, { recursive: true });
-    await (0,promises_.rename)(candidate.file, external_node_path_.join(done, external_node_path_.basename(candidate.file)));
+    for (const f of await (0,promises_.readdir)(dir)) {
+        if (f.endsWith('.json') && parseArtifactName(f.slice(0, -'.json'.length))?.tag === candidate.tag)
+            await (0,promises_.rename)(external_node_path_.join(dir, f), external_node_path_.join(done, f));
+    }
 }
 //# sourceMappingURL=artifacts.js.map
+;// CONCATENATED MODULE: ./lib/state/journal.js
+
+
+
+
+
+
+/**
+ * The submission journal: the manifest written before the first create and again after the
+ * creates, so that no batch is ever paid for without a record that a later collect can find.
+ *
+ * Where the record is kept: an artifact of this run, or the local folder where there is no artifact
+ * service. Returns where it went. Artifacts cannot be replaced within a run, so the journal and the
+ * manifest are two artifacts (names in manifest.ts).
+ */
+async function saveRecord(name, manifest, options) {
+    const dir = external_node_path_.join(options.temp, name);
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    const file = external_node_path_.join(dir, MANIFEST_FILE);
+    await (0,promises_.writeFile)(file, JSON.stringify(manifest));
+    if (!artifactServiceAvailable())
+        return { file: await saveLocalManifest(name, file) };
+    return { artifactId: await uploadArtifact(name, [file], dir, options.retentionDays) };
+}
+// A batch made by this submission is created after the journal's `startedAt` (less a minute for
+// clock skew) and before the creates gave up: at most a few attempts of ten minutes each per chunk.
+const SKEW_MS = 60_000;
+const CREATE_WINDOW_MS_PER_CHUNK = 45 * 60_000;
+/**
+ * Finds, for the chunks of a submission that have no proven batch, the batches that may carry them:
+ * listed by the API in the submission's time window, of exactly the chunk's size, and not already
+ * recorded. They are returned unverified: a batch is this submission's only once its result ids
+ * prove it (results/collect.ts), which is also what tells two same-sized chunks apart.
+ * One paginated list call, newest first, stopped as soon as the listing is older than the window.
+ */
+async function reconcile(client, manifest, options = {}) {
+    const open = manifest.chunks.map((_, i) => i).filter((i) => !manifest.batches.some((b) => b.chunk === i && b.verified));
+    if (!open.length)
+        return [];
+    const from = Date.parse(manifest.startedAt) - SKEW_MS;
+    const to = Date.parse(manifest.startedAt) + CREATE_WINDOW_MS_PER_CHUNK * manifest.chunks.length;
+    const known = new Set(manifest.batches.map((b) => b.id));
+    const found = [];
+    let after;
+    for (;;) {
+        const page = await withRetry('list batches', (o) => client.messages.batches.list({ limit: 100, ...(after ? { after_id: after } : {}) }, { ...o, maxRetries: 0 }), options);
+        for (const batch of page.data) {
+            const created = Date.parse(batch.created_at);
+            if (created < from)
+                return found;
+            if (created > to || known.has(batch.id))
+                continue;
+            const chunk = open.find((i) => manifest.chunks[i] === total(batch));
+            if (chunk !== undefined)
+                found.push({ id: batch.id, chunk, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false });
+        }
+        if (!page.has_more || !page.last_id)
+            return found;
+        after = page.last_id;
+    }
+}
+//# sourceMappingURL=journal.js.map
 ;// CONCATENATED MODULE: ./lib/commands/submit.js
+
+
 
 
 
@@ -79244,21 +81239,24 @@ async function submit_submit(inputs, problems) {
     if (!inputs.apiKey && !inputs.dryRun) {
         problem({ message: 'No Anthropic API key: set the anthropic-api-key input (e.g. ${{ secrets.ANTHROPIC_API_KEY }}) or the ANTHROPIC_API_KEY environment variable.' });
     }
-    const client = inputs.apiKey ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined;
+    // With a mistake in the inputs (a base URL that is not one, say) the API is not called at all;
+    // the prompts are still read, so that every problem is reported at once.
+    const client = inputs.apiKey && problems.length === 0 ? createClient({ apiKey: inputs.apiKey, baseURL: inputs.baseURL }) : undefined;
     const temp = await makeTempDir('claude-batch-');
+    let manifestFailure;
     try {
-        const plan = await lib_core/* group */.Os('Reading prompts', () => readPlan(inputs, external_node_path_.join(temp, 'requests.jsonl'), problem, warning));
+        const plan = await lib_core/* group */.Os('Reading prompts', () => readPlan(inputs, external_node_path_.join(temp, 'requests.jsonl'), newTag(), problem, warning));
         if (plan.requests.length === 0 && problems.length === 0)
-            problem({ message: 'The prompt sources produced no requests.' });
+            problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' });
         let estimate;
         if (plan.requests.length) {
             estimate = await lib_core/* group */.Os('Checking models and estimating cost', async () => {
                 let usable = true;
                 if (client)
-                    usable = await checkModels(client, plan, problem, warning, lib_core/* info */.pq);
-                else
+                    usable = await checkModels(client, plan, problem, warning, info);
+                else if (inputs.dryRun)
                     warning({ message: 'Dry run without an API key: models were not checked and input tokens are approximated.' });
-                return usable ? estimateCost(client, plan, inputs.prices, lib_core/* info */.pq) : undefined;
+                return usable ? estimateCost(client, plan, inputs.prices, info) : undefined;
             });
         }
         if (estimate) {
@@ -79274,49 +81272,65 @@ async function submit_submit(inputs, problems) {
             return;
         }
         if (inputs.dryRun) {
-            lib_core/* info */.pq(`Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.`);
+            info(`Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.`);
             setOutputs({ status: 'dry-run' });
             await writeSummary({ headline: `Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted. Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true });
             return;
         }
-        const batches = await lib_core/* group */.Os('Submitting', () => createBatches(client, plan));
-        const batchIds = batches.map((b) => b.id);
-        setOutputs({ 'batch-id': batchIds[0], 'batch-ids': batchIds, status: 'in_progress' });
-        // Before any waiting: a job cancelled or timed out mid-wait must lose nothing.
-        await lib_core/* group */.Os('Saving the manifest', () => saveManifest(plan, batches, inputs, temp));
-        if (inputs.waitMinutes <= 0) {
-            await writeSummary({ headline: `Submitted ${submit_count(batches.length, 'batch', 'batches')} of ${submit_count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false });
+        const dataHashes = new Map();
+        for (const d of plan.dataOutputs)
+            dataHashes.set(d.source, await sha256File(external_node_path_.join(inputs.workspace, d.source)));
+        const startedAt = new Date().toISOString();
+        const record = (refs) => buildManifest(plan, refs, { outputDir: inputs.outputDir, startedAt, dataHashes });
+        // Written before anything is spent: a run that dies after a create still leaves a record that
+        // collect can reconcile against the API's list of batches.
+        try {
+            await lib_core/* group */.Os('Saving the submission journal', async () => {
+                const saved = await saveRecord(journalName(plan.tag), record([]), { temp, retentionDays: inputs.retentionDays });
+                info(saved.file ? `Journal written to ${saved.file} (no artifact service here).` : `Journal saved as artifact ${journalName(plan.tag)}.`);
+            });
+        }
+        catch (error) {
+            const message = `Could not save the submission journal (${describeError(error)}), so nothing was submitted: a batch with no record could be paid for and never collected. Run the step again.`;
+            await writeSummary({ headline: message, plan, estimate, batchIds: [], problems, warnings, dryRun: false });
+            lib_core/* setFailed */.C1(message);
             return;
         }
-        await waitAndCollect(client, inputs, plan, estimate, batches, warnings, temp);
+        const created = await lib_core/* group */.Os('Submitting', () => createBatches(client, plan));
+        const refs = created.refs;
+        // Saved whatever happened to the creates: every batch made must be reachable by collect.
+        const saved = refs.length ? await lib_core/* group */.Os('Saving the manifest', () => saveManifest(record(refs), inputs, temp)) : undefined;
+        const batchIds = [...new Set(refs.map((b) => b.id))];
+        if (created.failure) {
+            const made = refs.length
+                ? `${submit_count(batchIds.length, 'batch', 'batches')} ${batchIds.length === 1 ? 'was' : 'were'} made (${batchIds.join(', ')}); ${saved?.ok ? 'the manifest records them and collect will collect them' : `the journal ${journalName(plan.tag)} records this submission and collect will find them`}. `
+                : '';
+            const spent = created.failure.mayHaveMade ? 'A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission\'s. ' : '';
+            const message = `${created.failure.message} ${made}${spent}${submit_count(created.unsent, 'request')} ${created.unsent === 1 ? 'was' : 'were'} not submitted: run submit again once the cause is fixed (it sends everything again).`;
+            await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false });
+            lib_core/* setFailed */.C1(message);
+            return;
+        }
+        if (!saved?.ok) {
+            // The batches run and the journal records them, but the failure must be seen.
+            manifestFailure = `Could not save the manifest: ${saved?.error}. The batches run; the journal artifact ${journalName(plan.tag)} records them, so collect finds them, or collect with batch-id: ${batchIds[0]}.`;
+        }
+        if (inputs.waitMinutes <= 0) {
+            await writeSummary({ headline: `Submitted ${submit_count(batchIds.length, 'batch', 'batches')} of ${submit_count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false });
+        }
+        else {
+            await waitAndCollect(client, inputs, plan, estimate, created.batches, refs, warnings, temp);
+        }
+        if (manifestFailure)
+            lib_core/* setFailed */.C1(manifestFailure);
     }
     finally {
         await (0,promises_.rm)(temp, { recursive: true, force: true });
     }
 }
-async function readPlan(inputs, spoolPath, problem, warning) {
-    const ctx = {
-        workspace: inputs.workspace,
-        outputDir: inputs.outputDir,
-        defaults: { model: inputs.model, maxTokens: inputs.maxTokens, system: inputs.system },
-        problem,
-        warning
-    };
-    const sources = readSources({ prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests }, ctx);
-    const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, limits: limits(), problem });
-    const files = new Set(plan.requests.map((r) => r.origin.file));
-    lib_core/* info */.pq(`${submit_count(plan.requests.length, 'request')} from ${submit_count(files.size, 'file')}, in ${submit_count(plan.chunks.length, 'batch', 'batches')}.`);
-    return plan;
-}
-// The API's limits, unless a test lowers them to exercise splitting without 100,000 requests.
-function limits() {
-    const requests = Number(process.env.CLAUDE_BATCH_TEST_MAX_REQUESTS);
-    const bytes = Number(process.env.CLAUDE_BATCH_TEST_MAX_BYTES);
-    return { maxRequests: requests > 0 ? requests : API_LIMITS.maxRequests, maxBytes: bytes > 0 ? bytes : API_LIMITS.maxBytes };
-}
 function logEstimate(e) {
     const cost = e.batchUsd === undefined ? `unknown (no price for ${e.unpriced.join(', ')})` : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd)} at standard prices)`;
-    lib_core/* info */.pq(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`);
+    info(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`);
 }
 function checkBudget(e, maxCost, problem) {
     if (maxCost === undefined)
@@ -79330,51 +81344,67 @@ function checkBudget(e, maxCost, problem) {
         });
     }
 }
+/**
+ * Creates one batch per chunk, in order, and stops at the first create that fails: the batches made
+ * so far are kept (and recorded by the caller), the rest is reported as not submitted. The batch ids
+ * go into the step outputs as soon as they exist, so they are there even when the step then fails.
+ */
 async function createBatches(client, plan) {
+    const refs = [];
     const batches = [];
     const known = new Set();
     for (const [n, chunk] of plan.chunks.entries()) {
         const items = plan.requests.slice(chunk.start, chunk.end);
-        const batch = await createBatch(client, {
-            body: () => batchBody(plan.spoolPath, items),
-            requestCount: items.length,
-            known,
-            log: lib_core/* warning */.$e,
-            // Tests shorten the wait for an answer to exercise a create that times out.
-            timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
-        });
-        known.add(batch.id);
-        batches.push(batch);
-        lib_core/* info */.pq(`Created ${batch.id} (${submit_count(items.length, 'request')}${plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''}); it expires at ${batch.expires_at}.`);
+        let created;
+        try {
+            created = await createBatch(client, {
+                body: () => batchBody(plan.spoolPath, items),
+                requestCount: items.length,
+                known,
+                log: lib_core/* warning */.$e,
+                // Tests shorten the wait for an answer to exercise a create that times out.
+                timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
+            });
+        }
+        catch (error) {
+            const failure = error instanceof CreateError ? error : new CreateError(`Create failed: ${describeError(error)}.`, true, { cause: error });
+            return { refs, batches, failure, unsent: plan.requests.length - chunk.start };
+        }
+        const made = created.verified ? [created.batch] : created.candidates;
+        for (const batch of made) {
+            known.add(batch.id);
+            batches.push(batch);
+            refs.push(batchRef(batch, n, created.verified));
+        }
+        const ids = [...new Set(refs.map((r) => r.id))];
+        setOutputs({ 'batch-id': ids[0], 'batch-ids': ids, status: 'in_progress' });
+        const of = plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : '';
+        if (created.verified)
+            info(`Created ${created.batch.id} (${submit_count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`);
+        else
+            lib_core/* warning */.$e(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${submit_count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`);
     }
-    return batches;
+    return { refs, batches, unsent: 0 };
 }
-async function waitAndCollect(client, inputs, plan, estimate, batches, warnings, temp) {
+async function waitAndCollect(client, inputs, plan, estimate, batches, refs, warnings, temp) {
     const resultsDir = external_node_path_.join(process.env.RUNNER_TEMP || external_node_path_.dirname(temp), 'claude-batch-results');
-    const resultsFile = external_node_path_.join(resultsDir, `${batches[0].id}.jsonl`);
+    const resultsFile = external_node_path_.join(resultsDir, `${refs[0].id}.jsonl`);
     await (0,promises_.mkdir)(resultsDir, { recursive: true });
     const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices });
     const started = Date.now();
-    let ended = false;
+    let gathered;
     try {
-        const final = await lib_core/* group */.Os(`Waiting up to ${inputs.waitMinutes} min for ${submit_count(batches.length, 'batch', 'batches')}`, () => waitForBatches(client, batches, {
-            deadline: started + inputs.waitMinutes * 60_000,
-            maxIntervalMs: inputs.pollIntervalSeconds * 1000,
-            log: lib_core/* info */.pq,
-            onEnded: async (batch) => {
-                lib_core/* info */.pq(`${batch.id} ended; collecting its results.`);
-                await collector.collect(client, batch.id);
-            }
-        }));
-        ended = final.every((b) => b.processing_status === 'ended');
-        if (ended)
+        gathered = await lib_core/* group */.Os(`Waiting up to ${inputs.waitMinutes} min for ${submit_count(batches.length, 'batch', 'batches')}`, () => gather(client, plan, refs, collector, { deadline: started + inputs.waitMinutes * 60_000, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches }));
+        if (gathered.settled)
             await writeDataOutputs(plan, collector, inputs.workspace);
     }
     finally {
         await collector.close();
     }
+    const unsent = gathered.unsent.reduce((n, c) => n + plan.chunks[c].end - plan.chunks[c].start, 0);
     const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled;
     reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
+    const ended = gathered.settled;
     setOutputs({
         status: ended ? 'ended' : 'in_progress',
         succeeded: collector.counts.succeeded,
@@ -79384,43 +81414,47 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, warnings,
         'results-file': resultsFile,
         'output-files': [...collector.written].sort(),
         'cost-usd': collector.costs.batch.toFixed(4)
-    }, () => writeList(external_node_path_.join(resultsDir, `${batches[0].id}.output-files.json`), [...collector.written].sort()));
+    }, () => writeList(external_node_path_.join(resultsDir, `${refs[0].id}.output-files.json`), [...collector.written].sort()));
     const headline = ended
         ? `${submit_count(batches.length, 'batch', 'batches')} ended after ${duration(Date.now() - started)}: ${collector.counts.succeeded} succeeded, ${failed} did not.`
-        : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`;
+        : gathered.failed.length
+            ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
+            : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`;
     await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false });
     if (!ended)
-        lib_core/* info */.pq(headline);
-    if (failed && inputs.failOnError) {
+        info(headline);
+    for (const f of gathered.failed)
+        lib_core/* error */.z3(`${f.id}: ${f.message}`, { title: 'Batch results' });
+    annotate('error', gathered.unwritten, 'Output not written');
+    if (gathered.unwritten.length) {
+        lib_core/* setFailed */.C1(`${submit_count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`);
+    }
+    else if (unsent) {
+        lib_core/* setFailed */.C1(`${submit_count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`);
+    }
+    else if (gathered.failed.length) {
+        lib_core/* setFailed */.C1(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`);
+    }
+    else if (failed && inputs.failOnError) {
         lib_core/* setFailed */.C1(`${submit_count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`);
     }
 }
-/** Persists what a later collect needs, as an artifact, or in a local folder where there is no artifact service. */
-async function saveManifest(plan, batches, inputs, temp) {
-    const dir = external_node_path_.join(temp, 'manifest');
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    const file = external_node_path_.join(dir, MANIFEST_FILE);
-    // Collect rewrites each data file from the collector's checkout: the hash tells it whether that is still the same file.
-    const dataHashes = new Map();
-    for (const d of plan.dataOutputs)
-        dataHashes.set(d.source, await sha256File(external_node_path_.join(inputs.workspace, d.source)));
-    await (0,promises_.writeFile)(file, JSON.stringify(buildManifest(plan, batches, { outputDir: inputs.outputDir, dataHashes })));
-    const name = manifestName(batches[0].id);
-    if (!artifactServiceAvailable()) {
-        const local = await saveLocalManifest(name, file);
-        lib_core/* warning */.$e(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${local} instead. collect looks there too.`);
-        return;
-    }
+/** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */
+async function saveManifest(manifest, inputs, temp) {
+    const name = manifestName(manifest.tag, manifest.batches[0].id);
     try {
-        const id = await uploadArtifact(name, [file], dir, inputs.retentionDays);
-        lib_core/* info */.pq(`Saved the manifest as artifact ${name} (id ${id}), kept ${inputs.retentionDays} days.`);
-        setOutputs({ 'manifest-artifact-id': id });
+        const saved = await saveRecord(name, manifest, { temp, retentionDays: inputs.retentionDays });
+        if (saved.file) {
+            lib_core/* warning */.$e(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`);
+        }
+        else {
+            info(`Saved the manifest as artifact ${name} (id ${saved.artifactId}), kept ${inputs.retentionDays} days.`);
+            setOutputs({ 'manifest-artifact-id': saved.artifactId });
+        }
+        return { ok: true };
     }
     catch (error) {
-        // The batches exist and must not be submitted again, so the step goes on; but a collector will
-        // not find them, which the user has to know.
-        const local = await saveLocalManifest(name, file);
-        lib_core/* error */.z3(`Could not upload the manifest artifact ${name}: ${error.message}. It was written to ${local}; collect these batches from this job (wait-minutes) or by batch-id.`);
+        return { ok: false, error: describeError(error) };
     }
 }
 function writeList(file, list) {
@@ -79432,6 +81466,7 @@ function submit_count(n, one, many = `${one}s`) {
 }
 //# sourceMappingURL=submit.js.map
 ;// CONCATENATED MODULE: ./lib/commands/common.js
+
 
 
 
@@ -79469,9 +81504,9 @@ async function discover(inputs, problems) {
     if (inputs.batchId && inputs.batchId !== 'all') {
         candidates = candidates.filter((c) => c.batchId === inputs.batchId);
         if (!candidates.length)
-            lib_core/* notice */.lm(`No pending manifest for batch ${inputs.batchId}: it was collected already, or never submitted from this repository.`);
+            lib_core/* notice */.lm(`No pending manifest names batch ${esc(inputs.batchId)}: it was collected already, or its manifest was never saved; collect reads its prompts again from this checkout and checks its result ids before writing anything.`);
     }
-    lib_core/* info */.pq(`${candidates.length} pending submission(s) found.`);
+    info(`${candidates.length} pending submission(s) found.`);
     return { candidates, find };
 }
 function failWith(problems) {
@@ -79479,21 +81514,153 @@ function failWith(problems) {
     lib_core/* setFailed */.C1(problems.map((p) => p.message).join('\n'));
 }
 //# sourceMappingURL=common.js.map
+;// CONCATENATED MODULE: ./lib/github/branch.js
+/**
+ * Which branches the action may write. It rebuilds its branch on the current base with a force
+ * update, so a branch is only ever written when nothing but the action's own commits would be
+ * replaced: never the base or the default branch, and never a branch holding someone's work.
+ */
+/** The trailer the action writes on every commit; it is how it recognises its own. */
+const GENERATED_TRAILER = 'Generated-by: claude-batch-action';
+function withTrailer(message) {
+    return `${message.trimEnd()}\n\n${GENERATED_TRAILER}\n`;
+}
+/** True when the message's last paragraph carries the trailer (where git puts trailers). */
+function hasTrailer(message) {
+    const paragraphs = message.trimEnd().split(/\n\s*\n/);
+    return paragraphs[paragraphs.length - 1].split('\n').some((line) => line.trim() === GENERATED_TRAILER);
+}
+/** A branch the action refuses to write, with what to do about it. */
+class BranchRefusedError extends Error {
+    name = 'BranchRefusedError';
+}
+/** `refs/heads/x` and `heads/x` name the branch x; the API's ref paths want the bare name. */
+function branchName(name) {
+    return name.replace(/^refs\/heads\//, '').replace(/^heads\//, '');
+}
+/**
+ * Refuses a pr-branch that is the pull request's base or the repository's default branch.
+ * Cheap and done first, before anything is written.
+ */
+function checkBranchAllowed(branch, base, defaultBranch) {
+    const name = branchName(branch);
+    if (name === branchName(base) || name === defaultBranch) {
+        const which = name === defaultBranch ? `the repository's default branch` : 'the base of the pull request (pr-base)';
+        throw new BranchRefusedError(`pr-branch "${name}" is ${which}: the action rebuilds its branch with a force update and would replace that branch's history. ` +
+            `Choose a branch of its own for pr-branch (for example claude-batch/content), or leave pr-branch empty.`);
+    }
+}
+// The action leaves one commit on its branch; a few more are tolerated (older versions, a re-run).
+const MAX_OWN_COMMITS = 20;
+// How far back the base's history is searched for the commit the branch left it at.
+const MAX_BASE_COMMITS = 100;
+/**
+ * Throws BranchRefusedError unless every commit on `branch` (at `headSha`) since it left the base
+ * (at `baseSha`) carries the trailer. Asks the compare API first (one call lists exactly those
+ * commits); where it cannot answer (404: no common history, or an API without it) walks the
+ * branch down its own commits and the base back to where the branch left it.
+ */
+async function checkBranchOwned(octokit, owner, repo, branch, headSha, baseSha) {
+    const foreign = (commit, why = 'was not written by this action') => new BranchRefusedError(`Branch "${branch}" has commit ${commit.sha.slice(0, 12)} ("${firstLine(commit.message)}") that ${why}. ` +
+        `The action only updates a branch that holds nothing but its own commits (marked "${GENERATED_TRAILER}"), so that no work is lost. ` +
+        `Choose another pr-branch, or delete the branch "${branch}" if what it holds is not needed, and run again.`);
+    let compared;
+    try {
+        const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${baseSha}...${headSha}`, per_page: 100 });
+        compared = {
+            aheadBy: data.ahead_by,
+            commits: data.commits.map((c) => ({ sha: c.sha, message: c.commit.message, parents: c.parents.map((p) => p.sha) }))
+        };
+    }
+    catch (error) {
+        if (error.status !== 404)
+            throw error;
+    }
+    if (compared) {
+        const other = compared.commits.find((c) => !hasTrailer(c.message));
+        if (other)
+            throw foreign(other);
+        if (compared.aheadBy > compared.commits.length) {
+            throw new BranchRefusedError(`Branch "${branch}" has ${compared.aheadBy} commits the base does not have, more than the action ever writes. Choose another pr-branch, or delete the branch "${branch}" and run again.`);
+        }
+        return;
+    }
+    // Down the branch while the commits are the action's own.
+    const getCommit = async (sha) => {
+        const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: sha });
+        return { sha: data.sha, message: data.message, parents: data.parents.map((p) => p.sha), date: Date.parse(data.committer.date) };
+    };
+    let commit = await getCommit(headSha);
+    for (let own = 0;; own++) {
+        if (commit.sha === baseSha)
+            return;
+        if (!hasTrailer(commit.message))
+            break;
+        if (commit.parents.length !== 1)
+            throw foreign(commit, 'is a merge');
+        if (own >= MAX_OWN_COMMITS)
+            throw foreign(commit, `is more than ${MAX_OWN_COMMITS} commits above the base`);
+        commit = await getCommit(commit.parents[0]);
+    }
+    // `commit` is the first that is not the action's: it must be where the branch left the base,
+    // that is in the base's history. Commits older than it cannot lead to it, which ends the search.
+    const leftAt = commit;
+    let base = await getCommit(baseSha);
+    for (let i = 0; i < MAX_BASE_COMMITS; i++) {
+        if (base.sha === leftAt.sha)
+            return;
+        if (base.date < leftAt.date || !base.parents.length)
+            break;
+        base = await getCommit(base.parents[0]);
+    }
+    throw foreign(leftAt);
+}
+function firstLine(message) {
+    // From the API: no control character may reach a log line.
+    const line = message.split('\n', 1)[0].replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+    return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}
+//# sourceMappingURL=branch.js.map
 ;// CONCATENATED MODULE: ./lib/github/pull-request.js
+
+
+
 
 
 // Files go into tree entries inline (no blob call per file); a tree call carries at most this many.
 const ENTRIES_PER_TREE_CALL = 500;
 /**
+ * Checks, before anything is written, that the action may write `branch`: not the base, not the
+ * default branch (BranchRefusedError). Returns the base branch and its head. Call it early: collect
+ * should know before it writes a single file that its pull request cannot be made.
+ */
+async function preparePullRequest(octokit, o) {
+    const { owner, repo } = o;
+    reliable(octokit, o.limits ?? retry_DEFAULT_LIMITS);
+    const defaultBranch = (await octokit.rest.repos.get({ owner, repo })).data.default_branch;
+    const base = branchName(o.base || defaultBranch);
+    checkBranchAllowed(o.branch, base, defaultBranch);
+    const baseSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${base}` })).data.object.sha;
+    return { base, baseSha };
+}
+/**
  * Commits the files on `branch` through the Git Data API (no checkout, and GitHub signs the commit)
  * and opens a pull request into `base`, or updates the branch and the open pull request of an
- * earlier run for the same batch instead of opening another. The branch is always one commit on
- * top of the current base, so it never drifts; it is not moved when its content is unchanged.
+ * earlier run instead of opening another. The branch is always one commit on top of the current
+ * base, so it never drifts; it is not moved when its content is unchanged. An existing branch is
+ * only rebuilt when it holds nothing but the action's own commits (BranchRefusedError otherwise).
+ * Every call has a deadline and is retried on transient failures; a creation whose answer was lost
+ * is found, not made twice.
  */
 async function openPullRequest(octokit, o) {
     const { owner, repo } = o;
-    const base = o.base ?? (await octokit.rest.repos.get({ owner, repo })).data.default_branch;
-    const baseSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${base}` })).data.object.sha;
+    reliable(octokit, o.limits ?? retry_DEFAULT_LIMITS);
+    const branch = branchName(o.branch);
+    const { base, baseSha } = await preparePullRequest(octokit, { ...o, branch });
+    const existing = await branchHead(octokit, owner, repo, branch);
+    // Before the first write: a branch holding someone's work is refused untouched.
+    if (existing)
+        await checkBranchOwned(octokit, owner, repo, branch, existing, baseSha);
     const baseTree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: baseSha })).data.tree.sha;
     let tree = baseTree;
     for (let i = 0; i < o.files.length; i += ENTRIES_PER_TREE_CALL) {
@@ -79505,31 +81672,54 @@ async function openPullRequest(octokit, o) {
         })));
         tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha;
     }
-    const existing = await branchHead(octokit, owner, repo, o.branch);
     let changed = true;
     if (existing) {
         const head = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: existing })).data;
         changed = head.tree.sha !== tree || head.parents[0]?.sha !== baseSha;
     }
     if (changed) {
-        const commit = (await octokit.rest.git.createCommit({ owner, repo, message: o.message, tree, parents: [baseSha] })).data.sha;
+        const commit = (await octokit.rest.git.createCommit({ owner, repo, message: withTrailer(o.message), tree, parents: [baseSha] })).data.sha;
         if (existing)
-            await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${o.branch}`, sha: commit, force: true });
+            await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit, force: true });
         else
-            await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${o.branch}`, sha: commit });
+            await createBranch(octokit, owner, repo, branch, commit);
     }
-    const open = await octokit.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${o.branch}`, base });
-    const found = open.data[0];
+    const found = await openPullFor(octokit, owner, repo, branch, base);
     if (found) {
         await octokit.rest.pulls.update({ owner, repo, pull_number: found.number, title: o.title, body: o.body });
         if (o.labels.length)
             await octokit.rest.issues.addLabels({ owner, repo, issue_number: found.number, labels: o.labels });
         return { url: found.html_url, number: found.number, operation: changed ? 'updated' : 'unchanged' };
     }
-    const created = (await octokit.rest.pulls.create({ owner, repo, title: o.title, body: o.body, head: o.branch, base, draft: o.draft })).data;
+    let created;
+    try {
+        created = (await octokit.rest.pulls.create({ owner, repo, title: o.title, body: o.body, head: branch, base, draft: o.draft })).data;
+    }
+    catch (error) {
+        // A retry after a lost answer: GitHub made the pull request the first time and refuses a second.
+        const made = error.status === 422 ? await openPullFor(octokit, owner, repo, branch, base) : undefined;
+        if (!made)
+            throw error;
+        created = made;
+    }
     if (o.labels.length)
         await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels: o.labels });
     return { url: created.html_url, number: created.number, operation: 'created' };
+}
+async function openPullFor(octokit, owner, repo, branch, base) {
+    // `head` must be owner:branch: GitHub ignores a bare branch name and lists every pull request.
+    const open = await octokit.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${branch}`, base });
+    return open.data[0];
+}
+/** Creates the branch at `sha`; a retry whose first attempt did it finds the branch already there. */
+async function createBranch(octokit, owner, repo, branch, sha) {
+    try {
+        await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha });
+    }
+    catch (error) {
+        if (error.status !== 422 || (await branchHead(octokit, owner, repo, branch)) !== sha)
+            throw error;
+    }
 }
 async function branchHead(octokit, owner, repo, branch) {
     try {
@@ -79560,6 +81750,14 @@ async function branchHead(octokit, owner, repo, branch) {
 
 
 
+
+
+
+
+
+
+
+
 /**
  * collect: finds the submissions whose results are not collected yet, and for each whose batches
  * have all ended, writes the results as submit does, keeps them as a results artifact (which also
@@ -79573,33 +81771,68 @@ async function collect(inputs, problems, waitUntil) {
     const { candidates, find } = await discover(inputs, problems);
     if (problems.length)
         return failWith(problems);
+    if (inputs.pr.open && inputs.pr.branch && find) {
+        // A branch the action may not write to is refused before any file is written.
+        try {
+            const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+            const octokit = getOctokit(find.token);
+            const { baseSha } = await preparePullRequest(octokit, { owner: find.owner, repo: find.repo, base: inputs.pr.base, branch: inputs.pr.branch });
+            const head = await octokit.rest.git.getRef({ owner: find.owner, repo: find.repo, ref: `heads/${inputs.pr.branch}` }).catch((error) => {
+                if (error.status === 404)
+                    return undefined;
+                throw error;
+            });
+            if (head)
+                await checkBranchOwned(octokit, find.owner, find.repo, inputs.pr.branch, head.data.object.sha, baseSha);
+        }
+        catch (error) {
+            return failWith([{ message: `Input pr-branch: ${describeError(error)}` }]);
+        }
+    }
+    // A batch-id that no record names: rebuilt from the checkout, proved by its result ids.
+    const rebuild = inputs.batchId && inputs.batchId !== 'all' && !candidates.length ? inputs.batchId : undefined;
     const temp = await makeTempDir('claude-batch-collect-');
     const outcomes = [];
     const written = new Map();
     try {
+        if (rebuild) {
+            try {
+                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${rebuild} (no manifest)`, () => collectWithoutManifest(client, rebuild, inputs, temp));
+                outcomes.push(outcome);
+                if (keep)
+                    written.set(outcome, keep);
+            }
+            catch (error) {
+                outcomes.push(failed(rebuild, error));
+            }
+        }
         for (const candidate of candidates) {
             if (candidate.untrusted) {
-                outcomes.push({ batchId: candidate.batchId, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` });
+                outcomes.push({ batchId: candidate.batchId ?? candidate.name, state: 'refused', detail: `Ignored ${candidate.name}: ${candidate.untrusted}.` });
                 continue;
             }
             try {
-                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${candidate.batchId}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil));
+                const { outcome, keep } = await lib_core/* group */.Os(`Submission ${candidate.batchId ?? candidate.name}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil));
                 outcomes.push(outcome);
                 if (keep)
                     written.set(outcome, keep);
             }
             catch (error) {
                 // One submission's trouble must not stop the others.
-                outcomes.push(failed(candidate.batchId, error));
+                outcomes.push(failed(candidate.batchId ?? candidate.name, error));
             }
         }
+        // Another collect (outside this workflow's concurrency group, or a re-run) may have finished a
+        // submission meanwhile: it is not opened or uploaded twice.
+        await dropCollectedElsewhere(written, find);
         if (inputs.pr.open)
             await pullRequests(written, inputs, find);
         // Last, because the results artifact marks a submission collected: anything that failed before
         // it (the pull request, say) is tried again by the next run, which updates the same branch.
+        await dropCollectedElsewhere(written, find);
         for (const [outcome, w] of written) {
             try {
-                await keepResults(w.candidate, inputs, temp, w.resultsFile, w.summary, w.files);
+                await keepResults(w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files);
             }
             catch (error) {
                 Object.assign(outcome, failed(outcome.batchId, error));
@@ -79611,66 +81844,177 @@ async function collect(inputs, problems, waitUntil) {
     }
     await report(outcomes, inputs);
 }
+async function dropCollectedElsewhere(written, find) {
+    if (!find || !artifactServiceAvailable())
+        return;
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+    const octokit = getOctokit(find.token);
+    for (const [outcome, w] of written) {
+        if (!(await resultsExist(octokit, find.owner, find.repo, w.tag)))
+            continue;
+        written.delete(outcome);
+        outcome.state = 'in progress';
+        outcome.detail = 'Collected by another run meanwhile; left to it.';
+    }
+}
 async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
-    const id = candidate.batchId;
+    const name = candidate.batchId ?? candidate.name;
     let manifest;
     let plan;
+    let raw;
     try {
-        const raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp);
+        raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp);
+    }
+    catch (error) {
+        if (error instanceof ManifestContentError)
+            return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } };
+        // Not a verdict on the record: the next run tries again.
+        const detail = error instanceof ArtifactUnavailableError ? error.message : `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.`;
+        return { outcome: { batchId: name, state: 'failed', detail, next: TRY_AGAIN } };
+    }
+    try {
+        ;
         ({ manifest, plan } = await planFromManifest(raw, inputs.workspace, inputs.outputDirSet ? inputs.outputDir : undefined));
         const repository = process.env.GITHUB_REPOSITORY;
         if (repository && manifest.repository !== repository)
             throw new Error(`it belongs to ${manifest.repository || 'no repository'}, not ${repository}`);
         if (candidate.artifact && manifest.run.id !== candidate.artifact.runId)
             throw new Error('it claims another workflow run than the one that uploaded it');
+        if (manifest.tag !== candidate.tag)
+            throw new Error('its tag is not the one its name carries');
     }
     catch (error) {
-        return { outcome: { batchId: id, state: 'refused', detail: `Ignored ${candidate.name}: ${error.message}.` } };
+        // A record of this repository that breaks the rules was tampered with or made by a broken
+        // version: an error, not a quiet skip.
+        return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } };
     }
-    let batches = await Promise.all(manifest.batches.map((b) => client.messages.batches.retrieve(b.id)));
-    if (waitUntil && batches.some((b) => b.processing_status !== 'ended')) {
-        batches = await waitForBatches(client, batches, { deadline: waitUntil, maxIntervalMs: inputs.pollIntervalSeconds * 1000, log: lib_core/* info */.pq, onEnded: async () => { } });
+    let refs = manifest.batches;
+    if (!manifest.complete) {
+        // The run stopped between its journal and a complete manifest: its batches are found in the
+        // API's list and proved by their result ids before anything is written.
+        if (candidate.kind === 'journal' && candidate.artifact && find && !(await runFinished(find, candidate.artifact.runId))) {
+            return { outcome: { batchId: name, state: 'in progress', detail: `Its submit run ${candidate.artifact.runId} is still running; left for the next run.` } };
+        }
+        const found = await reconcile(client, manifest);
+        if (found.length)
+            info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`);
+        refs = [...refs, ...found];
     }
+    return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, waitUntil);
+}
+/**
+ * collect with a batch-id that no record names (the manifest was never saved, or has expired): the
+ * plan is read again from the checkout, which must be the submission's commit, with the tag its
+ * results carry; a result id that the plan does not have means another checkout, and nothing is written.
+ */
+async function collectWithoutManifest(client, batchId, inputs, temp) {
+    const batch = await withRetry('read the batch', (o) => client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 }));
+    if (batch.processing_status !== 'ended') {
+        return { outcome: { batchId, state: 'in progress', detail: `No manifest names it, and it has not ended; run collect with batch-id again once it has.` } };
+    }
+    let tag;
+    for await (const line of await openResults(client, batchId)) {
+        tag = tagOf(line.custom_id);
+        break;
+    }
+    if (!tag) {
+        return { outcome: { batchId, state: 'refused', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } };
+    }
+    const problems = [];
+    const plan = await readPlan(inputs, external_node_path_.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => { });
+    if (problems.length) {
+        return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0].message}); check out the commit it was submitted from.`, next: 'run collect with this batch-id from a checkout of the commit it was submitted from' } };
+    }
+    info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`);
+    const ref = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false };
+    const manifest = { run: { id: 0, attempt: 1, workflow: '', event: '', url: '' }, commit: process.env.GITHUB_SHA ?? '', createdAt: batch.created_at };
+    return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, undefined, [batch]);
+}
+/** The common end of both: wait if asked, read and prove each batch's results, write the outputs. */
+async function finish(client, s, inputs, temp, waitUntil, known) {
+    const { name, plan, refs } = s;
+    if (!refs.length) {
+        // Its run has finished and made no batch: closed with an empty results artifact, so that it is
+        // not looked at again by every run.
+        const resultsFile = external_node_path_.join(temp, `${s.tag}.jsonl`);
+        await (0,promises_.writeFile)(resultsFile, '');
+        const outcome = { batchId: name, state: 'lost', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent.', files: [], next: SEND_AGAIN };
+        return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } };
+    }
+    const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }));
+    let batches = await waitForBatches(client, uniqueById(placeholders), {
+        deadline: waitUntil ?? 0,
+        maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+        log: info,
+        onEnded: async () => { }
+    });
     const pending = batches.filter((b) => b.processing_status !== 'ended');
     if (pending.length) {
         const expires = pending.map((b) => b.expires_at).sort()[0];
         const done = batches.length - pending.length;
-        return { outcome: { batchId: id, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } };
+        return { outcome: { batchId: name, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } };
     }
     const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now());
     const notes = [];
-    const resultsFile = external_node_path_.join(temp, `${id}.jsonl`);
+    const resultsFile = external_node_path_.join(temp, `${s.tag}.jsonl`);
     const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices });
+    let gathered;
     try {
-        for (const batch of batches) {
-            if (lost.includes(batch))
-                continue;
-            try {
-                await collector.collect(client, batch.id);
-            }
-            catch (error) {
-                const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS;
-                const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : '';
-                return { outcome: { batchId: id, state: 'failed', detail: `Could not read the results of ${batch.id}: ${describeError(error)}. Left for the next run.${soon}` } };
-            }
+        gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) });
+        const mismatch = gathered.failed.find((f) => /do not match/.test(f.message));
+        if (mismatch)
+            return { outcome: { batchId: name, state: 'rejected', detail: `${mismatch.id}: ${mismatch.message}` } };
+        const failedRead = gathered.failed[0];
+        if (failedRead) {
+            const batch = batches.find((b) => b.id === failedRead.id);
+            const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS;
+            const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : '';
+            return { outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}`, next: TRY_AGAIN } };
         }
-        if (!lost.length)
-            await writeDataOutputs(plan, collector, inputs.workspace, (d) => dataFileChanged(manifest, d.source, inputs.workspace, notes));
+        if (!gathered.settled && !s.partial && !lost.length) {
+            return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } };
+        }
+        if (!lost.length && collector.collectedChunks.size === plan.chunks.length) {
+            await writeDataOutputs(plan, collector, inputs.workspace, (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)));
+        }
     }
     finally {
         await collector.close();
     }
+    batches = batches.filter((b) => !gathered.notOurs.some((n) => n.id === b.id));
+    for (const n of gathered.notOurs)
+        notes.push(`${n.id} was found in the batch list but is not this submission's (${n.reason}); nothing was written from it.`);
+    const unsent = s.partial ? 0 : gathered.unsent.reduce((n, c) => n + plan.chunks[c].end - plan.chunks[c].start, 0);
+    annotate('error', gathered.unwritten, 'Output not written');
+    if (gathered.unwritten.length)
+        notes.push(`${gathered.unwritten.length} reply(ies) could not be written (annotated on their sources); their text is in results.jsonl of the results artifact.`);
+    if (unsent)
+        notes.push(`${unsent} request(s) were never sent: run submit again to send them.`);
     const files = [...collector.written].sort();
     const detail = lost.length
         ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
         : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`;
-    const outcome = { batchId: id, state: lost.length ? 'lost' : 'collected', detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files };
+    const state = lost.length || unsent || gathered.unwritten.length ? 'lost' : 'collected';
+    const next = unsent || lost.length ? SEND_AGAIN : gathered.unwritten.length ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)' : undefined;
+    const outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files, next };
     const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
-    const summary = submissionSummary(manifest, batches, outcome, failures);
-    return { outcome, keep: { candidate, manifest, summary, files, resultsFile } };
+    const summary = submissionSummary(s.manifest, batches, outcome, failures);
+    return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } };
 }
+function uniqueById(batches) {
+    return [...new Map(batches.map((b) => [b.id, b])).values()];
+}
+/** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
+async function runFinished(find, runId) {
+    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+    const { data } = await getOctokit(find.token).rest.actions.getWorkflowRun({ owner: find.owner, repo: find.repo, run_id: runId });
+    return data.status === 'completed';
+}
+// What to do about requests that were never sent, or whose results the API deleted.
+const SEND_AGAIN = 'run submit again to send the requests that were never sent or whose results are lost';
+const TRY_AGAIN = 'the next collect tries again; if it keeps failing, the annotation says why';
 function failed(batchId, error) {
-    return { batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.` };
+    return { batchId, state: 'failed', detail: `Collecting failed: ${describeError(error)}. Left for the next run.`, next: TRY_AGAIN };
 }
 /**
  * One pull request per submission on `claude-batch/<batch id>`; or, when pr-branch names a branch,
@@ -79700,7 +82044,7 @@ async function pullRequests(written, inputs, find) {
                 draft: inputs.pr.draft,
                 message: `Add results of Claude batch${ids.length > 1 ? 'es' : ''} ${ids.join(', ')}\n\nFrom ${first.run.url || `run ${first.run.id}`} at ${first.commit.slice(0, 12)}.`
             });
-            lib_core/* info */.pq(`Pull request ${pr.operation}: ${pr.url}`);
+            info(`Pull request ${pr.operation}: ${pr.url}`);
             for (const [outcome] of group)
                 outcome.pullRequest = pr.url;
         }
@@ -79732,8 +82076,8 @@ async function dataFileChanged(manifest, source, workspace, notes) {
     lib_core/* warning */.$e(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source });
     return true;
 }
-async function keepResults(candidate, inputs, temp, resultsFile, summary, files) {
-    const staging = external_node_path_.join(temp, `results-${candidate.batchId}`);
+async function keepResults(tag, candidate, inputs, temp, resultsFile, summary, files) {
+    const staging = external_node_path_.join(temp, `results-${tag}`);
     await (0,promises_.mkdir)(external_node_path_.join(staging, 'files'), { recursive: true });
     await (0,promises_.copyFile)(resultsFile, external_node_path_.join(staging, 'results.jsonl'));
     await (0,promises_.writeFile)(external_node_path_.join(staging, 'summary.md'), summary);
@@ -79744,11 +82088,11 @@ async function keepResults(candidate, inputs, temp, resultsFile, summary, files)
         await (0,promises_.copyFile)(external_node_path_.join(inputs.workspace, file), target);
         staged.push(target);
     }
-    if (candidate.artifact) {
-        const artifactId = await uploadArtifact(resultsName(candidate.batchId), staged, staging, inputs.retentionDays);
-        lib_core/* info */.pq(`Kept the results as artifact ${resultsName(candidate.batchId)} (id ${artifactId}).`);
+    if (artifactServiceAvailable()) {
+        const artifactId = await uploadArtifact(resultsName(tag), staged, staging, inputs.retentionDays);
+        info(`Kept the results as artifact ${resultsName(tag)} (id ${artifactId}).`);
     }
-    else {
+    else if (candidate) {
         await markLocalCollected(candidate);
     }
 }
@@ -79790,10 +82134,11 @@ async function report(outcomes, inputs) {
             for (const k of Object.keys(totals))
                 totals[k] += o.counts[k];
     for (const o of outcomes)
-        lib_core/* info */.pq(`${o.batchId}: ${o.state}. ${o.detail}`);
+        info(`${o.batchId}: ${o.state}. ${o.detail}`);
     const refused = outcomes.filter((o) => o.state === 'refused');
     annotate('warning', refused.map((o) => ({ message: o.detail })), 'Manifest ignored');
     annotate('error', outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => ({ message: o.detail })), 'Batch results');
+    annotate('error', outcomes.filter((o) => o.state === 'rejected').map((o) => ({ message: o.detail })), 'Submission record rejected');
     const collected = outcomes.filter((o) => o.state === 'collected' || o.state === 'lost');
     const files = collected.flatMap((o) => o.files ?? []).sort();
     const pr = outcomes.find((o) => o.pullRequest)?.pullRequest;
@@ -79811,17 +82156,25 @@ async function report(outcomes, inputs) {
         .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
         .addTable([
         [{ data: 'Batch', header: true }, { data: 'State', header: true }, { data: 'Details', header: true }],
-        ...outcomes.map((o) => [`<code>${o.batchId}</code>`, o.state, summary_escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
+        ...outcomes.map((o) => [`<code>${summary_escape(o.batchId)}</code>`, o.state, summary_escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
     ])
         .write();
     const failed = totals.errored + totals.expired + totals.canceled;
-    if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed'))
-        lib_core/* setFailed */.C1('Some results could not be collected; see the annotations.');
+    if (outcomes.some((o) => o.state === 'rejected')) {
+        lib_core/* setFailed */.C1('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.');
+    }
+    else if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) {
+        const next = [...new Set(outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => o.next ?? TRY_AGAIN))];
+        lib_core/* setFailed */.C1(`Not everything could be collected (see the annotations): ${next.join('; ')}.`);
+    }
     else if (failed && inputs.failOnError)
-        lib_core/* setFailed */.C1(`${failed} request(s) did not succeed; everything else was written.`);
+        lib_core/* setFailed */.C1(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`);
 }
 //# sourceMappingURL=collect.js.map
 ;// CONCATENATED MODULE: ./lib/commands/status.js
+
+
+
 
 
 
@@ -79843,13 +82196,17 @@ async function status_status(inputs, problems) {
     try {
         for (const candidate of candidates) {
             if (candidate.untrusted) {
-                rows.push([candidate.batchId, 'ignored', '', '', '', candidate.untrusted]);
+                rows.push([candidate.batchId ?? candidate.name, 'ignored', '', '', '', candidate.untrusted]);
                 continue;
             }
             try {
                 const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace);
-                for (const { id } of manifest.batches) {
-                    const b = await client.messages.batches.retrieve(id);
+                // An unfinished record's batches are found in the API's list (unproved until collect reads them).
+                const refs = manifest.complete ? manifest.batches : [...manifest.batches, ...(await reconcile(client, manifest))];
+                if (!refs.length)
+                    rows.push([candidate.name, 'not sent', '', '', '', 'its journal records no batch and the batch list shows none it may have made']);
+                for (const { id, verified } of refs) {
+                    const b = await withRetry('read a batch', (o) => client.messages.batches.retrieve(id, {}, { ...o, maxRetries: 0 }));
                     const c = b.request_counts;
                     const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
                     const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString();
@@ -79862,12 +82219,12 @@ async function status_status(inputs, problems) {
                         `${total - c.processing} of ${total} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
                         b.processing_status === 'ended' ? '' : b.expires_at,
                         kept,
-                        manifest.run.url || `run ${manifest.run.id}`
+                        (manifest.run.url || `run ${manifest.run.id}`) + (verified ? '' : ' (found after a lost create answer: unproved until collect reads its results)')
                     ]);
                 }
             }
             catch (error) {
-                rows.push([candidate.batchId, 'unknown', '', '', '', describeError(error)]);
+                rows.push([candidate.batchId ?? candidate.name, 'unknown', '', '', '', describeError(error)]);
             }
         }
     }
@@ -79875,7 +82232,10 @@ async function status_status(inputs, problems) {
         await (0,promises_.rm)(temp, { recursive: true, force: true });
     }
     const head = ['Batch', 'Status', 'Requests', 'Expires', 'Results kept until', 'Submitted by'];
-    lib_core/* info */.pq(rows.length ? rows.map((r) => r.filter(Boolean).join(' · ')).join('\n') : 'No pending batches.');
+    if (!rows.length)
+        info('No pending batches.');
+    for (const r of rows)
+        info(r.filter(Boolean).join(' · '));
     await lib_core/* summary */.z
         .addHeading('Claude batch: status', 2)
         .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
@@ -79885,6 +82245,11 @@ async function status_status(inputs, problems) {
 }
 //# sourceMappingURL=status.js.map
 ;// CONCATENATED MODULE: ./lib/commands/cancel.js
+
+
+
+
+
 
 
 
@@ -79902,22 +82267,46 @@ async function cancel(inputs, problems) {
     const client = requireClient(inputs, problems);
     if (!client || problems.length)
         return failWith(problems);
-    const ids = inputs.batchId === 'all' ? (await discover(inputs, problems)).candidates.filter((c) => !c.untrusted).map((c) => c.batchId) : [inputs.batchId];
+    const ids = inputs.batchId === 'all' ? await ownBatches(inputs, problems) : [inputs.batchId];
     if (problems.length)
         return failWith(problems);
     for (const id of ids) {
         try {
             const batch = await client.messages.batches.cancel(id);
-            lib_core/* info */.pq(`${id}: ${batch.processing_status === 'ended' ? 'had already ended' : 'canceling'}.`);
+            info(`${id}: ${batch.processing_status === 'ended' ? 'had already ended' : 'canceling'}.`);
         }
         catch (error) {
             if (error instanceof core_error/* ConflictError */.fK)
-                lib_core/* info */.pq(`${id}: cannot be canceled now (${describeError(error)}).`);
+                info(`${id}: cannot be canceled now (${describeError(error)}).`);
             else
                 throw error;
         }
     }
     await collect(inputs, problems, Date.now() + Math.max(inputs.waitMinutes * 60_000, MIN_WAIT_MS));
+}
+/**
+ * Every batch the repository's pending records prove its own. A batch found in the list after a lost
+ * create is not canceled: it may be someone else's, and canceling it would be worse than letting it run.
+ */
+async function ownBatches(inputs, problems) {
+    const { candidates, find } = await discover(inputs, problems);
+    const temp = await makeTempDir('claude-batch-cancel-');
+    const ids = [];
+    try {
+        for (const candidate of candidates.filter((c) => !c.untrusted)) {
+            const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace);
+            for (const b of manifest.batches) {
+                if (b.verified)
+                    ids.push(b.id);
+                else
+                    lib_core/* warning */.$e(`${b.id} was found after a lost create answer and is not proved to be this repository's; it was not canceled.`);
+            }
+        }
+    }
+    finally {
+        await (0,promises_.rm)(temp, { recursive: true, force: true });
+    }
+    return [...new Set(ids)];
 }
 //# sourceMappingURL=cancel.js.map
 ;// CONCATENATED MODULE: ./lib/main.js

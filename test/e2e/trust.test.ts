@@ -154,3 +154,20 @@ describe('a manifest that cannot be uploaded', () => {
     expect(lastError(refused)).toMatch(/rejected|do not match/i)
   })
 })
+
+describe('two collects at once', () => {
+  it('keep one results artifact for a submission: the slower one sees the other finished and leaves it', async () => {
+    await start()
+    const submitted = await step(github!.addRun(), await makeWorkspace(PROMPTS), { 'wait-minutes': '0' })
+    expect(submitted.exitCode).toBe(0)
+    // Whichever collect reads the results second is held up long enough for the first to finish.
+    simulator!.injectFault({ method: 'GET', path: /\/results$/, kind: 'delay', ms: 4_000, after: 1 })
+    const [a, b] = await Promise.all([
+      step(github!.addRun({ event: 'schedule' }), await makeWorkspace(PROMPTS), { command: 'collect' }),
+      step(github!.addRun({ event: 'schedule' }), await makeWorkspace(PROMPTS), { command: 'collect' })
+    ])
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0])
+    expect(names().filter((n) => n.startsWith('claude-batch-results-'))).toHaveLength(1)
+    expect(`${a.stdout}${b.stdout}`).toMatch(/Collected by another run meanwhile/)
+  })
+})

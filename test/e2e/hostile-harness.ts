@@ -89,6 +89,7 @@ export class Proxy {
     const answer = await new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
       const headers = { ...req.headers, host: url.host }
       delete headers['content-length']
+      delete headers['transfer-encoding']
       const out = httpRequest(url, { method: call.method, headers: { ...headers, 'content-length': String(call.body.length) } }, (r) => {
         const parts: Buffer[] = []
         r.on('data', (d: Buffer) => parts.push(d))
@@ -98,7 +99,9 @@ export class Proxy {
       out.on('error', reject)
       out.end(call.body)
     })
-    const body = hooks.rewrite ? Buffer.from(hooks.rewrite(call, answer.status, answer.body)) : answer.body
+    // A batch's results_url names the simulator: it is pointed back at the proxy, so results pass through it too.
+    const own = Buffer.from(answer.body.toString('utf8').split(target).join(this.url))
+    const body = hooks.rewrite ? Buffer.from(hooks.rewrite(call, answer.status, own)) : own
     const headers = { ...answer.headers }
     delete headers['content-length']
     delete headers['transfer-encoding']

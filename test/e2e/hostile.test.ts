@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { BatchSimulator } from '../support/simulator.js'
+import { BatchSimulator, DEFAULT_API_KEY } from '../support/simulator.js'
 import { GitHubFake } from '../support/github-fake.js'
 import { makeWorkspace } from '../support/run-action.js'
 import { artifactNames, exists, Proxy, step, type ProxyHooks, type Stands } from './hostile-harness.js'
@@ -136,5 +136,105 @@ describe('cancel all', () => {
     const canceled = s.simulator.batches()[0]!.processingStatus !== 'in_progress'
     const warned = result.annotations.some((x) => x.level !== 'notice' && x.message.includes(batchId))
     expect(canceled || warned).toBe(true)
+  })
+})
+
+/** Result lines (JSONL) as objects, and back. */
+const lines = (body: Buffer) => body.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; result: unknown })
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
+const isResults = (path: string) => /\/v1\/messages\/batches\/[^/?]+\/results/.test(path)
+const logOf = (r: { stdout: string; stderr: string }) => (r.stdout + r.stderr).split('\n').filter((l) => !l.startsWith('::debug::') && !l.startsWith('::add-mask::')).join('\n')
+
+describe('results the API should never send', () => {
+  it('duplicate result lines: nothing is written, and the step fails', async () => {
+    const s = await start(0, { rewrite: (call, status, body) => (isResults(call.path) && status === 200 ? jsonl([...lines(body), lines(body)[0]]) : body) })
+    const files = { 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n' }
+    await step(s, s.github.addRun(), await makeWorkspace(files), {})
+    const workspace = await makeWorkspace(files)
+    const collected = await step(s, s.github.addRun(), workspace, { command: 'collect' })
+    expect(collected.exitCode).toBe(1)
+    expect(await exists(path.join(workspace, 'generated'))).toBe(false)
+    expect(collected.stdout).toMatch(/appears twice/)
+  })
+
+  bug('duplicate or missing result lines are not blamed on the manifest, with advice to delete it', async () => {
+    // BUG: when a batch's results do not match what was sent (a duplicate line, a missing line, a
+    // line from another tag after the first), collect marks the submission "rejected" and fails
+    // with "A submission record was rejected ... it names paths or batches this repository's
+    // submissions cannot have. Find out who uploaded it, and delete the artifact." The record is
+    // fine; the results are what is wrong. A user who follows the advice deletes the only record
+    // of a paid batch, which then can never be collected. Should: say the batch's results do not
+    // match what was sent, that nothing was written, and keep the record.
+    // Fix: src/commands/collect.ts finish() (a results mismatch is not a rejected record) and report().
+    const s = await start(0, { rewrite: (call, status, body) => (isResults(call.path) && status === 200 ? jsonl(lines(body).slice(1)) : body) })
+    const files = { 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n' }
+    await step(s, s.github.addRun(), await makeWorkspace(files), {})
+    const collected = await step(s, s.github.addRun(), await makeWorkspace(files), { command: 'collect' })
+    expect(collected.exitCode).toBe(1)
+    expect(logOf(collected)).toMatch(/1 result lines for 2 requests/)
+    expect(logOf(collected)).not.toMatch(/delete the artifact/)
+  })
+
+  bug('a created batch whose results start with a foreign line is not "never sent"', async () => {
+    // BUG: a batch whose create was answered (verified) is declared "not this submission's" when
+    // the first line of its results carries another tag, and its requests are then reported as
+    // "never submitted ... Run submit again to send them": the user pays a second time for a batch
+    // that was sent and may be fine (a proxy or a transient API fault garbled the stream). In
+    // collect the submission is then marked collected, so it is never looked at again.
+    // Should: for a verified batch, foreign ids are a mismatch (nothing written, left for the next
+    // run, "do not submit again"), never "not ours".
+    // Fix: src/results/collect.ts download() / src/commands/gather.ts (a verified ref cannot be notOurs).
+    const foreign = { custom_id: 'zzzzzzzz_intruder', result: { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: 'x' } } } }
+    const s = await start(0, { rewrite: (call, status, body) => (isResults(call.path) && status === 200 ? jsonl([foreign, ...lines(body)]) : body) })
+    const submitted = await step(s, s.github.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { 'wait-minutes': '1' })
+    expect(s.simulator.batches()).toHaveLength(1)
+    expect(logOf(submitted)).not.toMatch(/never submitted|Run submit again/)
+  })
+
+  it('a batch of another tag mixed into ours after the first line: nothing written', async () => {
+    const foreign = { custom_id: 'zzzzzzzz_intruder', result: { type: 'succeeded', message: { content: [{ type: 'text', text: 'EVIL' }] } } }
+    const s = await start(0, { rewrite: (call, status, body) => (isResults(call.path) && status === 200 ? jsonl([...lines(body), foreign]) : body) })
+    const files = { 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n' }
+    await step(s, s.github.addRun(), await makeWorkspace(files), {})
+    const workspace = await makeWorkspace(files)
+    const collected = await step(s, s.github.addRun(), workspace, { command: 'collect' })
+    expect(collected.exitCode).toBe(1)
+    expect(await exists(path.join(workspace, 'generated'))).toBe(false)
+  })
+})
+
+describe('a results_url that points elsewhere', () => {
+  bug('the API key is not sent to another host', async () => {
+    // BUG (hostile environment): the results are fetched from the batch's `results_url` exactly as
+    // the answer gives it (the SDK's results() follows it with the client's own headers), so an
+    // answer naming another host, from a compromised proxy at anthropic-base-url or a rewritten
+    // answer, receives the API key (as `authorization: Bearer …`), four times over with the retries. Should: refuse a results_url whose origin is not the
+    // API's (anthropic-base-url), or fetch it without the key. Fix: src/anthropic/results.ts
+    // openResults (check the batch's results_url origin before calling results()).
+    const seen: string[] = []
+    const { createServer } = await import('node:http')
+    const thief = createServer((req, res) => {
+      seen.push(JSON.stringify(req.headers))
+      res.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', () => resolve()))
+    const thiefUrl = `http://127.0.0.1:${(thief.address() as { port: number }).port}`
+    try {
+      const s = await start(0, {
+        rewrite: (call, status, body) => {
+          if (call.method !== 'GET' || !/^\/v1\/messages\/batches\/[^/?]+$/.test(call.path) || status !== 200) return body
+          const batch = JSON.parse(body.toString('utf8'))
+          if (batch.results_url) batch.results_url = `${thiefUrl}/steal/${batch.id}/results`
+          return JSON.stringify(batch)
+        }
+      })
+      const workspace = await makeWorkspace({ 'prompts/a.md': 'A.\n' })
+      await step(s, s.github.addRun(), workspace, { 'wait-minutes': '0.1' }, {}, 20_000)
+      // The key must not reach it, whichever header carries it (the client sends it as a Bearer token).
+      expect(seen.filter((headers) => headers.includes(DEFAULT_API_KEY))).toEqual([])
+    } finally {
+      thief.closeAllConnections()
+      await new Promise<void>((resolve) => thief.close(() => resolve()))
+    }
   })
 })

@@ -229,12 +229,90 @@ describe('a results_url that points elsewhere', () => {
         }
       })
       const workspace = await makeWorkspace({ 'prompts/a.md': 'A.\n' })
-      await step(s, s.github.addRun(), workspace, { 'wait-minutes': '0.1' }, {}, 20_000)
+      // The first look at the results is enough: the step is stopped after that.
+      await step(s, s.github.addRun(), workspace, { 'wait-minutes': '0.1' }, {}, 5_000)
       // The key must not reach it, whichever header carries it (the client sends it as a Bearer token).
       expect(seen.filter((headers) => headers.includes(DEFAULT_API_KEY))).toEqual([])
     } finally {
       thief.closeAllConnections()
       await new Promise<void>((resolve) => thief.close(() => resolve()))
+    }
+  })
+})
+
+/** Creates a batch of another submission (another repository sharing the key), straight at the simulator. */
+async function foreignBatch(url: string, prompts: string[]): Promise<string> {
+  const requests = prompts.map((text, i) => ({ custom_id: `zzzzzzzz_prompts-${i}`, params: { model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: text }] } }))
+  const response = await fetch(`${url}/v1/messages/batches`, {
+    method: 'POST',
+    headers: { 'x-api-key': DEFAULT_API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+    body: JSON.stringify({ requests })
+  })
+  return ((await response.json()) as { id: string }).id
+}
+
+describe('two submissions of the same size at the same moment', () => {
+  it('a lost create next to another run\'s batch of its size: only its own replies are written', async () => {
+    let other: string | undefined
+    const s = await start(0, {
+      // Another run's create lands while this one's is in flight; this one's answer is then lost.
+      before: async (call) => {
+        if (call.method === 'POST' && call.path === '/v1/messages/batches' && !other) other = await foreignBatch(stands!.simulator.url, ['Zanzibar secret plan.'])
+      }
+    })
+    s.simulator.injectFault({ ...CREATE, after: 1, kind: 'lose-answer', status: 500 })
+    const workspace = await makeWorkspace({ 'prompts/a.md': 'Describe a teapot.\n' })
+    const submitted = await step(s, s.github.addRun(), workspace, { 'wait-minutes': '1' })
+    expect(s.simulator.batches()).toHaveLength(2)
+    expect(submitted.exitCode).toBe(0)
+    expect(logOf(submitted)).toContain(`${other} is not this submission's batch`)
+    expect(await readFile(path.join(workspace, 'generated/a.md'), 'utf8')).not.toMatch(/Zanzibar/)
+
+    // A later collect of the same (unproved) record proves it again and never takes the other batch.
+    const later = await makeWorkspace({ 'prompts/a.md': 'Describe a teapot.\n' })
+    const collected = await step(s, s.github.addRun(), later, { command: 'collect' })
+    expect(collected.exitCode).toBe(0)
+    expect(await readFile(path.join(later, 'generated/a.md'), 'utf8')).not.toMatch(/Zanzibar/)
+  })
+
+  it('a journal with no batch of its own, and another repository\'s batch of its size in its window: nothing written', async () => {
+    const s = await start()
+    s.simulator.injectFault({ ...CREATE, kind: 'status', status: 400 })
+    const files = { 'prompts/a.md': 'Describe a teapot.\n' }
+    const submitted = await step(s, s.github.addRun(), await makeWorkspace(files), {})
+    expect(submitted.exitCode).toBe(1)
+    const other = await foreignBatch(s.simulator.url, ['Zanzibar secret plan.'])
+    const workspace = await makeWorkspace(files)
+    const collected = await step(s, s.github.addRun(), workspace, { command: 'collect' })
+    expect(await exists(path.join(workspace, 'generated'))).toBe(false)
+    expect(logOf(collected)).toContain(`${other} is not this submission's batch`)
+  })
+})
+
+describe('collect with a batch-id that no record of this repository names', () => {
+  bug('does not write another repository\'s replies because its files have the same names', async () => {
+    // BUG: two repositories share an API key (an organisation secret). `collect` with the batch-id
+    // of the OTHER repository's batch finds no record here, reads the tag from the batch's results
+    // and rebuilds the plan from this checkout with that tag. custom_ids are derived from file
+    // paths, not content, so prompts/a.md here and prompts/a.md there give the same ids: the
+    // "proof" passes, and the other repository's reply (to a prompt this repository never had) is
+    // written into generated/a.md and kept as collected. The same happens from a checkout at
+    // another commit whose prompts were edited. Should: without a record, ids alone are not proof;
+    // refuse (or require the record's commit / a content hash in the record), or at least never
+    // when the batch's tag has no journal or manifest in this repository.
+    // Fix: src/commands/collect.ts collectWithoutManifest (look up a record by the tag; check the
+    // commit), and/or src/plan/custom-ids.ts (an id that commits to the request's content).
+    const s = await start()
+    const elsewhere = await GitHubFake.start({ repo: 'someone-elses-repo' })
+    try {
+      const theirs = await step({ ...s, github: elsewhere }, elsewhere.addRun(), await makeWorkspace({ 'prompts/a.md': 'Zanzibar secret plan.\n' }), {})
+      expect(theirs.exitCode).toBe(0)
+      const workspace = await makeWorkspace({ 'prompts/a.md': 'Describe a teapot.\n' })
+      await step(s, s.github.addRun(), workspace, { command: 'collect', 'batch-id': theirs.outputs['batch-id']! })
+      const written = (await exists(path.join(workspace, 'generated/a.md'))) ? await readFile(path.join(workspace, 'generated/a.md'), 'utf8') : ''
+      expect(written).not.toMatch(/Zanzibar/)
+    } finally {
+      await elsewhere.close()
     }
   })
 })

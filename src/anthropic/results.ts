@@ -25,6 +25,11 @@ export async function openResults(
   return withRetry(
     `opening the results of ${batchId}`,
     async (o) => {
+      // The SDK fetches results_url as given, with the key: it must be the API's own origin.
+      const batch = await client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 })
+      if (batch.results_url && new URL(batch.results_url, client.baseURL).origin !== new URL(client.baseURL).origin) {
+        throw new ForeignResultsUrlError(batchId, batch.results_url, client.baseURL)
+      }
       const lines = (await client.messages.batches.results(batchId, {}, { ...o, maxRetries: 0 }))[Symbol.asyncIterator]()
       const first = await lines.next()
       if (!first.done && !isResultLine(first.value)) throw new MalformedAnswerError(`the results of ${batchId}`)
@@ -32,6 +37,14 @@ export async function openResults(
     },
     { deadline: now() + OPEN_BUDGET_MS, ...options, alsoRetry: (error, attempt) => error instanceof NotFoundError && attempt < NOT_YET_ATTEMPTS }
   )
+}
+
+/** A results_url on another host than the API's: following it would hand that host the API key. */
+export class ForeignResultsUrlError extends Error {
+  constructor(batchId: string, url: string, base: string) {
+    super(`The results of ${batchId} are said to be at ${JSON.stringify(new URL(url).origin)}, not at the API (${JSON.stringify(new URL(base).origin)}); they were not fetched, so that the API key is not sent there. Check anthropic-base-url and any proxy in front of the API.`)
+    this.name = 'ForeignResultsUrlError'
+  }
 }
 
 function isResultLine(value: unknown): boolean {

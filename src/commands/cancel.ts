@@ -9,6 +9,9 @@ import { rm } from 'node:fs/promises'
 import { makeTempDir } from '../paths/index.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
+import { reconcile } from '../state/journal.js'
+import { withRetry } from '../anthropic/retry.js'
+import type { Anthropic } from '@anthropic-ai/sdk'
 import { info } from '../report/log.js'
 
 // A canceled batch ends once its in-flight requests finish, usually within a minute.
@@ -23,11 +26,12 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
   const client = requireClient(inputs, problems)
   if (!client || problems.length) return failWith(problems)
 
-  const ids = inputs.batchId === 'all' ? await ownBatches(inputs, problems) : [inputs.batchId!]
+  const ids = inputs.batchId === 'all' ? await ownBatches(client, inputs, problems) : [inputs.batchId!]
   if (problems.length) return failWith(problems)
   for (const id of ids) {
     try {
-      const batch = await client.messages.batches.cancel(id)
+      // Canceling twice is harmless, so a lost answer is simply asked again.
+      const batch = await withRetry(`cancel ${id}`, (o) => client.messages.batches.cancel(id, {}, { ...o, maxRetries: 0 }))
       info(`${id}: ${batch.processing_status === 'ended' ? 'had already ended' : 'canceling'}.`)
     } catch (error) {
       if (error instanceof ConflictError) info(`${id}: cannot be canceled now (${describeError(error)}).`)
@@ -41,16 +45,22 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
  * Every batch the repository's pending records prove its own. A batch found in the list after a lost
  * create is not canceled: it may be someone else's, and canceling it would be worse than letting it run.
  */
-async function ownBatches(inputs: Inputs, problems: Problem[]): Promise<string[]> {
+async function ownBatches(client: Anthropic, inputs: Inputs, problems: Problem[]): Promise<string[]> {
   const { candidates, find } = await discover(inputs, problems)
   const temp = await makeTempDir('claude-batch-cancel-')
   const ids: string[] = []
   try {
     for (const candidate of candidates.filter((c) => !c.untrusted)) {
-      const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
-      for (const b of manifest.batches) {
-        if (b.verified) ids.push(b.id)
-        else core.warning(`${b.id} was found after a lost create answer and is not proved to be this repository's; it was not canceled.`)
+      // One record that cannot be read must not keep the others' batches running (and billing).
+      try {
+        const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
+        const found = manifest.complete ? [] : await reconcile(client, manifest)
+        for (const b of [...manifest.batches, ...found]) {
+          if (b.verified) ids.push(b.id)
+          else core.warning(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`)
+        }
+      } catch (error) {
+        core.warning(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`)
       }
     }
   } finally {

@@ -32,7 +32,7 @@ import { info } from '../report/log.js'
 /** What became of one submission in this run, for the log, the summary and the outputs. */
 interface Outcome {
   batchId: string
-  state: 'collected' | 'in progress' | 'refused' | 'rejected' | 'lost' | 'failed'
+  state: 'collected' | 'in progress' | 'refused' | 'rejected' | 'closed' | 'lost' | 'failed'
   detail: string
   counts?: ResultCollector['counts']
   cost?: number
@@ -51,7 +51,7 @@ interface Outcome {
 export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: number): Promise<void> {
   const client = requireClient(inputs, problems)
   if (!client) return failWith(problems)
-  const { candidates, find } = await discover(inputs, problems)
+  const { candidates, all, find } = await discover(inputs, problems)
   if (problems.length) return failWith(problems)
   if (inputs.pr.open && inputs.pr.branch && find) {
     // A branch the action may not write to is refused before any file is written.
@@ -77,7 +77,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   try {
     if (rebuild) {
       try {
-        const { outcome, keep } = await core.group(`Batch ${rebuild} (no manifest)`, () => collectWithoutManifest(client, rebuild, inputs, temp))
+        const { outcome, keep } = await core.group(`Batch ${rebuild}`, () => collectByBatch(client, rebuild, all, inputs, find, temp, waitUntil))
         outcomes.push(outcome)
         if (keep) written.set(outcome, keep)
       } catch (error) {
@@ -107,7 +107,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
     await dropCollectedElsewhere(written, find)
     for (const [outcome, w] of written) {
       try {
-        await keepResults(w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
+        await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
       } catch (error) {
         Object.assign(outcome, failed(outcome.batchId, error))
       }
@@ -126,7 +126,7 @@ async function dropCollectedElsewhere(written: Map<Outcome, Written>, find: Find
   const { getOctokit } = await import('@actions/github')
   const octokit = getOctokit(find.token)
   for (const [outcome, w] of written) {
-    if (!(await resultsExist(octokit, find.owner, find.repo, w.tag))) continue
+    if (!(await resultsExist(octokit, find.owner, find.repo, w.resultsName))) continue
     written.delete(outcome)
     outcome.state = 'in progress'
     outcome.detail = 'Collected by another run meanwhile; left to it.'
@@ -136,6 +136,8 @@ async function dropCollectedElsewhere(written: Map<Outcome, Written>, find: Find
 /** A submission whose results were written, waiting for its pull request and its results artifact. */
 interface Written {
   tag: string
+  /** The results artifact that marks it collected: the submission's, or one batch's when rebuilt without a record. */
+  resultsName: string
   /** Undefined when the submission was rebuilt from the checkout. */
   candidate?: ManifestCandidate
   manifest: Pick<Manifest, 'run' | 'commit' | 'createdAt'>
@@ -191,14 +193,25 @@ async function collectOne(
 }
 
 /**
- * collect with a batch-id that no record names (the manifest was never saved, or has expired): the
- * plan is read again from the checkout, which must be the submission's commit, with the tag its
- * results carry; a result id that the plan does not have means another checkout, and nothing is written.
+ * collect with a batch-id that no record is named after: a later batch of a split submission, or a
+ * submission whose records were never saved or have expired. The batch's results carry its
+ * submission's tag; a pending record with that tag is collected as usual. With none, the plan is
+ * read again from the checkout, which must be the submission's commit: the tag's second half is a
+ * digest of every request's content, so prompts that differ, even under the same file names, are
+ * refused before anything is written.
  */
-async function collectWithoutManifest(client: Anthropic, batchId: string, inputs: Inputs, temp: string): Promise<{ outcome: Outcome; keep?: Written }> {
+async function collectByBatch(
+  client: Anthropic,
+  batchId: string,
+  records: ManifestCandidate[],
+  inputs: Inputs,
+  find: Find | undefined,
+  temp: string,
+  waitUntil?: number
+): Promise<{ outcome: Outcome; keep?: Written }> {
   const batch = await withRetry('read the batch', (o) => client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 }))
   if (batch.processing_status !== 'ended') {
-    return { outcome: { batchId, state: 'in progress', detail: `No manifest names it, and it has not ended; run collect with batch-id again once it has.` } }
+    return { outcome: { batchId, state: 'in progress', detail: `No manifest is named after it, and it has not ended; run collect with batch-id again once it has.` } }
   }
   let tag: string | undefined
   for await (const line of await openResults(client, batchId)) {
@@ -206,10 +219,25 @@ async function collectWithoutManifest(client: Anthropic, batchId: string, inputs
     break
   }
   if (!tag) {
-    return { outcome: { batchId, state: 'refused', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } }
+    return { outcome: { batchId, state: 'rejected', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } }
+  }
+  const record = records.find((c) => c.tag === tag && !c.untrusted)
+  if (record) {
+    info(`${batchId} belongs to submission ${tag}, recorded in ${record.name}: collecting that submission.`)
+    return collectOne(client, record, inputs, find, temp, waitUntil)
   }
   const problems: Problem[] = []
   const plan = await readPlan(inputs, path.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => {})
+  if (!problems.length && plan.tag !== tag) {
+    return {
+      outcome: {
+        batchId,
+        state: 'failed',
+        detail: `No manifest names it, and the prompts in this checkout are not the ones it was sent with (their digest differs), so nothing was written.`,
+        next: 'run collect with this batch-id from a checkout of the commit it was submitted from, with the same prompts, data and template inputs'
+      }
+    }
+  }
   if (problems.length) {
     return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.`, next: 'run collect with this batch-id from a checkout of the commit it was submitted from' } }
   }
@@ -234,8 +262,9 @@ async function finish(
     // not looked at again by every run.
     const resultsFile = path.join(temp, `${s.tag}.jsonl`)
     await writeFile(resultsFile, '')
-    const outcome: Outcome = { batchId: name, state: 'lost', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent.', files: [], next: SEND_AGAIN }
-    return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } }
+    // Its submit already failed and said so: closing it is news, not a failure.
+    const outcome: Outcome = { batchId: name, state: 'closed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.', files: [] }
+    return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } }
   }
   const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }) as MessageBatch)
   let batches = await waitForBatches(client, uniqueById(placeholders), {
@@ -259,7 +288,11 @@ async function finish(
   try {
     gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) })
     const mismatch = gathered.failed.find((f) => /do not match/.test(f.message))
-    if (mismatch) return { outcome: { batchId: name, state: 'rejected', detail: `${mismatch.id}: ${mismatch.message}` } }
+    if (mismatch) {
+      // The record is fine; the results are not what was sent. Keep the record: it is the only one of a paid batch.
+      const next = 'nothing was written from a batch whose results do not match what was sent; keep its records (they are the only ones of a paid batch) and report it'
+      return { outcome: { batchId: name, state: 'failed', detail: `${mismatch.id}: ${mismatch.message}`, next } }
+    }
     const failedRead = gathered.failed[0]
     if (failedRead) {
       const batch = batches.find((b) => b.id === failedRead.id)!
@@ -293,7 +326,7 @@ async function finish(
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
-  return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } }
+  return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } }
 }
 
 function uniqueById(batches: MessageBatch[]): MessageBatch[] {
@@ -372,7 +405,7 @@ async function dataFileChanged(manifest: Manifest, source: string, workspace: st
   return true
 }
 
-async function keepResults(tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {
+async function keepResults(name: string, tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {
   const staging = path.join(temp, `results-${tag}`)
   await mkdir(path.join(staging, 'files'), { recursive: true })
   await copyFile(resultsFile, path.join(staging, 'results.jsonl'))
@@ -385,8 +418,8 @@ async function keepResults(tag: string, candidate: ManifestCandidate | undefined
     staged.push(target)
   }
   if (artifactServiceAvailable()) {
-    const artifactId = await uploadArtifact(resultsName(tag), staged, staging, inputs.retentionDays)
-    info(`Kept the results as artifact ${resultsName(tag)} (id ${artifactId}).`)
+    const artifactId = await uploadArtifact(name, staged, staging, inputs.retentionDays)
+    info(`Kept the results as artifact ${name} (id ${artifactId}).`)
   } else if (candidate) {
     await markLocalCollected(candidate)
   }

@@ -28,14 +28,14 @@ export interface Find {
 }
 
 /** The submissions to look at: every pending one of the repository, or the one named by batch-id. */
-export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ candidates: ManifestCandidate[]; find?: Find }> {
+export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ candidates: ManifestCandidate[]; all: ManifestCandidate[]; find?: Find }> {
   const repository = process.env.GITHUB_REPOSITORY
   let candidates: ManifestCandidate[]
   let find: Find | undefined
   if (artifactServiceAvailable() && repository) {
     if (!inputs.githubToken) {
       problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' })
-      return { candidates: [] }
+      return { candidates: [], all: [] }
     }
     const [owner, repo] = repository.split('/') as [string, string]
     find = { token: inputs.githubToken, owner, repo }
@@ -45,12 +45,14 @@ export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ c
     core.warning('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
     candidates = await findPendingLocal()
   }
+  const all = candidates
   if (inputs.batchId && inputs.batchId !== 'all') {
+    // A manifest's name carries its first batch only: any other batch is found by its results' tag.
     candidates = candidates.filter((c) => c.batchId === inputs.batchId)
-    if (!candidates.length) core.notice(`No pending manifest names batch ${esc(inputs.batchId)}: it was collected already, or its manifest was never saved; collect reads its prompts again from this checkout and checks its result ids before writing anything.`)
+    if (!candidates.length) core.notice(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`)
   }
   info(`${candidates.length} pending submission(s) found.`)
-  return { candidates, find }
+  return { candidates, all, find }
 }
 
 export function failWith(problems: Problem[]): void {

@@ -48,7 +48,7 @@ export async function gather(
     onEnded: async (batch) => {
       info(`${batch.id} ended; reading its results.`)
       try {
-        const verdict = await collector.collect(client, batch.id)
+        const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified) })
         if (verdict.ours) ours.add(batch.id)
         else {
           notOurs.push({ id: batch.id, reason: verdict.reason })

@@ -5,12 +5,15 @@ const MAX = 64
 const HASH = 8
 
 /**
- * A submission's tag: a short random word that starts every custom_id the submission sends. Batches
- * carry no label of their own (batch-api.md §2), so the tag is how a batch is proved to be this
+ * A submission's tag: a short word that starts every custom_id the submission sends. Batches carry
+ * no label of their own (batch-api.md §2), so the tag is how a batch is proved to be this
  * submission's: its result lines carry exactly the ids the submission sent, and another
- * submission's never do.
+ * submission's never do. Its first half is random (two runs of the same prompts differ); its second
+ * half is a digest of every request's content (`withDigest`), so prompts read again from a checkout
+ * prove that they are the ones a batch was sent with, not only files of the same names.
  */
 export const TAG_LENGTH = 8
+const RANDOM_LENGTH = 4
 const TAG_ALPHABET = 'abcdefghijkmnopqrstuvwxyz23456789'
 const TAG_PATTERN = new RegExp(`^([${TAG_ALPHABET}]{${TAG_LENGTH}})_`)
 // The readable part: what is left of the API's 64 characters after the tag and its separator.
@@ -20,6 +23,14 @@ export function newTag(): string {
   let tag = ''
   for (let i = 0; i < TAG_LENGTH; i++) tag += TAG_ALPHABET[randomInt(TAG_ALPHABET.length)]
   return tag
+}
+
+/** The tag with its second half replaced by the submission's content digest (hex, from the spool). */
+export function withDigest(tag: string, digestHex: string): string {
+  const bytes = Buffer.from(digestHex, 'hex')
+  let half = ''
+  for (let i = 0; i < TAG_LENGTH - RANDOM_LENGTH; i++) half += TAG_ALPHABET[bytes[i % bytes.length]! % TAG_ALPHABET.length]
+  return tag.slice(0, RANDOM_LENGTH) + half
 }
 
 /** The tag a custom_id starts with, or undefined when it carries none. */

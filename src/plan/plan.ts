@@ -1,6 +1,6 @@
 import type { DataFormat, Origin, OutputTarget, Problem, PromptRequest } from '../sources/types.js'
 import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } from '../paths/output.js'
-import { assignCustomIds } from './custom-ids.js'
+import { assignCustomIds, withDigest } from './custom-ids.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
 
 /** A request once planned: its params live in the spool, everything else needed later is here. */
@@ -74,7 +74,7 @@ export async function buildPlan(
 
   try {
     for await (const request of sources) {
-      const at = await spool.append(request.params)
+      const at = await spool.append(request.params, request.customId ? `fixed:${request.customId}` : request.key)
       const output = request.output && (await outputs.check(request.output, request.origin))
       requests.push({
         customId: '',
@@ -96,13 +96,15 @@ export async function buildPlan(
   const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort()
   await outputs.checkSourcesNotOverwritten(requests, sourceFiles)
 
+  // Known only now that every request is read: the tag commits to the whole submission's content.
+  const tag = withDigest(options.tag, spool.digest())
   try {
-    assignCustomIds(keys, options.tag).forEach((id, i) => (requests[i]!.customId = id))
+    assignCustomIds(keys, tag).forEach((id, i) => (requests[i]!.customId = id))
   } catch (error) {
     problem({ message: (error as Error).message })
   }
 
-  return { tag: options.tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles }
+  return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles }
 }
 
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */

@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { once } from 'node:events'
+import { createHash } from 'node:crypto'
 
 /**
  * The requests' `params`, one JSON line each, on disk: planning writes them once, and submission
@@ -9,14 +10,18 @@ import { once } from 'node:events'
 export class SpoolWriter {
   private readonly stream: WriteStream
   private offset = 0
+  // The sum (mod 2^64) of every request's hash: a digest of the whole submission that does not
+  // depend on the order the files were read in.
+  private sum = 0n
 
   constructor(readonly path: string) {
     this.stream = createWriteStream(path)
   }
 
-  /** Appends one params object; returns where its JSON lies in the file. */
-  async append(params: unknown): Promise<{ offset: number; bytes: number }> {
+  /** Appends one params object; returns where its JSON lies in the file. `key` names the request in the digest. */
+  async append(params: unknown, key = ''): Promise<{ offset: number; bytes: number }> {
     const line = Buffer.from(JSON.stringify(params) + '\n')
+    this.sum = (this.sum + createHash('sha256').update(key).update('\n').update(line).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn
     const at = { offset: this.offset, bytes: line.length - 1 }
     this.offset += line.length
     if (!this.stream.write(line)) await once(this.stream, 'drain')
@@ -26,6 +31,11 @@ export class SpoolWriter {
   async close(): Promise<void> {
     this.stream.end()
     await once(this.stream, 'finish')
+  }
+
+  /** What every request appended says, keys and params, as 16 hex digits. */
+  digest(): string {
+    return this.sum.toString(16).padStart(16, '0')
   }
 }
 

@@ -138,12 +138,12 @@ export class ResultCollector {
    * the outputs. A batch whose ids carry another tag is not this submission's: its lines are dropped
    * and nothing is written. A stream cut midway is started again, undoing its partial lines.
    */
-  async collect(client: Anthropic, batchId: string): Promise<Verdict> {
+  async collect(client: Anthropic, batchId: string, options: { verified: boolean }): Promise<Verdict> {
     const start = this.file.offset
     let verdict: Verdict
     for (let attempt = 1; ; attempt++) {
       try {
-        verdict = await this.download(client, batchId)
+        verdict = await this.download(client, batchId, options.verified)
         break
       } catch (error) {
         await this.file.truncate(start)
@@ -164,7 +164,7 @@ export class ResultCollector {
   /** Chunks whose batch has been proved and written. */
   readonly collectedChunks = new Set<number>()
 
-  private async download(client: Anthropic, batchId: string): Promise<Verdict> {
+  private async download(client: Anthropic, batchId: string, verified: boolean): Promise<Verdict> {
     const tag = `${this.plan.tag}_`
     let chunk: number | undefined
     let seen: Uint8Array | undefined
@@ -174,7 +174,9 @@ export class ResultCollector {
     for await (const line of await openResults(client, batchId)) {
       const id = typeof line?.custom_id === 'string' ? line.custom_id : ''
       if (!id.startsWith(tag)) {
-        if (chunk === undefined) return { ours: false, reason: `its results carry custom_ids of another submission (${JSON.stringify(id.slice(0, 20))}…)` }
+        // Only a batch found after a lost create answer can be someone else's; one that create
+        // answered with is this submission's, and foreign ids in it are a fault to report.
+        if (chunk === undefined && !verified) return { ours: false, reason: `its results carry custom_ids of another submission (${JSON.stringify(id.slice(0, 20))}…)` }
         throw mismatch(`a result id without this submission's tag`)
       }
       const i = this.index.get(id)

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import * as core from '@actions/core'
-import { MANIFEST_FILE, parseArtifactName, resultsName } from './manifest.js'
+import { MANIFEST_FILE, parseArtifactName } from './manifest.js'
 import { reliable, type Octokit } from '../github/octokit.js'
 import { readZipEntry } from '../github/artifact-zip.js'
 import { DEFAULT_LIMITS, UnreadableAnswerError, isTransient, withRetries, type CallLimits } from '../github/retry.js'
@@ -167,14 +167,14 @@ export async function findPendingArtifacts(octokit: Octokit, owner: string, repo
 }
 
 /**
- * True when the submission of `tag` has a results artifact (it was collected), expired or not.
+ * True when the results artifact `name` exists (a submission was collected) (it was collected), expired or not.
  * Collect asks this right before its pull request and before uploading results: the reusable
  * workflow's concurrency group queues collects of one repository, but a collect step in any other
  * workflow (or a re-run) is outside that group, and without this check two of them would each
  * upload a results artifact and update the pull request for one submission.
  */
-export async function resultsExist(octokit: Octokit, owner: string, repo: string, tag: string, limits: CallLimits = DEFAULT_LIMITS): Promise<boolean> {
-  return (await listArtifacts(octokit, owner, repo, limits, resultsName(tag))).length > 0
+export async function resultsExist(octokit: Octokit, owner: string, repo: string, name: string, limits: CallLimits = DEFAULT_LIMITS): Promise<boolean> {
+  return (await listArtifacts(octokit, owner, repo, limits, name)).length > 0
 }
 
 /**

@@ -3,8 +3,8 @@
  * reconciliation, collect by batch-id without a manifest, candidates after a lost create, proof by result
  * ids, status and cancel over journals, branch ownership), through the bundled action.
  *
- * Tests marked `bug` (it.failing) show a bug that is still there (each says what should happen instead); the
- * others show that a guarantee holds under that attack.
+ * Each test shows that a guarantee holds under that attack; those whose comment says "was a bug" failed
+ * before the fix that followed the attack.
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { mkdir, readFile } from 'node:fs/promises'
@@ -14,8 +14,6 @@ import { GitHubFake } from '../support/github-fake.js'
 import { makeWorkspace } from '../support/run-action.js'
 import { artifactNames, exists, Proxy, step, type ProxyHooks, type Stands } from './hostile-harness.js'
 
-// A known bug: expected to fail. HOSTILE_SHOW_BUGS=1 runs them as plain tests, to see how each fails.
-const bug = process.env.HOSTILE_SHOW_BUGS ? it : it.failing
 
 let stands: Stands | undefined
 let proxy: Proxy | undefined
@@ -40,8 +38,8 @@ const CREATE = { method: 'POST', path: '/v1/messages/batches' } as const
 const MANIFEST_UPLOAD_FAILS = { path: '/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact', after: 1, times: Infinity, kind: 'status', status: 400, errorType: 'invalid_argument' } as const
 
 describe('a journal whose submission never sent anything', () => {
-  bug('does not fail every later collect, forever', async () => {
-    // BUG: a submit whose create is refused (or whose job is cancelled between journal and create)
+  it('does not fail every later collect, forever', async () => {
+    // Was a bug, fixed: a submit whose create is refused (or whose job is cancelled between journal and create)
     // leaves its journal artifact. Every later collect reconciles it, finds no batch, reports it as
     // `failed` ("nothing was sent. Run submit again.") and exits 1: on every scheduled run, until
     // the artifact expires (up to 90 days), whatever else it collected. Once the journal's create
@@ -67,8 +65,8 @@ describe('a journal whose submission never sent anything', () => {
 })
 
 describe('collect with the batch-id of a split submission', () => {
-  bug('does not mark the whole submission collected when only its second batch was named', async () => {
-    // BUG: a manifest is named after its FIRST batch only, so `collect` with the batch-id of the
+  it('does not mark the whole submission collected when only its second batch was named', async () => {
+    // Was a bug, fixed: a manifest is named after its FIRST batch only, so `collect` with the batch-id of the
     // second batch (it is in the `batch-ids` output) finds no manifest and rebuilds the plan from
     // the checkout. It collects that one batch, then uploads the submission's results artifact,
     // which marks the whole submission collected: the first batch's replies (and the data file
@@ -98,8 +96,8 @@ describe('collect with the batch-id of a split submission', () => {
 })
 
 describe('cancel all', () => {
-  bug('still cancels every other batch when one pending record no longer fits the checkout', async () => {
-    // BUG: cancel's ownBatches() reads every pending record with planFromManifest, outside any
+  it('still cancels every other batch when one pending record no longer fits the checkout', async () => {
+    // Was a bug, fixed: cancel's ownBatches() reads every pending record with planFromManifest, outside any
     // try: one record that does not pass (here: its output path is now a directory in the checkout
     // cancel runs in; equally a tampered or corrupt manifest) throws, and `cancel all` fails
     // with a raw message having canceled NOTHING, while the batches keep running and billing.
@@ -117,8 +115,8 @@ describe('cancel all', () => {
     expect(result.stdout).toContain(a.outputs['batch-id'])
   })
 
-  bug('says so when a journal-only submission\'s batches could not be canceled', async () => {
-    // BUG: the manifest upload failed (the step failed and said so), so the only record is the
+  it('says so when a journal-only submission\'s batches could not be canceled', async () => {
+    // Was a bug, fixed: the manifest upload failed (the step failed and said so), so the only record is the
     // journal, which holds no batch id. `cancel all` reads it, finds no batch, cancels nothing and
     // says nothing about it: the log reads as if every pending batch was canceled, while this one
     // runs on and is billed. Should: reconcile the journal (as status does) and either cancel what
@@ -157,8 +155,8 @@ describe('results the API should never send', () => {
     expect(collected.stdout).toMatch(/appears twice/)
   })
 
-  bug('duplicate or missing result lines are not blamed on the manifest, with advice to delete it', async () => {
-    // BUG: when a batch's results do not match what was sent (a duplicate line, a missing line, a
+  it('duplicate or missing result lines are not blamed on the manifest, with advice to delete it', async () => {
+    // Was a bug, fixed: when a batch's results do not match what was sent (a duplicate line, a missing line, a
     // line from another tag after the first), collect marks the submission "rejected" and fails
     // with "A submission record was rejected ... it names paths or batches this repository's
     // submissions cannot have. Find out who uploaded it, and delete the artifact." The record is
@@ -175,8 +173,8 @@ describe('results the API should never send', () => {
     expect(logOf(collected)).not.toMatch(/delete the artifact/)
   })
 
-  bug('a created batch whose results start with a foreign line is not "never sent"', async () => {
-    // BUG: a batch whose create was answered (verified) is declared "not this submission's" when
+  it('a created batch whose results start with a foreign line is not "never sent"', async () => {
+    // Was a bug, fixed: a batch whose create was answered (verified) is declared "not this submission's" when
     // the first line of its results carries another tag, and its requests are then reported as
     // "never submitted ... Run submit again to send them": the user pays a second time for a batch
     // that was sent and may be fine (a proxy or a transient API fault garbled the stream). In
@@ -204,8 +202,8 @@ describe('results the API should never send', () => {
 })
 
 describe('a results_url that points elsewhere', () => {
-  bug('the API key is not sent to another host', async () => {
-    // BUG (hostile environment): the results are fetched from the batch's `results_url` exactly as
+  it('the API key is not sent to another host', async () => {
+    // Was a bug (hostile environment), fixed: the results are fetched from the batch's `results_url` exactly as
     // the answer gives it (the SDK's results() follows it with the client's own headers), so an
     // answer naming another host, from a compromised proxy at anthropic-base-url or a rewritten
     // answer, receives the API key (as `authorization: Bearer …`), four times over with the retries. Should: refuse a results_url whose origin is not the
@@ -290,8 +288,8 @@ describe('two submissions of the same size at the same moment', () => {
 })
 
 describe('collect with a batch-id that no record of this repository names', () => {
-  bug('does not write another repository\'s replies because its files have the same names', async () => {
-    // BUG: two repositories share an API key (an organisation secret). `collect` with the batch-id
+  it('does not write another repository\'s replies because its files have the same names', async () => {
+    // Was a bug, fixed: two repositories share an API key (an organisation secret). `collect` with the batch-id
     // of the OTHER repository's batch finds no record here, reads the tag from the batch's results
     // and rebuilds the plan from this checkout with that tag. custom_ids are derived from file
     // paths, not content, so prompts/a.md here and prompts/a.md there give the same ids: the

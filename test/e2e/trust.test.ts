@@ -151,7 +151,8 @@ describe('a manifest that cannot be uploaded', () => {
     })
     expect(await generated(other)).toEqual([])
     expect(refused.exitCode).toBe(1)
-    expect(lastError(refused)).toMatch(/rejected|do not match/i)
+    expect(refused.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/not the ones it was sent with/) }))
+    expect(lastError(refused)).toMatch(/from a checkout of the commit it was submitted from/)
   })
 })
 

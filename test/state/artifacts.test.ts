@@ -71,8 +71,8 @@ describe('findPendingArtifacts', () => {
 describe('resultsExist', () => {
   it('tells a collected submission from one that is not, through a dropped connection', async () => {
     const { octokit } = client([{ path: /\/actions\/artifacts/, fault: { kind: 'drop' } }])
-    expect(await resultsExist(octokit, owner, repo, 'bbbbbbbb', LIMITS)).toBe(true)
-    expect(await resultsExist(octokit, owner, repo, 'aaaaaaaa', LIMITS)).toBe(false)
+    expect(await resultsExist(octokit, owner, repo, resultsName('bbbbbbbb'), LIMITS)).toBe(true)
+    expect(await resultsExist(octokit, owner, repo, resultsName('aaaaaaaa'), LIMITS)).toBe(false)
   })
 })
 

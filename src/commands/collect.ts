@@ -26,6 +26,7 @@ import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS, typ
 import type { Plan } from '../plan/plan.js'
 import { openPullRequest, preparePullRequest } from '../github/pull-request.js'
 import { checkBranchOwned } from '../github/branch.js'
+import { githubClient } from '../github/octokit.js'
 import { info } from '../report/log.js'
 
 
@@ -56,8 +57,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   if (inputs.pr.open && inputs.pr.branch && find) {
     // A branch the action may not write to is refused before any file is written.
     try {
-      const { getOctokit } = await import('@actions/github')
-      const octokit = getOctokit(find.token)
+      const octokit = await githubClient(find.token)
       const { baseSha } = await preparePullRequest(octokit, { owner: find.owner, repo: find.repo, base: inputs.pr.base, branch: inputs.pr.branch })
       const head = await octokit.rest.git.getRef({ owner: find.owner, repo: find.repo, ref: `heads/${inputs.pr.branch}` }).catch((error: { status?: number }) => {
         if (error.status === 404) return undefined
@@ -123,8 +123,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
 
 async function dropCollectedElsewhere(written: Map<Outcome, Written>, find: Find | undefined): Promise<void> {
   if (!find || !artifactServiceAvailable()) return
-  const { getOctokit } = await import('@actions/github')
-  const octokit = getOctokit(find.token)
+  const octokit = await githubClient(find.token)
   for (const [outcome, w] of written) {
     if (!(await resultsExist(octokit, find.owner, find.repo, w.resultsName))) continue
     written.delete(outcome)
@@ -335,8 +334,7 @@ function uniqueById(batches: MessageBatch[]): MessageBatch[] {
 
 /** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
 async function runFinished(find: Find, runId: number): Promise<boolean> {
-  const { getOctokit } = await import('@actions/github')
-  const { data } = await getOctokit(find.token).rest.actions.getWorkflowRun({ owner: find.owner, repo: find.repo, run_id: runId })
+  const { data } = await (await githubClient(find.token)).rest.actions.getWorkflowRun({ owner: find.owner, repo: find.repo, run_id: runId })
   return data.status === 'completed'
 }
 
@@ -360,9 +358,8 @@ async function pullRequests(written: Map<Outcome, Written>, inputs: Inputs, find
     const ids = group.map(([o]) => o.batchId)
     try {
       if (!find) throw new Error('open-pr needs the GitHub API: run collect in a workflow, with github-token')
-      const { getOctokit } = await import('@actions/github')
       const first = group[0]![1].manifest
-      const pr = await openPullRequest(getOctokit(find.token), {
+      const pr = await openPullRequest(await githubClient(find.token), {
         owner: find.owner,
         repo: find.repo,
         workspace: inputs.workspace,

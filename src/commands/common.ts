@@ -6,6 +6,7 @@ import { createClient } from '../anthropic/client.js'
 import { annotate } from '../report/annotations.js'
 import { artifactServiceAvailable, findPendingArtifacts, findPendingLocal, type ManifestCandidate } from '../state/artifacts.js'
 import { esc, info } from '../report/log.js'
+import { githubClient } from '../github/octokit.js'
 
 /** What collect, status and cancel share: the client, and the submissions not collected yet. */
 
@@ -39,8 +40,7 @@ export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ c
     }
     const [owner, repo] = repository.split('/') as [string, string]
     find = { token: inputs.githubToken, owner, repo }
-    const { getOctokit } = await import('@actions/github')
-    candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo)
+    candidates = await findPendingArtifacts(await githubClient(inputs.githubToken), owner, repo)
   } else {
     core.warning('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
     candidates = await findPendingLocal()

@@ -103,7 +103,8 @@ export async function withRetries<T>(
       factor: 2,
       randomize: true,
       maxRetryTime: limits.deadlineMs,
-      unref: true,
+      // Not unref'd: the wait between attempts must keep the process alive (an unref'd timer let
+      // Node exit mid-step with code 13, unsettled top-level await).
       shouldRetry: ({ error }) => isTransient(error) && Date.now() - started + limits.minDelayMs < limits.deadlineMs,
       onFailedAttempt: ({ error, attemptNumber }) => {
         if (isTransient(error)) onRetry?.(error, attemptNumber)

@@ -59,6 +59,13 @@ export async function uploadArtifact(
         }
         return (await client.uploadArtifact(name, files, root, { retentionDays })).id
       } catch (error) {
+        if (/already exists|conflict/i.test(String((error as Error)?.message))) {
+          // An earlier attempt made the artifact and its answer was lost: done if it was finalized;
+          // otherwise the name is taken in this run for good, and no retry can mend that.
+          const done = await uploadedAlready(client, name)
+          if (done !== undefined) return done
+          throw new Error(`artifact ${name} was created by an attempt whose answer was lost, but never finished; the name cannot be used again in this run`)
+        }
         throw uploadFailure(error)
       }
     },
@@ -86,9 +93,8 @@ const PERMANENT_UPLOAD_ERRORS = new Set(['FilesNotFoundError', 'UsageError', 'GH
 function uploadFailure(error: unknown): unknown {
   const e = error as Error
   if (PERMANENT_UPLOAD_ERRORS.has(e?.name) || isTransient(error)) return error
-  // "Received non-retryable error" is the service refusing the request, except "already exists":
-  // an earlier attempt whose answer was lost, found by uploadedAlready once it is finalized.
-  if (/non-retryable/i.test(String(e?.message)) && !/already exists|conflict/i.test(String(e?.message))) return error
+  // "Received non-retryable error" is the service refusing the request ("already exists" is handled by the caller).
+  if (/non-retryable/i.test(String(e?.message))) return error
   return new UnreadableAnswerError(String(e?.message ?? error))
 }
 

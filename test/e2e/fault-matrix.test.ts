@@ -64,29 +64,9 @@ const delay = (ms: number) => ({ kind: 'delay', ms }) as const
  */
 type Row = Scenario & { bug?: string; slow?: true }
 
-/**
- * BUG 1: src/github/retry.ts `withRetries` gives p-retry `unref: true`. While it sleeps before a retry nothing
- * else holds Node's event loop, so the process exits with code 13 ("unsettled top-level await") in the middle
- * of the step: no error line, no summary, no results artifact (a submit dies before its create). Any transient
- * GitHub failure that withRetries retries (REST calls, the manifest download, an upload retry) does it.
- */
-const B1 = 'github/retry.ts: unref timer, the step exits 13 silently on the first GitHub retry'
-/**
- * BUG 2: a CreateArtifact that made the artifact but whose answer was lost leaves an unfinalized artifact of
- * that name in the run. Every retry is answered 409 "already exists"; uploadArtifact (state/artifacts.ts) takes
- * that as "an earlier attempt finished", but getArtifact never finds it (never finalized), so it retries until
- * UPLOAD_LIMITS.deadlineMs, 10 minutes, and the step far outlives wait-minutes + 30 s. It should give up at once
- * (or upload under a fresh name) and say so; the journal already lets collect find the batches.
- */
-const B2 = 'state/artifacts.ts: a lost CreateArtifact answer makes every retry a 409 for 10 minutes'
-/**
- * BUG 3: a submission whose first create was refused (nothing made, the step said "run submit again") leaves
- * its journal artifact pending for good: every later collect reports "Its journal records no batch … nothing
- * was sent" and fails the step ("tried again by the next collect"), run after run until the artifact expires.
- * A journal proved empty (its window is over, the list shows nothing) should be closed, or reported once as a
- * notice, not fail every scheduled collect.
- */
-const B3 = 'commands/collect.ts: a journal with no batch fails every later collect'
+// Three bugs this matrix found were fixed since: a GitHub retry's unref'd timer let the step exit with code 13
+// mid-step (github/retry.ts); a lost CreateArtifact answer made every retry a 409 for 10 minutes
+// (state/artifacts.ts); a journal with no batch failed every later collect (commands/collect.ts).
 
 const ROWS: Row[] = [
   // --- Batch API: models (the first call of submit) ---
@@ -103,7 +83,7 @@ const ROWS: Row[] = [
   { slow: true, name: '1st create 500, nothing made', place: 'create', flow: 'collect', faults: [create(status(500))] },
   { name: '1st create rate limited', place: 'create', flow: 'collect', faults: [create(status(429))] },
   { name: '2nd create refused (413): half was sent', place: 'create', flow: 'collect', faults: [create({ ...status(413), after: 1 })], end: 'partial' },
-  { bug: B3, name: '1st create refused (400): nothing was sent', place: 'create', flow: 'collect', faults: [create(status(400))], end: 'none' },
+  { name: '1st create refused (400): nothing was sent', place: 'create', flow: 'collect', faults: [create(status(400))], end: 'none' },
   { name: '1st create answer lost, another submission\'s batch around', place: 'create', flow: 'collect', faults: [create(LOST)], interloper: true },
   { name: '2nd create answered 500 after making the batch', place: 'create', flow: 'wait', faults: [create({ kind: 'lose-answer', status: 500, after: 1 })] },
   { name: 'both create answers lost, same-size chunks, another submission\'s batch around', place: 'create', flow: 'collect', faults: [create({ ...LOST, times: 2 })], interloper: true },
@@ -142,36 +122,36 @@ const ROWS: Row[] = [
   // --- artifact service: CreateArtifact (journal, then manifest at submit; results at collect) ---
   { name: 'journal CreateArtifact refused: nothing spent', place: 'CreateArtifact', flow: 'collect', faults: [at(CREATE_ARTIFACT, status(400))], end: 'none' },
   { name: 'manifest CreateArtifact refused: the journal finds the batches', place: 'CreateArtifact', flow: 'collect', faults: [at(CREATE_ARTIFACT, { ...status(400), after: 1 })] },
-  { bug: B2, slow: true, name: 'manifest CreateArtifact answer lost', place: 'CreateArtifact', flow: 'collect', faults: [at(CREATE_ARTIFACT, { ...LOST, after: 1 })] },
+  { slow: true, name: 'manifest CreateArtifact answer lost', place: 'CreateArtifact', flow: 'collect', faults: [at(CREATE_ARTIFACT, { ...LOST, after: 1 })] },
   { name: 'results CreateArtifact refused at collect', place: 'CreateArtifact', flow: 'collect', during: 'collect', faults: [at(CREATE_ARTIFACT, status(400))] },
   { name: 'journal CreateArtifact answers an HTML page', place: 'CreateArtifact', flow: 'wait', faults: [at(CREATE_ARTIFACT, HTML)] },
 
   // --- FinalizeArtifact ---
   { name: 'manifest FinalizeArtifact 500 once', place: 'FinalizeArtifact', flow: 'collect', faults: [at(FINALIZE, { ...status(500), after: 1 })] },
-  { bug: B1, name: 'journal FinalizeArtifact answer lost', place: 'FinalizeArtifact', flow: 'wait', faults: [at(FINALIZE, LOST)] },
-  { bug: B1, name: 'results FinalizeArtifact answer lost', place: 'FinalizeArtifact', flow: 'collect', during: 'collect', faults: [at(FINALIZE, LOST)] },
+  { name: 'journal FinalizeArtifact answer lost', place: 'FinalizeArtifact', flow: 'wait', faults: [at(FINALIZE, LOST)] },
+  { name: 'results FinalizeArtifact answer lost', place: 'FinalizeArtifact', flow: 'collect', during: 'collect', faults: [at(FINALIZE, LOST)] },
 
   // --- ListArtifacts: Twirp (an upload retry looks for its artifact) and REST (collect finds records) ---
-  { bug: B1, name: 'journal Finalize lost, then Twirp ListArtifacts 500', place: 'ListArtifacts', flow: 'collect', faults: [at(FINALIZE, LOST), at(LIST_TWIRP, status(500))] },
-  { bug: B1, name: 'REST artifact list 500 at collect', place: 'ListArtifacts', flow: 'collect', during: 'collect', faults: [at(LIST_REST, status(500, 2))] },
-  { bug: B1, name: 'REST artifact list answer lost (the results check)', place: 'ListArtifacts', flow: 'collect', during: 'collect', faults: [at(LIST_REST, { ...LOST, after: 1 })] },
+  { name: 'journal Finalize lost, then Twirp ListArtifacts 500', place: 'ListArtifacts', flow: 'collect', faults: [at(FINALIZE, LOST), at(LIST_TWIRP, status(500))] },
+  { name: 'REST artifact list 500 at collect', place: 'ListArtifacts', flow: 'collect', during: 'collect', faults: [at(LIST_REST, status(500, 2))] },
+  { name: 'REST artifact list answer lost (the results check)', place: 'ListArtifacts', flow: 'collect', during: 'collect', faults: [at(LIST_REST, { ...LOST, after: 1 })] },
 
   // --- download of the manifest ---
-  { bug: B1, name: 'artifact download redirect 500', place: 'download', flow: 'collect', during: 'collect', faults: [at(ZIP, status(500))] },
-  { bug: B1, name: 'manifest download cut midway', place: 'download', flow: 'collect', during: 'collect', faults: [at(BLOB, { kind: 'cut-stream' })] },
-  { bug: B1, name: 'manifest download answer lost', place: 'download', flow: 'collect', during: 'collect', faults: [at(BLOB, LOST)] },
+  { name: 'artifact download redirect 500', place: 'download', flow: 'collect', during: 'collect', faults: [at(ZIP, status(500))] },
+  { name: 'manifest download cut midway', place: 'download', flow: 'collect', during: 'collect', faults: [at(BLOB, { kind: 'cut-stream' })] },
+  { name: 'manifest download answer lost', place: 'download', flow: 'collect', during: 'collect', faults: [at(BLOB, LOST)] },
 
   // --- the pull request: refs, trees, commits, pulls, labels ---
-  { bug: B1, name: 'reading the base ref 500', place: 'refs', flow: 'collect', during: 'collect', faults: [at(REFS, status(500))] },
-  { bug: B1, name: 'creating the branch: answer lost after it was made', place: 'refs', flow: 'collect', during: 'collect', faults: [at(REFS, LOST, 'POST')] },
-  { bug: B1, name: 'creating the tree: answer lost', place: 'trees', flow: 'collect', during: 'collect', faults: [at(TREES, LOST)] },
-  { bug: B1, name: 'creating the commit: answer lost after it was written', place: 'commits', flow: 'collect', during: 'collect', faults: [at(COMMITS, LOST, 'POST')] },
-  { bug: B1, name: 'reading the base commit 500', place: 'commits', flow: 'collect', during: 'collect', faults: [at(COMMITS, status(500), 'GET')] },
-  { bug: B1, name: 'opening the pull request: answer lost after it was opened', place: 'pulls', flow: 'collect', during: 'collect', faults: [at(PULLS, LOST, 'POST')] },
+  { name: 'reading the base ref 500', place: 'refs', flow: 'collect', during: 'collect', faults: [at(REFS, status(500))] },
+  { name: 'creating the branch: answer lost after it was made', place: 'refs', flow: 'collect', during: 'collect', faults: [at(REFS, LOST, 'POST')] },
+  { name: 'creating the tree: answer lost', place: 'trees', flow: 'collect', during: 'collect', faults: [at(TREES, LOST)] },
+  { name: 'creating the commit: answer lost after it was written', place: 'commits', flow: 'collect', during: 'collect', faults: [at(COMMITS, LOST, 'POST')] },
+  { name: 'reading the base commit 500', place: 'commits', flow: 'collect', during: 'collect', faults: [at(COMMITS, status(500), 'GET')] },
+  { name: 'opening the pull request: answer lost after it was opened', place: 'pulls', flow: 'collect', during: 'collect', faults: [at(PULLS, LOST, 'POST')] },
   { name: 'opening the pull request refused (403)', place: 'pulls', flow: 'collect', during: 'collect', faults: [at(PULLS, status(403), 'POST')] },
   { name: 'opening the pull request 2 s late', place: 'pulls', flow: 'collect', during: 'collect', faults: [at(PULLS, delay(2_000), 'POST')] },
-  { bug: B1, name: 'labels 500', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, status(500))] },
-  { bug: B1, name: 'labels answer lost', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, LOST)] },
+  { name: 'labels 500', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, status(500))] },
+  { name: 'labels answer lost', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, LOST)] },
 ]
 
 const CONCURRENCY = 4

@@ -46561,12 +46561,15 @@ async function systemPromptReal(ws, file) {
 const MAX = 64;
 const HASH = 8;
 /**
- * A submission's tag: a short random word that starts every custom_id the submission sends. Batches
- * carry no label of their own (batch-api.md §2), so the tag is how a batch is proved to be this
+ * A submission's tag: a short word that starts every custom_id the submission sends. Batches carry
+ * no label of their own (batch-api.md §2), so the tag is how a batch is proved to be this
  * submission's: its result lines carry exactly the ids the submission sent, and another
- * submission's never do.
+ * submission's never do. Its first half is random (two runs of the same prompts differ); its second
+ * half is a digest of every request's content (`withDigest`), so prompts read again from a checkout
+ * prove that they are the ones a batch was sent with, not only files of the same names.
  */
 const TAG_LENGTH = 8;
+const RANDOM_LENGTH = 4;
 const TAG_ALPHABET = 'abcdefghijkmnopqrstuvwxyz23456789';
 const TAG_PATTERN = new RegExp(`^([${TAG_ALPHABET}]{${TAG_LENGTH}})_`);
 // The readable part: what is left of the API's 64 characters after the tag and its separator.
@@ -46576,6 +46579,14 @@ function newTag() {
     for (let i = 0; i < TAG_LENGTH; i++)
         tag += TAG_ALPHABET[(0,external_node_crypto_.randomInt)(TAG_ALPHABET.length)];
     return tag;
+}
+/** The tag with its second half replaced by the submission's content digest (hex, from the spool). */
+function withDigest(tag, digestHex) {
+    const bytes = Buffer.from(digestHex, 'hex');
+    let half = '';
+    for (let i = 0; i < TAG_LENGTH - RANDOM_LENGTH; i++)
+        half += TAG_ALPHABET[bytes[i % bytes.length] % TAG_ALPHABET.length];
+    return tag.slice(0, RANDOM_LENGTH) + half;
 }
 /** The tag a custom_id starts with, or undefined when it carries none. */
 function tagOf(customId) {
@@ -46637,6 +46648,7 @@ var external_node_events_ = __nccwpck_require__(78474);
 
 
 
+
 /**
  * The requests' `params`, one JSON line each, on disk: planning writes them once, and submission
  * streams them into the create call, so 100,000 prompts never sit in memory together.
@@ -46645,13 +46657,17 @@ class SpoolWriter {
     path;
     stream;
     offset = 0;
+    // The sum (mod 2^64) of every request's hash: a digest of the whole submission that does not
+    // depend on the order the files were read in.
+    sum = 0n;
     constructor(path) {
         this.path = path;
         this.stream = (0,external_node_fs_.createWriteStream)(path);
     }
-    /** Appends one params object; returns where its JSON lies in the file. */
-    async append(params) {
+    /** Appends one params object; returns where its JSON lies in the file. `key` names the request in the digest. */
+    async append(params, key = '') {
         const line = Buffer.from(JSON.stringify(params) + '\n');
+        this.sum = (this.sum + (0,external_node_crypto_.createHash)('sha256').update(key).update('\n').update(line).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
         const at = { offset: this.offset, bytes: line.length - 1 };
         this.offset += line.length;
         if (!this.stream.write(line))
@@ -46661,6 +46677,10 @@ class SpoolWriter {
     async close() {
         this.stream.end();
         await (0,external_node_events_.once)(this.stream, 'finish');
+    }
+    /** What every request appended says, keys and params, as 16 hex digits. */
+    digest() {
+        return this.sum.toString(16).padStart(16, '0');
     }
 }
 /**
@@ -46747,7 +46767,7 @@ async function buildPlan(sources, options) {
     const outputs = new Outputs(workspace, problem);
     try {
         for await (const request of sources) {
-            const at = await spool.append(request.params);
+            const at = await spool.append(request.params, request.customId ? `fixed:${request.customId}` : request.key);
             const output = request.output && (await outputs.check(request.output, request.origin));
             requests.push({
                 customId: '',
@@ -46770,13 +46790,15 @@ async function buildPlan(sources, options) {
     // Only now is every source known: a prompt file read late may be an earlier request's output.
     const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort();
     await outputs.checkSourcesNotOverwritten(requests, sourceFiles);
+    // Known only now that every request is read: the tag commits to the whole submission's content.
+    const tag = withDigest(options.tag, spool.digest());
     try {
-        assignCustomIds(keys, options.tag).forEach((id, i) => (requests[i].customId = id));
+        assignCustomIds(keys, tag).forEach((id, i) => (requests[i].customId = id));
     }
     catch (error) {
         problem({ message: error.message });
     }
-    return { tag: options.tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles };
+    return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles };
 }
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
 function split(requests, limits, problem) {
@@ -78826,12 +78848,24 @@ const NOT_YET_ATTEMPTS = 4;
 async function openResults(client, batchId, options = {}) {
     const now = options.now ?? Date.now;
     return withRetry(`opening the results of ${batchId}`, async (o) => {
+        // The SDK fetches results_url as given, with the key: it must be the API's own origin.
+        const batch = await client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 });
+        if (batch.results_url && new URL(batch.results_url, client.baseURL).origin !== new URL(client.baseURL).origin) {
+            throw new ForeignResultsUrlError(batchId, batch.results_url, client.baseURL);
+        }
         const lines = (await client.messages.batches.results(batchId, {}, { ...o, maxRetries: 0 }))[Symbol.asyncIterator]();
         const first = await lines.next();
         if (!first.done && !isResultLine(first.value))
             throw new MalformedAnswerError(`the results of ${batchId}`);
         return prepend(first, lines);
     }, { deadline: now() + OPEN_BUDGET_MS, ...options, alsoRetry: (error, attempt) => error instanceof core_error/* NotFoundError */.m_ && attempt < NOT_YET_ATTEMPTS });
+}
+/** A results_url on another host than the API's: following it would hand that host the API key. */
+class ForeignResultsUrlError extends Error {
+    constructor(batchId, url, base) {
+        super(`The results of ${batchId} are said to be at ${JSON.stringify(new URL(url).origin)}, not at the API (${JSON.stringify(new URL(base).origin)}); they were not fetched, so that the API key is not sent there. Check anthropic-base-url and any proxy in front of the API.`);
+        this.name = 'ForeignResultsUrlError';
+    }
 }
 function isResultLine(value) {
     const line = value;
@@ -79082,12 +79116,12 @@ class ResultCollector {
      * the outputs. A batch whose ids carry another tag is not this submission's: its lines are dropped
      * and nothing is written. A stream cut midway is started again, undoing its partial lines.
      */
-    async collect(client, batchId) {
+    async collect(client, batchId, options) {
         const start = this.file.offset;
         let verdict;
         for (let attempt = 1;; attempt++) {
             try {
-                verdict = await this.download(client, batchId);
+                verdict = await this.download(client, batchId, options.verified);
                 break;
             }
             catch (error) {
@@ -79109,7 +79143,7 @@ class ResultCollector {
     }
     /** Chunks whose batch has been proved and written. */
     collectedChunks = new Set();
-    async download(client, batchId) {
+    async download(client, batchId, verified) {
         const tag = `${this.plan.tag}_`;
         let chunk;
         let seen;
@@ -79118,7 +79152,9 @@ class ResultCollector {
         for await (const line of await openResults(client, batchId)) {
             const id = typeof line?.custom_id === 'string' ? line.custom_id : '';
             if (!id.startsWith(tag)) {
-                if (chunk === undefined)
+                // Only a batch found after a lost create answer can be someone else's; one that create
+                // answered with is this submission's, and foreign ids in it are a fault to report.
+                if (chunk === undefined && !verified)
                     return { ours: false, reason: `its results carry custom_ids of another submission (${JSON.stringify(id.slice(0, 20))}…)` };
                 throw mismatch(`a result id without this submission's tag`);
             }
@@ -79257,7 +79293,7 @@ async function gather(client, plan, refs, collector, options) {
         onEnded: async (batch) => {
             info(`${batch.id} ended; reading its results.`);
             try {
-                const verdict = await collector.collect(client, batch.id);
+                const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified) });
                 if (verdict.ours)
                     ours.add(batch.id);
                 else {
@@ -80700,7 +80736,7 @@ async function planFromManifest(manifest, workspace, outputDir) {
 //# sourceMappingURL=manifest.js.map
 ;// CONCATENATED MODULE: ./lib/github/retry.js
 
-const retry_DEFAULT_LIMITS = { timeoutMs: 30_000, deadlineMs: 120_000, minDelayMs: 1_000, maxDelayMs: 15_000 };
+const DEFAULT_LIMITS = { timeoutMs: 30_000, deadlineMs: 120_000, minDelayMs: 1_000, maxDelayMs: 15_000 };
 /** An answer that arrived but cannot be read (an HTML error page with status 200, a cut body). */
 class UnreadableAnswerError extends Error {
     name = 'UnreadableAnswerError';
@@ -80759,7 +80795,7 @@ async function retry_withTimeout(what, timeoutMs, attempt) {
  * Runs `attempt` until it succeeds, fails for good, or the deadline passes. `onRetry` hears each
  * transient failure (for a debug line); the error that remains is the last one.
  */
-async function withRetries(what, attempt, limits = retry_DEFAULT_LIMITS, onRetry) {
+async function withRetries(what, attempt, limits = DEFAULT_LIMITS, onRetry) {
     const started = Date.now();
     // An attempt squeezed into the last moments of the deadline could only time out, and its
     // timeout would hide the error worth reporting: stop with that one instead.
@@ -80783,7 +80819,8 @@ async function withRetries(what, attempt, limits = retry_DEFAULT_LIMITS, onRetry
         factor: 2,
         randomize: true,
         maxRetryTime: limits.deadlineMs,
-        unref: true,
+        // Not unref'd: the wait between attempts must keep the process alive (an unref'd timer let
+        // Node exit mid-step with code 13, unsettled top-level await).
         shouldRetry: ({ error }) => retry_isTransient(error) && Date.now() - started + limits.minDelayMs < limits.deadlineMs,
         onFailedAttempt: ({ error, attemptNumber }) => {
             if (retry_isTransient(error))
@@ -80805,7 +80842,7 @@ const wrapped = new WeakSet();
  * (see pull-request.ts). A commit created twice leaves one unreferenced object, never a second
  * commit on a branch. Returns the same octokit.
  */
-function reliable(octokit, limits = retry_DEFAULT_LIMITS) {
+function reliable(octokit, limits = DEFAULT_LIMITS) {
     if (wrapped.has(octokit))
         return octokit;
     wrapped.add(octokit);
@@ -80940,6 +80977,14 @@ async function uploadArtifact(name, files, root, retentionDays, options = {}) {
             return (await client.uploadArtifact(name, files, root, { retentionDays })).id;
         }
         catch (error) {
+            if (/already exists|conflict/i.test(String(error?.message))) {
+                // An earlier attempt made the artifact and its answer was lost: done if it was finalized;
+                // otherwise the name is taken in this run for good, and no retry can mend that.
+                const done = await uploadedAlready(client, name);
+                if (done !== undefined)
+                    return done;
+                throw new Error(`artifact ${name} was created by an attempt whose answer was lost, but never finished; the name cannot be used again in this run`);
+            }
             throw uploadFailure(error);
         }
     }, options.limits ?? UPLOAD_LIMITS, (error, n) => info(`Uploading artifact ${name}: attempt ${n} failed (${error.message}); trying again.`));
@@ -80964,9 +81009,8 @@ function uploadFailure(error) {
     const e = error;
     if (PERMANENT_UPLOAD_ERRORS.has(e?.name) || retry_isTransient(error))
         return error;
-    // "Received non-retryable error" is the service refusing the request, except "already exists":
-    // an earlier attempt whose answer was lost, found by uploadedAlready once it is finalized.
-    if (/non-retryable/i.test(String(e?.message)) && !/already exists|conflict/i.test(String(e?.message)))
+    // "Received non-retryable error" is the service refusing the request ("already exists" is handled by the caller).
+    if (/non-retryable/i.test(String(e?.message)))
         return error;
     return new UnreadableAnswerError(String(e?.message ?? error));
 }
@@ -81008,7 +81052,7 @@ function pendingSubmissions(records) {
  * request from a fork) is marked untrusted: an artifact's name is not proof of who made it.
  */
 async function findPendingArtifacts(octokit, owner, repo, options = {}) {
-    const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? retry_DEFAULT_LIMITS);
+    const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? DEFAULT_LIMITS);
     return pendingSubmissions(artifacts
         .filter((a) => !a.expired)
         .map((a) => {
@@ -81022,14 +81066,14 @@ async function findPendingArtifacts(octokit, owner, repo, options = {}) {
     }));
 }
 /**
- * True when the submission of `tag` has a results artifact (it was collected), expired or not.
+ * True when the results artifact `name` exists (a submission was collected) (it was collected), expired or not.
  * Collect asks this right before its pull request and before uploading results: the reusable
  * workflow's concurrency group queues collects of one repository, but a collect step in any other
  * workflow (or a re-run) is outside that group, and without this check two of them would each
  * upload a results artifact and update the pull request for one submission.
  */
-async function resultsExist(octokit, owner, repo, tag, limits = retry_DEFAULT_LIMITS) {
-    return (await listArtifacts(octokit, owner, repo, limits, resultsName(tag))).length > 0;
+async function resultsExist(octokit, owner, repo, name, limits = DEFAULT_LIMITS) {
+    return (await listArtifacts(octokit, owner, repo, limits, name)).length > 0;
 }
 /**
  * A manifest that could not be downloaded: the service failed past the deadline (`transient`,
@@ -81106,7 +81150,7 @@ async function downloadManifest(candidate, find, _into, options = {}) {
                 throw new UnreadableAnswerError(`its ${MANIFEST_FILE} is not JSON`);
             }
             return content;
-        }, options.limits ?? retry_DEFAULT_LIMITS, (error, n) => lib_core/* debug */.Yz(`${what}: attempt ${n} failed (${error.message}); trying again.`));
+        }, options.limits ?? DEFAULT_LIMITS, (error, n) => lib_core/* debug */.Yz(`${what}: attempt ${n} failed (${error.message}); trying again.`));
     }
     catch (error) {
         if (error instanceof ManifestContentError)
@@ -81471,6 +81515,7 @@ function submit_count(n, one, many = `${one}s`) {
 
 
 
+
 /** What collect, status and cancel share: the client, and the submissions not collected yet. */
 // Results are deleted 29 days after a batch is created (batch-api.md §5); warn a week ahead.
 const RESULTS_KEPT_MS = 29 * 24 * 3600_000;
@@ -81490,24 +81535,25 @@ async function discover(inputs, problems) {
     if (artifactServiceAvailable() && repository) {
         if (!inputs.githubToken) {
             problems.push({ message: 'Input github-token: needed to find manifests across workflow runs (with actions: read).' });
-            return { candidates: [] };
+            return { candidates: [], all: [] };
         }
         const [owner, repo] = repository.split('/');
         find = { token: inputs.githubToken, owner, repo };
-        const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-        candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo);
+        candidates = await findPendingArtifacts(await githubClient(inputs.githubToken), owner, repo);
     }
     else {
         lib_core/* warning */.$e('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.');
         candidates = await findPendingLocal();
     }
+    const all = candidates;
     if (inputs.batchId && inputs.batchId !== 'all') {
+        // A manifest's name carries its first batch only: any other batch is found by its results' tag.
         candidates = candidates.filter((c) => c.batchId === inputs.batchId);
         if (!candidates.length)
-            lib_core/* notice */.lm(`No pending manifest names batch ${esc(inputs.batchId)}: it was collected already, or its manifest was never saved; collect reads its prompts again from this checkout and checks its result ids before writing anything.`);
+            lib_core/* notice */.lm(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`);
     }
     info(`${candidates.length} pending submission(s) found.`);
-    return { candidates, find };
+    return { candidates, all, find };
 }
 function failWith(problems) {
     annotate('error', problems);
@@ -81636,7 +81682,7 @@ const ENTRIES_PER_TREE_CALL = 500;
  */
 async function preparePullRequest(octokit, o) {
     const { owner, repo } = o;
-    reliable(octokit, o.limits ?? retry_DEFAULT_LIMITS);
+    reliable(octokit, o.limits ?? DEFAULT_LIMITS);
     const defaultBranch = (await octokit.rest.repos.get({ owner, repo })).data.default_branch;
     const base = branchName(o.base || defaultBranch);
     checkBranchAllowed(o.branch, base, defaultBranch);
@@ -81654,7 +81700,7 @@ async function preparePullRequest(octokit, o) {
  */
 async function openPullRequest(octokit, o) {
     const { owner, repo } = o;
-    reliable(octokit, o.limits ?? retry_DEFAULT_LIMITS);
+    reliable(octokit, o.limits ?? DEFAULT_LIMITS);
     const branch = branchName(o.branch);
     const { base, baseSha } = await preparePullRequest(octokit, { ...o, branch });
     const existing = await branchHead(octokit, owner, repo, branch);
@@ -81758,6 +81804,7 @@ async function branchHead(octokit, owner, repo, branch) {
 
 
 
+
 /**
  * collect: finds the submissions whose results are not collected yet, and for each whose batches
  * have all ended, writes the results as submit does, keeps them as a results artifact (which also
@@ -81768,14 +81815,13 @@ async function collect(inputs, problems, waitUntil) {
     const client = requireClient(inputs, problems);
     if (!client)
         return failWith(problems);
-    const { candidates, find } = await discover(inputs, problems);
+    const { candidates, all, find } = await discover(inputs, problems);
     if (problems.length)
         return failWith(problems);
     if (inputs.pr.open && inputs.pr.branch && find) {
         // A branch the action may not write to is refused before any file is written.
         try {
-            const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-            const octokit = getOctokit(find.token);
+            const octokit = await githubClient(find.token);
             const { baseSha } = await preparePullRequest(octokit, { owner: find.owner, repo: find.repo, base: inputs.pr.base, branch: inputs.pr.branch });
             const head = await octokit.rest.git.getRef({ owner: find.owner, repo: find.repo, ref: `heads/${inputs.pr.branch}` }).catch((error) => {
                 if (error.status === 404)
@@ -81797,7 +81843,7 @@ async function collect(inputs, problems, waitUntil) {
     try {
         if (rebuild) {
             try {
-                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${rebuild} (no manifest)`, () => collectWithoutManifest(client, rebuild, inputs, temp));
+                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${rebuild}`, () => collectByBatch(client, rebuild, all, inputs, find, temp, waitUntil));
                 outcomes.push(outcome);
                 if (keep)
                     written.set(outcome, keep);
@@ -81832,7 +81878,7 @@ async function collect(inputs, problems, waitUntil) {
         await dropCollectedElsewhere(written, find);
         for (const [outcome, w] of written) {
             try {
-                await keepResults(w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files);
+                await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files);
             }
             catch (error) {
                 Object.assign(outcome, failed(outcome.batchId, error));
@@ -81847,10 +81893,9 @@ async function collect(inputs, problems, waitUntil) {
 async function dropCollectedElsewhere(written, find) {
     if (!find || !artifactServiceAvailable())
         return;
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-    const octokit = getOctokit(find.token);
+    const octokit = await githubClient(find.token);
     for (const [outcome, w] of written) {
-        if (!(await resultsExist(octokit, find.owner, find.repo, w.tag)))
+        if (!(await resultsExist(octokit, find.owner, find.repo, w.resultsName)))
             continue;
         written.delete(outcome);
         outcome.state = 'in progress';
@@ -81903,14 +81948,17 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, waitUntil);
 }
 /**
- * collect with a batch-id that no record names (the manifest was never saved, or has expired): the
- * plan is read again from the checkout, which must be the submission's commit, with the tag its
- * results carry; a result id that the plan does not have means another checkout, and nothing is written.
+ * collect with a batch-id that no record is named after: a later batch of a split submission, or a
+ * submission whose records were never saved or have expired. The batch's results carry its
+ * submission's tag; a pending record with that tag is collected as usual. With none, the plan is
+ * read again from the checkout, which must be the submission's commit: the tag's second half is a
+ * digest of every request's content, so prompts that differ, even under the same file names, are
+ * refused before anything is written.
  */
-async function collectWithoutManifest(client, batchId, inputs, temp) {
+async function collectByBatch(client, batchId, records, inputs, find, temp, waitUntil) {
     const batch = await withRetry('read the batch', (o) => client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 }));
     if (batch.processing_status !== 'ended') {
-        return { outcome: { batchId, state: 'in progress', detail: `No manifest names it, and it has not ended; run collect with batch-id again once it has.` } };
+        return { outcome: { batchId, state: 'in progress', detail: `No manifest is named after it, and it has not ended; run collect with batch-id again once it has.` } };
     }
     let tag;
     for await (const line of await openResults(client, batchId)) {
@@ -81918,10 +81966,25 @@ async function collectWithoutManifest(client, batchId, inputs, temp) {
         break;
     }
     if (!tag) {
-        return { outcome: { batchId, state: 'refused', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } };
+        return { outcome: { batchId, state: 'rejected', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } };
+    }
+    const record = records.find((c) => c.tag === tag && !c.untrusted);
+    if (record) {
+        info(`${batchId} belongs to submission ${tag}, recorded in ${record.name}: collecting that submission.`);
+        return collectOne(client, record, inputs, find, temp, waitUntil);
     }
     const problems = [];
     const plan = await readPlan(inputs, external_node_path_.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => { });
+    if (!problems.length && plan.tag !== tag) {
+        return {
+            outcome: {
+                batchId,
+                state: 'failed',
+                detail: `No manifest names it, and the prompts in this checkout are not the ones it was sent with (their digest differs), so nothing was written.`,
+                next: 'run collect with this batch-id from a checkout of the commit it was submitted from, with the same prompts, data and template inputs'
+            }
+        };
+    }
     if (problems.length) {
         return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0].message}); check out the commit it was submitted from.`, next: 'run collect with this batch-id from a checkout of the commit it was submitted from' } };
     }
@@ -81938,8 +82001,9 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
         // not looked at again by every run.
         const resultsFile = external_node_path_.join(temp, `${s.tag}.jsonl`);
         await (0,promises_.writeFile)(resultsFile, '');
-        const outcome = { batchId: name, state: 'lost', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent.', files: [], next: SEND_AGAIN };
-        return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } };
+        // Its submit already failed and said so: closing it is news, not a failure.
+        const outcome = { batchId: name, state: 'closed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.', files: [] };
+        return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } };
     }
     const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }));
     let batches = await waitForBatches(client, uniqueById(placeholders), {
@@ -81962,8 +82026,11 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     try {
         gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) });
         const mismatch = gathered.failed.find((f) => /do not match/.test(f.message));
-        if (mismatch)
-            return { outcome: { batchId: name, state: 'rejected', detail: `${mismatch.id}: ${mismatch.message}` } };
+        if (mismatch) {
+            // The record is fine; the results are not what was sent. Keep the record: it is the only one of a paid batch.
+            const next = 'nothing was written from a batch whose results do not match what was sent; keep its records (they are the only ones of a paid batch) and report it';
+            return { outcome: { batchId: name, state: 'failed', detail: `${mismatch.id}: ${mismatch.message}`, next } };
+        }
         const failedRead = gathered.failed[0];
         if (failedRead) {
             const batch = batches.find((b) => b.id === failedRead.id);
@@ -81999,15 +82066,14 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     const outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files, next };
     const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(s.manifest, batches, outcome, failures);
-    return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } };
+    return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } };
 }
 function uniqueById(batches) {
     return [...new Map(batches.map((b) => [b.id, b])).values()];
 }
 /** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
 async function runFinished(find, runId) {
-    const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-    const { data } = await getOctokit(find.token).rest.actions.getWorkflowRun({ owner: find.owner, repo: find.repo, run_id: runId });
+    const { data } = await (await githubClient(find.token)).rest.actions.getWorkflowRun({ owner: find.owner, repo: find.repo, run_id: runId });
     return data.status === 'completed';
 }
 // What to do about requests that were never sent, or whose results the API deleted.
@@ -82029,9 +82095,8 @@ async function pullRequests(written, inputs, find) {
         try {
             if (!find)
                 throw new Error('open-pr needs the GitHub API: run collect in a workflow, with github-token');
-            const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
             const first = group[0][1].manifest;
-            const pr = await openPullRequest(getOctokit(find.token), {
+            const pr = await openPullRequest(await githubClient(find.token), {
                 owner: find.owner,
                 repo: find.repo,
                 workspace: inputs.workspace,
@@ -82076,7 +82141,7 @@ async function dataFileChanged(manifest, source, workspace, notes) {
     lib_core/* warning */.$e(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source });
     return true;
 }
-async function keepResults(tag, candidate, inputs, temp, resultsFile, summary, files) {
+async function keepResults(name, tag, candidate, inputs, temp, resultsFile, summary, files) {
     const staging = external_node_path_.join(temp, `results-${tag}`);
     await (0,promises_.mkdir)(external_node_path_.join(staging, 'files'), { recursive: true });
     await (0,promises_.copyFile)(resultsFile, external_node_path_.join(staging, 'results.jsonl'));
@@ -82089,8 +82154,8 @@ async function keepResults(tag, candidate, inputs, temp, resultsFile, summary, f
         staged.push(target);
     }
     if (artifactServiceAvailable()) {
-        const artifactId = await uploadArtifact(resultsName(tag), staged, staging, inputs.retentionDays);
-        info(`Kept the results as artifact ${resultsName(tag)} (id ${artifactId}).`);
+        const artifactId = await uploadArtifact(name, staged, staging, inputs.retentionDays);
+        info(`Kept the results as artifact ${name} (id ${artifactId}).`);
     }
     else if (candidate) {
         await markLocalCollected(candidate);
@@ -82255,6 +82320,8 @@ async function status_status(inputs, problems) {
 
 
 
+
+
 // A canceled batch ends once its in-flight requests finish, usually within a minute.
 const MIN_WAIT_MS = 2 * 60_000;
 /**
@@ -82267,12 +82334,13 @@ async function cancel(inputs, problems) {
     const client = requireClient(inputs, problems);
     if (!client || problems.length)
         return failWith(problems);
-    const ids = inputs.batchId === 'all' ? await ownBatches(inputs, problems) : [inputs.batchId];
+    const ids = inputs.batchId === 'all' ? await ownBatches(client, inputs, problems) : [inputs.batchId];
     if (problems.length)
         return failWith(problems);
     for (const id of ids) {
         try {
-            const batch = await client.messages.batches.cancel(id);
+            // Canceling twice is harmless, so a lost answer is simply asked again.
+            const batch = await withRetry(`cancel ${id}`, (o) => client.messages.batches.cancel(id, {}, { ...o, maxRetries: 0 }));
             info(`${id}: ${batch.processing_status === 'ended' ? 'had already ended' : 'canceling'}.`);
         }
         catch (error) {
@@ -82288,18 +82356,25 @@ async function cancel(inputs, problems) {
  * Every batch the repository's pending records prove its own. A batch found in the list after a lost
  * create is not canceled: it may be someone else's, and canceling it would be worse than letting it run.
  */
-async function ownBatches(inputs, problems) {
+async function ownBatches(client, inputs, problems) {
     const { candidates, find } = await discover(inputs, problems);
     const temp = await makeTempDir('claude-batch-cancel-');
     const ids = [];
     try {
         for (const candidate of candidates.filter((c) => !c.untrusted)) {
-            const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace);
-            for (const b of manifest.batches) {
-                if (b.verified)
-                    ids.push(b.id);
-                else
-                    lib_core/* warning */.$e(`${b.id} was found after a lost create answer and is not proved to be this repository's; it was not canceled.`);
+            // One record that cannot be read must not keep the others' batches running (and billing).
+            try {
+                const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace);
+                const found = manifest.complete ? [] : await reconcile(client, manifest);
+                for (const b of [...manifest.batches, ...found]) {
+                    if (b.verified)
+                        ids.push(b.id);
+                    else
+                        lib_core/* warning */.$e(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`);
+                }
+            }
+            catch (error) {
+                lib_core/* warning */.$e(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`);
             }
         }
     }

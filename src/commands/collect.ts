@@ -8,7 +8,9 @@ import type { Problem } from '../sources/types.js'
 import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
 import { ResultCollector } from '../results/collect.js'
-import { writeDataOutputs } from '../results/data-output.js'
+import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
+import { loadPreviousRows, recordResults } from '../state/lock-results.js'
+import { readLock } from '../state/lock.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
@@ -263,8 +265,20 @@ async function finish(
     if (!gathered.settled && !s.partial && !lost.length) {
       return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } }
     }
+    const previous = await previousRows(plan, inputs)
     if (!lost.length && collector.collectedChunks.size === plan.chunks.length) {
-      await writeDataOutputs(plan, collector, inputs.workspace, (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest as Manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)))
+      await writeDataOutputs(
+        plan,
+        collector,
+        inputs.workspace,
+        (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest as Manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)),
+        previous
+      )
+    }
+    if (inputs.lockFile) {
+      // The lock is updated with what was written, and travels with it (results artifact, pull request).
+      const lockFile = await recordResults(plan, collector, inputs.workspace, inputs.lockFile, previous)
+      if (lockFile) collector.written.add(lockFile)
     }
   } finally {
     await collector.close()
@@ -358,6 +372,12 @@ async function dataFileChanged(manifest: Manifest, source: string, workspace: st
   notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`)
   core.warning(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source })
   return true
+}
+
+/** The previous outputs of a data file's unchanged rows, from the checkout's generated file and lock. */
+async function previousRows(plan: Plan, inputs: Inputs): Promise<PreviousRows> {
+  if (!inputs.lockFile || !plan.dataOutputs.some((d) => d.kept?.length)) return new Map()
+  return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile))
 }
 
 async function keepResults(tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {

@@ -23,11 +23,21 @@ export class SpoolWriter {
     return at
   }
 
+  /** Appends params already serialised (copied from another spool). */
+  async appendRaw(json: Buffer): Promise<{ offset: number; bytes: number }> {
+    const at = { offset: this.offset, bytes: json.length }
+    this.offset += json.length + 1
+    if (!this.stream.write(Buffer.concat([json, NEWLINE]))) await once(this.stream, 'drain')
+    return at
+  }
+
   async close(): Promise<void> {
     this.stream.end()
     await once(this.stream, 'finish')
   }
 }
+
+const NEWLINE = Buffer.from('\n')
 
 export interface SpoolItem {
   customId: string

@@ -159,11 +159,14 @@ export class ResultCollector {
     for await (const at of this.file.linesFrom(start)) await this.take(JSON.parse(at.line) as MessageBatchIndividualResponse, at, batch)
     batch.mergeInto(this)
     this.collectedChunks.add(verdict.chunk)
+    this.batchOfChunk.set(verdict.chunk, batchId)
     return verdict
   }
 
   /** Chunks whose batch has been proved and written. */
   readonly collectedChunks = new Set<number>()
+  /** The batch each collected chunk came from, for the lock file. */
+  readonly batchOfChunk = new Map<number, string>()
 
   private async download(client: Anthropic, batchId: string): Promise<Verdict> {
     const tag = `${this.plan.tag}_`
@@ -229,7 +232,8 @@ export class ResultCollector {
         this.note(i, `cut off at max_tokens (${request.maxTokens})`)
       }
       if (request.output?.kind === 'file') await this.writeOutput(i, request.output.path, textOf(line))
-      else if (request.output?.kind === 'data-row') this.dataLines.set(i, at)
+      // Only where the line lies: the `at` handed in also carries the line's text, which must not be kept.
+      else if (request.output?.kind === 'data-row') this.dataLines.set(i, { offset: at.offset, bytes: at.bytes })
     } else if (result.type === 'errored') {
       const error = result.error.error as { type?: string; message?: string }
       this.note(i, `${error.type ?? 'error'}: ${error.message ?? 'no message'}`)

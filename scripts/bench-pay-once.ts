@@ -37,5 +37,6 @@ const result = await runAction({ workspace, inputs: { 'anthropic-api-key': 'sk-a
 const seconds = (performance.now() - started) / 1000
 console.log(`${count} unchanged prompt files: status ${result.outputs.status}, ${result.outputs['unchanged-count']} unchanged, ${result.outputs['request-count']} sent, exit ${result.exitCode}, ${seconds.toFixed(1)} s for the whole step.`)
 if (result.outputs.status !== 'up-to-date') console.log(result.stdout.slice(-3000))
-await rm(workspace, { recursive: true, force: true })
+if (process.env.BENCH_KEEP) console.log(`kept ${workspace}`)
+else await rm(workspace, { recursive: true, force: true })
 process.exit(result.outputs.status === 'up-to-date' ? 0 : 1)

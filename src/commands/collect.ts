@@ -142,6 +142,8 @@ interface Written {
   summary: string
   files: string[]
   resultsFile: string
+  /** Outputs removed by prune, removed from the pull request's branch too. */
+  deleted?: string[]
 }
 
 async function collectOne(
@@ -276,8 +278,10 @@ async function finish(
       )
     }
     if (inputs.lockFile) {
+      // What prune removed at submit is removed from this checkout too, and from the pull request.
+      for (const file of plan.pruned?.files ?? []) await rm(path.join(inputs.workspace, file), { force: true })
       // The lock is updated with what was written, and travels with it (results artifact, pull request).
-      const lockFile = await recordResults(plan, collector, inputs.workspace, inputs.lockFile, previous)
+      const lockFile = await recordResults(plan, collector, inputs.workspace, inputs.lockFile, previous, plan.pruned?.keys)
       if (lockFile) collector.written.add(lockFile)
     }
   } finally {
@@ -299,7 +303,7 @@ async function finish(
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
-  return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } }
+  return { outcome, keep: { tag: s.tag, candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } }
 }
 
 function uniqueById(batches: MessageBatch[]): MessageBatch[] {
@@ -336,6 +340,7 @@ async function pullRequests(written: Map<Outcome, Written>, inputs: Inputs, find
         repo: find.repo,
         workspace: inputs.workspace,
         files: [...new Set(group.flatMap(([, w]) => w.files))].sort(),
+        deleted: [...new Set(group.flatMap(([, w]) => w.deleted ?? []))].sort(),
         base: inputs.pr.base,
         branch: inputs.pr.branch ?? `claude-batch/${ids[0]}`,
         title: inputs.pr.title ?? (ids.length === 1 ? `Generated content from Claude batch ${ids[0]}` : `Generated content from ${ids.length} Claude batches`),

@@ -5,7 +5,8 @@ import type { Problem } from '../sources/types.js'
 import type { Limits, Plan } from '../plan/plan.js'
 import { selectRequests, type Selection } from '../plan/skip.js'
 import { checkWritable } from '../paths/output.js'
-import { LockFileError, readLock, type Lock } from '../state/lock.js'
+import { keyPath, LockFileError, readLock, writeLock, type Lock } from '../state/lock.js'
+import { rm } from 'node:fs/promises'
 import { artifactServiceAvailable, downloadManifest, findPendingArtifacts, findPendingLocal, type ManifestCandidate } from '../state/artifacts.js'
 import type { Manifest } from '../state/manifest.js'
 import { describeError } from '../anthropic/client.js'
@@ -14,6 +15,9 @@ import { esc, info } from '../report/log.js'
 export interface PayOnce extends Selection {
   /** The lock as read; undefined when the lock file is off. */
   lock?: Lock
+  /** Outputs deleted by prune, and the lock keys it removed. */
+  pruned?: string[]
+  prunedKeys?: string[]
 }
 
 /**
@@ -59,10 +63,45 @@ export async function payOnce(inputs: Inputs, full: Plan, o: { temp: string; lim
   info(
     `Lock file ${esc(inputs.lockFile)}: ${lock.size} entr${lock.size === 1 ? 'y' : 'ies'}. To send: ${s.new} new, ${s.changed} changed, ${s.missing} with a deleted output${s.regenerated ? `, ${s.regenerated} regenerated` : ''}; not sent: ${s.unchanged} unchanged, ${s.pending} pending, ${s.deferred} deferred.`
   )
+  if (selection.stale.length && inputs.prune && !inputs.dryRun) {
+    const pruned = await prune(inputs, full, selection.stale, inputs.lockFile)
+    info(`Pruned ${selection.stale.length} stale lock entr${selection.stale.length === 1 ? 'y' : 'ies'} and deleted ${pruned.length} output(s): ${pruned.map(esc).join(', ') || 'none'}.`)
+    return { ...selection, stale: [], pruned, prunedKeys: selection.stale, lock: await readLock(inputs.workspace, inputs.lockFile) }
+  }
   if (selection.stale.length) {
     core.warning(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`)
   }
   return { ...selection, lock }
+}
+
+/**
+ * prune: the outputs of stale entries are deleted and the entries removed. Only files under output-dir
+ * are deleted, after the output path rules: the lock is a file anyone with a pull request can edit,
+ * and must not be a way to delete other files of the repository. A stale row of a data file still
+ * produced only loses its entry (the file is rebuilt without it when next written).
+ */
+async function prune(inputs: Inputs, full: Plan, stale: string[], lockFile: string): Promise<string[]> {
+  const dataPaths = new Set(full.dataOutputs.map((d) => d.path))
+  const sources = new Set(full.sources ?? [])
+  const under = inputs.outputDir === '.' ? '' : `${inputs.outputDir.replace(/\/$/, '')}/`
+  const deleted: string[] = []
+  for (const key of stale) {
+    const target = keyPath(key)
+    if ((key !== target && dataPaths.has(target)) || deleted.includes(target)) continue
+    if (!target.startsWith(under) || sources.has(target)) {
+      core.warning(`prune: ${esc(target)} is not under output-dir (${esc(inputs.outputDir)}), so only its lock entry was removed; delete the file yourself if it is generated.`)
+      continue
+    }
+    const checked = await checkWritable(inputs.workspace, target)
+    if (checked.error !== undefined) {
+      core.warning(`prune: ${esc(checked.error)} Only its lock entry was removed.`)
+      continue
+    }
+    await rm(path.join(inputs.workspace, checked.path), { force: true })
+    deleted.push(checked.path)
+  }
+  await writeLock(inputs.workspace, lockFile, new Map(), stale)
+  return deleted.sort()
 }
 
 /** The lock file is written like an output: the same path rules, and never over a source or an output. */

@@ -18,6 +18,7 @@ import { gather, type Gathered } from './gather.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
 import { payOnce, type PayOnce } from './pay-once.js'
+import { retryFailed } from './retry-failed.js'
 import { limits } from './read-plan.js'
 import type { Split } from '../plan/skip.js'
 import { loadPreviousRows, recordResults } from '../state/lock-results.js'
@@ -53,7 +54,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     if (full.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' })
     // Pay once: only what is new, changed, failed before or deleted is sent (lock file, pending submissions, max-requests).
     const chosen = problems.length ? undefined : await core.group('Checking what is already generated', () => payOnce(inputs, full, { temp, limits: limits(), problem, warning }))
-    const plan = chosen?.plan ?? full
+    const plan = chosen?.pruned && chosen.lock ? { ...(chosen.plan ?? full), pruned: { keys: chosen.prunedKeys ?? [], files: chosen.pruned } } : (chosen?.plan ?? full)
     const split = chosen?.split
 
     let estimate: Estimate | undefined
@@ -95,7 +96,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       // Everything is generated already, or on its way: nothing is created, and no journal is written.
       const headline = `Up to date: nothing to send.${splitNote}`
       info(headline)
-      setOutputs({ status: 'up-to-date' })
+      setOutputs({ status: 'up-to-date', ...(chosen?.prunedKeys?.length && inputs.lockFile ? { 'output-files': [inputs.lockFile] } : {}) })
       await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale })
       return
     }
@@ -235,12 +236,32 @@ async function waitAndCollect(
     await collector.close()
   }
 
+  // retry-failed: transient failures go out again in follow-up submissions while time remains.
+  let retried = { batchIds: [] as string[], unsettled: false }
+  if (gathered.settled && inputs.retryFailed > 0 && !gathered.unwritten.length) {
+    retried = await retryFailed({
+      client,
+      plan,
+      collector,
+      rounds: inputs.retryFailed,
+      deadline: started + inputs.waitMinutes * 60_000,
+      maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+      workspace: inputs.workspace,
+      prices: inputs.prices,
+      temp,
+      limits: limits(),
+      submit: (retry) => submitFollowUp(client, retry, inputs, temp),
+      record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve())
+    })
+  }
+
   const unsent = gathered.unsent.reduce((n, c) => n + plan.chunks[c]!.end - plan.chunks[c]!.start, 0)
   const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled
   reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
-  const ended = gathered.settled
+  const ended = gathered.settled && !retried.unsettled
   setOutputs(
     {
+      ...(retried.batchIds.length ? { 'batch-ids': [...new Set([...refs.map((r) => r.id), ...retried.batchIds])] } : {}),
       status: ended ? 'ended' : 'in_progress',
       succeeded: collector.counts.succeeded,
       errored: collector.counts.errored,
@@ -270,6 +291,25 @@ async function waitAndCollect(
   } else if (failed && inputs.failOnError) {
     core.setFailed(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
   }
+}
+
+/**
+ * A follow-up submission (retry-failed) of requests already checked and estimated: its own journal,
+ * creates and manifest, so that collect can finish it if this job ends first. Throws when nothing
+ * could be created.
+ */
+async function submitFollowUp(client: Anthropic, plan: Plan, inputs: Inputs, temp: string): Promise<{ refs: BatchRef[]; batches: MessageBatch[] }> {
+  const startedAt = new Date().toISOString()
+  const record = (refs: BatchRef[]) => buildManifest(plan, refs, { outputDir: inputs.outputDir, startedAt })
+  await saveRecord(journalName(plan.tag), record([]), { temp, retentionDays: inputs.retentionDays })
+  const created = await createBatches(client, plan)
+  if (created.refs.length) {
+    const saved = await saveManifest(record(created.refs), inputs, temp)
+    if (!saved.ok) core.warning(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`)
+  }
+  if (!created.refs.length) throw created.failure ?? new Error('no batch was created')
+  if (created.failure) core.warning(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`)
+  return created
 }
 
 /** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */

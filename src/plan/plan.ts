@@ -52,6 +52,11 @@ export interface Plan {
    * template, requests, system prompt file): no output may overwrite one, now or at collect.
    */
   sources?: string[]
+  /**
+   * What prune removed when this submission was planned: lock keys and the output files deleted.
+   * collect removes them from its checkout too, so that the pull request carries the removal.
+   */
+  pruned?: { keys: string[]; files: string[] }
 }
 
 export interface Limits {

@@ -117,7 +117,7 @@ export function staleKeys(full: Plan, lock: Lock): string[] {
   return [...lock.keys()].filter((key) => !produced.has(key) && !(key === keyPath(key) && dataPaths.has(key))).sort()
 }
 
-async function reducedPlan(full: Plan, send: number[], kept: Map<string, Array<[number, string]>>, o: SelectOptions): Promise<Plan> {
+export async function reducedPlan(full: Plan, send: number[], kept: Map<string, Array<[number, string]>>, o: Pick<SelectOptions, 'spoolPath' | 'limits' | 'problem'>): Promise<Plan> {
   const requests: PlannedRequest[] = []
   const spool = new SpoolWriter(o.spoolPath)
   const source = await open(full.spoolPath, 'r')

@@ -237,12 +237,16 @@ export class ResultCollector {
     } else if (result.type === 'errored') {
       const error = result.error.error as { type?: string; message?: string }
       this.note(i, `${error.type ?? 'error'}: ${error.message ?? 'no message'}`)
+      if (error.type) this.errorTypes.set(i, error.type)
     }
   }
 
   private note(index: number, text: string): void {
     if (this.notes.size < MAX_NOTES || this.notes.has(index)) this.notes.set(index, text)
   }
+
+  /** The API's error type of each errored request (retry-failed resends only transient ones). */
+  readonly errorTypes = new Map<number, string>()
 
   /** Outputs that could not be written (the path changed since planning, a disk error): by request index. */
   readonly unwritten = new Map<number, string>()

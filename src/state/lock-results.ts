@@ -49,7 +49,7 @@ export async function loadPreviousRows(plan: Plan, workspace: string, lock: Lock
  * file's rows (those generated now and those kept from before). Returns the lock's path when it was
  * written, for `output-files`, the results artifact and the pull request.
  */
-export async function recordResults(plan: Plan, collector: ResultCollector, workspace: string, lockFile: string, previous: PreviousRows): Promise<string | undefined> {
+export async function recordResults(plan: Plan, collector: ResultCollector, workspace: string, lockFile: string, previous: PreviousRows, remove: readonly string[] = []): Promise<string | undefined> {
   const before = await readLock(workspace, lockFile)
   const update: Lock = new Map()
   const at = new Date().toISOString()
@@ -74,7 +74,7 @@ export async function recordResults(plan: Plan, collector: ResultCollector, work
       if (old && texts?.has(row) && !update.has(key)) update.set(key, { ...old, row })
     }
   }
-  if (!update.size && !rebuilt.size) return undefined
-  await writeLock(workspace, lockFile, update, [], rebuilt)
+  if (!update.size && !rebuilt.size && !remove.length) return undefined
+  await writeLock(workspace, lockFile, update, remove, rebuilt)
   return lockFile
 }

@@ -62,6 +62,8 @@ export interface Manifest {
   dataOutputs: Array<DataOutput & { sha256?: string }>
   /** Every file the requests were read from (template and system prompt file too): collect never writes over one. */
   sources?: string[]
+  /** Lock keys and output files removed by prune, for collect's checkout and pull request. */
+  pruned?: { keys: string[]; files: string[] }
 }
 
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
@@ -132,7 +134,8 @@ export function buildManifest(
     outputDir: context.outputDir,
     requests: plan.requests.map(toRow),
     dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
-    ...(plan.sources ? { sources: plan.sources } : {})
+    ...(plan.sources ? { sources: plan.sources } : {}),
+    ...(plan.pruned ? { pruned: plan.pruned } : {})
   }
 }
 
@@ -217,7 +220,14 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     return chunk
   })
   if (start !== requests.length) throw new Error('its chunks do not add up to its requests')
-  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort() } }
+  let pruned: Plan['pruned']
+  if (m.pruned !== undefined) {
+    const p = m.pruned as { keys?: unknown; files?: unknown }
+    if (!Array.isArray(p?.keys) || !Array.isArray(p.files) || !p.keys.every((k) => typeof k === 'string' && !controlCharacter(k))) throw new Error('its pruned list is malformed')
+    // A file to delete is held to the rules of a file to write: inside the workspace, never a source.
+    pruned = { keys: p.keys as string[], files: await Promise.all(p.files.map(confine)) }
+  }
+  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}) } }
 }
 
 function isFingerprint(value: unknown): value is string {

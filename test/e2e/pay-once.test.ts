@@ -138,6 +138,38 @@ describe('pay once: prompt files', () => {
   })
 })
 
+describe('retry-failed', () => {
+  it('resubmits transient failures and expired requests in follow-up batches while waiting, never invalid ones', async () => {
+    const workspace = await makeWorkspace({
+      'prompts/ok.md': 'Fine.\n',
+      'prompts/busy.md': 'Go. SIMULATE_ERROR:overloaded_error\n',
+      'prompts/late.md': 'Go. SIMULATE_EXPIRE\n',
+      'prompts/bad.md': 'Go. SIMULATE_ERROR:invalid_request_error\n'
+    })
+    const result = await run(workspace, { 'fail-on-error': 'false' })
+    expect(result.exitCode).toBe(0)
+    // The simulator fails these prompts every time: two follow-up rounds (the default), then it stops.
+    expect(sentPerBatch()).toEqual([4, 2, 2])
+    for (const batch of simulator!.batches().slice(1)) {
+      const prompts = batch.requests.map((r) => JSON.stringify(r.params))
+      expect(prompts.some((p) => p.includes('overloaded_error'))).toBe(true)
+      expect(prompts.some((p) => p.includes('SIMULATE_EXPIRE'))).toBe(true)
+      expect(prompts.some((p) => p.includes('invalid_request_error'))).toBe(false)
+    }
+    // Every follow-up is a submission of its own (a new tag), and each request counts once, by its last attempt.
+    const tags = simulator!.batches().map((b) => b.customIds[0]!.split('_')[0])
+    expect(new Set(tags).size).toBe(3)
+    expect(result.outputs).toMatchObject({ status: 'ended', 'request-count': '4', succeeded: '1', errored: '2', expired: '1' })
+    expect(JSON.parse(result.outputs['batch-ids']!)).toHaveLength(3)
+    expect(Object.keys(await lockOf(workspace))).toEqual(['generated/ok.md'])
+
+    // retry-failed: 0 sends them once; the next run sends the three again (no lock entry), not ok.md.
+    const next = await run(workspace, { 'fail-on-error': 'false', 'retry-failed': '0' })
+    expect(next.outputs).toMatchObject({ 'request-count': '3', 'unchanged-count': '1' })
+    expect(sentPerBatch()).toEqual([4, 2, 2, 3])
+  })
+})
+
 describe('pay once: data rows', () => {
   it('inserting one CSV row and editing another sends exactly two; unchanged rows keep their output, in source order', async () => {
     const workspace = await makeWorkspace({
@@ -205,6 +237,37 @@ describe('pay once with GitHub: pending submissions and the pull request', () =>
     const fourth = await step(workspace, {})
     expect(fourth.outputs).toMatchObject({ status: 'up-to-date', 'unchanged-count': '3', 'pending-count': '0' })
     expect(sentPerBatch()).toEqual([2, 1])
+  })
+
+  it('prune deletes the outputs of deleted prompts and their entries, in the checkout and in the pull request', async () => {
+    const workspace = await makeWorkspace({ 'prompts/a.md': 'A.\n', 'prompts/b.md': 'B.\n', 'notes/keep.md': 'Mine.\n' })
+    await step(workspace, {})
+    await step(workspace, { command: 'collect' }, 'schedule')
+    // The previous pull request was merged: main has the outputs and the lock.
+    for (const f of ['generated/a.md', 'generated/b.md', LOCK]) github!.pushFile('main', f, await read(workspace, f), `Add ${f}`)
+    // A lock entry someone added for a file that is not generated: prune must not delete it.
+    const lock = await lockOf(workspace)
+    await write(workspace, LOCK, JSON.stringify({ ...lock, 'notes/keep.md': lock['generated/a.md'] }))
+
+    const { rm } = await import('node:fs/promises')
+    await rm(path.join(workspace, 'prompts/b.md'))
+    await write(workspace, 'prompts/a.md', 'A, again.\n')
+    const pruned = await step(workspace, { prune: 'true' })
+    expect(pruned.exitCode).toBe(0)
+    expect(pruned.outputs).toMatchObject({ 'request-count': '1' })
+    await expect(stat(path.join(workspace, 'generated/b.md'))).rejects.toThrow()
+    expect(await read(workspace, 'notes/keep.md')).toBe('Mine.\n')
+    expect(Object.keys(await lockOf(workspace))).toEqual(['generated/a.md'])
+
+    // collect works from a checkout of the commit, where the pruned output is still there.
+    await write(workspace, 'generated/b.md', 'B output\n')
+    const collected = await step(workspace, { command: 'collect', 'open-pr': 'true', 'pr-branch': 'content/generated' }, 'schedule')
+    expect(collected.exitCode).toBe(0)
+    await expect(stat(path.join(workspace, 'generated/b.md'))).rejects.toThrow()
+    expect(github!.fileAt('content/generated', 'generated/b.md')).toBeUndefined()
+    expect(github!.fileAt('main', 'generated/b.md')).toBeDefined()
+    expect(Object.keys(JSON.parse(github!.fileAt('content/generated', LOCK)!))).toEqual(['generated/a.md'])
+    expect(github!.fileAt('content/generated', 'generated/a.md')).toMatch(/again/)
   })
 
   it('without actions: read, warns once and sends', async () => {

@@ -4,6 +4,7 @@ import { openWorkspace, resolveInputFile, toWorkspacePath } from './paths/worksp
 import { readUtf8File } from './sources/text.js'
 import { parsePriceOverrides, type PriceOverrides } from './cost/prices.js'
 import { esc } from './report/escape.js'
+import { DEFAULT_LOCK_FILE } from './state/lock.js'
 
 export const DEFAULT_PROMPTS = 'prompts/**/*'
 /** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
@@ -42,6 +43,16 @@ export interface Inputs {
   /** For collect and cancel: one batch (any batch id of a submission), or `all` for cancel. */
   batchId?: string
   pr: { open: boolean; base?: string; branch?: string; title?: string; labels: string[]; draft: boolean }
+  /** Workspace-relative path of the lock file (state/lock.ts); undefined when the input is empty (pay once off). */
+  lockFile?: string
+  /** Send everything once, and rewrite the lock. */
+  regenerate: boolean
+  /** Delete the outputs and lock entries whose source is gone. */
+  prune: boolean
+  /** At most this many requests a run; the rest is left for later runs. */
+  maxRequests?: number
+  /** Rounds of resubmitting retryable failures while submit waits. */
+  retryFailed: number
 }
 
 /**
@@ -133,6 +144,11 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     }
   }
 
+  // The runner passes the default; a missing variable (a local run) means the default too.
+  const lockFile = env['INPUT_LOCK-FILE'] === undefined ? DEFAULT_LOCK_FILE : relative('lock-file')
+  const maxRequestsText = core.getInput('max-requests')
+  const maxRequests = maxRequestsText ? integer(maxRequestsText, 'max-requests', 1, bad) : undefined
+
   const inputs: Inputs = {
     command,
     apiKey,
@@ -170,7 +186,12 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
         .map((l) => l.trim())
         .filter(Boolean),
       draft: boolean(core.getInput('pr-draft'), false, 'pr-draft', bad)
-    }
+    },
+    lockFile,
+    regenerate: boolean(core.getInput('regenerate'), false, 'regenerate', bad),
+    prune: boolean(core.getInput('prune'), false, 'prune', bad),
+    maxRequests,
+    retryFailed: integer(core.getInput('retry-failed') || '2', 'retry-failed', 0, bad)
   }
   if (inputs.githubToken) core.setSecret(inputs.githubToken)
   return { inputs, problems }

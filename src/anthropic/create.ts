@@ -35,7 +35,9 @@ export class CreateError extends Error {
   constructor(
     message: string,
     readonly mayHaveMade: boolean,
-    options?: { cause?: unknown }
+    options?: { cause?: unknown },
+    /** Refused for its rate (429) after every retry: the rate limit, or the organisation's batch queue is full. */
+    readonly rateLimited = false
   ) {
     super(message, options)
   }
@@ -68,7 +70,7 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
     } catch (error) {
       if (isRejected(error)) throw new CreateError(`The API refused the batch: ${describeError(error)}. Nothing was created.`, false, { cause: error })
       if (isRateLimit(error)) {
-        if (attempt >= attempts) throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error })
+        if (attempt >= attempts) throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error }, true)
         // A 429 is answered before anything is made.
         const wait = retryAfterMs(error) ?? 2_000 * attempt
         log(`Create was rate limited (${describeError(error)}); trying again in ${Math.round(wait / 1000)} s.`)

@@ -8,7 +8,9 @@ import type { Problem } from '../sources/types.js'
 import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
 import { ResultCollector } from '../results/collect.js'
-import { writeDataOutputs } from '../results/data-output.js'
+import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
+import { loadPreviousRows, recordResults } from '../state/lock-results.js'
+import { readLock } from '../state/lock.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
@@ -143,6 +145,8 @@ interface Written {
   summary: string
   files: string[]
   resultsFile: string
+  /** Outputs removed by prune, removed from the pull request's branch too. */
+  deleted?: string[]
 }
 
 async function collectOne(
@@ -285,7 +289,7 @@ async function finish(
   const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
   let gathered
   try {
-    gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) })
+    gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)), anyRequests: s.partial })
     const mismatch = gathered.failed.find((f) => /do not match/.test(f.message))
     if (mismatch) {
       // The record is fine; the results are not what was sent. Keep the record: it is the only one of a paid batch.
@@ -302,8 +306,22 @@ async function finish(
     if (!gathered.settled && !s.partial && !lost.length) {
       return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } }
     }
+    const previous = await previousRows(plan, inputs)
     if (!lost.length && collector.collectedChunks.size === plan.chunks.length) {
-      await writeDataOutputs(plan, collector, inputs.workspace, (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest as Manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)))
+      await writeDataOutputs(
+        plan,
+        collector,
+        inputs.workspace,
+        (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest as Manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)),
+        previous
+      )
+    }
+    if (inputs.lockFile) {
+      // What prune removed at submit is removed from this checkout too, and from the pull request.
+      for (const file of plan.pruned?.files ?? []) await rm(path.join(inputs.workspace, file), { force: true })
+      // The lock is updated with what was written, and travels with it (results artifact, pull request).
+      const lockFile = await recordResults(plan, collector, inputs.workspace, inputs.lockFile, previous, plan.pruned?.keys)
+      if (lockFile) collector.written.add(lockFile)
     }
   } finally {
     await collector.close()
@@ -325,7 +343,7 @@ async function finish(
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
-  return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } }
+  return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } }
 }
 
 function uniqueById(batches: MessageBatch[]): MessageBatch[] {
@@ -364,6 +382,7 @@ async function pullRequests(written: Map<Outcome, Written>, inputs: Inputs, find
         repo: find.repo,
         workspace: inputs.workspace,
         files: [...new Set(group.flatMap(([, w]) => w.files))].sort(),
+        deleted: [...new Set(group.flatMap(([, w]) => w.deleted ?? []))].sort(),
         base: inputs.pr.base,
         branch: inputs.pr.branch ?? `claude-batch/${ids[0]}`,
         title: inputs.pr.title ?? (ids.length === 1 ? `Generated content from Claude batch ${ids[0]}` : `Generated content from ${ids.length} Claude batches`),
@@ -400,6 +419,12 @@ async function dataFileChanged(manifest: Manifest, source: string, workspace: st
   notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`)
   core.warning(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source })
   return true
+}
+
+/** The previous outputs of a data file's unchanged rows, from the checkout's generated file and lock. */
+async function previousRows(plan: Plan, inputs: Inputs): Promise<PreviousRows> {
+  if (!inputs.lockFile || !plan.dataOutputs.some((d) => d.kept?.length)) return new Map()
+  return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile))
 }
 
 async function keepResults(name: string, tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
+import { total } from '../anthropic/counts.js'
 import type { Plan } from '../plan/plan.js'
 import { ResultCollector } from '../results/collect.js'
 import * as core from '@actions/core'
@@ -34,7 +35,7 @@ export async function gather(
   plan: Plan,
   refs: readonly BatchRef[],
   collector: ResultCollector,
-  options: { deadline: number; maxIntervalMs: number; known?: readonly MessageBatch[]; skip?: ReadonlySet<string> }
+  options: { deadline: number; maxIntervalMs: number; known?: readonly MessageBatch[]; skip?: ReadonlySet<string>; anyRequests?: boolean }
 ): Promise<Gathered> {
   const notOurs: Gathered['notOurs'] = []
   const failed: Gathered['failed'] = []
@@ -48,7 +49,9 @@ export async function gather(
     onEnded: async (batch) => {
       info(`${batch.id} ended; reading its results.`)
       try {
-        const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified) })
+        // A plan read again from the checkout holds every request, the batch only those it sent.
+        const anyOf = options.anyRequests ? total(batch) : undefined
+        const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified), anyOf })
         if (verdict.ours) ours.add(batch.id)
         else {
           notOurs.push({ id: batch.id, reason: verdict.reason })

@@ -27,7 +27,7 @@ export async function readPlan(inputs: Inputs, spoolPath: string, tag: string, p
 }
 
 // The API's limits, unless a test lowers them to exercise splitting without 100,000 requests.
-function limits(): Limits {
+export function limits(): Limits {
   const requests = Number(process.env.CLAUDE_BATCH_TEST_MAX_REQUESTS)
   const bytes = Number(process.env.CLAUDE_BATCH_TEST_MAX_BYTES)
   return { maxRequests: requests > 0 ? requests : API_LIMITS.maxRequests, maxBytes: bytes > 0 ? bytes : API_LIMITS.maxBytes }

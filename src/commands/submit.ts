@@ -16,7 +16,12 @@ import { duration } from '../anthropic/wait.js'
 import { newTag } from '../plan/custom-ids.js'
 import { gather, type Gathered } from './gather.js'
 import { ResultCollector } from '../results/collect.js'
-import { writeDataOutputs } from '../results/data-output.js'
+import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
+import { payOnce, type PayOnce } from './pay-once.js'
+import { retryFailed } from './retry-failed.js'
+import { limits } from './read-plan.js'
+import type { Split } from '../plan/skip.js'
+import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
@@ -24,7 +29,7 @@ import { setOutputs } from '../report/outputs.js'
 import { writeSummary } from '../report/summary.js'
 import { batchRef, buildManifest, journalName, manifestName, type BatchRef, type Manifest } from '../state/manifest.js'
 import { saveRecord } from '../state/journal.js'
-import { info } from '../report/log.js'
+import { esc, info } from '../report/log.js'
 
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
@@ -45,8 +50,12 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
   let manifestFailure: string | undefined
 
   try {
-    const plan = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), newTag(), problem, warning))
-    if (plan.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' })
+    const full = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), newTag(), problem, warning))
+    if (full.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' })
+    // Pay once: only what is new, changed, failed before or deleted is sent (lock file, pending submissions, max-requests).
+    const chosen = problems.length ? undefined : await core.group('Checking what is already generated', () => payOnce(inputs, full, { temp, limits: limits(), problem, warning }))
+    let plan = chosen?.pruned && chosen.lock ? { ...(chosen.plan ?? full), pruned: { keys: chosen.prunedKeys ?? [], files: chosen.pruned } } : (chosen?.plan ?? full)
+    const split = chosen?.split
 
     let estimate: Estimate | undefined
     if (plan.requests.length) {
@@ -61,7 +70,14 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       logEstimate(estimate)
       checkBudget(estimate, inputs.maxCost, problem)
     }
-    setOutputs({ 'request-count': plan.requests.length, 'estimated-cost-usd': estimate?.batchUsd?.toFixed(4) })
+    setOutputs({
+      'request-count': plan.requests.length,
+      'unchanged-count': split?.unchanged ?? 0,
+      'pending-count': split?.pending ?? 0,
+      'deferred-count': split?.deferred ?? 0,
+      'estimated-cost-usd': estimate?.batchUsd?.toFixed(4)
+    })
+    const splitNote = split ? describeSplit(split) : ''
 
     annotate('warning', warnings)
     if (problems.length) {
@@ -71,9 +87,17 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       return
     }
     if (inputs.dryRun) {
-      info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.`)
+      info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote}`)
       setOutputs({ status: 'dry-run' })
-      await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted. Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true })
+      await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true, stale: chosen?.stale })
+      return
+    }
+    if (plan.requests.length === 0) {
+      // Everything is generated already, or on its way: nothing is created, and no journal is written.
+      const headline = `Up to date: nothing to send.${splitNote}`
+      info(headline)
+      setOutputs({ status: 'up-to-date', ...(chosen?.prunedKeys?.length && inputs.lockFile ? { 'output-files': [inputs.lockFile] } : {}) })
+      await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale })
       return
     }
 
@@ -97,6 +121,17 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     }
 
     const created = await core.group('Submitting', () => createBatches(client!, plan))
+    // Waves: a create refused for its rate after every retry (the rate limit, or the organisation's
+    // queue of batch requests is full) after some batches were made leaves the rest to the next run,
+    // which the lock makes send exactly them. The submission is then the batches made.
+    if (created.failure?.rateLimited && created.refs.length && inputs.lockFile) {
+      const made = Math.max(...created.refs.map((r) => r.chunk)) + 1
+      const left = created.unsent
+      core.warning(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`)
+      plan = { ...plan, requests: plan.requests.slice(0, plan.chunks[made - 1]!.end), chunks: plan.chunks.slice(0, made) }
+      setOutputs({ 'request-count': plan.requests.length, 'deferred-count': (split?.deferred ?? 0) + left })
+      created.failure = undefined
+    }
     const refs = created.refs
     // Saved whatever happened to the creates: every batch made must be reachable by collect.
     const saved = refs.length ? await core.group('Saving the manifest', () => saveManifest(record(refs), inputs, temp)) : undefined
@@ -118,9 +153,9 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     }
 
     if (inputs.waitMinutes <= 0) {
-      await writeSummary({ headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false })
+      await writeSummary({ headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`, plan, estimate, batchIds, problems, warnings, dryRun: false, stale: chosen?.stale })
     } else {
-      await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp)
+      await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen)
     }
     if (manifestFailure) core.setFailed(manifestFailure)
   } finally {
@@ -192,7 +227,8 @@ async function waitAndCollect(
   batches: MessageBatch[],
   refs: BatchRef[],
   warnings: Problem[],
-  temp: string
+  temp: string,
+  chosen?: PayOnce
 ): Promise<void> {
   const resultsDir = path.join(process.env.RUNNER_TEMP || path.dirname(temp), 'claude-batch-results')
   const resultsFile = path.join(resultsDir, `${refs[0]!.id}.jsonl`)
@@ -204,17 +240,39 @@ async function waitAndCollect(
     gathered = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
       gather(client, plan, refs, collector, { deadline: started + inputs.waitMinutes * 60_000, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches })
     )
-    if (gathered.settled) await writeDataOutputs(plan, collector, inputs.workspace)
+    const previous = inputs.lockFile && chosen?.lock ? await loadPreviousRows(plan, inputs.workspace, chosen.lock) : new Map()
+    if (gathered.settled) await writeDataOutputs(plan, collector, inputs.workspace, undefined, previous)
+    if (inputs.lockFile) await recordLock(plan, collector, inputs.workspace, inputs.lockFile, previous)
   } finally {
     await collector.close()
+  }
+
+  // retry-failed: transient failures go out again in follow-up submissions while time remains.
+  let retried = { batchIds: [] as string[], unsettled: false }
+  if (gathered.settled && inputs.retryFailed > 0 && !gathered.unwritten.length) {
+    retried = await retryFailed({
+      client,
+      plan,
+      collector,
+      rounds: inputs.retryFailed,
+      deadline: started + inputs.waitMinutes * 60_000,
+      maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+      workspace: inputs.workspace,
+      prices: inputs.prices,
+      temp,
+      limits: limits(),
+      submit: (retry) => submitFollowUp(client, retry, inputs, temp),
+      record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve())
+    })
   }
 
   const unsent = gathered.unsent.reduce((n, c) => n + plan.chunks[c]!.end - plan.chunks[c]!.start, 0)
   const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled
   reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
-  const ended = gathered.settled
+  const ended = gathered.settled && !retried.unsettled
   setOutputs(
     {
+      ...(retried.batchIds.length ? { 'batch-ids': [...new Set([...refs.map((r) => r.id), ...retried.batchIds])] } : {}),
       status: ended ? 'ended' : 'in_progress',
       succeeded: collector.counts.succeeded,
       errored: collector.counts.errored,
@@ -231,7 +289,7 @@ async function waitAndCollect(
     : gathered.failed.length
       ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
       : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
-  await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false })
+  await writeSummary({ headline: headline + (chosen ? describeSplit(chosen.split) : ''), plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false, stale: chosen?.stale })
   if (!ended) info(headline)
   for (const f of gathered.failed) core.error(`${f.id}: ${f.message}`, { title: 'Batch results' })
   annotate('error', gathered.unwritten, 'Output not written')
@@ -244,6 +302,25 @@ async function waitAndCollect(
   } else if (failed && inputs.failOnError) {
     core.setFailed(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
   }
+}
+
+/**
+ * A follow-up submission (retry-failed) of requests already checked and estimated: its own journal,
+ * creates and manifest, so that collect can finish it if this job ends first. Throws when nothing
+ * could be created.
+ */
+async function submitFollowUp(client: Anthropic, plan: Plan, inputs: Inputs, temp: string): Promise<{ refs: BatchRef[]; batches: MessageBatch[] }> {
+  const startedAt = new Date().toISOString()
+  const record = (refs: BatchRef[]) => buildManifest(plan, refs, { outputDir: inputs.outputDir, startedAt })
+  await saveRecord(journalName(plan.tag), record([]), { temp, retentionDays: inputs.retentionDays })
+  const created = await createBatches(client, plan)
+  if (created.refs.length) {
+    const saved = await saveManifest(record(created.refs), inputs, temp)
+    if (!saved.ok) core.warning(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`)
+  }
+  if (!created.refs.length) throw created.failure ?? new Error('no batch was created')
+  if (created.failure) core.warning(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`)
+  return created
 }
 
 /** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */
@@ -268,6 +345,25 @@ function writeList(file: string, list: string[]): string {
   return file
 }
 
+/** The pay-once split, for the log and the summary headline. */
+function describeSplit(s: Split): string {
+  const sent = [s.new && `${s.new} new`, s.changed && `${s.changed} changed`, s.missing && `${s.missing} whose output was deleted`, s.regenerated && `${s.regenerated} regenerated`].filter(Boolean)
+  const not = [s.unchanged && `${s.unchanged} unchanged`, s.pending && `${s.pending} pending in a submission not collected yet`, s.deferred && `${s.deferred} deferred to a later run (max-requests)`].filter(Boolean)
+  if (!not.length && !s.changed && !s.missing && !s.regenerated) return ''
+  return ` Sent: ${sent.join(', ') || 'none'}; not sent: ${not.join(', ') || 'none'}.`
+}
+
+/** Records written outputs in the lock file; a lock that cannot be written is reported, not fatal to the outputs. */
+async function recordLock(plan: Plan, collector: ResultCollector, workspace: string, lockFile: string, previous: PreviousRows): Promise<void> {
+  try {
+    const file = await recordResults(plan, collector, workspace, lockFile, previous)
+    if (file) collector.written.add(file)
+  } catch (error) {
+    core.setFailed(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`)
+  }
+}
+
 function count(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
 }
+

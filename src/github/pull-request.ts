@@ -10,6 +10,8 @@ export interface PullRequestOptions {
   workspace: string
   /** Workspace-relative paths of the files to commit, as they are on disk. */
   files: string[]
+  /** Workspace-relative paths to remove from the branch (prune). */
+  deleted?: string[]
   /** Default: the repository's default branch. */
   base?: string
   branch: string
@@ -70,6 +72,12 @@ export async function openPullRequest(octokit: Octokit, o: PullRequestOptions): 
         content: await readFile(path.join(o.workspace, file), 'utf8')
       }))
     )
+    tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha
+  }
+
+  const deleted = (o.deleted ?? []).filter((file) => !o.files.includes(file))
+  for (let i = 0; i < deleted.length; i += ENTRIES_PER_TREE_CALL) {
+    const entries = deleted.slice(i, i + ENTRIES_PER_TREE_CALL).map((file) => ({ path: file, mode: '100644' as const, type: 'blob' as const, sha: null }))
     tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha
   }
 

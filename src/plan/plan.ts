@@ -2,6 +2,7 @@ import type { DataFormat, Origin, OutputTarget, Problem, PromptRequest } from '.
 import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } from '../paths/output.js'
 import { assignCustomIds, withDigest } from './custom-ids.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
+import { fingerprint } from './fingerprint.js'
 
 /** A request once planned: its params live in the spool, everything else needed later is here. */
 export interface PlannedRequest {
@@ -15,6 +16,8 @@ export interface PlannedRequest {
   /** Where its params JSON lies in the spool. */
   offset: number
   bytes: number
+  /** What produced its output (plan/fingerprint.ts), for the lock file; unset without an output. */
+  fingerprint?: string
 }
 
 /** A data file rewritten with an `output` field per row once its results are in. */
@@ -23,6 +26,11 @@ export interface DataOutput {
   source: string
   format: DataFormat
   rows: number
+  /**
+   * Rows not sent this time because their output is already generated (the lock file): [row index,
+   * fingerprint]. Their previous output is copied from the generated file when it is rebuilt.
+   */
+  kept?: Array<[row: number, fingerprint: string]>
 }
 
 /** Requests `[start, end)` go into one batch. */
@@ -44,6 +52,11 @@ export interface Plan {
    * template, requests, system prompt file): no output may overwrite one, now or at collect.
    */
   sources?: string[]
+  /**
+   * What prune removed when this submission was planned: lock keys and the output files deleted.
+   * collect removes them from its checkout too, so that the pull request carries the removal.
+   */
+  pruned?: { keys: string[]; files: string[] }
 }
 
 export interface Limits {
@@ -83,7 +96,8 @@ export async function buildPlan(
         model: request.params.model,
         maxTokens: request.params.max_tokens,
         thinking: thinkingType(request.params.thinking),
-        ...at
+        ...at,
+        ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {})
       })
       keys.push(request.customId ? { fixed: request.customId } : request.key)
       const budget = thinkingBudgetProblem(request.params)

@@ -28,6 +28,14 @@ export class SpoolWriter {
     return at
   }
 
+  /** Appends params already serialised (copied from another spool). */
+  async appendRaw(json: Buffer): Promise<{ offset: number; bytes: number }> {
+    const at = { offset: this.offset, bytes: json.length }
+    this.offset += json.length + 1
+    if (!this.stream.write(Buffer.concat([json, NEWLINE]))) await once(this.stream, 'drain')
+    return at
+  }
+
   async close(): Promise<void> {
     this.stream.end()
     await once(this.stream, 'finish')
@@ -38,6 +46,8 @@ export class SpoolWriter {
     return this.sum.toString(16).padStart(16, '0')
   }
 }
+
+const NEWLINE = Buffer.from('\n')
 
 export interface SpoolItem {
   customId: string

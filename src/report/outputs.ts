@@ -4,8 +4,11 @@ import * as core from '@actions/core'
 export interface Outputs {
   'batch-id': string
   'batch-ids': string[]
-  status: 'dry-run' | 'in_progress' | 'ended' | 'failed'
+  status: 'dry-run' | 'up-to-date' | 'in_progress' | 'ended' | 'failed'
   'request-count': number
+  'unchanged-count': number
+  'pending-count': number
+  'deferred-count': number
   succeeded: number
   errored: number
   canceled: number

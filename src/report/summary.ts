@@ -18,6 +18,8 @@ export interface SummaryInput {
   resultsFile?: string
   /** Dry runs list more requests: the plan is the whole point of them. */
   dryRun: boolean
+  /** Lock entries whose source is gone. */
+  stale?: string[]
 }
 
 // Large runs would make the summary unreadable (and GitHub caps it at 1 MiB): the table shows the
@@ -34,6 +36,13 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
     if (s.problems.length > MAX_ROWS) summary.addRaw(`<p>…and ${s.problems.length - MAX_ROWS} more.</p>`, true)
   }
   if (s.warnings.length) summary.addHeading('Warnings', 3).addList(s.warnings.slice(0, MAX_ROWS).map(describe))
+  if (s.stale?.length) {
+    summary
+      .addHeading(`Stale lock entries (${s.stale.length})`, 3)
+      .addRaw('<p>Their prompt file or data row is gone; <code>prune: true</code> deletes these outputs and entries.</p>', true)
+      .addList(s.stale.slice(0, MAX_ROWS).map((k) => `<code>${escape(k)}</code>`))
+    if (s.stale.length > MAX_ROWS) summary.addRaw(`<p>…and ${s.stale.length - MAX_ROWS} more.</p>`, true)
+  }
 
   if (s.plan && s.estimate) {
     const e = s.estimate

@@ -138,12 +138,12 @@ export class ResultCollector {
    * the outputs. A batch whose ids carry another tag is not this submission's: its lines are dropped
    * and nothing is written. A stream cut midway is started again, undoing its partial lines.
    */
-  async collect(client: Anthropic, batchId: string, options: { verified: boolean }): Promise<Verdict> {
+  async collect(client: Anthropic, batchId: string, options: { verified: boolean; anyOf?: number }): Promise<Verdict> {
     const start = this.file.offset
     let verdict: Verdict
     for (let attempt = 1; ; attempt++) {
       try {
-        verdict = await this.download(client, batchId, options.verified)
+        verdict = await this.download(client, batchId, options.verified, options.anyOf)
         break
       } catch (error) {
         await this.file.truncate(start)
@@ -157,14 +157,21 @@ export class ResultCollector {
     const batch = new BatchTally(this.prices)
     for await (const at of this.file.linesFrom(start)) await this.take(JSON.parse(at.line) as MessageBatchIndividualResponse, at, batch)
     batch.mergeInto(this)
-    this.collectedChunks.add(verdict.chunk)
+    if (verdict.chunk >= 0) this.collectedChunks.add(verdict.chunk)
+    this.batchOfChunk.set(verdict.chunk, batchId)
     return verdict
   }
 
   /** Chunks whose batch has been proved and written. */
   readonly collectedChunks = new Set<number>()
+  /** The batch each collected chunk came from, for the lock file. */
+  readonly batchOfChunk = new Map<number, string>()
 
-  private async download(client: Anthropic, batchId: string, verified: boolean): Promise<Verdict> {
+  /**
+   * `anyOf` (a plan read again from the checkout, when the batch carried only some of its requests):
+   * the results may be any `anyOf` requests of the plan, each once, rather than one whole chunk.
+   */
+  private async download(client: Anthropic, batchId: string, verified: boolean, anyOf?: number): Promise<Verdict> {
     const tag = `${this.plan.tag}_`
     let chunk: number | undefined
     let seen: Uint8Array | undefined
@@ -181,6 +188,17 @@ export class ResultCollector {
       }
       const i = this.index.get(id)
       if (i === undefined) throw mismatch(`${JSON.stringify(id)} was never sent`)
+      if (chunk === undefined && anyOf !== undefined) {
+        chunk = -1
+        seen = new Uint8Array(this.plan.requests.length)
+      }
+      if (chunk === -1) {
+        if (seen![i]) throw mismatch(`${JSON.stringify(id)} appears twice`)
+        seen![i] = 1
+        count++
+        await this.file.append(JSON.stringify(line))
+        continue
+      }
       if (chunk === undefined) {
         chunk = this.plan.chunks.findIndex((c) => i >= c.start && i < c.end)
         if (this.collectedChunks.has(chunk)) throw mismatch(`its requests were already collected from another batch`)
@@ -194,7 +212,7 @@ export class ResultCollector {
       await this.file.append(JSON.stringify(line))
     }
     if (chunk === undefined) throw mismatch('no result lines')
-    const expected = this.plan.chunks[chunk]!.end - this.plan.chunks[chunk]!.start
+    const expected = chunk === -1 ? anyOf! : this.plan.chunks[chunk]!.end - this.plan.chunks[chunk]!.start
     if (count !== expected) throw mismatch(`${count} result lines for ${expected} requests`)
     return { ours: true, chunk }
   }
@@ -230,16 +248,21 @@ export class ResultCollector {
         this.note(i, `cut off at max_tokens (${request.maxTokens})`)
       }
       if (request.output?.kind === 'file') await this.writeOutput(i, request.output.path, textOf(line))
-      else if (request.output?.kind === 'data-row') this.dataLines.set(i, at)
+      // Only where the line lies: the `at` handed in also carries the line's text, which must not be kept.
+      else if (request.output?.kind === 'data-row') this.dataLines.set(i, { offset: at.offset, bytes: at.bytes })
     } else if (result.type === 'errored') {
       const error = result.error.error as { type?: string; message?: string }
       this.note(i, `${error.type ?? 'error'}: ${error.message ?? 'no message'}`)
+      if (error.type) this.errorTypes.set(i, error.type)
     }
   }
 
   private note(index: number, text: string): void {
     if (this.notes.size < MAX_NOTES || this.notes.has(index)) this.notes.set(index, text)
   }
+
+  /** The API's error type of each errored request (retry-failed resends only transient ones). */
+  readonly errorTypes = new Map<number, string>()
 
   /** Outputs that could not be written (the path changed since planning, a disk error): by request index. */
   readonly unwritten = new Map<number, string>()

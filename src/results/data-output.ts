@@ -8,6 +8,9 @@ import { readDataRows } from '../sources/data-rows.js'
 import type { ResultCollector } from './collect.js'
 import { writeOutputFile } from './atomic.js'
 
+/** By data output path: the previous output text of each unchanged row, by its row index now. */
+export type PreviousRows = Map<string, Map<number, string>>
+
 /**
  * Writes each data file's output: every input row, in order and in the input's format, plus an
  * `output` field with the generated text (empty where the request did not succeed). The input is
@@ -17,7 +20,8 @@ export async function writeDataOutputs(
   plan: Plan,
   collector: ResultCollector,
   workspace: string,
-  skip: (output: DataOutput) => Promise<boolean> = async () => false
+  skip: (output: DataOutput) => Promise<boolean> = async () => false,
+  previous: PreviousRows = new Map()
 ): Promise<void> {
   for (const output of plan.dataOutputs) {
     if (await skip(output)) continue
@@ -27,7 +31,9 @@ export async function writeDataOutputs(
     })
     await writeDataFile(output, workspace, async (index) => {
       const request = requestOfRow.get(index)
-      return (request !== undefined && (await collector.dataRowText(request))) || ''
+      // A row not sent this time (unchanged) keeps the output it had in the previous generated file.
+      if (request === undefined) return previous.get(output.path)?.get(index) ?? ''
+      return (await collector.dataRowText(request)) || ''
     })
     collector.written.add(output.path)
   }

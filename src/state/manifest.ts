@@ -52,16 +52,22 @@ export interface Manifest {
   /** True once every chunk has a batch; false in the journal and after a create that failed. */
   complete: boolean
   outputDir: string
-  /** One row per request, in plan order: [custom_id, model, max_tokens, source file, line, row, output]. */
+  /**
+   * One row per request, in plan order: [custom_id, model, max_tokens, source file, line, row, output,
+   * fingerprint]. The fingerprint (absent from older manifests) lets collect update the lock file and
+   * a later submit skip requests still pending here.
+   */
   requests: ManifestRow[]
   /** Each data file's output, with the sha256 of the data file as submitted. */
   dataOutputs: Array<DataOutput & { sha256?: string }>
   /** Every file the requests were read from (template and system prompt file too): collect never writes over one. */
   sources?: string[]
+  /** Lock keys and output files removed by prune, for collect's checkout and pull request. */
+  pruned?: { keys: string[]; files: string[] }
 }
 
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
-type ManifestRow = [customId: string, model: string, maxTokens: number, file: string, line: number | null, row: number | null, output: ManifestOutput | null]
+type ManifestRow = [customId: string, model: string, maxTokens: number, file: string, line: number | null, row: number | null, output: ManifestOutput | null, fingerprint?: string | null]
 
 /**
  * Artifact names, all keyed by the submission's tag: the journal before any batch exists; the
@@ -128,7 +134,8 @@ export function buildManifest(
     outputDir: context.outputDir,
     requests: plan.requests.map(toRow),
     dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
-    ...(plan.sources ? { sources: plan.sources } : {})
+    ...(plan.sources ? { sources: plan.sources } : {}),
+    ...(plan.pruned ? { pruned: plan.pruned } : {})
   }
 }
 
@@ -138,7 +145,7 @@ function toRow(r: PlannedRequest): ManifestRow {
     : r.output.kind === 'file'
       ? r.output.path
       : [r.output.path, r.output.source, r.output.format, r.output.index]
-  return [r.customId, r.model, r.maxTokens, r.origin.file, r.origin.line ?? null, r.origin.row ?? null, output]
+  return [r.customId, r.model, r.maxTokens, r.origin.file, r.origin.line ?? null, r.origin.row ?? null, output, r.fingerprint ?? null]
 }
 
 /**
@@ -181,7 +188,9 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
   }
   const requests: PlannedRequest[] = []
   for (const row of m.requests) {
-    if (!Array.isArray(row) || row.length !== 7 || typeof row[0] !== 'string' || typeof row[3] !== 'string') throw new Error('a request row is malformed')
+    if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8) || typeof row[0] !== 'string' || typeof row[3] !== 'string') throw new Error('a request row is malformed')
+    const fp = row[7]
+    if (fp !== undefined && fp !== null && !isFingerprint(fp)) throw new Error('a request fingerprint is malformed')
     if (!row[0].startsWith(`${m.tag}_`)) throw new Error('a custom_id does not carry the submission tag')
     const [customId, model, maxTokens, file, line, index, out] = row
     // Only named in messages, never opened: a lexical check keeps it to a workspace path that cannot break a log line.
@@ -194,10 +203,15 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
       output = { kind: 'data-row', path: await confine(path), source: await confineSource(source), format, index: at }
     }
     const origin: Origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) }
-    requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0 })
+    requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0, ...(fp ? { fingerprint: fp } : {}) })
   }
   const dataOutputs: DataOutput[] = []
-  for (const d of m.dataOutputs ?? []) dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) })
+  for (const d of m.dataOutputs ?? []) {
+    if (d.kept !== undefined && !(Array.isArray(d.kept) && d.kept.every((k) => Array.isArray(k) && Number.isInteger(k[0]) && k[0] >= 0 && isFingerprint(k[1])))) {
+      throw new Error('a data output\'s kept rows are malformed')
+    }
+    dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) })
+  }
 
   let start = 0
   const chunks: Chunk[] = m.chunks.map((n) => {
@@ -206,5 +220,19 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     return chunk
   })
   if (start !== requests.length) throw new Error('its chunks do not add up to its requests')
-  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort() } }
+  let pruned: Plan['pruned']
+  if (m.pruned !== undefined) {
+    const p = m.pruned as { keys?: unknown; files?: unknown }
+    if (!Array.isArray(p?.keys) || !Array.isArray(p.files) || !p.keys.every((k) => typeof k === 'string' && !controlCharacter(k))) throw new Error('its pruned list is malformed')
+    // A file to delete is held to the rules of a file to write: inside the workspace, never a source.
+    // And it must lie under the submission's output-dir, the only place prune deletes from at submit:
+    // a record naming README.md as pruned must not delete it.
+    if (!from || from === './' || !p.files.every((f) => typeof f === 'string' && f.startsWith(from))) throw new Error('its pruned list names a file outside its output-dir')
+    pruned = { keys: p.keys as string[], files: await Promise.all(p.files.map(confine)) }
+  }
+  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}) } }
+}
+
+function isFingerprint(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{32}$/.test(value)
 }

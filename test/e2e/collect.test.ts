@@ -95,12 +95,12 @@ describe('submit, then collect from a schedule', () => {
     expect(second.exitCode).toBe(0)
     expect(second.outputs).toMatchObject({ status: 'ended', succeeded: '4', 'batch-ids': JSON.stringify([batchId]) })
     const files = JSON.parse(second.outputs['output-files']!) as string[]
-    expect(files).toEqual(['generated/products/kettle.md', 'generated/products/teapot.md', 'generated/tickets.csv'])
+    expect(files).toEqual(['claude-batch.lock.json', 'generated/products/kettle.md', 'generated/products/teapot.md', 'generated/tickets.csv'])
     expect(await readFile(path.join(workspace, 'generated/products/teapot.md'), 'utf8')).toMatch(/teapot/)
 
     const results = github!.artifacts().find((a) => a.name === resultsOf(batchId))!
     const kept = await results.files()
-    expect(Object.keys(kept).sort()).toEqual(['files/generated/products/kettle.md', 'files/generated/products/teapot.md', 'files/generated/tickets.csv', 'results.jsonl', 'summary.md'])
+    expect(Object.keys(kept).sort()).toEqual(['files/claude-batch.lock.json', 'files/generated/products/kettle.md', 'files/generated/products/teapot.md', 'files/generated/tickets.csv', 'results.jsonl', 'summary.md'])
     expect(String(kept['results.jsonl']).trim().split('\n')).toHaveLength(4)
 
     const [pull] = github!.pulls()

@@ -135,6 +135,9 @@ export async function play(scenario: Scenario): Promise<Outcome> {
         'anthropic-base-url': sim.url,
         'github-token': FAKE_TOKEN,
         'poll-interval-seconds': '0.2',
+        // Every run starts from a fresh checkout: the lock (pay once, tested in pay-once.test.ts) would only
+        // add a file whose content differs run to run.
+        'lock-file': '',
         ...inputs
       },
       env: {

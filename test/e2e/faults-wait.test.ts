@@ -36,7 +36,7 @@ async function submit(options: { sim?: SimulatorOptions; faults: Fault[]; waitMi
 const expectCollected = async (result: ActionRun, workspace: string) => {
   expect(result.exitCode).toBe(0)
   expect(result.outputs).toMatchObject({ status: 'ended', succeeded: '1' })
-  expect(JSON.parse(result.outputs['output-files']!)).toEqual(['generated/a.md'])
+  expect(JSON.parse(result.outputs['output-files']!)).toEqual(['claude-batch.lock.json', 'generated/a.md'])
   expect(await readFile(path.join(workspace, 'generated/a.md'), 'utf8')).not.toBe('')
   expect(simulator!.batches()).toHaveLength(1)
 }

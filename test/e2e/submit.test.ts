@@ -96,7 +96,9 @@ describe('submit, waiting for the end', () => {
         'generated/i18n/tagline/fr.md',
         'generated/i18n/tagline/2.md',
         'generated/tickets.csv',
-        'generated/requests/ready-1.md'
+        'generated/requests/ready-1.md',
+        // Pay once: the lock records what produced each of them.
+        'claude-batch.lock.json'
       ].sort()
     )
     expect(await read(workspace, 'generated/products/teapot.md')).toMatch(/teapot/i)
@@ -444,7 +446,7 @@ describe('inputs', () => {
     const [a, b] = simulator!.batches()[0]!.requests.map((r) => r.params as Record<string, unknown>)
     expect(a).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 50, system: 'You are a catalogue writer.' })
     expect(b).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 50, system: 'Be brief.' })
-    expect(JSON.parse(priced.outputs['output-files']!)).toEqual(['out/text/a.md', 'out/text/b.md'])
+    expect(JSON.parse(priced.outputs['output-files']!)).toEqual(['claude-batch.lock.json', 'out/text/a.md', 'out/text/b.md'])
   })
 
   it('refuses an output-dir outside the workspace and unreadable numbers, all at once', async () => {

@@ -84,3 +84,28 @@ describe('manifest', () => {
     expect(parseArtifactName('something-else')).toBeUndefined()
   })
 })
+
+describe('manifest: pay once', () => {
+  const FP = '0123456789abcdef0123456789abcdef'
+  const withFingerprints: Plan = { ...plan, requests: plan.requests.map((r) => ({ ...r, fingerprint: FP })), dataOutputs: [{ ...plan.dataOutputs[0]!, kept: [[3, FP]] }] }
+
+  it('carries each request\'s fingerprint, the kept data rows and what prune removed; reads older 7-column rows', async () => {
+    const workspace = await mkdtemp(path.join(tmpdir(), 'manifest-'))
+    const manifest = buildManifest({ ...withFingerprints, pruned: { keys: ['generated/old.md'], files: ['generated/old.md'] } }, [batch('msgbatch_1'), batch('msgbatch_2', 1)], ctx)
+    const back = await planFromManifest(JSON.parse(JSON.stringify(manifest)), workspace)
+    expect(back.plan.requests.map((r) => r.fingerprint)).toEqual([FP, FP, FP])
+    expect(back.plan.dataOutputs[0]!.kept).toEqual([[3, FP]])
+    expect(back.plan.pruned).toEqual({ keys: ['generated/old.md'], files: ['generated/old.md'] })
+    const old = JSON.parse(JSON.stringify(manifest))
+    old.requests = old.requests.map((r: unknown[]) => r.slice(0, 7))
+    expect((await planFromManifest(old, workspace)).plan.requests.every((r) => r.fingerprint === undefined)).toBe(true)
+  })
+
+  it('rejects a malformed fingerprint, and a pruned file that no output could be', async () => {
+    const workspace = await mkdtemp(path.join(tmpdir(), 'manifest-'))
+    const manifest = JSON.parse(JSON.stringify(buildManifest(withFingerprints, [batch('msgbatch_1'), batch('msgbatch_2', 1)], ctx)))
+    await expect(planFromManifest({ ...manifest, requests: [[...manifest.requests[0].slice(0, 7), 'x'], ...manifest.requests.slice(1)] }, workspace)).rejects.toThrow(/fingerprint/)
+    await expect(planFromManifest({ ...manifest, pruned: { keys: [], files: ['../outside.md'] } }, workspace)).rejects.toThrow()
+    await expect(planFromManifest({ ...manifest, pruned: { keys: [], files: ['prompts/a.md'] } }, workspace)).rejects.toThrow()
+  })
+})

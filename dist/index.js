@@ -38170,7 +38170,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(64112);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(28206);
 // The action's entry point. The logic lives in main.ts, which @github/local-action also runs directly.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38180,7 +38180,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 64112:
+/***/ 28206:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38530,181 +38530,12 @@ function safeLine(text) {
     return esc(text).replace(/^(\s*)::/, '$1\\::');
 }
 //# sourceMappingURL=escape.js.map
-;// CONCATENATED MODULE: ./lib/inputs.js
-
-
-
-
-
-const DEFAULT_PROMPTS = 'prompts/**/*';
-/** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
-const MAX_RETENTION_DAYS = 90;
-const COMMANDS = ['submit', 'collect', 'status', 'cancel'];
-/**
- * Reads the inputs. Problems are collected rather than thrown so that a run with several mistakes
- * reports them all at once.
- */
-async function readInputs(env = process.env) {
-    const problems = [];
-    const bad = (name, message) => {
-        problems.push({ message: `Input ${name}: ${message}` });
-    };
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const command = (lib_core/* getInput */.V4('command') || 'submit').toLowerCase();
-    if (!COMMANDS.includes(command))
-        bad('command', `"${esc(command)}" is not one of ${COMMANDS.join(', ')}.`);
-    const apiKey = lib_core/* getInput */.V4('anthropic-api-key') || env.ANTHROPIC_API_KEY || undefined;
-    // Masked before anything else can print it.
-    if (apiKey)
-        lib_core/* setSecret */.Pq(apiKey);
-    const baseURL = lib_core/* getInput */.V4('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined;
-    if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL))
-        bad('anthropic-base-url', `"${esc(baseURL)}" is not an http(s) URL.`);
-    // The runner always passes an input's default, so a missing variable means a local run without
-    // it (the default applies) while an empty one means the user set `prompts: ''` to read none.
-    const promptLines = env.INPUT_PROMPTS === undefined
-        ? [DEFAULT_PROMPTS]
-        : lib_core/* getMultilineInput */.q3('prompts')
-            .map((line) => line.trim())
-            .filter((line) => line && !line.startsWith('#'));
-    const promptsIsDefault = promptLines.length === 1 && promptLines[0] === DEFAULT_PROMPTS;
-    const relative = (name) => {
-        const value = lib_core/* getInput */.V4(name);
-        if (!value)
-            return undefined;
-        const rel = toWorkspacePath(workspace, value);
-        if (rel === undefined)
-            bad(name, `"${esc(value)}" is outside the workspace: write a path relative to the repository root, without leading "../".`);
-        return rel;
-    };
-    const model = lib_core/* getInput */.V4('model') || 'claude-haiku-4-5';
-    const maxTokens = integer(lib_core/* getInput */.V4('max-tokens') || '1024', 'max-tokens', 1, bad);
-    const systemPrompt = lib_core/* getInput */.V4('system-prompt') || undefined;
-    const systemPromptInput = lib_core/* getInput */.V4('system-prompt-file') || undefined;
-    let system = systemPrompt;
-    let systemPromptFile;
-    if (systemPrompt && systemPromptInput) {
-        bad('system-prompt-file', 'set either system-prompt or system-prompt-file, not both.');
-    }
-    else if (systemPromptInput) {
-        // The same confinement as prompt, data and template files: a link out of the workspace is refused.
-        const found = await resolveInputFile(await openWorkspace(workspace), 'system-prompt-file', systemPromptInput);
-        if ('error' in found) {
-            problems.push(found.error);
-        }
-        else {
-            try {
-                const read = await readUtf8File(found.abs, found.file);
-                systemPromptFile = found.file;
-                if (read.error !== undefined)
-                    problems.push({ file: found.file, message: read.error });
-                else {
-                    system = read.text.trimEnd();
-                    if (!system.trim())
-                        problems.push({ file: found.file, message: 'The system prompt file is empty: write the system prompt in it, or remove the system-prompt-file input.' });
-                }
-            }
-            catch (error) {
-                problems.push({ file: found.file, message: `Input system-prompt-file: cannot read ${JSON.stringify(found.file)}: ${error.message}` });
-            }
-        }
-    }
-    // Empty means `generated` for submit and "where the submission put them" for collect.
-    const outputDirSet = lib_core/* getInput */.V4('output-dir') !== '';
-    const outputDir = relative('output-dir') ?? (outputDirSet ? '.' : 'generated');
-    const waitMinutes = decimal(lib_core/* getInput */.V4('wait-minutes') || '0', 'wait-minutes', 0, bad);
-    const pollIntervalSeconds = decimal(lib_core/* getInput */.V4('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad);
-    const maxCostText = lib_core/* getInput */.V4('max-cost');
-    // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
-    // rather than checked against a made-up $0.00 that would add a second, misleading error.
-    const maxCost = maxCostText ? optionalDecimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined;
-    let prices = {};
-    const pricesText = lib_core/* getInput */.V4('model-prices');
-    if (pricesText) {
-        try {
-            prices = parsePriceOverrides(pricesText);
-        }
-        catch (error) {
-            bad('model-prices', error.message);
-        }
-    }
-    const inputs = {
-        command,
-        apiKey,
-        baseURL,
-        workspace,
-        prompts: promptLines,
-        promptsIsDefault,
-        // Checked, with their file and line, by the sources that read them.
-        data: lib_core/* getInput */.V4('data') || undefined,
-        template: lib_core/* getInput */.V4('template') || undefined,
-        requests: lib_core/* getInput */.V4('requests') || undefined,
-        model,
-        maxTokens,
-        system,
-        systemPromptFile,
-        outputDir,
-        outputDirSet,
-        waitMinutes,
-        pollIntervalSeconds,
-        dryRun: inputs_boolean(lib_core/* getInput */.V4('dry-run'), false, 'dry-run', bad),
-        maxCost,
-        failOnError: inputs_boolean(lib_core/* getInput */.V4('fail-on-error'), true, 'fail-on-error', bad),
-        prices,
-        retentionDays: integer(lib_core/* getInput */.V4('retention-days') || '30', 'retention-days', 1, bad, MAX_RETENTION_DAYS),
-        githubToken: lib_core/* getInput */.V4('github-token') || env.GITHUB_TOKEN || undefined,
-        batchId: lib_core/* getInput */.V4('batch-id') || undefined,
-        pr: {
-            open: inputs_boolean(lib_core/* getInput */.V4('open-pr'), false, 'open-pr', bad),
-            base: lib_core/* getInput */.V4('pr-base') || undefined,
-            branch: lib_core/* getInput */.V4('pr-branch') || undefined,
-            title: lib_core/* getInput */.V4('pr-title') || undefined,
-            labels: lib_core/* getInput */.V4('pr-labels')
-                .split(/[,\n]/)
-                .map((l) => l.trim())
-                .filter(Boolean),
-            draft: inputs_boolean(lib_core/* getInput */.V4('pr-draft'), false, 'pr-draft', bad)
-        }
-    };
-    if (inputs.githubToken)
-        lib_core/* setSecret */.Pq(inputs.githubToken);
-    return { inputs, problems };
-}
-function decimal(text, name, min, bad) {
-    return optionalDecimal(text, name, min, bad) ?? min;
-}
-/** The number, or undefined (reported) when `text` is not one. */
-function optionalDecimal(text, name, min, bad) {
-    const value = Number(text.trim());
-    if (text.trim() === '' || !Number.isFinite(value) || value < min) {
-        bad(name, `"${esc(text)}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`);
-        return undefined;
-    }
-    return value;
-}
-function integer(text, name, min, bad, max = Infinity) {
-    const value = Number(text.trim());
-    if (!Number.isInteger(value) || value < min || value > max) {
-        bad(name, `"${esc(text)}" is not a whole number ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}.`);
-        return Math.min(Math.max(Number.isInteger(value) ? value : min, min), max);
-    }
-    return value;
-}
-// The YAML 1.2 core schema's booleans, as core.getBooleanInput accepts them, but with a default.
-function inputs_boolean(text, fallback, name, bad) {
-    const value = text.trim();
-    if (!value)
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(value))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(value))
-        return false;
-    bad(name, `"${esc(value)}" is not true or false.`);
-    return fallback;
-}
-//# sourceMappingURL=inputs.js.map
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(78474);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./lib/paths/output.js
 /**
  * The one set of rules for a path the action will write generated text to. Planning checks every
@@ -38974,10 +38805,347 @@ function checkWritable(workspace, relative) {
     return new output_OutputRules(workspace).check(relative);
 }
 //# sourceMappingURL=output.js.map
+;// CONCATENATED MODULE: ./lib/results/atomic.js
+
+
+
+
+
+/**
+ * Writes a file so that readers see the old content or the new, never half of it: the text goes to a
+ * temporary file beside the target, which is then renamed over it. `content` may be a function that
+ * writes the temporary file itself, for outputs streamed rather than held whole.
+ */
+async function writeFileAtomic(file, content) {
+    await (0,promises_.mkdir)(external_node_path_.dirname(file), { recursive: true });
+    const temporary = external_node_path_.join(external_node_path_.dirname(file), `.${external_node_path_.basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+    try {
+        if (typeof content === 'function')
+            await content(temporary);
+        else
+            await (0,promises_.writeFile)(temporary, content);
+        await (0,promises_.rename)(temporary, file);
+    }
+    catch (error) {
+        await (0,promises_.rm)(temporary, { force: true });
+        throw error;
+    }
+}
+/** A write refused by the path rules: nothing was written. */
+class OutputPathError extends Error {
+    name = 'OutputPathError';
+}
+/**
+ * The only way generated text reaches the workspace. Re-checks, at the moment of writing, what
+ * can have changed since planning (a link, a directory at the path, a file where a folder should
+ * be) and the path's syntax, then writes atomically. Rules that need the whole plan (no source
+ * file, no two outputs on one path) are checked when planning and when reading a manifest.
+ * Throws `OutputPathError` when a rule refuses the path, and the file system's error otherwise.
+ */
+async function writeOutputFile(workspace, relative, content) {
+    const checked = await checkWritable(workspace, relative);
+    if (checked.error !== undefined)
+        throw new OutputPathError(checked.error);
+    const file = external_node_path_.resolve(workspace, checked.path);
+    const dir = external_node_path_.dirname(file);
+    await (0,promises_.mkdir)(dir, { recursive: true });
+    // A link swapped in between the check and mkdir would show here: the folder must still be inside.
+    const [root, real] = await Promise.all([(0,promises_.realpath)(workspace), (0,promises_.realpath)(dir)]);
+    if (!isInside(root, real)) {
+        throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`);
+    }
+    await writeFileAtomic(file, content);
+}
+//# sourceMappingURL=atomic.js.map
+;// CONCATENATED MODULE: ./lib/state/lock.js
+
+
+
+
+
+const DEFAULT_LOCK_FILE = 'claude-batch.lock.json';
+function lockKey(request) {
+    const output = request.output;
+    if (!output || !request.fingerprint)
+        return undefined;
+    return output.kind === 'data-row' ? `${output.path}#${request.fingerprint}` : output.path;
+}
+/** The output path a key is about (a data row's key names its data file's output). */
+function keyPath(key) {
+    const hash = key.lastIndexOf('#');
+    return hash >= 0 && /^[0-9a-f]{32}$/.test(key.slice(hash + 1)) ? key.slice(0, hash) : key;
+}
+class LockFileError extends Error {
+}
+/** Reads the lock; a missing one is empty. One that is not a lock (a merge conflict left in it, say) throws. */
+async function readLock(workspace, file) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(external_node_path_.join(workspace, file), 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return new Map();
+        throw new LockFileError(`Cannot read the lock file ${JSON.stringify(file)}: ${error.message}`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch (error) {
+        throw new LockFileError(`The lock file ${JSON.stringify(file)} is not JSON (${error.message}); a merge conflict left in it? Resolve it, or delete the file to send everything again.`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new LockFileError(`The lock file ${JSON.stringify(file)} is not a JSON object of entries.`);
+    const lock = new Map();
+    for (const [key, value] of Object.entries(parsed)) {
+        const e = value;
+        // An entry that is not one is dropped: its output is merely sent again.
+        if (!e || typeof e.fingerprint !== 'string' || typeof e.batch !== 'string' || typeof e.at !== 'string')
+            continue;
+        lock.set(key, { fingerprint: e.fingerprint, batch: e.batch, at: e.at, ...(Number.isInteger(e.row) ? { row: e.row } : {}) });
+    }
+    return lock;
+}
+/**
+ * The lock as text: one entry a line, keys sorted, each entry's fields in a fixed order, so that a
+ * pull request's diff shows exactly the outputs that changed and two pull requests touching
+ * different outputs rarely conflict.
+ */
+function formatLock(lock) {
+    return [...lockLines(lock)].join('');
+}
+/** The lock's text piece by piece: 100,000 entries are never one string. */
+function* lockLines(lock) {
+    const keys = [...lock.keys()].sort();
+    if (!keys.length)
+        return yield '{}\n';
+    yield '{\n';
+    for (const [i, key] of keys.entries()) {
+        const e = lock.get(key);
+        const entry = { fingerprint: e.fingerprint, batch: e.batch, at: e.at, ...(e.row !== undefined ? { row: e.row } : {}) };
+        yield `  ${JSON.stringify(key)}: ${JSON.stringify(entry)}${i < keys.length - 1 ? ',' : ''}\n`;
+    }
+    yield '}\n';
+}
+/**
+ * Writes the lock through the same guard as every output (path rules, atomic rename). The lock read
+ * just before is merged with `update` (set) and `remove` (deleted), so that entries written by
+ * another collect since this run started are kept.
+ */
+async function writeLock(workspace, file, update, remove = [], dropPaths = new Set()) {
+    const lock = await readLock(workspace, file);
+    // A data file rebuilt now lists its rows afresh: its old row entries go.
+    if (dropPaths.size)
+        for (const key of [...lock.keys()])
+            if (key !== keyPath(key) && dropPaths.has(keyPath(key)))
+                lock.delete(key);
+    for (const key of remove)
+        lock.delete(key);
+    for (const [key, entry] of update)
+        lock.set(key, entry);
+    await writeOutputFile(workspace, file, async (temporary) => {
+        const out = (0,external_node_fs_.createWriteStream)(temporary);
+        try {
+            for (const piece of lockLines(lock))
+                if (!out.write(piece))
+                    await (0,external_node_events_.once)(out, 'drain');
+            out.end();
+            await (0,external_node_events_.once)(out, 'finish');
+        }
+        catch (error) {
+            out.destroy();
+            throw error;
+        }
+    });
+    return lock;
+}
+//# sourceMappingURL=lock.js.map
+;// CONCATENATED MODULE: ./lib/inputs.js
+
+
+
+
+
+
+const DEFAULT_PROMPTS = 'prompts/**/*';
+/** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
+const MAX_RETENTION_DAYS = 90;
+const COMMANDS = ['submit', 'collect', 'status', 'cancel'];
+/**
+ * Reads the inputs. Problems are collected rather than thrown so that a run with several mistakes
+ * reports them all at once.
+ */
+async function readInputs(env = process.env) {
+    const problems = [];
+    const bad = (name, message) => {
+        problems.push({ message: `Input ${name}: ${message}` });
+    };
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    const command = (lib_core/* getInput */.V4('command') || 'submit').toLowerCase();
+    if (!COMMANDS.includes(command))
+        bad('command', `"${esc(command)}" is not one of ${COMMANDS.join(', ')}.`);
+    const apiKey = lib_core/* getInput */.V4('anthropic-api-key') || env.ANTHROPIC_API_KEY || undefined;
+    // Masked before anything else can print it.
+    if (apiKey)
+        lib_core/* setSecret */.Pq(apiKey);
+    const baseURL = lib_core/* getInput */.V4('anthropic-base-url') || env.ANTHROPIC_BASE_URL || undefined;
+    if (baseURL && !/^https?:\/\/[^\s]+$/.test(baseURL))
+        bad('anthropic-base-url', `"${esc(baseURL)}" is not an http(s) URL.`);
+    // The runner always passes an input's default, so a missing variable means a local run without
+    // it (the default applies) while an empty one means the user set `prompts: ''` to read none.
+    const promptLines = env.INPUT_PROMPTS === undefined
+        ? [DEFAULT_PROMPTS]
+        : lib_core/* getMultilineInput */.q3('prompts')
+            .map((line) => line.trim())
+            .filter((line) => line && !line.startsWith('#'));
+    const promptsIsDefault = promptLines.length === 1 && promptLines[0] === DEFAULT_PROMPTS;
+    const relative = (name) => {
+        const value = lib_core/* getInput */.V4(name);
+        if (!value)
+            return undefined;
+        const rel = toWorkspacePath(workspace, value);
+        if (rel === undefined)
+            bad(name, `"${esc(value)}" is outside the workspace: write a path relative to the repository root, without leading "../".`);
+        return rel;
+    };
+    const model = lib_core/* getInput */.V4('model') || 'claude-haiku-4-5';
+    const maxTokens = integer(lib_core/* getInput */.V4('max-tokens') || '1024', 'max-tokens', 1, bad);
+    const systemPrompt = lib_core/* getInput */.V4('system-prompt') || undefined;
+    const systemPromptInput = lib_core/* getInput */.V4('system-prompt-file') || undefined;
+    let system = systemPrompt;
+    let systemPromptFile;
+    if (systemPrompt && systemPromptInput) {
+        bad('system-prompt-file', 'set either system-prompt or system-prompt-file, not both.');
+    }
+    else if (systemPromptInput) {
+        // The same confinement as prompt, data and template files: a link out of the workspace is refused.
+        const found = await resolveInputFile(await openWorkspace(workspace), 'system-prompt-file', systemPromptInput);
+        if ('error' in found) {
+            problems.push(found.error);
+        }
+        else {
+            try {
+                const read = await readUtf8File(found.abs, found.file);
+                systemPromptFile = found.file;
+                if (read.error !== undefined)
+                    problems.push({ file: found.file, message: read.error });
+                else {
+                    system = read.text.trimEnd();
+                    if (!system.trim())
+                        problems.push({ file: found.file, message: 'The system prompt file is empty: write the system prompt in it, or remove the system-prompt-file input.' });
+                }
+            }
+            catch (error) {
+                problems.push({ file: found.file, message: `Input system-prompt-file: cannot read ${JSON.stringify(found.file)}: ${error.message}` });
+            }
+        }
+    }
+    // Empty means `generated` for submit and "where the submission put them" for collect.
+    const outputDirSet = lib_core/* getInput */.V4('output-dir') !== '';
+    const outputDir = relative('output-dir') ?? (outputDirSet ? '.' : 'generated');
+    const waitMinutes = decimal(lib_core/* getInput */.V4('wait-minutes') || '0', 'wait-minutes', 0, bad);
+    const pollIntervalSeconds = decimal(lib_core/* getInput */.V4('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad);
+    const maxCostText = lib_core/* getInput */.V4('max-cost');
+    // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
+    // rather than checked against a made-up $0.00 that would add a second, misleading error.
+    const maxCost = maxCostText ? optionalDecimal(maxCostText.replace(/^\$/, ''), 'max-cost', 0, bad) : undefined;
+    let prices = {};
+    const pricesText = lib_core/* getInput */.V4('model-prices');
+    if (pricesText) {
+        try {
+            prices = parsePriceOverrides(pricesText);
+        }
+        catch (error) {
+            bad('model-prices', error.message);
+        }
+    }
+    // The runner passes the default; a missing variable (a local run) means the default too.
+    const lockFile = env['INPUT_LOCK-FILE'] === undefined ? DEFAULT_LOCK_FILE : relative('lock-file');
+    const maxRequestsText = lib_core/* getInput */.V4('max-requests');
+    const maxRequests = maxRequestsText ? integer(maxRequestsText, 'max-requests', 1, bad) : undefined;
+    const inputs = {
+        command,
+        apiKey,
+        baseURL,
+        workspace,
+        prompts: promptLines,
+        promptsIsDefault,
+        // Checked, with their file and line, by the sources that read them.
+        data: lib_core/* getInput */.V4('data') || undefined,
+        template: lib_core/* getInput */.V4('template') || undefined,
+        requests: lib_core/* getInput */.V4('requests') || undefined,
+        model,
+        maxTokens,
+        system,
+        systemPromptFile,
+        outputDir,
+        outputDirSet,
+        waitMinutes,
+        pollIntervalSeconds,
+        dryRun: inputs_boolean(lib_core/* getInput */.V4('dry-run'), false, 'dry-run', bad),
+        maxCost,
+        failOnError: inputs_boolean(lib_core/* getInput */.V4('fail-on-error'), true, 'fail-on-error', bad),
+        prices,
+        retentionDays: integer(lib_core/* getInput */.V4('retention-days') || '30', 'retention-days', 1, bad, MAX_RETENTION_DAYS),
+        githubToken: lib_core/* getInput */.V4('github-token') || env.GITHUB_TOKEN || undefined,
+        batchId: lib_core/* getInput */.V4('batch-id') || undefined,
+        pr: {
+            open: inputs_boolean(lib_core/* getInput */.V4('open-pr'), false, 'open-pr', bad),
+            base: lib_core/* getInput */.V4('pr-base') || undefined,
+            branch: lib_core/* getInput */.V4('pr-branch') || undefined,
+            title: lib_core/* getInput */.V4('pr-title') || undefined,
+            labels: lib_core/* getInput */.V4('pr-labels')
+                .split(/[,\n]/)
+                .map((l) => l.trim())
+                .filter(Boolean),
+            draft: inputs_boolean(lib_core/* getInput */.V4('pr-draft'), false, 'pr-draft', bad)
+        },
+        lockFile,
+        regenerate: inputs_boolean(lib_core/* getInput */.V4('regenerate'), false, 'regenerate', bad),
+        prune: inputs_boolean(lib_core/* getInput */.V4('prune'), false, 'prune', bad),
+        maxRequests,
+        retryFailed: integer(lib_core/* getInput */.V4('retry-failed') || '2', 'retry-failed', 0, bad)
+    };
+    if (inputs.githubToken)
+        lib_core/* setSecret */.Pq(inputs.githubToken);
+    return { inputs, problems };
+}
+function decimal(text, name, min, bad) {
+    return optionalDecimal(text, name, min, bad) ?? min;
+}
+/** The number, or undefined (reported) when `text` is not one. */
+function optionalDecimal(text, name, min, bad) {
+    const value = Number(text.trim());
+    if (text.trim() === '' || !Number.isFinite(value) || value < min) {
+        bad(name, `"${esc(text)}" is not a number${min > 0 ? ' above 0' : ' of 0 or more'}.`);
+        return undefined;
+    }
+    return value;
+}
+function integer(text, name, min, bad, max = Infinity) {
+    const value = Number(text.trim());
+    if (!Number.isInteger(value) || value < min || value > max) {
+        bad(name, `"${esc(text)}" is not a whole number ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}.`);
+        return Math.min(Math.max(Number.isInteger(value) ? value : min, min), max);
+    }
+    return value;
+}
+// The YAML 1.2 core schema's booleans, as core.getBooleanInput accepts them, but with a default.
+function inputs_boolean(text, fallback, name, bad) {
+    const value = text.trim();
+    if (!value)
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(value))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(value))
+        return false;
+    bad(name, `"${esc(value)}" is not true or false.`);
+    return fallback;
+}
+//# sourceMappingURL=inputs.js.map
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./lib/paths/temp.js
 
 
@@ -46642,8 +46810,6 @@ function withHash(base, key) {
     return `${prefix}-${hash}`;
 }
 //# sourceMappingURL=custom-ids.js.map
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(78474);
 ;// CONCATENATED MODULE: ./lib/plan/spool.js
 
 
@@ -46674,6 +46840,14 @@ class SpoolWriter {
             await (0,external_node_events_.once)(this.stream, 'drain');
         return at;
     }
+    /** Appends params already serialised (copied from another spool). */
+    async appendRaw(json) {
+        const at = { offset: this.offset, bytes: json.length };
+        this.offset += json.length + 1;
+        if (!this.stream.write(Buffer.concat([json, NEWLINE])))
+            await (0,external_node_events_.once)(this.stream, 'drain');
+        return at;
+    }
     async close() {
         this.stream.end();
         await (0,external_node_events_.once)(this.stream, 'finish');
@@ -46683,6 +46857,7 @@ class SpoolWriter {
         return this.sum.toString(16).padStart(16, '0');
     }
 }
+const NEWLINE = Buffer.from('\n');
 /**
  * The body of a create call, `{"requests":[{"custom_id":…,"params":…},…]}`, produced piece by piece
  * from the spool. The items must be consecutive in the spool (chunks always are).
@@ -46745,7 +46920,33 @@ function itemBytes(customId, paramsBytes) {
 }
 const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
 //# sourceMappingURL=spool.js.map
+;// CONCATENATED MODULE: ./lib/plan/fingerprint.js
+
+/**
+ * What produced an output, as one short string: the sha256 of the request's params (every field,
+ * keys sorted, so that reordering YAML keys changes nothing) and the output path. The custom_id is
+ * left out on purpose: its submission tag is new every run, and would make every request look new.
+ */
+function fingerprint(params, outputPath) {
+    // 128 bits of sha256: ample against accidental collisions, and half the size in plan and manifest.
+    // Hex of the first 16 bytes, not a slice of the full hex: a slice would keep the 64 characters alive.
+    return (0,external_node_crypto_.createHash)('sha256').update(canonicalJson({ output: outputPath, params })).digest().toString('hex', 0, 16);
+}
+/** JSON with every object's keys sorted, so that equal values always give equal text. */
+function canonicalJson(value) {
+    if (value === null || typeof value !== 'object')
+        return JSON.stringify(value) ?? 'null';
+    if (Array.isArray(value))
+        return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+    const entries = Object.keys(value)
+        .filter((k) => value[k] !== undefined)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`);
+    return `{${entries.join(',')}}`;
+}
+//# sourceMappingURL=fingerprint.js.map
 ;// CONCATENATED MODULE: ./lib/plan/plan.js
+
 
 
 
@@ -46776,7 +46977,8 @@ async function buildPlan(sources, options) {
                 model: request.params.model,
                 maxTokens: request.params.max_tokens,
                 thinking: thinkingType(request.params.thinking),
-                ...at
+                ...at,
+                ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {})
             });
             keys.push(request.customId ? { fixed: request.customId } : request.key);
             const budget = thinkingBudgetProblem(request.params);
@@ -78611,9 +78813,13 @@ const LIST_RECHECKS_MS = [0, 3_000, 10_000];
 /** A create that failed, and whether a batch may nevertheless have been made (and billed). */
 class CreateError extends Error {
     mayHaveMade;
-    constructor(message, mayHaveMade, options) {
+    rateLimited;
+    constructor(message, mayHaveMade, options, 
+    /** Refused for its rate (429) after every retry: the rate limit, or the organisation's batch queue is full. */
+    rateLimited = false) {
         super(message, options);
         this.mayHaveMade = mayHaveMade;
+        this.rateLimited = rateLimited;
     }
 }
 /**
@@ -78646,7 +78852,7 @@ async function createBatch(client, options) {
                 throw new CreateError(`The API refused the batch: ${describeError(error)}. Nothing was created.`, false, { cause: error });
             if (isRateLimit(error)) {
                 if (attempt >= attempts)
-                    throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error });
+                    throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error }, true);
                 // A 429 is answered before anything is made.
                 const wait = create_retryAfterMs(error) ?? 2_000 * attempt;
                 log(`Create was rate limited (${describeError(error)}); trying again in ${Math.round(wait / 1000)} s.`);
@@ -78938,58 +79144,6 @@ function formatUsd(value) {
     return `$${value.toFixed(2)}`;
 }
 //# sourceMappingURL=cost.js.map
-;// CONCATENATED MODULE: ./lib/results/atomic.js
-
-
-
-
-
-/**
- * Writes a file so that readers see the old content or the new, never half of it: the text goes to a
- * temporary file beside the target, which is then renamed over it. `content` may be a function that
- * writes the temporary file itself, for outputs streamed rather than held whole.
- */
-async function writeFileAtomic(file, content) {
-    await (0,promises_.mkdir)(external_node_path_.dirname(file), { recursive: true });
-    const temporary = external_node_path_.join(external_node_path_.dirname(file), `.${external_node_path_.basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
-    try {
-        if (typeof content === 'function')
-            await content(temporary);
-        else
-            await (0,promises_.writeFile)(temporary, content);
-        await (0,promises_.rename)(temporary, file);
-    }
-    catch (error) {
-        await (0,promises_.rm)(temporary, { force: true });
-        throw error;
-    }
-}
-/** A write refused by the path rules: nothing was written. */
-class OutputPathError extends Error {
-    name = 'OutputPathError';
-}
-/**
- * The only way generated text reaches the workspace. Re-checks, at the moment of writing, what
- * can have changed since planning (a link, a directory at the path, a file where a folder should
- * be) and the path's syntax, then writes atomically. Rules that need the whole plan (no source
- * file, no two outputs on one path) are checked when planning and when reading a manifest.
- * Throws `OutputPathError` when a rule refuses the path, and the file system's error otherwise.
- */
-async function writeOutputFile(workspace, relative, content) {
-    const checked = await checkWritable(workspace, relative);
-    if (checked.error !== undefined)
-        throw new OutputPathError(checked.error);
-    const file = external_node_path_.resolve(workspace, checked.path);
-    const dir = external_node_path_.dirname(file);
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    // A link swapped in between the check and mkdir would show here: the folder must still be inside.
-    const [root, real] = await Promise.all([(0,promises_.realpath)(workspace), (0,promises_.realpath)(dir)]);
-    if (!isInside(root, real)) {
-        throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`);
-    }
-    await writeFileAtomic(file, content);
-}
-//# sourceMappingURL=atomic.js.map
 ;// CONCATENATED MODULE: ./lib/results/collect.js
 
 
@@ -79121,7 +79275,7 @@ class ResultCollector {
         let verdict;
         for (let attempt = 1;; attempt++) {
             try {
-                verdict = await this.download(client, batchId, options.verified);
+                verdict = await this.download(client, batchId, options.verified, options.anyOf);
                 break;
             }
             catch (error) {
@@ -79138,12 +79292,20 @@ class ResultCollector {
         for await (const at of this.file.linesFrom(start))
             await this.take(JSON.parse(at.line), at, batch);
         batch.mergeInto(this);
-        this.collectedChunks.add(verdict.chunk);
+        if (verdict.chunk >= 0)
+            this.collectedChunks.add(verdict.chunk);
+        this.batchOfChunk.set(verdict.chunk, batchId);
         return verdict;
     }
     /** Chunks whose batch has been proved and written. */
     collectedChunks = new Set();
-    async download(client, batchId, verified) {
+    /** The batch each collected chunk came from, for the lock file. */
+    batchOfChunk = new Map();
+    /**
+     * `anyOf` (a plan read again from the checkout, when the batch carried only some of its requests):
+     * the results may be any `anyOf` requests of the plan, each once, rather than one whole chunk.
+     */
+    async download(client, batchId, verified, anyOf) {
         const tag = `${this.plan.tag}_`;
         let chunk;
         let seen;
@@ -79161,6 +79323,18 @@ class ResultCollector {
             const i = this.index.get(id);
             if (i === undefined)
                 throw mismatch(`${JSON.stringify(id)} was never sent`);
+            if (chunk === undefined && anyOf !== undefined) {
+                chunk = -1;
+                seen = new Uint8Array(this.plan.requests.length);
+            }
+            if (chunk === -1) {
+                if (seen[i])
+                    throw mismatch(`${JSON.stringify(id)} appears twice`);
+                seen[i] = 1;
+                count++;
+                await this.file.append(JSON.stringify(line));
+                continue;
+            }
             if (chunk === undefined) {
                 chunk = this.plan.chunks.findIndex((c) => i >= c.start && i < c.end);
                 if (this.collectedChunks.has(chunk))
@@ -79178,7 +79352,7 @@ class ResultCollector {
         }
         if (chunk === undefined)
             throw mismatch('no result lines');
-        const expected = this.plan.chunks[chunk].end - this.plan.chunks[chunk].start;
+        const expected = chunk === -1 ? anyOf : this.plan.chunks[chunk].end - this.plan.chunks[chunk].start;
         if (count !== expected)
             throw mismatch(`${count} result lines for ${expected} requests`);
         return { ours: true, chunk };
@@ -79213,18 +79387,23 @@ class ResultCollector {
             }
             if (request.output?.kind === 'file')
                 await this.writeOutput(i, request.output.path, textOf(line));
+            // Only where the line lies: the `at` handed in also carries the line's text, which must not be kept.
             else if (request.output?.kind === 'data-row')
-                this.dataLines.set(i, at);
+                this.dataLines.set(i, { offset: at.offset, bytes: at.bytes });
         }
         else if (result.type === 'errored') {
             const error = result.error.error;
             this.note(i, `${error.type ?? 'error'}: ${error.message ?? 'no message'}`);
+            if (error.type)
+                this.errorTypes.set(i, error.type);
         }
     }
     note(index, text) {
         if (this.notes.size < MAX_NOTES || this.notes.has(index))
             this.notes.set(index, text);
     }
+    /** The API's error type of each errored request (retry-failed resends only transient ones). */
+    errorTypes = new Map();
     /** Outputs that could not be written (the path changed since planning, a disk error): by request index. */
     unwritten = new Map();
     async writeOutput(index, relative, text) {
@@ -79275,6 +79454,7 @@ function isCutStream(error) {
 
 
 
+
 /**
  * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
  * each one's results as soon as it ends, through the collector, which writes nothing from a batch
@@ -79293,7 +79473,9 @@ async function gather(client, plan, refs, collector, options) {
         onEnded: async (batch) => {
             info(`${batch.id} ended; reading its results.`);
             try {
-                const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified) });
+                // A plan read again from the checkout holds every request, the batch only those it sent.
+                const anyOf = options.anyRequests ? total(batch) : undefined;
+                const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified), anyOf });
                 if (verdict.ours)
                     ours.add(batch.id);
                 else {
@@ -80306,7 +80488,7 @@ const lib_stringify = function () {
  * `output` field with the generated text (empty where the request did not succeed). The input is
  * read again row by row and each text is read back from the results file, so neither is held whole.
  */
-async function writeDataOutputs(plan, collector, workspace, skip = async () => false) {
+async function writeDataOutputs(plan, collector, workspace, skip = async () => false, previous = new Map()) {
     for (const output of plan.dataOutputs) {
         if (await skip(output))
             continue;
@@ -80317,7 +80499,10 @@ async function writeDataOutputs(plan, collector, workspace, skip = async () => f
         });
         await writeDataFile(output, workspace, async (index) => {
             const request = requestOfRow.get(index);
-            return (request !== undefined && (await collector.dataRowText(request))) || '';
+            // A row not sent this time (unchanged) keeps the output it had in the previous generated file.
+            if (request === undefined)
+                return previous.get(output.path)?.get(index) ?? '';
+            return (await collector.dataRowText(request)) || '';
         });
         collector.written.add(output.path);
     }
@@ -80379,196 +80564,108 @@ async function writeDataFile(output, workspace, textOf) {
     });
 }
 //# sourceMappingURL=data-output.js.map
-;// CONCATENATED MODULE: ./lib/report/annotations.js
-
-// GitHub shows only the first few annotations of a step; past this many the rest are summarised in
-// one line rather than flooding the log.
-const MAX_ANNOTATIONS = 50;
-/** Annotates problems on their files (workspace-relative paths, which GitHub places in the diff view). */
-function annotate(level, items, title = 'claude-batch-action') {
-    const send = level === 'error' ? lib_core/* error */.z3 : level === 'warning' ? lib_core/* warning */.$e : lib_core/* notice */.lm;
-    for (const p of items.slice(0, MAX_ANNOTATIONS)) {
-        send(p.message, { title, file: p.file, startLine: p.line, startColumn: p.line ? p.column : undefined });
-    }
-    if (items.length > MAX_ANNOTATIONS) {
-        send(`…and ${items.length - MAX_ANNOTATIONS} more; see the job summary.`, { title });
-    }
-}
-/** `file:line`, as people read it in logs and tables. */
-function annotations_where(p) {
-    if (!p.file)
-        return '';
-    return p.line ? `${p.file}:${p.line}` : p.file;
-}
-//# sourceMappingURL=annotations.js.map
-;// CONCATENATED MODULE: ./lib/report/failures.js
+;// CONCATENATED MODULE: ./lib/plan/skip.js
 
 
-/** Every request that errored, expired or was canceled, placed on its source file and line. */
-function failedRequests(plan, collector) {
-    const failures = [];
-    plan.requests.forEach((r, i) => {
-        const outcome = collector.outcomeOf(i);
-        if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
-            const note = collector.notes.get(i);
-            failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${esc(note)}` : ''}` });
-        }
-    });
-    return failures;
-}
+
+
+
+
 /**
- * Reports what did not go as planned in the results: the requests that failed (logged, the first
- * few hundred, and annotated on their files). A result line that matches no planned request never
- * gets this far: the collector refuses the whole batch.
- * Returns the failures, for summaries.
+ * Which requests of the plan this run sends: everything but what is unchanged (its output exists and
+ * the lock holds its fingerprint) or pending (an identical request awaits collection), capped at
+ * `max-requests`. The reduced plan (requests, chunks, spool) is built from the full one without
+ * reading a source file again.
  */
-function reportResults(plan, collector, level) {
-    const failures = failedRequests(plan, collector);
-    if (!failures.length)
-        return failures;
-    // One info call a line: a file name holding a line break must not start a line of its own.
-    info('Requests that did not succeed:');
-    for (const f of failures.slice(0, 200))
-        info(`  ${annotations_where(f)} ${f.message}`);
-    if (failures.length > 200)
-        info(`  …and ${failures.length - 200} more, in the results file.`);
-    annotate(level, failures, 'Batch request failed');
-    return failures;
-}
-//# sourceMappingURL=failures.js.map
-;// CONCATENATED MODULE: ./lib/report/outputs.js
-
-// A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would
-// mislead, so a list over this size is left out with a warning naming the file that holds it.
-const MAX_LIST_BYTES = 512 * 1024;
-function setOutputs(values, fullListFile) {
-    for (const [name, value] of Object.entries(values)) {
-        if (value === undefined)
-            continue;
-        if (Array.isArray(value)) {
-            const json = JSON.stringify(value);
-            if (json.length > MAX_LIST_BYTES) {
-                lib_core/* warning */.$e(`Output ${name} lists ${value.length} paths, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`);
-                lib_core/* setOutput */.uH(name, '[]');
-                continue;
-            }
-            lib_core/* setOutput */.uH(name, json);
+async function selectRequests(full, o) {
+    const split = { new: 0, changed: 0, missing: 0, regenerated: 0, unchanged: 0, pending: 0, deferred: 0 };
+    const exists = existsCache(o.workspace);
+    const send = [];
+    const kept = new Map();
+    full.requests.forEach((r, i) => {
+        const verdict = skip_classify(r, o, exists);
+        if (verdict === 'unchanged' && r.output?.kind === 'data-row') {
+            const rows = kept.get(r.output.path) ?? [];
+            rows.push([r.output.index, r.fingerprint]);
+            kept.set(r.output.path, rows);
         }
-        else {
-            lib_core/* setOutput */.uH(name, String(value));
+        if (verdict === 'unchanged' || verdict === 'pending') {
+            split[verdict]++;
+            return;
         }
-    }
-}
-//# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/report/summary.js
-
-
-
-
-// Large runs would make the summary unreadable (and GitHub caps it at 1 MiB): the table shows the
-// failures first, then requests in plan order, up to this many rows.
-const MAX_ROWS = 100;
-const MAX_ROWS_DRY_RUN = 500;
-/** Writes the job summary: what was planned, what it cost or will cost, and what became of each request. */
-async function writeSummary(s) {
-    const summary = lib_core/* summary */.z.addHeading('Claude batch', 2).addRaw(`<p><strong>${summary_escape(s.headline)}</strong></p>`, true);
-    if (s.problems.length) {
-        summary.addHeading(`Problems (${s.problems.length})`, 3).addList(s.problems.slice(0, MAX_ROWS).map(summary_describe));
-        if (s.problems.length > MAX_ROWS)
-            summary.addRaw(`<p>…and ${s.problems.length - MAX_ROWS} more.</p>`, true);
-    }
-    if (s.warnings.length)
-        summary.addHeading('Warnings', 3).addList(s.warnings.slice(0, MAX_ROWS).map(summary_describe));
-    if (s.plan && s.estimate) {
-        const e = s.estimate;
-        const models = [...new Set(s.plan.requests.map((r) => r.model))];
-        const rows = [
-            ['Requests', number(e.requests)],
-            ['Batches', s.batchIds.length ? s.batchIds.map((id) => `<code>${id}</code>`).join('<br>') : number(s.plan.chunks.length)],
-            ['Models', models.map((m) => `<code>${summary_escape(m)}</code>`).join(', ')],
-            ['Input tokens (estimated)', `${number(e.inputTokens)} (${summary_escape(e.method)})`],
-            ['Output tokens (at most)', number(e.maxOutputTokens)],
-            [
-                'Estimated cost (at most)',
-                e.batchUsd === undefined
-                    ? `unknown: no price for ${e.unpriced.join(', ')} (set model-prices)`
-                    : `${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd)} at standard prices)`
-            ]
-        ];
-        summary.addHeading('Plan', 3).addTable(rows.map(([k, v]) => [th(k), v]));
-    }
-    const r = s.results;
-    if (r && r.written.size + Object.values(r.counts).reduce((a, b) => a + b, 0) > 0) {
-        const c = r.costs;
-        const saved = c.standard - c.batch;
-        summary.addHeading('Results', 3).addTable([
-            [th('Succeeded'), th('Errored'), th('Canceled'), th('Expired'), th('Input tokens'), th('Output tokens'), th('Cost (batch)'), th('At standard prices')],
-            [
-                number(r.counts.succeeded),
-                number(r.counts.errored),
-                number(r.counts.canceled),
-                number(r.counts.expired),
-                number(c.tokens.input + c.tokens.cacheRead + c.tokens.cacheWrite),
-                number(c.tokens.output),
-                formatUsd(c.batch),
-                `${formatUsd(c.standard)} (saved ${formatUsd(saved)})`
-            ]
-        ]);
-        if (c.unpriced.size)
-            summary.addRaw(`<p>No price known for ${[...c.unpriced].join(', ')}: their tokens are not in the cost.</p>`, true);
-        if (r.truncated)
-            summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true);
-        if (s.resultsFile)
-            summary.addRaw(`<p>Raw results: <code>${summary_escape(s.resultsFile)}</code></p>`, true);
-    }
-    if (s.plan && s.plan.requests.length && !s.problems.length)
-        addRequestTable(summary, s);
-    summary.addRaw(`<p><sub>Prices: ${summary_escape(PRICE_SOURCE)}</sub></p>`, true);
-    await summary.write();
-}
-function addRequestTable(summary, s) {
-    const { plan, results } = s;
-    const max = s.dryRun ? MAX_ROWS_DRY_RUN : MAX_ROWS;
-    const order = plan.requests.map((_, i) => i);
-    // Failures are what a reader looks for, so they come first.
-    if (results)
-        order.sort((a, b) => rank(results.outcomeOf(a)) - rank(results.outcomeOf(b)) || a - b);
-    const rows = order.slice(0, max).map((i) => {
-        const req = plan.requests[i];
-        const row = [`<code>${req.customId}</code>`, summary_escape(annotations_where(req.origin)), summary_escape(req.output?.path ?? '—')];
-        if (s.dryRun)
-            row.push(`<code>${summary_escape(req.model)}</code>`, number(req.maxTokens));
-        if (results)
-            row.push(summary_escape([results.outcomeOf(i), results.notes.get(i)].filter(Boolean).join(': ')));
-        return row;
+        if (o.maxRequests !== undefined && send.length >= o.maxRequests) {
+            split.deferred++;
+            return;
+        }
+        split[verdict]++;
+        send.push(i);
     });
-    const head = [th('custom_id'), th('Source'), th('Output')];
-    if (s.dryRun)
-        head.push(th('Model'), th('max_tokens'));
-    if (results)
-        head.push(th('Result'));
-    summary.addHeading('Requests', 3).addTable([head, ...rows]);
-    if (order.length > max)
-        summary.addRaw(`<p>Showing ${max} of ${number(order.length)} requests; every result is in the results file.</p>`, true);
+    const stale = o.lock ? staleKeys(full, o.lock) : [];
+    if (send.length === full.requests.length)
+        return { plan: full, split, stale };
+    return { plan: await reducedPlan(full, send, kept, o), split, stale };
 }
-function rank(outcome) {
-    return ['errored', 'expired', 'canceled', 'pending', 'succeeded'].indexOf(outcome);
+function skip_classify(r, o, exists) {
+    const key = lockKey(r);
+    if (!o.lock || !key)
+        return 'new';
+    if (o.regenerate)
+        return 'regenerated';
+    const entry = o.lock.get(key);
+    if (entry && entry.fingerprint === r.fingerprint) {
+        // A data row also needs its place in the generated file, to take its previous output from there.
+        const usable = r.output.kind === 'file' || entry.row !== undefined;
+        if (usable && exists(r.output.path))
+            return 'unchanged';
+    }
+    if (o.pending?.has(r.fingerprint))
+        return 'pending';
+    if (!entry)
+        return 'new';
+    return entry.fingerprint === r.fingerprint ? 'missing' : 'changed';
 }
-function summary_describe(p) {
-    const at = annotations_where(p);
-    return at ? `<code>${summary_escape(at)}</code>: ${summary_escape(p.message)}` : summary_escape(p.message);
+function existsCache(workspace) {
+    const seen = new Map();
+    return (relative) => {
+        let found = seen.get(relative);
+        if (found === undefined)
+            seen.set(relative, (found = (0,external_node_fs_.existsSync)(external_node_path_.join(workspace, relative))));
+        return found;
+    };
 }
-function th(data) {
-    return { data, header: true };
+/** Lock keys that no request of the full plan produces: their source is gone. */
+function staleKeys(full, lock) {
+    const produced = new Set();
+    const dataPaths = new Set(full.dataOutputs.map((d) => d.path));
+    for (const r of full.requests) {
+        const key = lockKey(r);
+        if (key)
+            produced.add(key);
+    }
+    return [...lock.keys()].filter((key) => !produced.has(key) && !(key === keyPath(key) && dataPaths.has(key))).sort();
 }
-function number(n) {
-    return n.toLocaleString('en-US');
+async function reducedPlan(full, send, kept, o) {
+    const requests = [];
+    const spool = new SpoolWriter(o.spoolPath);
+    const source = await (0,promises_.open)(full.spoolPath, 'r');
+    try {
+        for (const i of send) {
+            const r = full.requests[i];
+            const buffer = Buffer.alloc(r.bytes);
+            await source.read(buffer, 0, r.bytes, r.offset);
+            requests.push({ ...r, ...(await spool.appendRaw(buffer)) });
+        }
+    }
+    finally {
+        await source.close();
+        await spool.close();
+    }
+    // A data file is rebuilt only when some of its rows are sent; its unchanged rows keep their output.
+    const sentData = new Set(requests.flatMap((r) => (r.output?.kind === 'data-row' ? [r.output.path] : [])));
+    const dataOutputs = full.dataOutputs.filter((d) => sentData.has(d.path)).map((d) => ({ ...d, ...(kept.has(d.path) ? { kept: kept.get(d.path) } : {}) }));
+    return { ...full, requests, chunks: split(requests, o.limits, o.problem), spoolPath: o.spoolPath, dataOutputs };
 }
-/** Escapes text for the HTML the job summary is made of. */
-function summary_escape(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-//# sourceMappingURL=summary.js.map
+//# sourceMappingURL=skip.js.map
 ;// CONCATENATED MODULE: ./lib/state/manifest.js
 
 
@@ -80637,7 +80734,8 @@ function buildManifest(plan, batches, context) {
         outputDir: context.outputDir,
         requests: plan.requests.map(toRow),
         dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
-        ...(plan.sources ? { sources: plan.sources } : {})
+        ...(plan.sources ? { sources: plan.sources } : {}),
+        ...(plan.pruned ? { pruned: plan.pruned } : {})
     };
 }
 function toRow(r) {
@@ -80646,7 +80744,7 @@ function toRow(r) {
         : r.output.kind === 'file'
             ? r.output.path
             : [r.output.path, r.output.source, r.output.format, r.output.index];
-    return [r.customId, r.model, r.maxTokens, r.origin.file, r.origin.line ?? null, r.origin.row ?? null, output];
+    return [r.customId, r.model, r.maxTokens, r.origin.file, r.origin.line ?? null, r.origin.row ?? null, output, r.fingerprint ?? null];
 }
 /**
  * Reads a manifest back into the plan that collection works from. Everything in it is checked
@@ -80700,8 +80798,11 @@ async function planFromManifest(manifest, workspace, outputDir) {
     };
     const requests = [];
     for (const row of m.requests) {
-        if (!Array.isArray(row) || row.length !== 7 || typeof row[0] !== 'string' || typeof row[3] !== 'string')
+        if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8) || typeof row[0] !== 'string' || typeof row[3] !== 'string')
             throw new Error('a request row is malformed');
+        const fp = row[7];
+        if (fp !== undefined && fp !== null && !isFingerprint(fp))
+            throw new Error('a request fingerprint is malformed');
         if (!row[0].startsWith(`${m.tag}_`))
             throw new Error('a custom_id does not carry the submission tag');
         const [customId, model, maxTokens, file, line, index, out] = row;
@@ -80718,11 +80819,15 @@ async function planFromManifest(manifest, workspace, outputDir) {
             output = { kind: 'data-row', path: await confine(path), source: await confineSource(source), format, index: at };
         }
         const origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) };
-        requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0 });
+        requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0, ...(fp ? { fingerprint: fp } : {}) });
     }
     const dataOutputs = [];
-    for (const d of m.dataOutputs ?? [])
+    for (const d of m.dataOutputs ?? []) {
+        if (d.kept !== undefined && !(Array.isArray(d.kept) && d.kept.every((k) => Array.isArray(k) && Number.isInteger(k[0]) && k[0] >= 0 && isFingerprint(k[1])))) {
+            throw new Error('a data output\'s kept rows are malformed');
+        }
         dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) });
+    }
     let start = 0;
     const chunks = m.chunks.map((n) => {
         const chunk = { start, end: start + n, bytes: 0 };
@@ -80731,7 +80836,22 @@ async function planFromManifest(manifest, workspace, outputDir) {
     });
     if (start !== requests.length)
         throw new Error('its chunks do not add up to its requests');
-    return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort() } };
+    let pruned;
+    if (m.pruned !== undefined) {
+        const p = m.pruned;
+        if (!Array.isArray(p?.keys) || !Array.isArray(p.files) || !p.keys.every((k) => typeof k === 'string' && !controlCharacter(k)))
+            throw new Error('its pruned list is malformed');
+        // A file to delete is held to the rules of a file to write: inside the workspace, never a source.
+        // And it must lie under the submission's output-dir, the only place prune deletes from at submit:
+        // a record naming README.md as pruned must not delete it.
+        if (!from || from === './' || !p.files.every((f) => typeof f === 'string' && f.startsWith(from)))
+            throw new Error('its pruned list names a file outside its output-dir');
+        pruned = { keys: p.keys, files: await Promise.all(p.files.map(confine)) };
+    }
+    return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}) } };
+}
+function isFingerprint(value) {
+    return typeof value === 'string' && /^[0-9a-f]{32}$/.test(value);
 }
 //# sourceMappingURL=manifest.js.map
 ;// CONCATENATED MODULE: ./lib/github/retry.js
@@ -81186,6 +81306,556 @@ async function markLocalCollected(candidate, env = process.env) {
     }
 }
 //# sourceMappingURL=artifacts.js.map
+;// CONCATENATED MODULE: ./lib/commands/pay-once.js
+
+
+
+
+
+
+
+
+
+/**
+ * Submit's "pay once" step: reads the lock file and the pending submissions, and reduces the plan to
+ * what must be sent. Problems (a lock file that cannot be read, or whose path is a source) are
+ * reported, and the full plan is returned unchanged.
+ */
+async function payOnce(inputs, full, o) {
+    const off = () => ({
+        plan: full,
+        split: { new: full.requests.length, changed: 0, missing: 0, regenerated: 0, unchanged: 0, pending: 0, deferred: 0 },
+        stale: []
+    });
+    if (!inputs.lockFile) {
+        if (inputs.maxRequests === undefined)
+            return off();
+        return selectRequests(full, { workspace: inputs.workspace, maxRequests: inputs.maxRequests, limits: o.limits, spoolPath: external_node_path_.join(o.temp, 'send.jsonl'), problem: o.problem });
+    }
+    const lockProblem = await checkLockPath(inputs.workspace, inputs.lockFile, full);
+    if (lockProblem) {
+        o.problem({ message: `Input lock-file: ${lockProblem}` });
+        return off();
+    }
+    let lock;
+    try {
+        lock = await readLock(inputs.workspace, inputs.lockFile);
+    }
+    catch (error) {
+        if (!(error instanceof LockFileError))
+            throw error;
+        o.problem({ file: inputs.lockFile, message: error.message });
+        return off();
+    }
+    const pending = inputs.regenerate ? new Set() : await pendingFingerprints(inputs, o.warning);
+    const selection = await selectRequests(full, {
+        workspace: inputs.workspace,
+        lock,
+        pending,
+        regenerate: inputs.regenerate,
+        maxRequests: inputs.maxRequests,
+        limits: o.limits,
+        spoolPath: external_node_path_.join(o.temp, 'send.jsonl'),
+        problem: o.problem
+    });
+    const s = selection.split;
+    info(`Lock file ${esc(inputs.lockFile)}: ${lock.size} entr${lock.size === 1 ? 'y' : 'ies'}. To send: ${s.new} new, ${s.changed} changed, ${s.missing} with a deleted output${s.regenerated ? `, ${s.regenerated} regenerated` : ''}; not sent: ${s.unchanged} unchanged, ${s.pending} pending, ${s.deferred} deferred.`);
+    if (selection.stale.length && inputs.prune && !inputs.dryRun) {
+        const pruned = await prune(inputs, full, selection.stale, inputs.lockFile);
+        info(`Pruned ${selection.stale.length} stale lock entr${selection.stale.length === 1 ? 'y' : 'ies'} and deleted ${pruned.length} output(s): ${pruned.map(esc).join(', ') || 'none'}.`);
+        return { ...selection, stale: [], pruned, prunedKeys: selection.stale, lock: await readLock(inputs.workspace, inputs.lockFile) };
+    }
+    if (selection.stale.length) {
+        lib_core/* warning */.$e(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`);
+    }
+    return { ...selection, lock };
+}
+/**
+ * prune: the outputs of stale entries are deleted and the entries removed. Only files under output-dir
+ * are deleted, after the output path rules: the lock is a file anyone with a pull request can edit,
+ * and must not be a way to delete other files of the repository. A stale row of a data file still
+ * produced only loses its entry (the file is rebuilt without it when next written).
+ */
+async function prune(inputs, full, stale, lockFile) {
+    const dataPaths = new Set(full.dataOutputs.map((d) => d.path));
+    const sources = new Set(full.sources ?? []);
+    // With output-dir `.` nothing is under a folder of the action's own: prune deletes nothing then.
+    const under = inputs.outputDir === '.' ? undefined : `${inputs.outputDir.replace(/\/$/, '')}/`;
+    const deleted = [];
+    for (const key of stale) {
+        const target = keyPath(key);
+        if ((key !== target && dataPaths.has(target)) || deleted.includes(target))
+            continue;
+        if (under === undefined || !target.startsWith(under) || sources.has(target)) {
+            lib_core/* warning */.$e(`prune: ${esc(target)} is not under output-dir (${esc(inputs.outputDir)}), so only its lock entry was removed; delete the file yourself if it is generated.`);
+            continue;
+        }
+        const checked = await checkWritable(inputs.workspace, target);
+        if (checked.error !== undefined) {
+            lib_core/* warning */.$e(`prune: ${esc(checked.error)} Only its lock entry was removed.`);
+            continue;
+        }
+        await (0,promises_.rm)(external_node_path_.join(inputs.workspace, checked.path), { force: true });
+        deleted.push(checked.path);
+    }
+    await writeLock(inputs.workspace, lockFile, new Map(), stale);
+    return deleted.sort();
+}
+/** The lock file is written like an output: the same path rules, and never over a source or an output. */
+async function checkLockPath(workspace, lockFile, plan) {
+    const checked = await checkWritable(workspace, lockFile);
+    if (checked.error !== undefined)
+        return checked.error;
+    if (plan.sources?.includes(checked.path))
+        return `${JSON.stringify(lockFile)} is one of the prompt sources; choose another path for the lock file.`;
+    if (plan.requests.some((r) => r.output?.path === checked.path))
+        return `${JSON.stringify(lockFile)} is also a request's output; choose another path for the lock file.`;
+    return undefined;
+}
+/**
+ * Fingerprints of the requests in submissions that have not been collected and whose batches have not
+ * expired: sending them again would pay twice. Needs the artifact list (actions: read): without it,
+ * a warning, and no request counts as pending.
+ */
+async function pendingFingerprints(inputs, warning, now = Date.now()) {
+    const found = new Set();
+    const repository = process.env.GITHUB_REPOSITORY;
+    let candidates;
+    let find = { token: '', owner: '', repo: '' };
+    try {
+        if (artifactServiceAvailable() && repository) {
+            if (!inputs.githubToken)
+                throw Object.assign(new Error('no github-token'), { status: 401 });
+            const [owner, repo] = repository.split('/');
+            find = { token: inputs.githubToken, owner, repo };
+            const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
+            candidates = await findPendingArtifacts(getOctokit(inputs.githubToken), owner, repo);
+        }
+        else {
+            candidates = await findPendingLocal();
+        }
+    }
+    catch (error) {
+        const status = error.status;
+        const why = status === 401 || status === 403 ? 'github-token needs the actions: read permission' : describeError(error);
+        warning({ message: `Could not list the submissions still pending (${why}), so requests sent by a submission not yet collected may be sent again.` });
+        return found;
+    }
+    for (const candidate of candidates) {
+        if (candidate.untrusted || candidate.kind !== 'manifest')
+            continue;
+        let manifest;
+        try {
+            manifest = (await downloadManifest(candidate, find));
+        }
+        catch (error) {
+            lib_core/* debug */.Yz(`Pending check: skipped ${candidate.name}: ${describeError(error)}`);
+            continue;
+        }
+        if (!manifest || !Array.isArray(manifest.requests) || !Array.isArray(manifest.batches) || !Array.isArray(manifest.chunks))
+            continue;
+        if (repository && manifest.repository !== repository)
+            continue;
+        // Only the chunks a live batch carries: an expired batch's requests are not coming back.
+        const live = new Set(manifest.batches.filter((b) => Date.parse(b?.expiresAt) > now).map((b) => b.chunk));
+        let start = 0;
+        manifest.chunks.forEach((size, chunk) => {
+            if (live.has(chunk)) {
+                for (let i = start; i < start + size; i++) {
+                    const fp = manifest.requests[i]?.[7];
+                    if (typeof fp === 'string')
+                        found.add(fp);
+                }
+            }
+            start += size;
+        });
+    }
+    if (found.size)
+        info(`${found.size} request(s) are in submissions not collected yet.`);
+    return found;
+}
+//# sourceMappingURL=pay-once.js.map
+;// CONCATENATED MODULE: ./lib/commands/retry-failed.js
+
+
+
+
+
+
+
+/** Failures that say nothing about the request itself: sending it again may well succeed. */
+const RETRYABLE_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
+/**
+ * The requests of a collected plan worth sending again: errored with a transient error, or expired;
+ * never an invalid request. Only file outputs: a data file's failed rows are left for the next run
+ * (they have no lock entry), since its file was rebuilt already.
+ */
+function retryable(plan, collector) {
+    const out = [];
+    plan.requests.forEach((r, i) => {
+        if (r.output?.kind !== 'file')
+            return;
+        const outcome = collector.outcomeOf(i);
+        if (outcome === 'expired' || (outcome === 'errored' && RETRYABLE_ERRORS.has(collector.errorTypes.get(i) ?? '')))
+            out.push(i);
+    });
+    return out;
+}
+/**
+ * retry-failed: while time remains, resubmits the retryable failures in a follow-up batch (a new
+ * submission, its own tag, journal and manifest), and folds what came back into the first collector,
+ * so that counts, outputs and the report describe each request's last attempt.
+ */
+async function retryFailed(o) {
+    const batchIds = [];
+    // Original request index of each request in the current round's plan.
+    let indices = retryable(o.plan, o.collector);
+    for (let round = 1; round <= o.rounds && indices.length && Date.now() < o.deadline; round++) {
+        const tag = newTag();
+        const sub = await reducedPlan(o.plan, indices, new Map(), { spoolPath: external_node_path_.join(o.temp, `retry-${round}.jsonl`), limits: o.limits, problem: () => { } });
+        const plan = { ...sub, tag, requests: sub.requests.map((r) => ({ ...r, customId: tag + r.customId.slice(o.plan.tag.length) })), dataOutputs: [] };
+        info(`Retry ${round} of ${o.rounds}: resubmitting ${indices.length} request(s) that failed with a transient error or expired.`);
+        let created;
+        try {
+            created = await o.submit(plan);
+        }
+        catch (error) {
+            lib_core/* warning */.$e(`Retry ${round} could not be submitted (${error.message}); the next run sends those requests (they have no lock entry).`);
+            break;
+        }
+        batchIds.push(...new Set(created.refs.map((r) => r.id)));
+        const collector = await ResultCollector.create({ plan, workspace: o.workspace, resultsPath: external_node_path_.join(o.temp, `retry-${round}.results.jsonl`), prices: o.prices });
+        try {
+            const gathered = await gather(o.client, plan, created.refs, collector, { deadline: o.deadline, maxIntervalMs: o.maxIntervalMs, known: created.batches });
+            await o.record(plan, collector);
+            retry_failed_fold(o.collector, collector, indices);
+            if (!gathered.settled) {
+                info(`Retry ${round} has not ended in time; collect writes its results.`);
+                return { batchIds, unsettled: true };
+            }
+            indices = retryable(plan, collector).map((j) => indices[j]);
+        }
+        finally {
+            await collector.close();
+        }
+    }
+    return { batchIds, unsettled: false };
+}
+/** Takes a retry's outcomes into the first collector: each request counts once, by its last attempt. */
+function retry_failed_fold(into, from, indices) {
+    const names = ['pending', 'succeeded', 'errored', 'canceled', 'expired'];
+    indices.forEach((original, j) => {
+        const now = from.outcomes[j];
+        if (now === Outcome.pending)
+            return;
+        const before = into.outcomes[original];
+        if (before !== Outcome.pending)
+            into.counts[names[before]]--;
+        into.counts[names[now]]++;
+        into.outcomes[original] = now;
+        into.notes.delete(original);
+        into.errorTypes.delete(original);
+        const note = from.notes.get(j);
+        if (note)
+            into.notes.set(original, note);
+        const type = from.errorTypes.get(j);
+        if (type)
+            into.errorTypes.set(original, type);
+    });
+    for (const f of from.written)
+        into.written.add(f);
+    into.costs.merge(from.costs);
+}
+//# sourceMappingURL=retry-failed.js.map
+;// CONCATENATED MODULE: ./lib/state/lock-results.js
+
+
+
+
+
+
+/**
+ * For every data file about to be rebuilt, the outputs of its unchanged rows (`kept`), taken from the
+ * previous generated file through the lock's row index. Read before the file is rewritten; only the
+ * kept rows' texts are held.
+ */
+async function loadPreviousRows(plan, workspace, lock) {
+    const previous = new Map();
+    for (const d of plan.dataOutputs) {
+        if (!d.kept?.length)
+            continue;
+        const wanted = new Map();
+        for (const [row, fp] of d.kept) {
+            const at = lock.get(`${d.path}#${fp}`)?.row;
+            if (at === undefined)
+                continue;
+            wanted.set(at, [...(wanted.get(at) ?? []), row]);
+        }
+        const texts = new Map();
+        previous.set(d.path, texts);
+        const abs = external_node_path_.join(workspace, d.path);
+        if (!wanted.size || !(0,external_node_fs_.existsSync)(abs))
+            continue;
+        try {
+            const ctx = { workspace, outputDir: '', defaults: { model: '', maxTokens: 1 }, problem: () => { }, warning: () => { } };
+            for await (const item of readDataRows(d.format, abs, d.path, ctx)) {
+                if (item.kind !== 'row')
+                    continue;
+                const rows = wanted.get(item.row - 1);
+                const text = item.values.output;
+                if (rows && typeof text === 'string' && text)
+                    for (const row of rows)
+                        texts.set(row, text);
+            }
+        }
+        catch (error) {
+            // Those rows are written empty and, having no lock entry then, sent by the next run.
+            lib_core/* warning */.$e(`Could not read the previous ${esc(d.path)} for its unchanged rows (${esc(error.message)}); they are left empty and sent again next run.`);
+            texts.clear();
+        }
+    }
+    return previous;
+}
+/**
+ * Records in the lock file every output this collection wrote: a file's entry, or a rebuilt data
+ * file's rows (those generated now and those kept from before). Returns the lock's path when it was
+ * written, for `output-files`, the results artifact and the pull request.
+ */
+async function recordResults(plan, collector, workspace, lockFile, previous, remove = []) {
+    const before = await readLock(workspace, lockFile);
+    const update = new Map();
+    const at = new Date().toISOString();
+    const rebuilt = new Set(plan.dataOutputs.filter((d) => collector.written.has(d.path)).map((d) => d.path));
+    plan.chunks.forEach((chunk, c) => {
+        const batch = collector.batchOfChunk.get(c);
+        if (!batch)
+            return;
+        for (let i = chunk.start; i < chunk.end; i++) {
+            const r = plan.requests[i];
+            const key = lockKey(r);
+            if (!key || collector.outcomeOf(i) !== 'succeeded' || collector.unwritten.has(i))
+                continue;
+            if (r.output.kind === 'file' && collector.written.has(r.output.path))
+                update.set(key, { fingerprint: r.fingerprint, batch, at });
+            else if (r.output.kind === 'data-row' && rebuilt.has(r.output.path))
+                update.set(key, { fingerprint: r.fingerprint, batch, at, row: r.output.index });
+        }
+    });
+    for (const d of plan.dataOutputs) {
+        if (!rebuilt.has(d.path))
+            continue;
+        const texts = previous.get(d.path);
+        for (const [row, fp] of d.kept ?? []) {
+            const key = `${d.path}#${fp}`;
+            const old = before.get(key);
+            if (old && texts?.has(row) && !update.has(key))
+                update.set(key, { ...old, row });
+        }
+    }
+    if (!update.size && !rebuilt.size && !remove.length)
+        return undefined;
+    await writeLock(workspace, lockFile, update, remove, rebuilt);
+    return lockFile;
+}
+//# sourceMappingURL=lock-results.js.map
+;// CONCATENATED MODULE: ./lib/report/annotations.js
+
+// GitHub shows only the first few annotations of a step; past this many the rest are summarised in
+// one line rather than flooding the log.
+const MAX_ANNOTATIONS = 50;
+/** Annotates problems on their files (workspace-relative paths, which GitHub places in the diff view). */
+function annotate(level, items, title = 'claude-batch-action') {
+    const send = level === 'error' ? lib_core/* error */.z3 : level === 'warning' ? lib_core/* warning */.$e : lib_core/* notice */.lm;
+    for (const p of items.slice(0, MAX_ANNOTATIONS)) {
+        send(p.message, { title, file: p.file, startLine: p.line, startColumn: p.line ? p.column : undefined });
+    }
+    if (items.length > MAX_ANNOTATIONS) {
+        send(`…and ${items.length - MAX_ANNOTATIONS} more; see the job summary.`, { title });
+    }
+}
+/** `file:line`, as people read it in logs and tables. */
+function annotations_where(p) {
+    if (!p.file)
+        return '';
+    return p.line ? `${p.file}:${p.line}` : p.file;
+}
+//# sourceMappingURL=annotations.js.map
+;// CONCATENATED MODULE: ./lib/report/failures.js
+
+
+/** Every request that errored, expired or was canceled, placed on its source file and line. */
+function failedRequests(plan, collector) {
+    const failures = [];
+    plan.requests.forEach((r, i) => {
+        const outcome = collector.outcomeOf(i);
+        if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
+            const note = collector.notes.get(i);
+            failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${esc(note)}` : ''}` });
+        }
+    });
+    return failures;
+}
+/**
+ * Reports what did not go as planned in the results: the requests that failed (logged, the first
+ * few hundred, and annotated on their files). A result line that matches no planned request never
+ * gets this far: the collector refuses the whole batch.
+ * Returns the failures, for summaries.
+ */
+function reportResults(plan, collector, level) {
+    const failures = failedRequests(plan, collector);
+    if (!failures.length)
+        return failures;
+    // One info call a line: a file name holding a line break must not start a line of its own.
+    info('Requests that did not succeed:');
+    for (const f of failures.slice(0, 200))
+        info(`  ${annotations_where(f)} ${f.message}`);
+    if (failures.length > 200)
+        info(`  …and ${failures.length - 200} more, in the results file.`);
+    annotate(level, failures, 'Batch request failed');
+    return failures;
+}
+//# sourceMappingURL=failures.js.map
+;// CONCATENATED MODULE: ./lib/report/outputs.js
+
+// A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would
+// mislead, so a list over this size is left out with a warning naming the file that holds it.
+const MAX_LIST_BYTES = 512 * 1024;
+function setOutputs(values, fullListFile) {
+    for (const [name, value] of Object.entries(values)) {
+        if (value === undefined)
+            continue;
+        if (Array.isArray(value)) {
+            const json = JSON.stringify(value);
+            if (json.length > MAX_LIST_BYTES) {
+                lib_core/* warning */.$e(`Output ${name} lists ${value.length} paths, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`);
+                lib_core/* setOutput */.uH(name, '[]');
+                continue;
+            }
+            lib_core/* setOutput */.uH(name, json);
+        }
+        else {
+            lib_core/* setOutput */.uH(name, String(value));
+        }
+    }
+}
+//# sourceMappingURL=outputs.js.map
+;// CONCATENATED MODULE: ./lib/report/summary.js
+
+
+
+
+// Large runs would make the summary unreadable (and GitHub caps it at 1 MiB): the table shows the
+// failures first, then requests in plan order, up to this many rows.
+const MAX_ROWS = 100;
+const MAX_ROWS_DRY_RUN = 500;
+/** Writes the job summary: what was planned, what it cost or will cost, and what became of each request. */
+async function writeSummary(s) {
+    const summary = lib_core/* summary */.z.addHeading('Claude batch', 2).addRaw(`<p><strong>${summary_escape(s.headline)}</strong></p>`, true);
+    if (s.problems.length) {
+        summary.addHeading(`Problems (${s.problems.length})`, 3).addList(s.problems.slice(0, MAX_ROWS).map(summary_describe));
+        if (s.problems.length > MAX_ROWS)
+            summary.addRaw(`<p>…and ${s.problems.length - MAX_ROWS} more.</p>`, true);
+    }
+    if (s.warnings.length)
+        summary.addHeading('Warnings', 3).addList(s.warnings.slice(0, MAX_ROWS).map(summary_describe));
+    if (s.stale?.length) {
+        summary
+            .addHeading(`Stale lock entries (${s.stale.length})`, 3)
+            .addRaw('<p>Their prompt file or data row is gone; <code>prune: true</code> deletes these outputs and entries.</p>', true)
+            .addList(s.stale.slice(0, MAX_ROWS).map((k) => `<code>${summary_escape(k)}</code>`));
+        if (s.stale.length > MAX_ROWS)
+            summary.addRaw(`<p>…and ${s.stale.length - MAX_ROWS} more.</p>`, true);
+    }
+    if (s.plan && s.estimate) {
+        const e = s.estimate;
+        const models = [...new Set(s.plan.requests.map((r) => r.model))];
+        const rows = [
+            ['Requests', number(e.requests)],
+            ['Batches', s.batchIds.length ? s.batchIds.map((id) => `<code>${id}</code>`).join('<br>') : number(s.plan.chunks.length)],
+            ['Models', models.map((m) => `<code>${summary_escape(m)}</code>`).join(', ')],
+            ['Input tokens (estimated)', `${number(e.inputTokens)} (${summary_escape(e.method)})`],
+            ['Output tokens (at most)', number(e.maxOutputTokens)],
+            [
+                'Estimated cost (at most)',
+                e.batchUsd === undefined
+                    ? `unknown: no price for ${e.unpriced.join(', ')} (set model-prices)`
+                    : `${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd)} at standard prices)`
+            ]
+        ];
+        summary.addHeading('Plan', 3).addTable(rows.map(([k, v]) => [th(k), v]));
+    }
+    const r = s.results;
+    if (r && r.written.size + Object.values(r.counts).reduce((a, b) => a + b, 0) > 0) {
+        const c = r.costs;
+        const saved = c.standard - c.batch;
+        summary.addHeading('Results', 3).addTable([
+            [th('Succeeded'), th('Errored'), th('Canceled'), th('Expired'), th('Input tokens'), th('Output tokens'), th('Cost (batch)'), th('At standard prices')],
+            [
+                number(r.counts.succeeded),
+                number(r.counts.errored),
+                number(r.counts.canceled),
+                number(r.counts.expired),
+                number(c.tokens.input + c.tokens.cacheRead + c.tokens.cacheWrite),
+                number(c.tokens.output),
+                formatUsd(c.batch),
+                `${formatUsd(c.standard)} (saved ${formatUsd(saved)})`
+            ]
+        ]);
+        if (c.unpriced.size)
+            summary.addRaw(`<p>No price known for ${[...c.unpriced].join(', ')}: their tokens are not in the cost.</p>`, true);
+        if (r.truncated)
+            summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true);
+        if (s.resultsFile)
+            summary.addRaw(`<p>Raw results: <code>${summary_escape(s.resultsFile)}</code></p>`, true);
+    }
+    if (s.plan && s.plan.requests.length && !s.problems.length)
+        addRequestTable(summary, s);
+    summary.addRaw(`<p><sub>Prices: ${summary_escape(PRICE_SOURCE)}</sub></p>`, true);
+    await summary.write();
+}
+function addRequestTable(summary, s) {
+    const { plan, results } = s;
+    const max = s.dryRun ? MAX_ROWS_DRY_RUN : MAX_ROWS;
+    const order = plan.requests.map((_, i) => i);
+    // Failures are what a reader looks for, so they come first.
+    if (results)
+        order.sort((a, b) => rank(results.outcomeOf(a)) - rank(results.outcomeOf(b)) || a - b);
+    const rows = order.slice(0, max).map((i) => {
+        const req = plan.requests[i];
+        const row = [`<code>${req.customId}</code>`, summary_escape(annotations_where(req.origin)), summary_escape(req.output?.path ?? '—')];
+        if (s.dryRun)
+            row.push(`<code>${summary_escape(req.model)}</code>`, number(req.maxTokens));
+        if (results)
+            row.push(summary_escape([results.outcomeOf(i), results.notes.get(i)].filter(Boolean).join(': ')));
+        return row;
+    });
+    const head = [th('custom_id'), th('Source'), th('Output')];
+    if (s.dryRun)
+        head.push(th('Model'), th('max_tokens'));
+    if (results)
+        head.push(th('Result'));
+    summary.addHeading('Requests', 3).addTable([head, ...rows]);
+    if (order.length > max)
+        summary.addRaw(`<p>Showing ${max} of ${number(order.length)} requests; every result is in the results file.</p>`, true);
+}
+function rank(outcome) {
+    return ['errored', 'expired', 'canceled', 'pending', 'succeeded'].indexOf(outcome);
+}
+function summary_describe(p) {
+    const at = annotations_where(p);
+    return at ? `<code>${summary_escape(at)}</code>: ${summary_escape(p.message)}` : summary_escape(p.message);
+}
+function th(data) {
+    return { data, header: true };
+}
+function number(n) {
+    return n.toLocaleString('en-US');
+}
+/** Escapes text for the HTML the job summary is made of. */
+function summary_escape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+//# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./lib/state/journal.js
 
 
@@ -81272,6 +81942,10 @@ async function reconcile(client, manifest, options = {}) {
 
 
 
+
+
+
+
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
  * Everything that can be checked is checked before the first batch is created.
@@ -81289,9 +81963,13 @@ async function submit_submit(inputs, problems) {
     const temp = await makeTempDir('claude-batch-');
     let manifestFailure;
     try {
-        const plan = await lib_core/* group */.Os('Reading prompts', () => readPlan(inputs, external_node_path_.join(temp, 'requests.jsonl'), newTag(), problem, warning));
-        if (plan.requests.length === 0 && problems.length === 0)
+        const full = await lib_core/* group */.Os('Reading prompts', () => readPlan(inputs, external_node_path_.join(temp, 'requests.jsonl'), newTag(), problem, warning));
+        if (full.requests.length === 0 && problems.length === 0)
             problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' });
+        // Pay once: only what is new, changed, failed before or deleted is sent (lock file, pending submissions, max-requests).
+        const chosen = problems.length ? undefined : await lib_core/* group */.Os('Checking what is already generated', () => payOnce(inputs, full, { temp, limits: limits(), problem, warning }));
+        let plan = chosen?.pruned && chosen.lock ? { ...(chosen.plan ?? full), pruned: { keys: chosen.prunedKeys ?? [], files: chosen.pruned } } : (chosen?.plan ?? full);
+        const split = chosen?.split;
         let estimate;
         if (plan.requests.length) {
             estimate = await lib_core/* group */.Os('Checking models and estimating cost', async () => {
@@ -81307,7 +81985,14 @@ async function submit_submit(inputs, problems) {
             logEstimate(estimate);
             checkBudget(estimate, inputs.maxCost, problem);
         }
-        setOutputs({ 'request-count': plan.requests.length, 'estimated-cost-usd': estimate?.batchUsd?.toFixed(4) });
+        setOutputs({
+            'request-count': plan.requests.length,
+            'unchanged-count': split?.unchanged ?? 0,
+            'pending-count': split?.pending ?? 0,
+            'deferred-count': split?.deferred ?? 0,
+            'estimated-cost-usd': estimate?.batchUsd?.toFixed(4)
+        });
+        const splitNote = split ? describeSplit(split) : '';
         annotate('warning', warnings);
         if (problems.length) {
             annotate('error', problems);
@@ -81316,9 +82001,17 @@ async function submit_submit(inputs, problems) {
             return;
         }
         if (inputs.dryRun) {
-            info(`Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.`);
+            info(`Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote}`);
             setOutputs({ status: 'dry-run' });
-            await writeSummary({ headline: `Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted. Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true });
+            await writeSummary({ headline: `Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true, stale: chosen?.stale });
+            return;
+        }
+        if (plan.requests.length === 0) {
+            // Everything is generated already, or on its way: nothing is created, and no journal is written.
+            const headline = `Up to date: nothing to send.${splitNote}`;
+            info(headline);
+            setOutputs({ status: 'up-to-date', ...(chosen?.prunedKeys?.length && inputs.lockFile ? { 'output-files': [inputs.lockFile] } : {}) });
+            await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale });
             return;
         }
         const dataHashes = new Map();
@@ -81341,6 +82034,17 @@ async function submit_submit(inputs, problems) {
             return;
         }
         const created = await lib_core/* group */.Os('Submitting', () => createBatches(client, plan));
+        // Waves: a create refused for its rate after every retry (the rate limit, or the organisation's
+        // queue of batch requests is full) after some batches were made leaves the rest to the next run,
+        // which the lock makes send exactly them. The submission is then the batches made.
+        if (created.failure?.rateLimited && created.refs.length && inputs.lockFile) {
+            const made = Math.max(...created.refs.map((r) => r.chunk)) + 1;
+            const left = created.unsent;
+            lib_core/* warning */.$e(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${submit_count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`);
+            plan = { ...plan, requests: plan.requests.slice(0, plan.chunks[made - 1].end), chunks: plan.chunks.slice(0, made) };
+            setOutputs({ 'request-count': plan.requests.length, 'deferred-count': (split?.deferred ?? 0) + left });
+            created.failure = undefined;
+        }
         const refs = created.refs;
         // Saved whatever happened to the creates: every batch made must be reachable by collect.
         const saved = refs.length ? await lib_core/* group */.Os('Saving the manifest', () => saveManifest(record(refs), inputs, temp)) : undefined;
@@ -81360,10 +82064,10 @@ async function submit_submit(inputs, problems) {
             manifestFailure = `Could not save the manifest: ${saved?.error}. The batches run; the journal artifact ${journalName(plan.tag)} records them, so collect finds them, or collect with batch-id: ${batchIds[0]}.`;
         }
         if (inputs.waitMinutes <= 0) {
-            await writeSummary({ headline: `Submitted ${submit_count(batchIds.length, 'batch', 'batches')} of ${submit_count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).`, plan, estimate, batchIds, problems, warnings, dryRun: false });
+            await writeSummary({ headline: `Submitted ${submit_count(batchIds.length, 'batch', 'batches')} of ${submit_count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`, plan, estimate, batchIds, problems, warnings, dryRun: false, stale: chosen?.stale });
         }
         else {
-            await waitAndCollect(client, inputs, plan, estimate, created.batches, refs, warnings, temp);
+            await waitAndCollect(client, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen);
         }
         if (manifestFailure)
             lib_core/* setFailed */.C1(manifestFailure);
@@ -81430,7 +82134,7 @@ async function createBatches(client, plan) {
     }
     return { refs, batches, unsent: 0 };
 }
-async function waitAndCollect(client, inputs, plan, estimate, batches, refs, warnings, temp) {
+async function waitAndCollect(client, inputs, plan, estimate, batches, refs, warnings, temp, chosen) {
     const resultsDir = external_node_path_.join(process.env.RUNNER_TEMP || external_node_path_.dirname(temp), 'claude-batch-results');
     const resultsFile = external_node_path_.join(resultsDir, `${refs[0].id}.jsonl`);
     await (0,promises_.mkdir)(resultsDir, { recursive: true });
@@ -81439,17 +82143,39 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
     let gathered;
     try {
         gathered = await lib_core/* group */.Os(`Waiting up to ${inputs.waitMinutes} min for ${submit_count(batches.length, 'batch', 'batches')}`, () => gather(client, plan, refs, collector, { deadline: started + inputs.waitMinutes * 60_000, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches }));
+        const previous = inputs.lockFile && chosen?.lock ? await loadPreviousRows(plan, inputs.workspace, chosen.lock) : new Map();
         if (gathered.settled)
-            await writeDataOutputs(plan, collector, inputs.workspace);
+            await writeDataOutputs(plan, collector, inputs.workspace, undefined, previous);
+        if (inputs.lockFile)
+            await recordLock(plan, collector, inputs.workspace, inputs.lockFile, previous);
     }
     finally {
         await collector.close();
     }
+    // retry-failed: transient failures go out again in follow-up submissions while time remains.
+    let retried = { batchIds: [], unsettled: false };
+    if (gathered.settled && inputs.retryFailed > 0 && !gathered.unwritten.length) {
+        retried = await retryFailed({
+            client,
+            plan,
+            collector,
+            rounds: inputs.retryFailed,
+            deadline: started + inputs.waitMinutes * 60_000,
+            maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+            workspace: inputs.workspace,
+            prices: inputs.prices,
+            temp,
+            limits: limits(),
+            submit: (retry) => submitFollowUp(client, retry, inputs, temp),
+            record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve())
+        });
+    }
     const unsent = gathered.unsent.reduce((n, c) => n + plan.chunks[c].end - plan.chunks[c].start, 0);
     const failed = collector.counts.errored + collector.counts.expired + collector.counts.canceled;
     reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
-    const ended = gathered.settled;
+    const ended = gathered.settled && !retried.unsettled;
     setOutputs({
+        ...(retried.batchIds.length ? { 'batch-ids': [...new Set([...refs.map((r) => r.id), ...retried.batchIds])] } : {}),
         status: ended ? 'ended' : 'in_progress',
         succeeded: collector.counts.succeeded,
         errored: collector.counts.errored,
@@ -81464,7 +82190,7 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
         : gathered.failed.length
             ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
             : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`;
-    await writeSummary({ headline, plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false });
+    await writeSummary({ headline: headline + (chosen ? describeSplit(chosen.split) : ''), plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false, stale: chosen?.stale });
     if (!ended)
         info(headline);
     for (const f of gathered.failed)
@@ -81482,6 +82208,27 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
     else if (failed && inputs.failOnError) {
         lib_core/* setFailed */.C1(`${submit_count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`);
     }
+}
+/**
+ * A follow-up submission (retry-failed) of requests already checked and estimated: its own journal,
+ * creates and manifest, so that collect can finish it if this job ends first. Throws when nothing
+ * could be created.
+ */
+async function submitFollowUp(client, plan, inputs, temp) {
+    const startedAt = new Date().toISOString();
+    const record = (refs) => buildManifest(plan, refs, { outputDir: inputs.outputDir, startedAt });
+    await saveRecord(journalName(plan.tag), record([]), { temp, retentionDays: inputs.retentionDays });
+    const created = await createBatches(client, plan);
+    if (created.refs.length) {
+        const saved = await saveManifest(record(created.refs), inputs, temp);
+        if (!saved.ok)
+            lib_core/* warning */.$e(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`);
+    }
+    if (!created.refs.length)
+        throw created.failure ?? new Error('no batch was created');
+    if (created.failure)
+        lib_core/* warning */.$e(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`);
+    return created;
 }
 /** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */
 async function saveManifest(manifest, inputs, temp) {
@@ -81504,6 +82251,25 @@ async function saveManifest(manifest, inputs, temp) {
 function writeList(file, list) {
     (0,external_node_fs_.writeFileSync)(file, JSON.stringify(list, null, 2));
     return file;
+}
+/** The pay-once split, for the log and the summary headline. */
+function describeSplit(s) {
+    const sent = [s.new && `${s.new} new`, s.changed && `${s.changed} changed`, s.missing && `${s.missing} whose output was deleted`, s.regenerated && `${s.regenerated} regenerated`].filter(Boolean);
+    const not = [s.unchanged && `${s.unchanged} unchanged`, s.pending && `${s.pending} pending in a submission not collected yet`, s.deferred && `${s.deferred} deferred to a later run (max-requests)`].filter(Boolean);
+    if (!not.length && !s.changed && !s.missing && !s.regenerated)
+        return '';
+    return ` Sent: ${sent.join(', ') || 'none'}; not sent: ${not.join(', ') || 'none'}.`;
+}
+/** Records written outputs in the lock file; a lock that cannot be written is reported, not fatal to the outputs. */
+async function recordLock(plan, collector, workspace, lockFile, previous) {
+    try {
+        const file = await recordResults(plan, collector, workspace, lockFile, previous);
+        if (file)
+            collector.written.add(file);
+    }
+    catch (error) {
+        lib_core/* setFailed */.C1(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`);
+    }
 }
 function submit_count(n, one, many = `${one}s`) {
     return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -81718,6 +82484,11 @@ async function openPullRequest(octokit, o) {
         })));
         tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha;
     }
+    const deleted = (o.deleted ?? []).filter((file) => !o.files.includes(file));
+    for (let i = 0; i < deleted.length; i += ENTRIES_PER_TREE_CALL) {
+        const entries = deleted.slice(i, i + ENTRIES_PER_TREE_CALL).map((file) => ({ path: file, mode: '100644', type: 'blob', sha: null }));
+        tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha;
+    }
     let changed = true;
     if (existing) {
         const head = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: existing })).data;
@@ -81779,6 +82550,8 @@ async function branchHead(octokit, owner, repo, branch) {
 }
 //# sourceMappingURL=pull-request.js.map
 ;// CONCATENATED MODULE: ./lib/commands/collect.js
+
+
 
 
 
@@ -82024,7 +82797,7 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices });
     let gathered;
     try {
-        gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)) });
+        gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)), anyRequests: s.partial });
         const mismatch = gathered.failed.find((f) => /do not match/.test(f.message));
         if (mismatch) {
             // The record is fine; the results are not what was sent. Keep the record: it is the only one of a paid batch.
@@ -82041,8 +82814,18 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
         if (!gathered.settled && !s.partial && !lost.length) {
             return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } };
         }
+        const previous = await previousRows(plan, inputs);
         if (!lost.length && collector.collectedChunks.size === plan.chunks.length) {
-            await writeDataOutputs(plan, collector, inputs.workspace, (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)));
+            await writeDataOutputs(plan, collector, inputs.workspace, (d) => (s.manifest.dataOutputs ? dataFileChanged(s.manifest, d.source, inputs.workspace, notes) : Promise.resolve(false)), previous);
+        }
+        if (inputs.lockFile) {
+            // What prune removed at submit is removed from this checkout too, and from the pull request.
+            for (const file of plan.pruned?.files ?? [])
+                await (0,promises_.rm)(external_node_path_.join(inputs.workspace, file), { force: true });
+            // The lock is updated with what was written, and travels with it (results artifact, pull request).
+            const lockFile = await recordResults(plan, collector, inputs.workspace, inputs.lockFile, previous, plan.pruned?.keys);
+            if (lockFile)
+                collector.written.add(lockFile);
         }
     }
     finally {
@@ -82066,7 +82849,7 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     const outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files, next };
     const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(s.manifest, batches, outcome, failures);
-    return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile } };
+    return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } };
 }
 function uniqueById(batches) {
     return [...new Map(batches.map((b) => [b.id, b])).values()];
@@ -82101,6 +82884,7 @@ async function pullRequests(written, inputs, find) {
                 repo: find.repo,
                 workspace: inputs.workspace,
                 files: [...new Set(group.flatMap(([, w]) => w.files))].sort(),
+                deleted: [...new Set(group.flatMap(([, w]) => w.deleted ?? []))].sort(),
                 base: inputs.pr.base,
                 branch: inputs.pr.branch ?? `claude-batch/${ids[0]}`,
                 title: inputs.pr.title ?? (ids.length === 1 ? `Generated content from Claude batch ${ids[0]}` : `Generated content from ${ids.length} Claude batches`),
@@ -82140,6 +82924,12 @@ async function dataFileChanged(manifest, source, workspace, notes) {
     notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`);
     lib_core/* warning */.$e(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source });
     return true;
+}
+/** The previous outputs of a data file's unchanged rows, from the checkout's generated file and lock. */
+async function previousRows(plan, inputs) {
+    if (!inputs.lockFile || !plan.dataOutputs.some((d) => d.kept?.length))
+        return new Map();
+    return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile));
 }
 async function keepResults(name, tag, candidate, inputs, temp, resultsFile, summary, files) {
     const staging = external_node_path_.join(temp, `results-${tag}`);

@@ -17,5 +17,8 @@ export default {
   },
   transformIgnorePatterns: ['/node_modules/'],
   clearMocks: true,
+  // Jest's default is one worker on a 2-core machine; the e2e files mostly wait on child processes and
+  // local servers, so two run side by side in about 60% of the time.
+  maxWorkers: 2,
   testTimeout: 30000
 }

@@ -1,6 +1,6 @@
 import { APIError, type Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from './client.js'
-import { withRetry, type AttemptOptions } from './retry.js'
+import { retryAfterMs, withRetry, type AttemptOptions } from './retry.js'
 import { total } from './counts.js'
 
 export interface CreateOptions {
@@ -112,14 +112,6 @@ function isRejected(error: unknown): boolean {
 
 function isRateLimit(error: unknown): boolean {
   return error instanceof APIError && error.status === 429
-}
-
-function retryAfterMs(error: unknown): number | undefined {
-  const headers = (error as APIError).headers
-  const ms = Number(headers?.get('retry-after-ms'))
-  if (ms > 0) return ms
-  const seconds = Number(headers?.get('retry-after'))
-  return seconds > 0 ? seconds * 1000 : undefined
 }
 
 async function newestBatchId(client: Anthropic, o: AttemptOptions): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import { NotFoundError, type Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from './client.js'
+import { total } from './counts.js'
 import { MalformedAnswerError, RetryDeadlineError, withRetry } from './retry.js'
 
 export interface WaitOptions {
@@ -117,9 +118,8 @@ function isBatch(answer: unknown, id: string): answer is MessageBatch {
 
 export function progressLine(batch: MessageBatch, elapsedMs: number): string {
   const c = batch.request_counts
-  const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
-  const done = total - c.processing
-  const parts = [`${batch.id}: ${batch.processing_status.replace('_', ' ')}`, `${done} of ${total} done`]
+  const all = total(batch)
+  const parts = [`${batch.id}: ${batch.processing_status.replace('_', ' ')}`, `${all - c.processing} of ${all} done`]
   if (c.errored) parts.push(`${c.errored} errored`)
   if (c.canceled) parts.push(`${c.canceled} canceled`)
   if (c.expired) parts.push(`${c.expired} expired`)

@@ -5,8 +5,6 @@ import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { collect } from './collect.js'
 import { discover, failWith, requireClient } from './common.js'
-import { rm } from 'node:fs/promises'
-import { makeTempDir } from '../paths/index.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
 import { reconcile } from '../state/journal.js'
@@ -47,24 +45,19 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
  */
 async function ownBatches(client: Anthropic, inputs: Inputs, problems: Problem[]): Promise<string[]> {
   const { candidates, find } = await discover(inputs, problems)
-  const temp = await makeTempDir('claude-batch-cancel-')
   const ids: string[] = []
-  try {
-    for (const candidate of candidates.filter((c) => !c.untrusted)) {
-      // One record that cannot be read must not keep the others' batches running (and billing).
-      try {
-        const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
-        const found = manifest.complete ? [] : await reconcile(client, manifest)
-        for (const b of [...manifest.batches, ...found]) {
-          if (b.verified) ids.push(b.id)
-          else core.warning(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`)
-        }
-      } catch (error) {
-        core.warning(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`)
+  for (const candidate of candidates.filter((c) => !c.untrusted)) {
+    // One record that cannot be read must not keep the others' batches running (and billing).
+    try {
+      const { manifest } = await planFromManifest(await downloadManifest(candidate, find), inputs.workspace)
+      // An unfinished record's batches are found in the API's list (reconcile finds none for a complete one).
+      for (const b of [...manifest.batches, ...(await reconcile(client, manifest))]) {
+        if (b.verified) ids.push(b.id)
+        else core.warning(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`)
       }
+    } catch (error) {
+      core.warning(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`)
     }
-  } finally {
-    await rm(temp, { recursive: true, force: true })
   }
   return [...new Set(ids)]
 }

@@ -22,7 +22,7 @@ import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { openResults } from '../anthropic/results.js'
 import { tagOf } from '../plan/custom-ids.js'
-import { gather } from './gather.js'
+import { gather, recordedBatches } from './gather.js'
 import { readPlan } from './read-plan.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS, type Find } from './common.js'
 import type { Plan } from '../plan/plan.js'
@@ -162,7 +162,7 @@ async function collectOne(
   let plan: Plan
   let raw: unknown
   try {
-    raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp)
+    raw = await downloadManifest(candidate, find)
   } catch (error) {
     if (error instanceof ManifestContentError) return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } }
     // Not a verdict on the record: the next run tries again.
@@ -269,8 +269,7 @@ async function finish(
     const outcome: Outcome = { batchId: name, state: 'closed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.', files: [] }
     return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } }
   }
-  const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }) as MessageBatch)
-  let batches = await waitForBatches(client, uniqueById(placeholders), {
+  let batches = await waitForBatches(client, known ?? recordedBatches(refs), {
     deadline: waitUntil ?? 0,
     maxIntervalMs: inputs.pollIntervalSeconds * 1000,
     log: info,
@@ -344,10 +343,6 @@ async function finish(
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
   return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } }
-}
-
-function uniqueById(batches: MessageBatch[]): MessageBatch[] {
-  return [...new Map(batches.map((b) => [b.id, b])).values()]
 }
 
 /** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */

@@ -40,8 +40,9 @@ export async function gather(
   const notOurs: Gathered['notOurs'] = []
   const failed: Gathered['failed'] = []
   const ours = new Set<string>()
-  const ids = [...new Set(refs.map((r) => r.id))].filter((id) => !options.skip?.has(id))
-  const start = ids.map((id) => options.known?.find((b) => b.id === id) ?? placeholder(id, refs))
+  const start = recordedBatches(refs)
+    .filter((b) => !options.skip?.has(b.id))
+    .map((b) => options.known?.find((k) => k.id === b.id) ?? b)
   const batches = await waitForBatches(client, start, {
     deadline: options.deadline,
     maxIntervalMs: options.maxIntervalMs,
@@ -78,11 +79,14 @@ export async function gather(
   return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0, unwritten }
 }
 
-// A batch known only by its record: the first poll fills in the rest.
-function placeholder(id: string, refs: readonly BatchRef[]): MessageBatch {
-  const ref = refs.find((r) => r.id === id)!
+/** A submission's batches as its records know them, one per id: the first poll fills in the rest. */
+export function recordedBatches(refs: readonly BatchRef[]): MessageBatch[] {
+  return [...new Map(refs.map((ref) => [ref.id, placeholder(ref)])).values()]
+}
+
+function placeholder(ref: BatchRef): MessageBatch {
   return {
-    id,
+    id: ref.id,
     type: 'message_batch',
     processing_status: 'in_progress',
     request_counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 },

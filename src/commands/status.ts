@@ -1,13 +1,12 @@
 import * as core from '@actions/core'
-import { rm } from 'node:fs/promises'
 import type { Inputs } from '../inputs.js'
-import { makeTempDir } from '../paths/index.js'
 import type { Problem } from '../sources/types.js'
 import { describeError } from '../anthropic/client.js'
 import { downloadManifest } from '../state/artifacts.js'
 import { planFromManifest } from '../state/manifest.js'
 import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
+import { total } from '../anthropic/counts.js'
 import { escape } from '../report/summary.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './common.js'
 import { info } from '../report/log.js'
@@ -20,41 +19,36 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
   if (problems.length) return failWith(problems)
 
   const rows: string[][] = []
-  const temp = await makeTempDir('claude-batch-status-')
-  try {
-    for (const candidate of candidates) {
-      if (candidate.untrusted) {
-        rows.push([candidate.batchId ?? candidate.name, 'ignored', '', '', '', candidate.untrusted])
-        continue
-      }
-      try {
-        const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace)
-        // An unfinished record's batches are found in the API's list (unproved until collect reads them).
-        const refs = manifest.complete ? manifest.batches : [...manifest.batches, ...(await reconcile(client, manifest))]
-        if (!refs.length) rows.push([candidate.name, 'not sent', '', '', '', 'its journal records no batch and the batch list shows none it may have made'])
-        for (const { id, verified } of refs) {
-          const b = await withRetry('read a batch', (o) => client.messages.batches.retrieve(id, {}, { ...o, maxRetries: 0 }))
-          const c = b.request_counts
-          const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
-          const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString()
-          if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
-            core.warning(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' })
-          }
-          rows.push([
-            id,
-            b.processing_status,
-            `${total - c.processing} of ${total} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
-            b.processing_status === 'ended' ? '' : b.expires_at,
-            kept,
-            (manifest.run.url || `run ${manifest.run.id}`) + (verified ? '' : ' (found after a lost create answer: unproved until collect reads its results)')
-          ])
-        }
-      } catch (error) {
-        rows.push([candidate.batchId ?? candidate.name, 'unknown', '', '', '', describeError(error)])
-      }
+  for (const candidate of candidates) {
+    if (candidate.untrusted) {
+      rows.push([candidate.batchId ?? candidate.name, 'ignored', '', '', '', candidate.untrusted])
+      continue
     }
-  } finally {
-    await rm(temp, { recursive: true, force: true })
+    try {
+      const { manifest } = await planFromManifest(await downloadManifest(candidate, find), inputs.workspace)
+      // An unfinished record's batches are found in the API's list (unproved until collect reads them).
+      const refs = [...manifest.batches, ...(await reconcile(client, manifest))]
+      if (!refs.length) rows.push([candidate.name, 'not sent', '', '', '', 'its journal records no batch and the batch list shows none it may have made'])
+      for (const { id, verified } of refs) {
+        const b = await withRetry('read a batch', (o) => client.messages.batches.retrieve(id, {}, { ...o, maxRetries: 0 }))
+        const c = b.request_counts
+        const all = total(b)
+        const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString()
+        if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
+          core.warning(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' })
+        }
+        rows.push([
+          id,
+          b.processing_status,
+          `${all - c.processing} of ${all} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
+          b.processing_status === 'ended' ? '' : b.expires_at,
+          kept,
+          (manifest.run.url || `run ${manifest.run.id}`) + (verified ? '' : ' (found after a lost create answer: unproved until collect reads its results)')
+        ])
+      }
+    } catch (error) {
+      rows.push([candidate.batchId ?? candidate.name, 'unknown', '', '', '', describeError(error)])
+    }
   }
 
   const head = ['Batch', 'Status', 'Requests', 'Expires', 'Results kept until', 'Submitted by']

@@ -215,11 +215,11 @@ const MAX_MANIFEST_ZIP_BYTES = 512 * 1024 * 1024
  */
 export async function downloadManifest(
   candidate: ManifestCandidate,
-  find: { token: string; owner: string; repo: string },
-  _into?: string,
+  find: { token: string; owner: string; repo: string } | undefined,
   options: { limits?: CallLimits; octokit?: Octokit; fetch?: typeof fetch } = {}
 ): Promise<unknown> {
   if (candidate.file) return JSON.parse(await readFile(candidate.file, 'utf8'))
+  if (!find) throw new ArtifactUnavailableError(`${candidate.name} is an artifact, and the GitHub API is not available here to download it.`, false)
   const artifact = candidate.artifact!
   // Not a reliable() octokit: the whole download is retried below, and retries must not nest.
   const octokit = options.octokit ?? (await import('@actions/github')).getOctokit(find.token)

@@ -89,7 +89,7 @@ describe('downloadManifest', () => {
       { path: /^\/blob-download\//, fault: { kind: 'cut' } },
       { path: /^\/blob-download\//, fault: { kind: 'hang' }, skip: 1 }
     ])
-    const manifest = await downloadManifest(c, find(), undefined, { octokit, fetch: blob.fetch, limits: LIMITS })
+    const manifest = await downloadManifest(c, find(), { octokit, fetch: blob.fetch, limits: LIMITS })
     expect(manifest).toEqual({ version: 1, batches: [{ id: 'msgbatch_a' }] })
     expect(rest.faults.faulted).toHaveLength(1)
     expect(blob.faulted).toHaveLength(2)
@@ -99,7 +99,7 @@ describe('downloadManifest', () => {
     const c = await candidate('msgbatch_a')
     const blob = faultyFetch([{ path: /^\/blob-download\//, fault: { kind: 'status', status: 503 }, times: 1000 }])
     const started = Date.now()
-    const failure = downloadManifest(c, find(), undefined, { octokit: client().octokit, fetch: blob.fetch, limits: { ...LIMITS, deadlineMs: 300 } })
+    const failure = downloadManifest(c, find(), { octokit: client().octokit, fetch: blob.fetch, limits: { ...LIMITS, deadlineMs: 300 } })
     const error = await failure.catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ArtifactUnavailableError)
     expect(error).toMatchObject({ transient: true })
@@ -109,13 +109,13 @@ describe('downloadManifest', () => {
 
   it('tells a manifest that arrived whole but is not JSON apart from a failed download', async () => {
     const c = await candidate('msgbatch_bad')
-    await expect(downloadManifest(c, find(), undefined, { octokit: client().octokit, limits: LIMITS })).rejects.toBeInstanceOf(ManifestContentError)
+    await expect(downloadManifest(c, find(), { octokit: client().octokit, limits: LIMITS })).rejects.toBeInstanceOf(ManifestContentError)
   })
 
   it('reports an artifact that is gone as unavailable for good', async () => {
     const c = await candidate('msgbatch_a')
     github.expireArtifact(c.artifact!.id)
-    await expect(downloadManifest(c, find(), undefined, { octokit: client().octokit, limits: LIMITS })).rejects.toMatchObject({ name: 'ArtifactUnavailableError', transient: false })
+    await expect(downloadManifest(c, find(), { octokit: client().octokit, limits: LIMITS })).rejects.toMatchObject({ name: 'ArtifactUnavailableError', transient: false })
   })
 })
 

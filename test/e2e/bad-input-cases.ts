@@ -1013,6 +1013,19 @@ export const CASES: BadCase[] = [
   },
 
   // ---- Own: inputs -------------------------------------------------------------------------------
+  // The pay-once inputs, and a lock file a pull request left broken.
+  { name: 'lock-file leaving the workspace', item: 'own', files: PROMPT, inputs: { 'lock-file': '../claude-batch.lock.json' }, error: { message: /lock-file/ } },
+  { name: 'lock-file under .github', item: 'own', files: PROMPT, inputs: { 'lock-file': '.github/claude-batch.lock.json' }, error: { message: /\.github/ } },
+  { name: 'lock-file naming a prompt file', item: 'own', files: PROMPT, inputs: { 'lock-file': 'prompts/a.md' }, error: { message: /prompts\/a\.md/ } },
+  {
+    name: 'lock file left with a merge conflict',
+    item: 'own',
+    files: { ...PROMPT, 'claude-batch.lock.json': '{\n<<<<<<< HEAD\n  "generated/a.md": {"fingerprint":"x","batch":"b","at":"t"}\n=======\n>>>>>>> other\n}\n' },
+    error: { file: 'claude-batch.lock.json', message: /not JSON.*merge conflict/ }
+  },
+  { name: 'max-requests 0', item: 'own', files: PROMPT, inputs: { 'max-requests': '0' }, error: { message: /max-requests/ } },
+  { name: 'max-requests abc', item: 'own', files: PROMPT, inputs: { 'max-requests': 'abc' }, error: { message: /max-requests/ } },
+  { name: 'retry-failed -1', item: 'own', files: PROMPT, inputs: { 'retry-failed': '-1' }, error: { message: /retry-failed/ } },
   { name: 'wait-minutes -1', item: 'own', files: PROMPT, inputs: { 'wait-minutes': '-1' }, error: { message: /wait-minutes/ } },
   { name: 'poll-interval-seconds 0', item: 'own', files: PROMPT, inputs: { 'poll-interval-seconds': '0' }, error: { message: /poll-interval-seconds/ } },
   { name: 'command x', item: 'own', files: PROMPT, inputs: { command: 'x' }, error: { message: /command/ } },

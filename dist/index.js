@@ -78854,7 +78854,7 @@ async function createBatch(client, options) {
                 if (attempt >= attempts)
                     throw new CreateError(`Create was rate limited ${attempts} times (${describeError(error)}). Nothing was created.`, false, { cause: error }, true);
                 // A 429 is answered before anything is made.
-                const wait = create_retryAfterMs(error) ?? 2_000 * attempt;
+                const wait = retryAfterMs(error) ?? 2_000 * attempt;
                 log(`Create was rate limited (${describeError(error)}); trying again in ${Math.round(wait / 1000)} s.`);
                 await sleep(wait);
                 continue;
@@ -78893,14 +78893,6 @@ function isRejected(error) {
 function isRateLimit(error) {
     return error instanceof core_error/* APIError */.LG && error.status === 429;
 }
-function create_retryAfterMs(error) {
-    const headers = error.headers;
-    const ms = Number(headers?.get('retry-after-ms'));
-    if (ms > 0)
-        return ms;
-    const seconds = Number(headers?.get('retry-after'));
-    return seconds > 0 ? seconds * 1000 : undefined;
-}
 async function newestBatchId(client, o) {
     const page = await client.messages.batches.list({ limit: 1 }, { ...o, maxRetries: 0 });
     return page.data[0]?.id;
@@ -78920,6 +78912,7 @@ async function findMadeBatches(client, w, o) {
 }
 //# sourceMappingURL=create.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/wait.js
+
 
 
 
@@ -79017,9 +79010,8 @@ function isBatch(answer, id) {
 }
 function progressLine(batch, elapsedMs) {
     const c = batch.request_counts;
-    const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
-    const done = total - c.processing;
-    const parts = [`${batch.id}: ${batch.processing_status.replace('_', ' ')}`, `${done} of ${total} done`];
+    const all = total(batch);
+    const parts = [`${batch.id}: ${batch.processing_status.replace('_', ' ')}`, `${all - c.processing} of ${all} done`];
     if (c.errored)
         parts.push(`${c.errored} errored`);
     if (c.canceled)
@@ -79464,8 +79456,9 @@ async function gather(client, plan, refs, collector, options) {
     const notOurs = [];
     const failed = [];
     const ours = new Set();
-    const ids = [...new Set(refs.map((r) => r.id))].filter((id) => !options.skip?.has(id));
-    const start = ids.map((id) => options.known?.find((b) => b.id === id) ?? placeholder(id, refs));
+    const start = recordedBatches(refs)
+        .filter((b) => !options.skip?.has(b.id))
+        .map((b) => options.known?.find((k) => k.id === b.id) ?? b);
     const batches = await waitForBatches(client, start, {
         deadline: options.deadline,
         maxIntervalMs: options.maxIntervalMs,
@@ -79506,11 +79499,13 @@ async function gather(client, plan, refs, collector, options) {
     });
     return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0, unwritten };
 }
-// A batch known only by its record: the first poll fills in the rest.
-function placeholder(id, refs) {
-    const ref = refs.find((r) => r.id === id);
+/** A submission's batches as its records know them, one per id: the first poll fills in the rest. */
+function recordedBatches(refs) {
+    return [...new Map(refs.map((ref) => [ref.id, placeholder(ref)])).values()];
+}
+function placeholder(ref) {
     return {
-        id,
+        id: ref.id,
         type: 'message_batch',
         processing_status: 'in_progress',
         request_counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
@@ -81221,9 +81216,11 @@ const MAX_MANIFEST_ZIP_BYTES = 512 * 1024 * 1024;
  * deadline; then ArtifactUnavailableError. A manifest that arrived whole but is not JSON, or
  * lacks manifest.json, throws a plain Error: that one is the manifest's fault.
  */
-async function downloadManifest(candidate, find, _into, options = {}) {
+async function downloadManifest(candidate, find, options = {}) {
     if (candidate.file)
         return JSON.parse(await (0,promises_.readFile)(candidate.file, 'utf8'));
+    if (!find)
+        throw new ArtifactUnavailableError(`${candidate.name} is an artifact, and the GitHub API is not available here to download it.`, false);
     const artifact = candidate.artifact;
     // Not a reliable() octokit: the whole download is retried below, and retries must not nest.
     const octokit = options.octokit ?? (await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351))).getOctokit(find.token);
@@ -82681,7 +82678,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
     let plan;
     let raw;
     try {
-        raw = await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp);
+        raw = await downloadManifest(candidate, find);
     }
     catch (error) {
         if (error instanceof ManifestContentError)
@@ -82778,8 +82775,7 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
         const outcome = { batchId: name, state: 'closed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.', files: [] };
         return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } };
     }
-    const placeholders = known ?? refs.map((r) => ({ id: r.id, created_at: r.createdAt, expires_at: r.expiresAt, processing_status: 'in_progress' }));
-    let batches = await waitForBatches(client, uniqueById(placeholders), {
+    let batches = await waitForBatches(client, known ?? recordedBatches(refs), {
         deadline: waitUntil ?? 0,
         maxIntervalMs: inputs.pollIntervalSeconds * 1000,
         log: info,
@@ -82850,9 +82846,6 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
     const summary = submissionSummary(s.manifest, batches, outcome, failures);
     return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } };
-}
-function uniqueById(batches) {
-    return [...new Map(batches.map((b) => [b.id, b])).values()];
 }
 /** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
 async function runFinished(find, runId) {
@@ -83037,7 +83030,6 @@ async function report(outcomes, inputs) {
 
 
 
-
 /** status: a table, in the log and the job summary, of every pending batch with its counts and expiry. */
 async function status_status(inputs, problems) {
     const client = requireClient(inputs, problems);
@@ -83047,44 +83039,38 @@ async function status_status(inputs, problems) {
     if (problems.length)
         return failWith(problems);
     const rows = [];
-    const temp = await makeTempDir('claude-batch-status-');
-    try {
-        for (const candidate of candidates) {
-            if (candidate.untrusted) {
-                rows.push([candidate.batchId ?? candidate.name, 'ignored', '', '', '', candidate.untrusted]);
-                continue;
-            }
-            try {
-                const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace);
-                // An unfinished record's batches are found in the API's list (unproved until collect reads them).
-                const refs = manifest.complete ? manifest.batches : [...manifest.batches, ...(await reconcile(client, manifest))];
-                if (!refs.length)
-                    rows.push([candidate.name, 'not sent', '', '', '', 'its journal records no batch and the batch list shows none it may have made']);
-                for (const { id, verified } of refs) {
-                    const b = await withRetry('read a batch', (o) => client.messages.batches.retrieve(id, {}, { ...o, maxRetries: 0 }));
-                    const c = b.request_counts;
-                    const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
-                    const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString();
-                    if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
-                        lib_core/* warning */.$e(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' });
-                    }
-                    rows.push([
-                        id,
-                        b.processing_status,
-                        `${total - c.processing} of ${total} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
-                        b.processing_status === 'ended' ? '' : b.expires_at,
-                        kept,
-                        (manifest.run.url || `run ${manifest.run.id}`) + (verified ? '' : ' (found after a lost create answer: unproved until collect reads its results)')
-                    ]);
+    for (const candidate of candidates) {
+        if (candidate.untrusted) {
+            rows.push([candidate.batchId ?? candidate.name, 'ignored', '', '', '', candidate.untrusted]);
+            continue;
+        }
+        try {
+            const { manifest } = await planFromManifest(await downloadManifest(candidate, find), inputs.workspace);
+            // An unfinished record's batches are found in the API's list (unproved until collect reads them).
+            const refs = [...manifest.batches, ...(await reconcile(client, manifest))];
+            if (!refs.length)
+                rows.push([candidate.name, 'not sent', '', '', '', 'its journal records no batch and the batch list shows none it may have made']);
+            for (const { id, verified } of refs) {
+                const b = await withRetry('read a batch', (o) => client.messages.batches.retrieve(id, {}, { ...o, maxRetries: 0 }));
+                const c = b.request_counts;
+                const all = total(b);
+                const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString();
+                if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
+                    lib_core/* warning */.$e(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' });
                 }
-            }
-            catch (error) {
-                rows.push([candidate.batchId ?? candidate.name, 'unknown', '', '', '', describeError(error)]);
+                rows.push([
+                    id,
+                    b.processing_status,
+                    `${all - c.processing} of ${all} done (${c.succeeded} succeeded, ${c.errored} errored, ${c.canceled} canceled, ${c.expired} expired)`,
+                    b.processing_status === 'ended' ? '' : b.expires_at,
+                    kept,
+                    (manifest.run.url || `run ${manifest.run.id}`) + (verified ? '' : ' (found after a lost create answer: unproved until collect reads its results)')
+                ]);
             }
         }
-    }
-    finally {
-        await (0,promises_.rm)(temp, { recursive: true, force: true });
+        catch (error) {
+            rows.push([candidate.batchId ?? candidate.name, 'unknown', '', '', '', describeError(error)]);
+        }
     }
     const head = ['Batch', 'Status', 'Requests', 'Expires', 'Results kept until', 'Submitted by'];
     if (!rows.length)
@@ -83100,8 +83086,6 @@ async function status_status(inputs, problems) {
 }
 //# sourceMappingURL=status.js.map
 ;// CONCATENATED MODULE: ./lib/commands/cancel.js
-
-
 
 
 
@@ -83148,28 +83132,22 @@ async function cancel(inputs, problems) {
  */
 async function ownBatches(client, inputs, problems) {
     const { candidates, find } = await discover(inputs, problems);
-    const temp = await makeTempDir('claude-batch-cancel-');
     const ids = [];
-    try {
-        for (const candidate of candidates.filter((c) => !c.untrusted)) {
-            // One record that cannot be read must not keep the others' batches running (and billing).
-            try {
-                const { manifest } = await planFromManifest(await downloadManifest(candidate, find ?? { token: '', owner: '', repo: '' }, temp), inputs.workspace);
-                const found = manifest.complete ? [] : await reconcile(client, manifest);
-                for (const b of [...manifest.batches, ...found]) {
-                    if (b.verified)
-                        ids.push(b.id);
-                    else
-                        lib_core/* warning */.$e(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`);
-                }
-            }
-            catch (error) {
-                lib_core/* warning */.$e(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`);
+    for (const candidate of candidates.filter((c) => !c.untrusted)) {
+        // One record that cannot be read must not keep the others' batches running (and billing).
+        try {
+            const { manifest } = await planFromManifest(await downloadManifest(candidate, find), inputs.workspace);
+            // An unfinished record's batches are found in the API's list (reconcile finds none for a complete one).
+            for (const b of [...manifest.batches, ...(await reconcile(client, manifest))]) {
+                if (b.verified)
+                    ids.push(b.id);
+                else
+                    lib_core/* warning */.$e(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`);
             }
         }
-    }
-    finally {
-        await (0,promises_.rm)(temp, { recursive: true, force: true });
+        catch (error) {
+            lib_core/* warning */.$e(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`);
+        }
     }
     return [...new Set(ids)];
 }

@@ -102,8 +102,12 @@ export class SourceFiles {
 
   static readonly none = new SourceFiles(new Map(), new Map())
 
-  /** `files` are workspace-relative POSIX paths; those that do not exist are kept by name only. */
-  static async of(workspace: string, files: Iterable<string>): Promise<SourceFiles> {
+  /**
+   * `files` are workspace-relative POSIX paths; those that do not exist are kept by name only.
+   * `known` gives the real path of a file already resolved while reading it (100,000 prompt files
+   * need not be resolved twice); undefined means resolve it here.
+   */
+  static async of(workspace: string, files: Iterable<string>, known?: (relative: string) => string | undefined): Promise<SourceFiles> {
     const byName = new Map<string, string>()
     const byReal = new Map<string, string>()
     let root: string
@@ -117,7 +121,7 @@ export class SourceFiles {
       if (relative === undefined || relative === '.') continue
       byName.set(fold(relative), relative)
       try {
-        const real = await realpath(path.resolve(workspace, relative))
+        const real = known?.(relative) ?? (await realpath(path.resolve(workspace, relative)))
         if (isInside(root, real)) byReal.set(fold(toPosix(path.relative(root, real))), relative)
       } catch {
         // A source that does not exist (any more) cannot be written through a link.

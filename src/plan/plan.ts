@@ -75,7 +75,7 @@ export const API_LIMITS: Limits = { maxRequests: 100_000, maxBytes: 256_000_000 
  * and splits the work into batches within the API's limits. Problems are reported, not thrown.
  */
 export async function buildPlan(
-  sources: AsyncIterable<PromptRequest> & { readonly files?: ReadonlySet<string> },
+  sources: AsyncIterable<PromptRequest> & { readonly files?: ReadonlySet<string>; real?(file: string): string | undefined },
   options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void }
 ): Promise<Plan> {
   const { workspace, problem } = options
@@ -108,7 +108,7 @@ export async function buildPlan(
   }
   // Only now is every source known: a prompt file read late may be an earlier request's output.
   const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort()
-  await outputs.checkSourcesNotOverwritten(requests, sourceFiles)
+  await outputs.checkSourcesNotOverwritten(requests, sourceFiles, sources.real?.bind(sources))
 
   // Known only now that every request is read: the tag commits to the whole submission's content.
   const tag = withDigest(options.tag, spool.digest())
@@ -194,8 +194,8 @@ class Outputs {
   }
 
   /** An output that would overwrite a source file is a mistake in output-dir or `output`. */
-  async checkSourcesNotOverwritten(requests: readonly PlannedRequest[], files: readonly string[]): Promise<void> {
-    const sources = await SourceFiles.of(this.rules.workspace, files)
+  async checkSourcesNotOverwritten(requests: readonly PlannedRequest[], files: readonly string[], known?: (file: string) => string | undefined): Promise<void> {
+    const sources = await SourceFiles.of(this.rules.workspace, files, known)
     const reported = new Set<string>()
     for (const r of requests) {
       // A data file's output is one path for all its rows: reported once.

@@ -7,15 +7,18 @@ import { stat } from 'node:fs/promises'
 import * as glob from '@actions/glob'
 import type { SourceContext } from './types.js'
 import { PROMPT_EXTENSIONS_TEXT, promptKind, withoutPromptExtension, type PromptKind } from './kinds.js'
-import { checkRelative, resolveFile, toPosix, type Workspace } from '../paths/workspace.js'
+import { checkRelative, isInside, resolveFile, toPosix, type Resolved, type Workspace } from '../paths/workspace.js'
+import { mapOrdered, READ_CONCURRENCY } from './ordered.js'
+import { nodeReadFs, type ReadFs } from './read-fs.js'
 
 export interface PromptFile {
   /** Workspace-relative POSIX path, as matched (a link's own path, not its target). */
   file: string
-  abs: string
   kind: PromptKind
   /** The pattern's directory before its first wildcard (`D`); outputs mirror the tree below it. */
   base: string
+  /** The real path, only where links make it other than the workspace's real path joined with `file`. */
+  real?: string
 }
 
 export interface FindOptions {
@@ -26,6 +29,8 @@ export interface FindOptions {
   reserved: ReadonlySet<string>
   /** The same files with links resolved. */
   reservedReal: ReadonlySet<string>
+  /** The file-system calls (a test counts them); Node's by default. */
+  fs?: ReadFs
 }
 
 const WILDCARD = /[*?[{]/
@@ -53,6 +58,7 @@ export async function findPromptFiles(patterns: readonly string[], ws: Workspace
 
   const seen = new Set<string>()
   const files: PromptFile[] = []
+  const resolver = new Resolver(ws, options.fs ?? nodeReadFs)
   for (const { written, rel: given } of include) {
     let rel = given
     // A directory, written plainly or with a trailing slash, means the files in it.
@@ -70,7 +76,10 @@ export async function findPromptFiles(patterns: readonly string[], ws: Workspace
       continue
     }
 
+    // Which matches are prompt files is known from their names alone; checking each one on disk
+    // (links, directories) runs many at a time, and its verdicts are taken in path order.
     let matched = 0
+    const candidates: Array<{ file: string; kind: PromptKind | undefined }> = []
     for (const file of matches) {
       // Dotfiles (.gitkeep) and dot-directories below the base are not prompts, unless named exactly.
       const below = base ? path.posix.relative(base, file) : file
@@ -79,14 +88,13 @@ export async function findPromptFiles(patterns: readonly string[], ws: Workspace
       if (seen.has(file)) continue
       seen.add(file)
       if (options.reserved.has(file)) continue
-
-      const kind = promptKind(file)
-      if (!kind) {
+      candidates.push({ file, kind: promptKind(file) })
+    }
+    const check = async ({ file, kind }: (typeof candidates)[number]) => ({ file, kind, resolved: kind ? await resolver.resolve(file) : undefined })
+    for await (const { file, kind, resolved } of mapOrdered(candidates, READ_CONCURRENCY, check)) {
+      if (!kind || !resolved) {
         ctx.warning({ file, message: `Skipped: not a prompt file (expected ${PROMPT_EXTENSIONS_TEXT}).` })
-        continue
-      }
-      const resolved = await resolveFile(ws, file)
-      if (resolved.error === 'missing') {
+      } else if (resolved.error === 'missing') {
         ctx.problem({ file, message: 'Cannot read this prompt file: it is a symbolic link to a file that does not exist.' })
       } else if (resolved.error === 'outside') {
         ctx.problem({ file, message: 'This prompt file is a symbolic link to a file outside the workspace: prompt files must be inside the repository.' })
@@ -95,7 +103,7 @@ export async function findPromptFiles(patterns: readonly string[], ws: Workspace
       } else if (resolved.error !== undefined) {
         ctx.problem({ file, message: `Cannot read this prompt file: ${resolved.detail ?? resolved.error}` })
       } else if (!options.reservedReal.has(resolved.real)) {
-        files.push({ file, abs: resolved.abs, kind, base })
+        files.push(resolved.real === path.join(ws.real, file) ? { file, kind, base } : { file, kind, base, real: resolved.real })
       }
     }
 
@@ -106,6 +114,43 @@ export async function findPromptFiles(patterns: readonly string[], ws: Workspace
     ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' })
   }
   return files
+}
+
+/**
+ * `resolveFile`'s verdict (inside the workspace once links are followed, a file), with one lstat for
+ * the usual case: a plain file, not a link, whose folder's real path is known (resolved once per
+ * folder). Anything else (a link, a file gone meanwhile, an unreadable folder) takes the full check.
+ */
+export class Resolver {
+  private readonly dirs = new Map<string, Promise<string | undefined>>()
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly fs: ReadFs
+  ) {}
+
+  async resolve(rel: string): Promise<Resolved> {
+    const abs = path.resolve(this.ws.root, rel)
+    let plain = false
+    try {
+      plain = (await this.fs.lstat(abs)).isFile()
+    } catch {
+      // Gone or unreadable: the full check says which.
+    }
+    const dir = plain ? await this.realDir(path.dirname(abs)) : undefined
+    if (dir === undefined) return resolveFile(this.ws, rel)
+    const real = path.join(dir, path.basename(abs))
+    return isInside(this.ws.real, real) ? { abs, real } : { error: 'outside' }
+  }
+
+  private realDir(abs: string): Promise<string | undefined> {
+    let found = this.dirs.get(abs)
+    if (!found) {
+      found = this.fs.realpath(abs).catch(() => undefined)
+      this.dirs.set(abs, found)
+    }
+    return found
+  }
 }
 
 /** The directory part of a pattern before its first segment with a wildcard (`*`, `?`, `[`, `{`). */

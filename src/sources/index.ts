@@ -17,7 +17,10 @@ import { dataRequests, loadTemplate } from './data.js'
 import { jsonlRequests } from './requests.js'
 import { dataFormat, withoutPromptExtension } from './kinds.js'
 import { openWorkspace, resolveInputFile, type InputFile, type Workspace } from '../paths/workspace.js'
-import { readUtf8File } from './text.js'
+import { decodeUtf8 } from './text.js'
+import { mapOrdered, READ_CONCURRENCY } from './ordered.js'
+import { nodeReadFs, type ReadFs } from './read-fs.js'
+import path from 'node:path'
 
 export type { PromptRequest, SourceContext } from './types.js'
 
@@ -37,6 +40,8 @@ export interface SourceInputs {
    * itself, and listed among the files read so no output may overwrite it.
    */
   systemPromptFile?: string
+  /** The file-system calls for prompt files (a test counts them); Node's by default. */
+  fs?: ReadFs
 }
 
 /**
@@ -46,16 +51,26 @@ export interface SourceInputs {
  */
 export interface SourceStream extends AsyncGenerator<PromptRequest> {
   readonly files: ReadonlySet<string>
+  /** The real path of one of `files`, as found when it was read (so it need not be resolved again), or undefined. */
+  real(file: string): string | undefined
 }
 
 /** Prompt files first (in pattern order, sorted by path), then data rows, then ready-made requests. */
 export function readSources(inputs: SourceInputs, ctx: SourceContext): SourceStream {
   const files = new Set<string>()
-  return Object.assign(generate(inputs, ctx, files), { files })
+  // Real paths are kept only where links make them differ from the workspace's real path + file.
+  const reals = new Map<string, string>()
+  let wsReal: string | undefined
+  const real = (file: string): string | undefined => reals.get(file) ?? (wsReal !== undefined && files.has(file) ? path.join(wsReal, file) : undefined)
+  const found = (ws: Workspace): void => {
+    wsReal = ws.real
+  }
+  return Object.assign(generate(inputs, ctx, files, reals, found), { files, real })
 }
 
-async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<string>): AsyncGenerator<PromptRequest> {
+async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<string>, reals: Map<string, string>, found: (ws: Workspace) => void): AsyncGenerator<PromptRequest> {
   const ws = await openWorkspace(ctx.workspace)
+  found(ws)
 
   const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined
   const format = data && dataFormat(data.file)
@@ -72,19 +87,35 @@ async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<str
   }
 
   const named = [data, template, requests].filter((f) => f !== undefined)
-  for (const f of named) read.add(f.file)
+  for (const f of named) {
+    read.add(f.file)
+    reals.set(f.file, f.real)
+  }
   if (inputs.systemPromptFile) read.add(inputs.systemPromptFile)
+  const systemReal = await systemPromptReal(ws, inputs.systemPromptFile)
+  if (inputs.systemPromptFile && systemReal[0] !== undefined) reals.set(inputs.systemPromptFile, systemReal[0])
   const otherSources = Boolean(inputs.data || inputs.requests || inputs.template)
   if (inputs.prompts.length > 0) {
     const files = await findPromptFiles(inputs.prompts, ws, ctx, {
       isDefault: inputs.promptsIsDefault,
       otherSources,
       reserved: new Set([inputs.data, inputs.template, inputs.requests, inputs.systemPromptFile, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
-      reservedReal: new Set([...named.map((f) => f.real), ...(await systemPromptReal(ws, inputs.systemPromptFile))])
+      reservedReal: new Set([...named.map((f) => f.real), ...systemReal]),
+      fs: inputs.fs
     })
-    for (const file of files) {
-      read.add(file.file)
-      yield* promptFileRequests(file, ctx)
+    // Read many at a time (each read waits on the thread pool); parsed and yielded in path order.
+    const fs = inputs.fs ?? nodeReadFs
+    const load = async (p: PromptFile): Promise<{ p: PromptFile; bytes?: Uint8Array; error?: unknown }> => {
+      try {
+        return { p, bytes: await fs.readFile(path.resolve(ws.root, p.file)) }
+      } catch (error) {
+        return { p, error }
+      }
+    }
+    for await (const loaded of mapOrdered(files, READ_CONCURRENCY, load)) {
+      read.add(loaded.p.file)
+      if (loaded.p.real !== undefined) reals.set(loaded.p.file, loaded.p.real)
+      yield* promptFileRequests(loaded, ctx)
     }
   } else if (!otherSources) {
     ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' })
@@ -101,19 +132,18 @@ async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<str
   if (requests) yield* jsonlRequests(requests.file, requests.abs, ctx)
 }
 
-async function* promptFileRequests(p: PromptFile, ctx: SourceContext): AsyncGenerator<PromptRequest> {
-  let text: string
-  try {
-    const read = await readUtf8File(p.abs, p.file)
-    if (read.error !== undefined) {
-      ctx.problem({ file: p.file, message: read.error })
-      return
-    }
-    text = read.text
-  } catch (error) {
-    ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${(error as Error).message}` })
+async function* promptFileRequests(loaded: { p: PromptFile; bytes?: Uint8Array; error?: unknown }, ctx: SourceContext): AsyncGenerator<PromptRequest> {
+  const { p } = loaded
+  if (!loaded.bytes) {
+    ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${(loaded.error as Error).message}` })
     return
   }
+  const read = decodeUtf8(loaded.bytes, p.file)
+  if (read.error !== undefined) {
+    ctx.problem({ file: p.file, message: read.error })
+    return
+  }
+  const text = read.text
   if (p.kind === 'prompt-yaml') {
     const parsed = parsePromptYaml(text, p.file, ctx)
     if (parsed) yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx)

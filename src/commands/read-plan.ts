@@ -3,6 +3,7 @@ import type { Problem } from '../sources/types.js'
 import { readSources } from '../sources/index.js'
 import { API_LIMITS, buildPlan, type Limits, type Plan } from '../plan/plan.js'
 import { info } from '../report/log.js'
+import { tableOf } from '../plan/table.js'
 
 /**
  * Reads the prompt sources named by the inputs into a plan with the given tag: submit does this with a
@@ -21,8 +22,8 @@ export async function readPlan(inputs: Inputs, spoolPath: string, tag: string, p
     ctx
   )
   const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem })
-  const files = new Set(plan.requests.map((r) => r.origin.file))
-  info(`${count(plan.requests.length, 'request')} from ${count(files.size, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
+  const files = tableOf(plan.requests)?.fileCount() ?? new Set(plan.requests.map((r) => r.origin.file)).size
+  info(`${count(plan.requests.length, 'request')} from ${count(files, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
   return plan
 }
 

@@ -54,24 +54,79 @@ export function isTag(value: string): boolean {
  * steer clear of them.
  */
 export function assignCustomIds(keys: ReadonlyArray<string | { fixed: string }>, tag: string): string[] {
+  return [...customIds(keys.length, (i) => keys[i]!, tag)]
+}
+
+/**
+ * `assignCustomIds` for `count` keys read through `keyAt`, without holding every key, base and id
+ * as strings at once (a million-row data file): duplicates are found by sorting 32-bit hashes, and
+ * only keys whose hashes meet are compared as text. Throws before yielding when two ids are equal.
+ */
+export function customIds(count: number, keyAt: (i: number) => string | { fixed: string }, tag: string): Iterable<string> {
   if (!isTag(tag)) throw new Error(`not a submission tag: ${JSON.stringify(tag)}`)
-  const bases = keys.map((k) => (typeof k === 'string' ? sanitize(k) : k.fixed))
-  const uses = new Map<string, number>()
-  for (const base of bases) uses.set(base, (uses.get(base) ?? 0) + 1)
-
-  const ids = keys.map((key, i) => {
-    const base = bases[i]!
-    const fixed = typeof key !== 'string'
-    if (base.length <= READABLE && (fixed || uses.get(base) === 1)) return `${tag}_${base}`
-    return `${tag}_${withHash(base, fixed ? `fixed:${key.fixed}` : key)}`
-  })
-
-  const seen = new Set<string>()
-  for (const id of ids) {
-    if (seen.has(id)) throw new Error(`custom_id "${id}" was produced twice; rename one of its sources.`)
-    seen.add(id)
+  const base = (i: number): string => {
+    const k = keyAt(i)
+    return typeof k === 'string' ? sanitize(k) : k.fixed
   }
-  return ids
+  const shared = repeated(count, base)
+  const id = (i: number): string => {
+    const key = keyAt(i)
+    const b = typeof key === 'string' ? sanitize(key) : key.fixed
+    const fixed = typeof key !== 'string'
+    if (b.length <= READABLE && (fixed || !shared[i])) return `${tag}_${b}`
+    return `${tag}_${withHash(b, fixed ? `fixed:${key.fixed}` : key)}`
+  }
+  const twice = repeated(count, id)
+  // The id whose second use comes first, as a walk through them in order would meet it.
+  const first = new Set<string>()
+  for (let i = 0; i < count; i++) {
+    if (!twice[i]) continue
+    const value = id(i)
+    if (first.has(value)) throw new Error(`custom_id "${value}" was produced twice; rename one of its sources.`)
+    first.add(value)
+  }
+  return {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < count; i++) yield id(i)
+    }
+  }
+}
+
+/** Which of `count` strings occur more than once (1) or once (0). */
+function repeated(count: number, at: (i: number) => string): Uint8Array {
+  const marks = new Uint8Array(count)
+  // High 32 bits: a hash of the string; low 32: its index. Sorted, equal hashes sit together.
+  const order = new BigUint64Array(count)
+  for (let i = 0; i < count; i++) order[i] = (BigInt(fnv1a(at(i))) << 32n) | BigInt(i)
+  order.sort()
+  for (let start = 0; start < count; ) {
+    const hash = order[start]! >> 32n
+    let end = start + 1
+    while (end < count && order[end]! >> 32n === hash) end++
+    if (end - start > 1) {
+      const byText = new Map<string, number[]>()
+      for (let k = start; k < end; k++) {
+        const i = Number(order[k]! & 0xffffffffn)
+        const text = at(i)
+        const same = byText.get(text)
+        if (same) same.push(i)
+        else byText.set(text, [i])
+      }
+      for (const same of byText.values()) if (same.length > 1) for (const i of same) marks[i] = 1
+    }
+    start = end
+  }
+  return marks
+}
+
+/** FNV-1a over UTF-16 code units: cheap, and only ever a hint (equal hashes are compared as text). */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
 }
 
 function sanitize(key: string): string {

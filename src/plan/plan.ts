@@ -1,6 +1,7 @@
 import type { DataFormat, Origin, OutputTarget, Problem, PromptRequest } from '../sources/types.js'
 import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } from '../paths/output.js'
-import { assignCustomIds, withDigest } from './custom-ids.js'
+import { customIds, withDigest } from './custom-ids.js'
+import { RequestTable, StringList, tableOf } from './table.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
 import { fingerprint } from './fingerprint.js'
 
@@ -81,15 +82,16 @@ export async function buildPlan(
   const { workspace, problem } = options
   const limits = options.limits ?? API_LIMITS
   const spool = new SpoolWriter(options.spoolPath)
-  const requests: PlannedRequest[] = []
-  const keys: Array<string | { fixed: string }> = []
-  const outputs = new Outputs(workspace, problem)
+  const table = new RequestTable()
+  // Each request's key for its custom_id, a flag first: \u0001 for the user's own (fixed) id, \u0000 for one to derive.
+  const keys = new StringList()
+  const outputs = new Outputs(workspace, table, problem)
 
   try {
     for await (const request of sources) {
       const at = await spool.append(request.params, request.customId ? `fixed:${request.customId}` : request.key)
-      const output = request.output && (await outputs.check(request.output, request.origin))
-      requests.push({
+      const output = request.output && (await outputs.check(request.output, request.origin, table.length))
+      table.push({
         customId: '',
         output,
         origin: request.origin,
@@ -99,7 +101,7 @@ export async function buildPlan(
         ...at,
         ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {})
       })
-      keys.push(request.customId ? { fixed: request.customId } : request.key)
+      keys.push(request.customId ? `\u0001${request.customId}` : `\u0000${request.key}`)
       const budget = thinkingBudgetProblem(request.params)
       if (budget) problem({ file: request.origin.file, line: request.origin.line, message: budget })
     }
@@ -107,32 +109,47 @@ export async function buildPlan(
     await spool.close()
   }
   // Only now is every source known: a prompt file read late may be an earlier request's output.
-  const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort()
-  await outputs.checkSourcesNotOverwritten(requests, sourceFiles, sources.real?.bind(sources))
+  const sourceFiles = new Set(sources.files ?? [])
+  for (let i = 0; i < table.length; i++) sourceFiles.add(table.origin(i).file)
+  for (const d of outputs.dataOutputs()) sourceFiles.add(d.source)
+  const sorted = [...sourceFiles].sort()
+  await outputs.checkSourcesNotOverwritten(sorted, sources.real?.bind(sources))
 
   // Known only now that every request is read: the tag commits to the whole submission's content.
   const tag = withDigest(options.tag, spool.digest())
   try {
-    assignCustomIds(keys, tag).forEach((id, i) => (requests[i]!.customId = id))
+    table.setCustomIds(
+      customIds(
+        table.length,
+        (i) => {
+          const key = keys.at(i)
+          return key.charCodeAt(0) === 1 ? { fixed: key.slice(1) } : key.slice(1)
+        },
+        tag
+      )
+    )
   } catch (error) {
     problem({ message: (error as Error).message })
   }
 
-  return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles }
+  const requests = table.view()
+  return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sorted }
 }
 
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
 export function split(requests: readonly PlannedRequest[], limits: Limits, problem: (p: Problem) => void): Chunk[] {
   const chunks: Chunk[] = []
   let current: Chunk | undefined
-  requests.forEach((request, i) => {
-    const bytes = itemBytes(request.customId, request.bytes)
+  // A table's columns are read directly: no object made per request.
+  const table = tableOf(requests)
+  for (let i = 0; i < requests.length; i++) {
+    const bytes = table ? itemBytes(table.customId(i), table.bytesOf(i)) : itemBytes(requests[i]!.customId, requests[i]!.bytes)
     if (bytes + BODY_ENVELOPE_BYTES > limits.maxBytes) {
       problem({
-        ...at(request.origin),
+        ...at(table ? table.origin(i) : requests[i]!.origin),
         message: `This request is ${mb(bytes)}, over the Message Batches API's limit of ${mb(limits.maxBytes)} for a whole batch, so it cannot be sent even on its own. Shorten the prompt.`
       })
-      return
+      continue
     }
     if (!current || current.end - current.start >= limits.maxRequests || current.bytes + bytes > limits.maxBytes) {
       current = { start: i, end: i, bytes: BODY_ENVELOPE_BYTES }
@@ -140,7 +157,7 @@ export function split(requests: readonly PlannedRequest[], limits: Limits, probl
     }
     current.end = i + 1
     current.bytes += bytes
-  })
+  }
   return chunks
 }
 
@@ -149,20 +166,23 @@ export function split(requests: readonly PlannedRequest[], limits: Limits, probl
  * file system would), and never a source file.
  */
 class Outputs {
-  private readonly files = new Map<string, Origin>()
+  /** Folded output path → the request whose output it is. */
+  private readonly files = new Map<string, number>()
   private readonly data = new Map<string, DataOutput & { origin: Origin }>()
-  /** Each accepted output's real path (links resolved), for the source check at the end. */
+  /** An accepted output's real path (links resolved), where it is not the path itself, for the source check at the end. */
   private readonly reals = new Map<string, string>()
   private readonly rules: OutputRules
 
   constructor(
     workspace: string,
+    private readonly table: RequestTable,
     private readonly problem: (p: Problem) => void
   ) {
     this.rules = new OutputRules(workspace)
   }
 
-  async check(target: OutputTarget, origin: Origin): Promise<OutputTarget | undefined> {
+  /** Checks the output of request `index` (about to be added to the table). */
+  async check(target: OutputTarget, origin: Origin, index: number): Promise<OutputTarget | undefined> {
     const checked = await this.rules.check(target.path)
     if (checked.error !== undefined) {
       this.problem({ file: origin.file, line: (target.kind === 'file' && target.line) || origin.line, message: checked.error })
@@ -170,21 +190,22 @@ class Outputs {
     }
     const relative = checked.path
     const key = fold(relative)
-    this.reals.set(relative, checked.real)
+    if (checked.real !== relative) this.reals.set(relative, checked.real)
     if (target.kind === 'file') {
-      const first = this.files.get(key) ?? this.data.get(key)?.origin
+      const earlier = this.files.get(key)
+      const first = earlier !== undefined ? this.table.origin(earlier) : this.data.get(key)?.origin
       if (first) {
         this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Give one of them another \`output\`.` })
         return undefined
       }
-      this.files.set(key, origin)
+      this.files.set(key, index)
       return { kind: 'file', path: relative }
     }
     const existing = this.data.get(key)
     if (existing && existing.source === target.source) {
       existing.rows++
     } else if (existing || this.files.has(key)) {
-      const first = existing?.origin ?? this.files.get(key)!
+      const first = existing?.origin ?? this.table.origin(this.files.get(key)!)
       this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Choose another output-dir or file name.` })
       return undefined
     } else {
@@ -194,16 +215,17 @@ class Outputs {
   }
 
   /** An output that would overwrite a source file is a mistake in output-dir or `output`. */
-  async checkSourcesNotOverwritten(requests: readonly PlannedRequest[], files: readonly string[], known?: (file: string) => string | undefined): Promise<void> {
+  async checkSourcesNotOverwritten(files: readonly string[], known?: (file: string) => string | undefined): Promise<void> {
     const sources = await SourceFiles.of(this.rules.workspace, files, known)
     const reported = new Set<string>()
-    for (const r of requests) {
+    for (let i = 0; i < this.table.length; i++) {
+      const output = this.table.output(i)
       // A data file's output is one path for all its rows: reported once.
-      if (!r.output || reported.has(r.output.path)) continue
-      const source = sources.find({ path: r.output.path, real: this.reals.get(r.output.path) })
+      if (!output || reported.has(output.path)) continue
+      const source = sources.find({ path: output.path, real: this.reals.get(output.path) ?? output.path })
       if (source === undefined) continue
-      if (r.output.kind === 'data-row') reported.add(r.output.path)
-      this.problem({ ...at(r.origin), message: sourceError(r.output.path, source) })
+      if (output.kind === 'data-row') reported.add(output.path)
+      this.problem({ ...at(this.table.origin(i)), message: sourceError(output.path, source) })
     }
   }
 

@@ -5,6 +5,7 @@ import type { Problem } from '../sources/types.js'
 import { keyPath, lockKey, type Lock } from '../state/lock.js'
 import { split, type DataOutput, type Limits, type Plan, type PlannedRequest } from './plan.js'
 import { SpoolWriter } from './spool.js'
+import { RequestTable } from './table.js'
 
 /** Why a request is sent or not; the job summary and the dry run show the split. */
 export interface Split {
@@ -118,22 +119,25 @@ export function staleKeys(full: Plan, lock: Lock): string[] {
 }
 
 export async function reducedPlan(full: Plan, send: number[], kept: Map<string, Array<[number, string]>>, o: Pick<SelectOptions, 'spoolPath' | 'limits' | 'problem'>): Promise<Plan> {
-  const requests: PlannedRequest[] = []
+  // Columns, like the full plan's (plan/table.ts): a reduced plan can be nearly as big.
+  const table = new RequestTable()
   const spool = new SpoolWriter(o.spoolPath)
   const source = await open(full.spoolPath, 'r')
+  const sentData = new Set<string>()
   try {
     for (const i of send) {
       const r = full.requests[i]!
       const buffer = Buffer.alloc(r.bytes)
       await source.read(buffer, 0, r.bytes, r.offset)
-      requests.push({ ...r, ...(await spool.appendRaw(buffer)) })
+      table.push({ ...r, ...(await spool.appendRaw(buffer)) })
+      if (r.output?.kind === 'data-row') sentData.add(r.output.path)
     }
   } finally {
     await source.close()
     await spool.close()
   }
+  const requests = table.view()
   // A data file is rebuilt only when some of its rows are sent; its unchanged rows keep their output.
-  const sentData = new Set(requests.flatMap((r) => (r.output?.kind === 'data-row' ? [r.output.path] : [])))
   const dataOutputs: DataOutput[] = full.dataOutputs.filter((d) => sentData.has(d.path)).map((d) => ({ ...d, ...(kept.has(d.path) ? { kept: kept.get(d.path) } : {}) }))
   return { ...full, requests, chunks: split(requests, o.limits, o.problem), spoolPath: o.spoolPath, dataOutputs }
 }

@@ -29,7 +29,7 @@ if (inner === 'inner') await measure(mode, count)
 else {
   const workspace = prepare(mode === 'csv' ? 'csv' : 'files', count)
   // A fresh process, so that peak RSS is this phase's alone.
-  const run = spawnSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), mode, String(count), 'inner'], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, PROBE_WORKSPACE: workspace } })
+  const run = spawnSync(process.execPath, ['--max-old-space-size=4096', ...(process.env.PROBE_GC ? ['--expose-gc'] : []), fileURLToPath(import.meta.url), mode, String(count), 'inner'], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, PROBE_WORKSPACE: workspace } })
   // @actions/core's debug lines (glob's) are noise here.
   process.stdout.write(run.stdout.split('\n').filter((l) => !l.startsWith('::debug::')).join('\n'))
   process.stderr.write(run.stderr)
@@ -62,6 +62,8 @@ async function measure(what: string, n: number): Promise<void> {
   const spool = path.join(tmpdir(), `probe-read-spool-${process.pid}.jsonl`)
   const started = performance.now()
   let summary: string
+  // Kept alive to the end, so that the retained heap counts it.
+  let plan: Awaited<ReturnType<typeof readPlan>> | undefined
   if (what === 'floor') {
     summary = await floor(workspace, spool)
   } else {
@@ -76,10 +78,16 @@ async function measure(what: string, n: number): Promise<void> {
       maxTokens: 1024,
       outputDir: 'generated'
     } as Partial<Inputs> as Inputs
-    const plan = await readPlan(inputs, spool, 'abcd2345', (p) => problems.push(p), () => {})
+    plan = await readPlan(inputs, spool, 'abcd2345', (p) => problems.push(p), () => {})
     summary = `${plan.requests.length} requests, ${plan.chunks.length} batches, ${problems.length} problems${problems.length ? `: ${problems[0]!.message}` : ''}`
   }
   const seconds = (performance.now() - started) / 1000
+  // With --expose-gc (PROBE_GC=1): what is still held once the plan is made, apart from garbage not yet collected.
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc) {
+    gc()
+    summary += `, heap retained ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB`
+  }
   const usage = process.resourceUsage()
   // CPU time too: on a shared machine it varies less than wall time.
   const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6

@@ -1,0 +1,3 @@
+// The cold-start floor: Node starting, printing one line and exiting, with the same preload as the action.
+process.stdout.write('::error::floor\n')
+process.exitCode = 1

@@ -243,6 +243,11 @@ export class GitHubFake {
     return this.store.views()
   }
 
+  /** Adds a finalized, empty artifact of `run` created at `createdMs` (default now), as another workflow's upload would. */
+  addArtifact(name: string, run: FakeRun, createdMs = this.now()): number {
+    return this.store.seed(name, run, createdMs)
+  }
+
   /** Makes an artifact expired now (listed with `expired: true`, download → 410), whatever its expires_at. */
   expireArtifact(id: number): void {
     this.store.expire(id)

@@ -43,6 +43,8 @@ interface Outcome {
   files?: string[]
   /** What the user should do about it, when anything. */
   next?: string
+  /** The results artifact uploaded for it (none without the artifact service). */
+  resultsArtifactId?: number
 }
 
 /**
@@ -109,7 +111,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
     await dropCollectedElsewhere(written, find)
     for (const [outcome, w] of written) {
       try {
-        await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
+        outcome.resultsArtifactId = await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
       } catch (error) {
         Object.assign(outcome, failed(outcome.batchId, error))
       }
@@ -422,7 +424,7 @@ async function previousRows(plan: Plan, inputs: Inputs): Promise<PreviousRows> {
   return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile))
 }
 
-async function keepResults(name: string, tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<void> {
+async function keepResults(name: string, tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<number | undefined> {
   const staging = path.join(temp, `results-${tag}`)
   await mkdir(path.join(staging, 'files'), { recursive: true })
   await copyFile(resultsFile, path.join(staging, 'results.jsonl'))
@@ -437,9 +439,10 @@ async function keepResults(name: string, tag: string, candidate: ManifestCandida
   if (artifactServiceAvailable()) {
     const artifactId = await uploadArtifact(name, staged, staging, inputs.retentionDays)
     info(`Kept the results as artifact ${name} (id ${artifactId}).`)
-  } else if (candidate) {
-    await markLocalCollected(candidate)
+    return artifactId
   }
+  if (candidate) await markLocalCollected(candidate)
+  return undefined
 }
 
 /** The Markdown that goes into the results artifact and the pull request body. */
@@ -492,7 +495,10 @@ async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
     ...totals,
     'output-files': files,
     'cost-usd': collected.reduce((sum, o) => sum + (o.cost ?? 0), 0).toFixed(4),
-    'pull-request-url': pr
+    'pull-request-url': pr,
+    // One results artifact per submission collected: the first, as batch-id is, and all of them.
+    'results-artifact-id': collected.find((o) => o.resultsArtifactId !== undefined)?.resultsArtifactId,
+    'results-artifact-ids': collected.flatMap((o) => (o.resultsArtifactId === undefined ? [] : [o.resultsArtifactId]))
   })
   await core.summary
     .addHeading('Claude batch: collect', 2)

@@ -25,8 +25,21 @@ export interface PullRequestOptions {
   limits?: CallLimits
 }
 
-// Files go into tree entries inline (no blob call per file); a tree call carries at most this many.
-const ENTRIES_PER_TREE_CALL = 500
+/*
+ * Tree calls. Files go into the entries inline (`content`: no blob call per file), and as many
+ * entries go into one call as its body allows. GitHub documents no figure for that body; it
+ * answers 502, or 422 "Sorry, your request timed out. It's likely that your input was too large to
+ * process. Consider building the tree incrementally", well below its general request limit (reports
+ * of failures from about 2.5 MB of inline content on github.com). So a call carries at most
+ * TREE_CALL_BYTES of JSON; a file bigger than that alone is written as a blob first and entered by
+ * its sha. A call GitHub still finds too large is split in two and tried again (TreeTooLarge).
+ */
+// Waits of 1, 4, 9 and 16 s (plugin-retry's, at the default minDelayMs): the 422 passes in seconds.
+const LABEL_RETRIES = 4
+
+export const TREE_CALL_BYTES = 2 * 1024 * 1024
+// No more entries than this in a call, whatever their size (a delete is a few dozen bytes).
+export const TREE_CALL_ENTRIES = 10_000
 
 /**
  * Checks, before anything is written, that the action may write `branch`: not the base, not the
@@ -62,24 +75,8 @@ export async function openPullRequest(octokit: Octokit, o: PullRequestOptions): 
   if (existing) await checkBranchOwned(octokit, owner, repo, branch, existing, baseSha)
 
   const baseTree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: baseSha })).data.tree.sha
-  let tree = baseTree
-  for (let i = 0; i < o.files.length; i += ENTRIES_PER_TREE_CALL) {
-    const entries = await Promise.all(
-      o.files.slice(i, i + ENTRIES_PER_TREE_CALL).map(async (file) => ({
-        path: file,
-        mode: '100644' as const,
-        type: 'blob' as const,
-        content: await readFile(path.join(o.workspace, file), 'utf8')
-      }))
-    )
-    tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha
-  }
-
   const deleted = (o.deleted ?? []).filter((file) => !o.files.includes(file))
-  for (let i = 0; i < deleted.length; i += ENTRIES_PER_TREE_CALL) {
-    const entries = deleted.slice(i, i + ENTRIES_PER_TREE_CALL).map((file) => ({ path: file, mode: '100644' as const, type: 'blob' as const, sha: null }))
-    tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha
-  }
+  const tree = await writeTree(octokit, owner, repo, baseTree, o.workspace, o.files, deleted)
 
   let changed = true
   if (existing) {
@@ -107,8 +104,53 @@ export async function openPullRequest(octokit: Octokit, o: PullRequestOptions): 
     if (!made) throw error
     created = made
   }
-  if (o.labels.length) await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels: o.labels })
+  // Right after opening, GitHub may answer 422 ("Could not resolve to a node") until the new pull
+  // request is visible everywhere: plugin-retry tries again on it (see octokit.ts).
+  if (o.labels.length) await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels: o.labels, request: { retries: LABEL_RETRIES } })
   return { url: created.html_url, number: created.number, operation: 'created' }
+}
+
+type TreeEntry = { path: string; mode: '100644'; type: 'blob'; content?: string; sha?: string | null }
+
+/** Writes the files (and removes `deleted`) on top of `baseTree` in as few tree calls as the limits above allow. */
+async function writeTree(octokit: Octokit, owner: string, repo: string, baseTree: string, workspace: string, files: string[], deleted: string[]): Promise<string> {
+  const calls: TreeEntry[][] = [[]]
+  let bytes = 0
+  const add = (entry: TreeEntry): void => {
+    const size = Buffer.byteLength(JSON.stringify(entry)) + 1
+    if (calls.at(-1)!.length && (bytes + size > TREE_CALL_BYTES || calls.at(-1)!.length >= TREE_CALL_ENTRIES)) {
+      calls.push([])
+      bytes = 0
+    }
+    calls.at(-1)!.push(entry)
+    bytes += size
+  }
+  for (const file of files) {
+    const content = await readFile(path.join(workspace, file), 'utf8')
+    const entry: TreeEntry = { path: file, mode: '100644', type: 'blob', content }
+    if (Buffer.byteLength(JSON.stringify(entry)) < TREE_CALL_BYTES) add(entry)
+    else add({ path: file, mode: '100644', type: 'blob', sha: (await octokit.rest.git.createBlob({ owner, repo, content, encoding: 'utf-8' })).data.sha })
+  }
+  for (const file of deleted) add({ path: file, mode: '100644', type: 'blob', sha: null })
+  let tree = baseTree
+  for (const entries of calls) if (entries.length) tree = await createTree(octokit, owner, repo, tree, entries)
+  return tree
+}
+
+/** One tree call; when GitHub finds it too large to process, two calls with half the entries each. */
+async function createTree(octokit: Octokit, owner: string, repo: string, base: string, entries: TreeEntry[]): Promise<string> {
+  try {
+    return (await octokit.rest.git.createTree({ owner, repo, base_tree: base, tree: entries })).data.sha
+  } catch (error) {
+    if (entries.length < 2 || !treeTooLarge(error)) throw error
+    const half = Math.ceil(entries.length / 2)
+    return createTree(octokit, owner, repo, await createTree(octokit, owner, repo, base, entries.slice(0, half)), entries.slice(half))
+  }
+}
+
+function treeTooLarge(error: unknown): boolean {
+  const e = error as { status?: number; message?: string }
+  return e.status === 413 || (e.status === 422 && /too large|timed out/i.test(String(e.message)))
 }
 
 async function openPullFor(octokit: Octokit, owner: string, repo: string, branch: string, base: string): Promise<{ number: number; html_url: string } | undefined> {

@@ -28,12 +28,36 @@ export class CallTimeoutError extends Error {
   override readonly name = 'CallTimeoutError'
 }
 
+/**
+ * GitHub's rate limit outlasts what a call may wait (see octokit.ts): not retried, since the
+ * throttle has already waited what it could. `retryAfterSeconds` is what GitHub asked for.
+ */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError'
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    readonly status?: number
+  ) {
+    super(message)
+  }
+}
+
+const RETRIED = Symbol('retried by its owner')
+
+/** Marks `error` as retried already by the layer that owns it (see octokit.ts): withRetries leaves it. */
+export function markRetried<E>(error: E): E {
+  if (error && typeof error === 'object') Object.defineProperty(error, RETRIED, { value: true })
+  return error
+}
+
 // 408 request timeout, 429 rate limit, 5xx: GitHub's own answers for "try again".
 const TRANSIENT_STATUS = new Set([408, 429])
 
 /** True for failures worth another attempt: timeouts, rate limits, 5xx, dropped connections, unreadable answers. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof UnreadableAnswerError || error instanceof CallTimeoutError) return true
+  if (error instanceof RateLimitedError || (error && typeof error === 'object' && RETRIED in error)) return false
   const e = error as { status?: unknown; code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined
   if (!e || typeof e !== 'object') return false
   if (typeof e.status === 'number') {

@@ -19,6 +19,10 @@ export interface Outputs {
   'cost-usd': string
   'manifest-artifact-id': number | undefined
   'pull-request-url': string
+  /** collect: the results artifact of the first submission collected (as batch-id names the first batch). */
+  'results-artifact-id': number | undefined
+  /** collect: every results artifact this run uploaded, one per submission, in the order of batch-ids. */
+  'results-artifact-ids': number[]
 }
 
 // A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would
@@ -31,7 +35,7 @@ export function setOutputs(values: Partial<Outputs>, fullListFile?: () => string
     if (Array.isArray(value)) {
       const json = JSON.stringify(value)
       if (json.length > MAX_LIST_BYTES) {
-        core.warning(`Output ${name} lists ${value.length} paths, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`)
+        core.warning(`Output ${name} lists ${value.length} entries, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`)
         core.setOutput(name, '[]')
         continue
       }

@@ -126,10 +126,34 @@ export interface ManifestCandidate {
 
 type ArtifactListing = Awaited<ReturnType<Octokit['rest']['actions']['listArtifactsForRepo']>>['data']['artifacts']
 
-/** The repository's artifacts, newest first: all of them, or those with one exact name. */
-async function listArtifacts(octokit: Octokit, owner: string, repo: string, limits: CallLimits, name?: string): Promise<ArtifactListing> {
+/*
+ * Finding records by name. The list's `name` filter matches one exact name (no prefix), and a
+ * journal's or manifest's name carries the submission's tag, which only the submission knows. So:
+ * - a name known in advance is looked up by name: whether a submission was collected
+ *   (resultsExist), and nothing else is paged for it;
+ * - the pending submissions, whose tags nobody knows yet, come from one listing of the repository's
+ *   artifacts, newest first, that stops at the first page older than LISTING_HORIZON_MS instead of
+ *   paging back to the oldest artifact the repository keeps (up to 400 days of every workflow's
+ *   artifacts). A fixed-name index artifact was considered and left: names are unique per run, so
+ *   two submit jobs of one run (a matrix) could not both write it.
+ * Assumption: GitHub lists a repository's artifacts newest first (it does in practice; the order is
+ * not documented). The horizon is checked per page, so a page out of order costs nothing.
+ */
+
+// A record older than this names batches whose results the API has deleted (29 days after
+// creation): nothing in it can be collected any more. Two days' margin for runs that wait.
+export const LISTING_HORIZON_MS = 31 * 24 * 3600_000
+
+/** The repository's artifacts, newest first: those since the horizon, or all those with one exact name. */
+async function listArtifacts(octokit: Octokit, owner: string, repo: string, limits: CallLimits, name?: string, now = Date.now()): Promise<ArtifactListing> {
   reliable(octokit, limits)
-  return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, { owner, repo, per_page: 100, ...(name ? { name } : {}) })
+  const params = { owner, repo, per_page: 100, ...(name ? { name } : {}) }
+  if (name) return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, params)
+  return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, params, (response, done) => {
+    const page = response.data
+    if (page.length && page.every((a) => a.created_at && now - Date.parse(a.created_at) > LISTING_HORIZON_MS)) done()
+    return page
+  })
 }
 
 /**
@@ -151,12 +175,12 @@ export function pendingSubmissions(records: ReadonlyArray<{ name: string } & Omi
 }
 
 /**
- * Lists the repository's submissions that have no results artifact yet, in one paginated listing
- * (not one call per batch; a batch-id cannot be looked up by name, since names carry the tag), retried on transient failures. A record from a run whose head repository is not this one (a pull
+ * Lists the repository's submissions that have no results artifact yet, in one listing back to the
+ * horizon (see above; a batch-id cannot be looked up by name, since names carry the tag), retried on transient failures. A record from a run whose head repository is not this one (a pull
  * request from a fork) is marked untrusted: an artifact's name is not proof of who made it.
  */
-export async function findPendingArtifacts(octokit: Octokit, owner: string, repo: string, options: { limits?: CallLimits } = {}): Promise<ManifestCandidate[]> {
-  const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? DEFAULT_LIMITS)
+export async function findPendingArtifacts(octokit: Octokit, owner: string, repo: string, options: { limits?: CallLimits; now?: number } = {}): Promise<ManifestCandidate[]> {
+  const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? DEFAULT_LIMITS, undefined, options.now)
   return pendingSubmissions(
     artifacts
       .filter((a) => !a.expired)

@@ -192,3 +192,41 @@ describe('transient faults and lost answers', () => {
     expect(faults.calls.filter((c) => c.includes('no-such-branch'))).toHaveLength(1)
   })
 })
+
+describe('big pull requests', () => {
+  const treeCalls = () => github.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/git/trees'))
+
+  it('commits 1,200 files in one tree call (500 a call before)', async () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 1_200; i++) files[`generated/many/${String(i).padStart(4, '0')}.md`] = `Reply ${i}\n`
+    const big = await makeWorkspace(files)
+    const { octokit } = client()
+    await openPullRequest(octokit, options({ workspace: big, files: Object.keys(files) }))
+    expect(treeCalls()).toHaveLength(1)
+    expect(github.fileAt('claude-batch/msgbatch_1', 'generated/many/1199.md')).toBe('Reply 1199\n')
+  })
+
+  it('splits by size: 5 MB of content goes in three calls, a file over the limit as a blob', async () => {
+    const { TREE_CALL_BYTES } = await import('../../src/github/pull-request.js')
+    const chunk = 'x'.repeat(1024 * 1024 - 100) + '\n'
+    const files: Record<string, string> = { 'generated/huge.md': 'y'.repeat(TREE_CALL_BYTES + 10) }
+    for (let i = 0; i < 5; i++) files[`generated/mb-${i}.md`] = chunk
+    const big = await makeWorkspace(files)
+    const { octokit } = client()
+    await openPullRequest(octokit, options({ workspace: big, files: Object.keys(files).sort() }))
+    // 1 blob + entries of about 1 MB each packed two to a 2 MB call, the huge one's sha with them.
+    expect(github.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/git/blobs'))).toHaveLength(1)
+    expect(treeCalls()).toHaveLength(3)
+    expect(github.fileAt('claude-batch/msgbatch_1', 'generated/huge.md')).toHaveLength(TREE_CALL_BYTES + 10)
+    expect(github.fileAt('claude-batch/msgbatch_1', 'generated/mb-4.md')).toBe(chunk)
+  })
+
+  it('splits a call in two when GitHub answers that it was too large to process', async () => {
+    github.injectFault({ method: 'POST', path: /\/git\/trees$/, kind: 'status', status: 422, message: 'Sorry, your request timed out.  It\'s likely that your input was too large to process.  Consider building the tree incrementally' })
+    const { octokit } = client()
+    await openPullRequest(octokit, options())
+    expect(treeCalls().map((c) => c.status)).toEqual([422, 201, 201])
+    expect(github.fileAt('claude-batch/msgbatch_1', 'generated/a.md')).toBe('Reply A\n')
+    expect(github.fileAt('claude-batch/msgbatch_1', 'generated/b.md')).toBe('Reply B\n')
+  })
+})

@@ -13,6 +13,7 @@ import {
   ArtifactUnavailableError,
   downloadManifest,
   findPendingArtifacts,
+  LISTING_HORIZON_MS,
   ManifestContentError,
   resultsExist,
   uploadArtifact,
@@ -65,6 +66,41 @@ describe('findPendingArtifacts', () => {
     const pending = await findPendingArtifacts(octokit, owner, repo, { limits: LIMITS })
     expect(pending.map((c) => c.batchId).sort()).toEqual(['msgbatch_a', 'msgbatch_bad'])
     expect(faults.faulted).toHaveLength(2)
+  })
+})
+
+describe('how far the artifact list is paged', () => {
+  it('stops at the first page older than the horizon instead of paging every artifact of the repository', async () => {
+    const fake = await GitHubFake.start()
+    try {
+      const [o, r] = fake.repository.split('/') as [string, string]
+      const run = fake.addRun()
+      const old = Date.now() - LISTING_HORIZON_MS - 86_400_000
+      // 250 old artifacts of other workflows, then 150 recent ones and one pending manifest.
+      for (let i = 0; i < 250; i++) fake.addArtifact(`coverage-${i}`, run, old + i)
+      for (let i = 0; i < 150; i++) fake.addArtifact(`build-${i}`, run)
+      fake.addArtifact(manifestName('dddddddd', 'msgbatch_d'), run)
+      const octokit = getOctokit(FAKE_TOKEN, { baseUrl: fake.url })
+      const pending = await findPendingArtifacts(octokit, o, r, { limits: LIMITS })
+      expect(pending.map((c) => c.batchId)).toEqual(['msgbatch_d'])
+      // Pages 1-2 hold the recent ones, page 3 is the first wholly old one; pages 4-5 are never asked for.
+      expect(fake.calls.filter((c) => c.path.includes('/actions/artifacts'))).toHaveLength(3)
+    } finally {
+      await fake.close()
+    }
+  })
+
+  it('finds a results artifact by its exact name, not a longer one that starts with it', async () => {
+    const fake = await GitHubFake.start()
+    try {
+      const [o, r] = fake.repository.split('/') as [string, string]
+      fake.addArtifact(`${resultsName('eeeeeeee')}-copy`, fake.addRun())
+      const octokit = getOctokit(FAKE_TOKEN, { baseUrl: fake.url })
+      expect(await resultsExist(octokit, o, r, resultsName('eeeeeeee'), LIMITS)).toBe(false)
+      expect(fake.calls.map((c) => c.path)).toEqual([`/repos/${fake.repository}/actions/artifacts?per_page=100&name=${resultsName('eeeeeeee')}`])
+    } finally {
+      await fake.close()
+    }
   })
 })
 

@@ -114,6 +114,31 @@ export class FakeArtifacts {
     ]
   }
 
+  /**
+   * A finalized artifact with no content, made `createdMs` ago-or-when the caller says, without the upload
+   * protocol: the other workflows' artifacts that fill a busy repository's list (tests of how far it is paged).
+   */
+  seed(name: string, run: FakeRun, createdMs: number): number {
+    const record: ArtifactRecord = {
+      id: this.nextId++,
+      name,
+      run,
+      jobBackendId: run.jobBackendId,
+      blobKey: randomUUID(),
+      mimeType: 'application/zip',
+      createdMs,
+      expiresMs: createdMs + DEFAULT_RETENTION_MS,
+      finalizedMs: createdMs,
+      size: 0,
+      digest: `sha256:${createHash('sha256').update(Buffer.alloc(0)).digest('hex')}`,
+      expiredByHand: false,
+      deleted: false
+    }
+    this.records.push(record)
+    this.blobs.set(record.blobKey, { blocks: new Map(), committed: Buffer.alloc(0), contentType: 'application/zip' })
+    return record.id
+  }
+
   views(): FakeArtifactView[] {
     return this.records.map((record) => ({
       id: record.id,

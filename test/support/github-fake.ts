@@ -97,6 +97,8 @@ export interface FakeCall {
   method: string
   path: string
   status: number
+  /** The token the call presented (`Authorization: token|Bearer X`), if any: which credential reached GitHub. */
+  token?: string
 }
 
 export class GitHubFake {
@@ -243,6 +245,11 @@ export class GitHubFake {
     return this.store.views()
   }
 
+  /** Adds a finalized, empty artifact of `run` created at `createdMs` (default now), as another workflow's upload would. */
+  addArtifact(name: string, run: FakeRun, createdMs = this.now()): number {
+    return this.store.seed(name, run, createdMs)
+  }
+
   /** Makes an artifact expired now (listed with `expired: true`, download → 410), whatever its expires_at. */
   expireArtifact(id: number): void {
     this.store.expire(id)
@@ -289,7 +296,8 @@ export class GitHubFake {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake.invalid')
-    const call: FakeCall = { method: req.method ?? 'GET', path: url.pathname + url.search, status: 0 }
+    const token = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(headerValue(req.headers, 'authorization') ?? '')?.[1]
+    const call: FakeCall = { method: req.method ?? 'GET', path: url.pathname + url.search, status: 0, ...(token ? { token } : {}) }
     this.calls.push(call)
     const protocol = protocolOf(url.pathname)
     const fault = this.faults.take(call.method, url)

@@ -18,6 +18,7 @@ import { jsonlRequests } from './requests.js'
 import { dataFormat, withoutPromptExtension } from './kinds.js'
 import { openWorkspace, resolveInputFile, type InputFile, type Workspace } from '../paths/workspace.js'
 import { readUtf8File } from './text.js'
+import { loadSchemaFile, resolveSchema } from './schema.js'
 
 export type { PromptRequest, SourceContext } from './types.js'
 
@@ -37,6 +38,8 @@ export interface SourceInputs {
    * itself, and listed among the files read so no output may overwrite it.
    */
   systemPromptFile?: string
+  /** Workspace-relative path of the `schema-file` input: the JSON Schema for prompts that name none. */
+  schemaFile?: string
 }
 
 /**
@@ -54,8 +57,11 @@ export function readSources(inputs: SourceInputs, ctx: SourceContext): SourceStr
   return Object.assign(generate(inputs, ctx, files), { files })
 }
 
-async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<string>): AsyncGenerator<PromptRequest> {
-  const ws = await openWorkspace(ctx.workspace)
+async function* generate(inputs: SourceInputs, outer: SourceContext, read: Set<string>): AsyncGenerator<PromptRequest> {
+  const ws = await openWorkspace(outer.workspace)
+  // The schema-file input: the schema of every prompt (and template) that names none.
+  const schema = inputs.schemaFile ? await loadSchemaFile(inputs.schemaFile, undefined, outer, read) : undefined
+  const ctx: SourceContext = schema ? { ...outer, defaults: { ...outer.defaults, schema } } : outer
 
   const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined
   const format = data && dataFormat(data.file)
@@ -84,24 +90,24 @@ async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<str
     })
     for (const file of files) {
       read.add(file.file)
-      yield* promptFileRequests(file, ctx)
+      yield* promptFileRequests(file, ctx, read)
     }
   } else if (!otherSources) {
     ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' })
   }
 
   if (data && format) {
-    const spec = template ? await loadTemplate(template.file, template.abs, ctx) : undefined
+    const spec = template ? await loadTemplate(template.file, template.abs, ctx, read) : undefined
     yield* dataRequests({ file: data.file, abs: data.abs, format }, spec, ctx)
   } else if (template) {
     // Still check the template, so its own mistakes are reported in the same run.
-    await loadTemplate(template.file, template.abs, ctx)
+    await loadTemplate(template.file, template.abs, ctx, read)
   }
 
   if (requests) yield* jsonlRequests(requests.file, requests.abs, ctx)
 }
 
-async function* promptFileRequests(p: PromptFile, ctx: SourceContext): AsyncGenerator<PromptRequest> {
+async function* promptFileRequests(p: PromptFile, ctx: SourceContext, read: Set<string>): AsyncGenerator<PromptRequest> {
   let text: string
   try {
     const read = await readUtf8File(p.abs, p.file)
@@ -116,12 +122,12 @@ async function* promptFileRequests(p: PromptFile, ctx: SourceContext): AsyncGene
   }
   if (p.kind === 'prompt-yaml') {
     const parsed = parsePromptYaml(text, p.file, ctx)
-    if (parsed) yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx)
+    if (parsed && (await resolveSchema(parsed.spec, ctx, read))) yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx)
     return
   }
   const parsed = parseMarkdown(text, p.file, ctx)
-  if (!parsed) return
-  const target = markdownTarget(p, ctx.outputDir)
+  if (!parsed || !(await resolveSchema(parsed.spec, ctx, read))) return
+  const target = markdownTarget(p, ctx.outputDir, parsed.spec.schema !== undefined)
   yield {
     key: target.key,
     params: render(parsed.spec, ctx.defaults.system).params,

@@ -4,10 +4,10 @@
  * that does not).
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { readFile, stat } from 'node:fs/promises'
+import { cp, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BatchSimulator, DEFAULT_API_KEY } from '../support/simulator.js'
-import { makeWorkspace, runAction, type ActionRun } from '../support/run-action.js'
+import { makeWorkspace, ROOT, runAction, type ActionRun } from '../support/run-action.js'
 
 let simulator: BatchSimulator | undefined
 afterEach(async () => {
@@ -187,5 +187,35 @@ describe('structured output', () => {
     expect(errors).toContainEqual(expect.objectContaining({ file: 'prompts/typo.md', line: 4, message: expect.stringMatching(/Unknown schema keyword "propertis". Did you mean "properties"\?/) }))
     expect(errors).toContainEqual(expect.objectContaining({ file: 'schemas/ranged.json', line: 4, message: expect.stringMatching(/do not support "minimum"/) }))
     expect(errors).toContainEqual(expect.objectContaining({ file: 'schemas/broken.json', message: expect.stringMatching(/not valid JSON/) }))
+  })
+
+  it('the ticket-classification example runs as the README shows', async () => {
+    const workspace = await makeWorkspace()
+    await cp(path.join(ROOT, 'examples/ticket-classification'), path.join(workspace, 'examples/ticket-classification'), { recursive: true })
+    const result = await run(workspace, { prompts: '', data: 'examples/ticket-classification/tickets.csv', template: 'examples/ticket-classification/classify.md' })
+    expect(result.exitCode).toBe(0)
+    const lines = (await read(workspace, 'generated/tickets.csv')).trim().split('\n')
+    expect(lines[0]).toBe('id,subject,body,category,urgent,summary,order_ids')
+    expect(lines).toHaveLength(7)
+  })
+
+  it('collect later validates each reply against the schema the manifest carries', async () => {
+    simulator = await BatchSimulator.start()
+    const files = {
+      'prompts/good.md': '---\nschema: ../schema.json\n---\nClassify: late parcel\n',
+      'prompts/bad.md': '---\nschema: ../schema.json\n---\nClassify: SIMULATE_SCHEMA_MISMATCH\n',
+      'schema.json': JSON.stringify(TICKET_SCHEMA)
+    }
+    const runnerTemp = await makeWorkspace()
+    const inputs = { 'anthropic-api-key': DEFAULT_API_KEY, 'anthropic-base-url': simulator.url, 'lock-file': '' }
+    const submitted = await runAction({ workspace: await makeWorkspace(files), runnerTemp, inputs })
+    expect(submitted.exitCode).toBe(0)
+    // The schema file may be gone or changed by then: the manifest's copy is what replies are checked against.
+    const workspace = await makeWorkspace({ ...files, 'schema.json': '{}' })
+    const collected = await runAction({ workspace, runnerTemp, inputs: { ...inputs, command: 'collect' } })
+    expect(collected.outputs.errored).toBe('1')
+    expect(JSON.parse(await read(workspace, 'generated/good.json')).category).toMatch(/^(billing|shipping|product)$/)
+    expect(await exists(path.join(workspace, 'generated/bad.json'))).toBe(false)
+    expect(collected.annotations).toContainEqual(expect.objectContaining({ level: 'error', file: 'prompts/bad.md', message: expect.stringMatching(/does not fit the schema/) }))
   })
 })

@@ -2,6 +2,7 @@ import { describe, it, expect } from '@jest/globals'
 import { collect, prompts, workspace } from './helpers.js'
 import { unsupportedFeatures } from '../../src/sources/schema.js'
 import { ReplyValidator } from '../../src/results/validate.js'
+import { fingerprint } from '../../src/plan/fingerprint.js'
 
 const CLOSED = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false }
 
@@ -89,6 +90,18 @@ describe('schemas in prompt sources', () => {
     const b = requests.find((r) => r.key === 'b')!
     expect(b.params.output_config).toEqual({ format: { type: 'json_schema', schema: { type: 'object', properties: { ok: { type: 'boolean' } }, additionalProperties: false } } })
     expect(b.output).toEqual({ kind: 'file', path: 'generated/b.json' })
+  })
+})
+
+describe('pay once', () => {
+  it('the lock fingerprint covers the schema: changing only the schema file regenerates the output', async () => {
+    const print = async (schema: object) => {
+      const ws = await workspace({ 'p.md': '---\nschema: s.json\n---\nHi\n', 's.json': JSON.stringify(schema) })
+      const [r] = (await prompts(ws, 'p.md')).requests
+      return fingerprint(r!.params, 'generated/p.json')
+    }
+    expect(await print(CLOSED)).toBe(await print(CLOSED))
+    expect(await print(CLOSED)).not.toBe(await print({ ...CLOSED, properties: { a: { type: 'string', enum: ['x'] } } }))
   })
 })
 

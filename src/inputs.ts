@@ -29,6 +29,8 @@ export interface Inputs {
   system?: string
   /** Workspace-relative path of `system-prompt-file`, once checked: a source no output may overwrite. */
   systemPromptFile?: string
+  /** The `schema-file` input as given: the JSON Schema for prompts that name none (checked by the sources). */
+  schemaFile?: string
   outputDir: string
   /** False when output-dir was left empty. */
   outputDirSet: boolean
@@ -160,6 +162,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     data: core.getInput('data') || undefined,
     template: core.getInput('template') || undefined,
     requests: core.getInput('requests') || undefined,
+    schemaFile: core.getInput('schema-file') || undefined,
     model,
     maxTokens,
     system,

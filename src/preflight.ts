@@ -62,6 +62,14 @@ export async function checkModels(client: Anthropic, plan: Plan, problem: Report
           message: `Model "${model}" does not accept thinking of type "${use.thinking.type}". Use a type it supports (see its capabilities) or another model.`
         })
       }
+      // A schema needs structured outputs; a model without them would fail every such row.
+      if (use.schema && info.capabilities?.structured_outputs?.supported !== true) {
+        problem({
+          file,
+          line: use.schema.origin.line,
+          message: `Model "${model}" does not support structured outputs, which a schema needs. Choose a model that does (see its capabilities), or remove the schema.`
+        })
+      }
       if (info.max_tokens && use.maxTokens > info.max_tokens) {
         problem({
           file,
@@ -85,6 +93,8 @@ interface FileUse {
   overLimit?: PlannedRequest
   /** The first thinking type the file's requests use, and where. */
   thinking?: { type: string; at: PlannedRequest }
+  /** The first of the file's requests whose reply must fit a schema. */
+  schema?: PlannedRequest
 }
 
 function byModelAndFile(requests: readonly PlannedRequest[]): Map<string, Map<string, FileUse>> {
@@ -101,6 +111,7 @@ function byModelAndFile(requests: readonly PlannedRequest[]): Map<string, Map<st
       if (r.maxTokens > use.maxTokens) Object.assign(use, { maxTokens: r.maxTokens, overLimit: r })
     }
     if (r.thinking && !use.thinking) use.thinking = { type: r.thinking, at: r }
+    if (r.schema !== undefined && !use.schema) use.schema = r
   }
   return models
 }

@@ -11,7 +11,7 @@ import { checkModels, estimateCost } from '../src/preflight.js'
 import type { Plan, PlannedRequest } from '../src/plan/plan.js'
 import { SpoolWriter } from '../src/plan/spool.js'
 import type { Problem } from '../src/sources/types.js'
-import { BatchSimulator, DEFAULT_API_KEY } from './support/simulator.js'
+import { BatchSimulator, DEFAULT_API_KEY, DEFAULT_MODELS } from './support/simulator.js'
 
 let simulator: BatchSimulator | undefined
 afterEach(async () => {
@@ -89,5 +89,18 @@ describe('input tokens against max_input_tokens', () => {
       { file: 'prompts/giant.md', line: 5, message: 'This request is ~500,000 input tokens (estimated from its size); claude-haiku-4-5 accepts 200,000: shorten it.' }
     ])
     expect(warnings).toEqual([expect.objectContaining({ file: 'prompts/giant.md', message: expect.stringMatching(/^1 large request\(s\) were checked .* by size only \(count_tokens failed: .*HTTP 500/) })])
+  })
+})
+
+describe('structured outputs', () => {
+  it('refuses a schema for a model that does not report structured outputs, on the file that asks for it', async () => {
+    const models = DEFAULT_MODELS.map((m) =>
+      m.id.startsWith('claude-haiku-4-5') ? { ...m, capabilities: { ...m.capabilities!, structured_outputs: { supported: false } } } : m
+    )
+    simulator = await BatchSimulator.start({ models })
+    const plan = await planOf([{ text: 'Classify', file: 'prompts/typed.md' }, { text: 'Plain' }])
+    plan.requests[0]!.schema = 0
+    const { problems } = await check(plan)
+    expect(problems).toEqual([{ file: 'prompts/typed.md', line: 5, message: expect.stringContaining('does not support structured outputs') }])
   })
 })

@@ -3,7 +3,8 @@ import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } 
 import { customIds, withDigest } from './custom-ids.js'
 import { RequestTable, StringList, tableOf } from './table.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
-import { fingerprint } from './fingerprint.js'
+import { canonicalJson, fingerprint } from './fingerprint.js'
+import { schemaOf, unsupportedFeatures, compileSchema, type JsonObject } from '../sources/schema.js'
 
 /** A request once planned: its params live in the spool, everything else needed later is here. */
 export interface PlannedRequest {
@@ -19,6 +20,8 @@ export interface PlannedRequest {
   bytes: number
   /** What produced its output (plan/fingerprint.ts), for the lock file; unset without an output. */
   fingerprint?: string
+  /** Index into `Plan.schemas` of the schema its reply must fit (its params' output_config.format). */
+  schema?: number
 }
 
 /** A data file rewritten with an `output` field per row once its results are in. */
@@ -32,6 +35,8 @@ export interface DataOutput {
    * fingerprint]. Their previous output is copied from the generated file when it is rebuilt.
    */
   kept?: Array<[row: number, fingerprint: string]>
+  /** With a schema: the result columns (its top-level properties), in schema order, instead of `output`. */
+  columns?: string[]
 }
 
 /** Requests `[start, end)` go into one batch. */
@@ -58,6 +63,8 @@ export interface Plan {
    * collect removes them from its checkout too, so that the pull request carries the removal.
    */
   pruned?: { keys: string[]; files: string[] }
+  /** The distinct JSON Schemas replies must fit (structured output), for validating them at collect. */
+  schemas?: JsonObject[]
 }
 
 export interface Limits {
@@ -86,6 +93,7 @@ export async function buildPlan(
   // Each request's key for its custom_id, a flag first: \u0001 for the user's own (fixed) id, \u0000 for one to derive.
   const keys = new StringList()
   const outputs = new Outputs(workspace, table, problem)
+  const schemas = new Schemas(problem)
 
   try {
     for await (const request of sources) {
@@ -99,7 +107,8 @@ export async function buildPlan(
         maxTokens: request.params.max_tokens,
         thinking: thinkingType(request.params.thinking),
         ...at,
-        ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {})
+        ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {}),
+        ...schemas.indexOf(request)
       })
       keys.push(request.customId ? `\u0001${request.customId}` : `\u0000${request.key}`)
       const budget = thinkingBudgetProblem(request.params)
@@ -133,7 +142,50 @@ export async function buildPlan(
   }
 
   const requests = table.view()
-  return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sorted }
+  return {
+    tag,
+    requests,
+    chunks: split(requests, limits, problem),
+    spoolPath: options.spoolPath,
+    dataOutputs: outputs.dataOutputs(),
+    sources: sorted,
+    ...(schemas.list.length ? { schemas: schemas.list } : {})
+  }
+}
+
+/**
+ * The schemas replies must fit, each kept once however many requests use it. Prompt sources check
+ * theirs when reading; a ready-made request's own output_config is checked here.
+ */
+class Schemas {
+  readonly list: JsonObject[] = []
+  private readonly index = new Map<string, number>()
+
+  constructor(private readonly problem: (p: Problem) => void) {}
+
+  indexOf(request: PromptRequest): { schema?: number } {
+    const schema = schemaOf(request.params)
+    if (!schema) return {}
+    const key = canonicalJson(schema)
+    let n = this.index.get(key)
+    if (n === undefined) {
+      n = this.list.length
+      this.list.push(schema)
+      this.index.set(key, n)
+      const copy = structuredClone(schema)
+      const issue = unsupportedFeatures(copy)[0]
+      let why = issue && `${issue.message}${issue.at.length ? ` (at ${issue.at.join('/')})` : ''}`
+      if (!why) {
+        try {
+          compileSchema(copy)
+        } catch (error) {
+          why = `it is not a valid JSON Schema: ${(error as Error).message}`
+        }
+      }
+      if (why) this.problem({ ...at(request.origin), message: `output_config.format.schema: ${why}` })
+    }
+    return { schema: n }
+  }
 }
 
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
@@ -209,7 +261,7 @@ class Outputs {
       this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Choose another output-dir or file name.` })
       return undefined
     } else {
-      this.data.set(key, { path: relative, source: target.source, format: target.format, rows: 1, origin })
+      this.data.set(key, { path: relative, source: target.source, format: target.format, rows: 1, origin, ...(target.columns ? { columns: target.columns } : {}) })
     }
     return { ...target, path: relative }
   }

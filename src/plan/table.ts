@@ -85,6 +85,8 @@ export class RequestTable {
   private readonly maxTokens = new Column(new Float64Array(16))
   // Interned id + 1; 0 is "no thinking type".
   private readonly thinking = new Column(new Uint32Array(16))
+  // Index into Plan.schemas + 1; 0 is "no schema".
+  private readonly schema = new Column(new Uint32Array(16))
   private readonly offset = new Column(new Float64Array(16))
   private readonly bytes = new Column(new Float64Array(16))
   /** 16 bytes a request: the fingerprint's hex is 32 characters. */
@@ -109,6 +111,7 @@ export class RequestTable {
     this.model.set(i, this.strings.id(r.model))
     this.maxTokens.set(i, r.maxTokens)
     this.thinking.set(i, r.thinking === undefined ? 0 : this.strings.id(r.thinking) + 1)
+    this.schema.set(i, r.schema === undefined ? 0 : r.schema + 1)
     this.offset.set(i, r.offset)
     this.bytes.set(i, r.bytes)
     if (r.fingerprint !== undefined) {
@@ -171,6 +174,8 @@ export class RequestTable {
       offset: this.offset.data[i]!,
       bytes: this.bytes.data[i]!
     }
+    const schema = this.schema.data[i]!
+    if (schema) request.schema = schema - 1
     if (output) request.fingerprint = Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex')
     return request
   }

@@ -6,6 +6,7 @@ import type { Estimate } from '../preflight.js'
 import type { ResultCollector } from '../results/collect.js'
 import type { Problem } from '../sources/types.js'
 import { where } from './annotations.js'
+import { addDistributions } from './distribution.js'
 
 export interface SummaryInput {
   headline: string
@@ -83,6 +84,7 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
     if (c.unpriced.size) summary.addRaw(`<p>No price known for ${[...c.unpriced].join(', ')}: their tokens are not in the cost.</p>`, true)
     if (r.truncated) summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true)
     if (s.resultsFile) summary.addRaw(`<p>Raw results: <code>${escape(s.resultsFile)}</code></p>`, true)
+    addDistributions(summary, r.distributions, escape)
   }
 
   if (s.plan && s.plan.requests.length && !s.problems.length) addRequestTable(summary, s)

@@ -7,6 +7,8 @@ import { CostTally } from '../cost/cost.js'
 import type { PriceOverrides } from '../cost/prices.js'
 import type { Plan } from '../plan/plan.js'
 import { writeOutputFile } from './atomic.js'
+import { prettyJson, ReplyValidator } from './validate.js'
+import type { Distribution } from './data-output.js'
 
 /** What happened to each request, by its index in the plan. */
 export const Outcome = { pending: 0, succeeded: 1, errored: 2, canceled: 3, expired: 4 } as const
@@ -109,9 +111,13 @@ export class ResultCollector {
   readonly costs: CostTally
   /** Workspace-relative paths of the output files written, in the order written. */
   readonly written = new Set<string>()
+  /** Value counts of the enum and boolean columns of each data file written with a schema (data-output.ts). */
+  readonly distributions: Distribution[] = []
   truncated = 0
 
   private readonly index = new Map<string, number>()
+  /** Replies whose request names a schema must fit it: one that does not counts as errored. */
+  private readonly validator: ReplyValidator
   /** Where each data row's result line lies in the results file, until the data file is written. */
   readonly dataLines = new Map<number, { offset: number; bytes: number }>()
 
@@ -124,6 +130,7 @@ export class ResultCollector {
   ) {
     this.outcomes = new Uint8Array(plan.requests.length)
     this.costs = new CostTally(prices)
+    this.validator = new ReplyValidator(plan.schemas)
     plan.requests.forEach((r, i) => this.index.set(r.customId, i))
   }
 
@@ -242,12 +249,22 @@ export class ResultCollector {
     batch.counts[result.type]++
     if (result.type === 'succeeded') {
       const message = result.message
+      // Billed whether or not it fits its schema.
       batch.costs.add(message.model, message.usage)
+      const checked = request.schema === undefined ? undefined : this.validator.check(request.schema, textOf(line), message.stop_reason, request.maxTokens)
+      if (checked && !checked.ok) {
+        // A reply that does not fit is a failed request: counted as errored, and nothing written.
+        this.outcomes[i] = Outcome.errored
+        batch.counts.succeeded--
+        batch.counts.errored++
+        this.note(i, checked.message)
+        return
+      }
       if (message.stop_reason === 'max_tokens') {
         batch.truncated++
         this.note(i, `cut off at max_tokens (${request.maxTokens})`)
       }
-      if (request.output?.kind === 'file') await this.writeOutput(i, request.output.path, textOf(line))
+      if (request.output?.kind === 'file') await this.writeOutput(i, request.output.path, checked ? prettyJson(checked.value) : textOf(line))
       // Only where the line lies: the `at` handed in also carries the line's text, which must not be kept.
       else if (request.output?.kind === 'data-row') this.dataLines.set(i, { offset: at.offset, bytes: at.bytes })
     } else if (result.type === 'errored') {

@@ -12,12 +12,13 @@ import { readDataRows } from './data-rows.js'
 import { PROMPT_EXTENSIONS_TEXT, promptKind } from './kinds.js'
 import { quoteList, RowTally, watched } from './report.js'
 import { readUtf8File } from './text.js'
+import { resolveSchema, topLevelProperties } from './schema.js'
 
 /** The column the results are written to; input data must not have it already. */
 export const OUTPUT_FIELD = 'output'
 
 /** Parses the template prompt file. Reports every problem found and returns undefined when there was any. */
-export async function loadTemplate(file: string, abs: string, ctx: SourceContext): Promise<PromptSpec | undefined> {
+export async function loadTemplate(file: string, abs: string, ctx: SourceContext, read?: Set<string>): Promise<PromptSpec | undefined> {
   const kind = promptKind(file)
   if (!kind) {
     ctx.problem({ file, message: `The template input must name a prompt file (${PROMPT_EXTENSIONS_TEXT}), not "${file}".` })
@@ -45,7 +46,7 @@ export async function loadTemplate(file: string, abs: string, ctx: SourceContext
       })
       return undefined
     }
-    return parsed?.spec
+    return parsed && (await withColumns(parsed.spec, ctx, read))
   }
   const parsed = parsePromptYaml(text, file, ctx)
   if (parsed?.testData) {
@@ -56,7 +57,24 @@ export async function loadTemplate(file: string, abs: string, ctx: SourceContext
     })
     return undefined
   }
-  return parsed?.spec
+  return parsed && (await withColumns(parsed.spec, ctx, read))
+}
+
+/**
+ * A template's schema, settled: its top-level properties become the data file's result columns, so
+ * it must be an object schema with properties.
+ */
+async function withColumns(spec: PromptSpec, ctx: SourceContext, read?: Set<string>): Promise<PromptSpec | undefined> {
+  if (!(await resolveSchema(spec, ctx, read))) return undefined
+  if (spec.schema && !topLevelProperties(spec.schema.value)) {
+    ctx.problem({
+      file: spec.schema.file,
+      line: spec.schema.line,
+      message: 'A data file\'s schema must be an object with "properties": each property becomes a column of the generated file.'
+    })
+    return undefined
+  }
+  return spec
 }
 
 /**
@@ -73,6 +91,10 @@ export async function* dataRequests(
   const stem = base.replace(/\.[^.]*$/, '') || base
   const outputPath = path.posix.join(ctx.outputDir, base)
   const variables = spec ? variablesOf(spec) : new Map<string, number>()
+  // With a schema, each top-level property is a result column; without, the one `output` column.
+  const columns = spec?.schema && topLevelProperties(spec.schema.value)
+  const resultFields = columns ?? [OUTPUT_FIELD]
+  const clash = columns ? `is also a property of the schema (${spec!.schema!.file}:${spec!.schema!.line}), whose values fill a column of that name: rename the column or the property.` : ''
   let usable = spec !== undefined
   const missing = new RowTally()
   const hasOutput = new RowTally()
@@ -84,8 +106,10 @@ export async function* dataRequests(
 
   for await (const item of readDataRows(format, data.abs, file, reading)) {
     if (item.kind === 'header') {
-      if (item.columns.includes(OUTPUT_FIELD)) {
-        ctx.problem({ file, line: 1, message: `The data has a column named "${OUTPUT_FIELD}", where the results will be written: rename that column.` })
+      for (const field of resultFields) {
+        if (!item.columns.includes(field)) continue
+        const message = columns ? `The data's column "${field}" ${clash}` : `The data has a column named "${OUTPUT_FIELD}", where the results will be written: rename that column.`
+        ctx.problem({ file, line: 1, message })
       }
       for (const [name, line] of variables) {
         if (!item.columns.includes(name)) {
@@ -101,7 +125,7 @@ export async function* dataRequests(
     }
     rows++
     const { values, line, row } = item
-    if (format !== 'csv' && Object.hasOwn(values, OUTPUT_FIELD)) hasOutput.add('', row, line)
+    if (format !== 'csv') for (const field of resultFields) if (Object.hasOwn(values, field)) hasOutput.add(field, row, line)
     if (!usable) continue
     const rendered = render(spec!, ctx.defaults.system, (name) => (Object.hasOwn(values, name) ? stringifyValue(values[name]) : undefined))
     for (const name of rendered.missing) {
@@ -115,7 +139,7 @@ export async function* dataRequests(
     yield {
       key: `${stem}-${rowId}`,
       params: rendered.params,
-      output: { kind: 'data-row', path: outputPath, source: file, format, index: row - 1 },
+      output: { kind: 'data-row', path: outputPath, source: file, format, index: row - 1, ...(columns ? { columns } : {}) },
       origin: { file, line, row }
     }
   }
@@ -128,7 +152,8 @@ export async function* dataRequests(
     })
   }
   for (const o of hasOutput) {
-    ctx.problem({ file, line: o.line, message: `${capitalize(o.rows)} already ${o.count === 1 ? 'has a field' : 'have a field'} named "${OUTPUT_FIELD}", where the results will be written: rename that field.` })
+    const why = columns ? `which ${clash}` : 'where the results will be written: rename that field.'
+    ctx.problem({ file, line: o.line, message: `${capitalize(o.rows)} already ${o.count === 1 ? 'has a field' : 'have a field'} named "${o.key}", ${why}` })
   }
   for (const e of empty) {
     ctx.problem({ file, line: e.line, message: `The prompt is empty for ${e.rows}: the template gives no text with ${e.count === 1 ? "this row's" : "these rows'"} values.` })

@@ -166,9 +166,11 @@ export function relativeToBase(file: string, base: string): string {
 }
 
 /** Output path and key of a markdown prompt file: `<outputDir>/<P rel D>` and `<P rel D>` without extension. */
-export function markdownTarget(p: PromptFile, outputDir: string): { path: string; key: string } {
+export function markdownTarget(p: PromptFile, outputDir: string, json = false): { path: string; key: string } {
   const rel = relativeToBase(p.file, p.base)
-  return { path: path.posix.join(outputDir, rel), key: withoutPromptExtension(rel) }
+  // A reply that fits a schema is JSON, and is named so.
+  const out = json ? rel.replace(/(\.[^./]*)?$/, '.json') : rel
+  return { path: path.posix.join(outputDir, out), key: withoutPromptExtension(rel) }
 }
 
 /**

@@ -20,6 +20,7 @@ import { openWorkspace, resolveInputFile, type InputFile, type Workspace } from 
 import { decodeUtf8 } from './text.js'
 import { mapOrdered, READ_CONCURRENCY } from './ordered.js'
 import { nodeReadFs, type ReadFs } from './read-fs.js'
+import { loadSchemaFile, resolveSchema } from './schema.js'
 import path from 'node:path'
 
 export type { PromptRequest, SourceContext } from './types.js'
@@ -42,6 +43,8 @@ export interface SourceInputs {
   systemPromptFile?: string
   /** The file-system calls for prompt files (a test counts them); Node's by default. */
   fs?: ReadFs
+  /** Workspace-relative path of the `schema-file` input: the JSON Schema for prompts that name none. */
+  schemaFile?: string
 }
 
 /**
@@ -68,9 +71,12 @@ export function readSources(inputs: SourceInputs, ctx: SourceContext): SourceStr
   return Object.assign(generate(inputs, ctx, files, reals, found), { files, real })
 }
 
-async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<string>, reals: Map<string, string>, found: (ws: Workspace) => void): AsyncGenerator<PromptRequest> {
-  const ws = await openWorkspace(ctx.workspace)
+async function* generate(inputs: SourceInputs, outer: SourceContext, read: Set<string>, reals: Map<string, string>, found: (ws: Workspace) => void): AsyncGenerator<PromptRequest> {
+  const ws = await openWorkspace(outer.workspace)
   found(ws)
+  // The schema-file input: the schema of every prompt (and template) that names none.
+  const schema = inputs.schemaFile ? await loadSchemaFile(inputs.schemaFile, undefined, outer, read) : undefined
+  const ctx: SourceContext = schema ? { ...outer, defaults: { ...outer.defaults, schema } } : outer
 
   const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined
   const format = data && dataFormat(data.file)
@@ -115,24 +121,24 @@ async function* generate(inputs: SourceInputs, ctx: SourceContext, read: Set<str
     for await (const loaded of mapOrdered(files, READ_CONCURRENCY, load)) {
       read.add(loaded.p.file)
       if (loaded.p.real !== undefined) reals.set(loaded.p.file, loaded.p.real)
-      yield* promptFileRequests(loaded, ctx)
+      yield* promptFileRequests(loaded, ctx, read)
     }
   } else if (!otherSources) {
     ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' })
   }
 
   if (data && format) {
-    const spec = template ? await loadTemplate(template.file, template.abs, ctx) : undefined
+    const spec = template ? await loadTemplate(template.file, template.abs, ctx, read) : undefined
     yield* dataRequests({ file: data.file, abs: data.abs, format }, spec, ctx)
   } else if (template) {
     // Still check the template, so its own mistakes are reported in the same run.
-    await loadTemplate(template.file, template.abs, ctx)
+    await loadTemplate(template.file, template.abs, ctx, read)
   }
 
   if (requests) yield* jsonlRequests(requests.file, requests.abs, ctx)
 }
 
-async function* promptFileRequests(loaded: { p: PromptFile; bytes?: Uint8Array; error?: unknown }, ctx: SourceContext): AsyncGenerator<PromptRequest> {
+async function* promptFileRequests(loaded: { p: PromptFile; bytes?: Uint8Array; error?: unknown }, ctx: SourceContext, readFiles: Set<string>): AsyncGenerator<PromptRequest> {
   const { p } = loaded
   if (!loaded.bytes) {
     ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${(loaded.error as Error).message}` })
@@ -146,12 +152,12 @@ async function* promptFileRequests(loaded: { p: PromptFile; bytes?: Uint8Array; 
   const text = read.text
   if (p.kind === 'prompt-yaml') {
     const parsed = parsePromptYaml(text, p.file, ctx)
-    if (parsed) yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx)
+    if (parsed && (await resolveSchema(parsed.spec, ctx, readFiles))) yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx)
     return
   }
   const parsed = parseMarkdown(text, p.file, ctx)
-  if (!parsed) return
-  const target = markdownTarget(p, ctx.outputDir)
+  if (!parsed || !(await resolveSchema(parsed.spec, ctx, readFiles))) return
+  const target = markdownTarget(p, ctx.outputDir, parsed.spec.schema !== undefined)
   yield {
     key: target.key,
     params: render(parsed.spec, ctx.defaults.system).params,

@@ -8,6 +8,7 @@
  * system: You write product copy.
  * output: site/widget.md
  * params: { stop_sequences: ["END"] }
+ * schema: schemas/widget.json   # or a YAML mapping: replies must be JSON that fits it
  * ---
  * Describe the widget.
  * ```
@@ -18,8 +19,9 @@ import type { TemplateText } from './template.js'
 import { OWN_KEYS, refusedParam } from './params.js'
 import { describeType, didYouMean, isMap, isScalar, YamlDoc, type YAMLMap } from './yaml-doc.js'
 import { watched } from './report.js'
+import { inlineSchema, type Schema } from './schema.js'
 
-export const FRONT_MATTER_KEYS = ['model', 'max_tokens', 'system', 'output', 'params'] as const
+export const FRONT_MATTER_KEYS = ['model', 'max_tokens', 'system', 'output', 'params', 'schema'] as const
 
 export interface MarkdownPrompt {
   spec: PromptSpec
@@ -71,6 +73,8 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
   const system: TemplateText[] = []
   let output: MarkdownPrompt['output']
   let extra: Record<string, unknown> = {}
+  let schema: Schema | undefined
+  let schemaFile: { path: string; line: number } | undefined
 
   if (split.yaml !== undefined) {
     const yaml = YamlDoc.parse(split.yaml, file, 2, ctx)
@@ -113,6 +117,12 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
             else if (!isMap(value)) bad(line, `Front matter key "params" must be a mapping of Messages API fields (e.g. "stop_sequences: [END]"), not ${describeType(v)}.`)
             else if (checkParams(yaml, value, ctx)) extra = v as Record<string, unknown>
             break
+          case 'schema':
+            if (v === null) noValue()
+            else if (typeof v === 'string' && v.trim() !== '') schemaFile = { path: v.trim(), line }
+            else if (!isMap(value)) bad(line, `Front matter key "schema" must be a JSON Schema written as a YAML mapping (e.g. "type: object"), or the path of a .json schema file, not ${describeType(v)}.`)
+            else schema = inlineSchema(yaml, value, line, ctx)
+            break
           default:
             bad(line, `Unknown front matter key "${key}". Allowed keys: ${FRONT_MATTER_KEYS.join(', ')}.${didYouMean(key, FRONT_MATTER_KEYS)}`)
         }
@@ -131,7 +141,9 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
       system,
       messages: [{ role: 'user', content: { text: split.body, line, exactLines: true } }],
       extra,
-      line
+      line,
+      ...(schema ? { schema } : {}),
+      ...(schemaFile ? { schemaFile } : {})
     },
     output
   }
@@ -141,13 +153,20 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
 function checkParams(yaml: YamlDoc, params: YAMLMap, ctx: SourceContext): boolean {
   let ok = true
   for (const { key, line } of yaml.entries(params, ctx)) {
-    const why = Object.hasOwn(OWN_KEYS, key) ? `${OWN_KEYS[key]}, not inside params` : refusedParam(key)
+    const why = Object.hasOwn(OWN_KEYS, key) ? `${OWN_KEYS[key]}, not inside params` : refusedParam(key) ?? outputFormatInParams(yaml, params, key)
     if (why) {
       ok = false
       ctx.problem({ file: yaml.file, line, message: `"params.${key}" is not allowed: ${why}` })
     }
   }
   return ok
+}
+
+/** `params.output_config.format` would be sent unchecked, and replies not validated: it has its own key. */
+function outputFormatInParams(yaml: YamlDoc, params: YAMLMap, key: string): string | undefined {
+  if (key !== 'output_config') return undefined
+  const config = yaml.toJS(params.get(key, true) as never).value
+  return config && typeof config === 'object' && 'format' in config ? 'give the JSON Schema with the front matter key "schema", which is checked and validates every reply.' : undefined
 }
 
 function count(text: string, ch: string): number {

@@ -9,6 +9,7 @@ import { stringifyValue, type TemplateText } from './template.js'
 import { API_VERSION, isPlainObject } from './params.js'
 import { quoteList, RowTally, watched } from './report.js'
 import { describeType, didYouMean, isMap, isScalar, isSeq, YamlDoc, type Node } from './yaml-doc.js'
+import { promptYamlSchema, type Schema } from './schema.js'
 
 export const PROMPT_YAML_KEYS = [
   'name',
@@ -54,6 +55,8 @@ export function parsePromptYaml(text: string, file: string, outer: SourceContext
   const messages: PromptSpec['messages'] = []
   let messagesSeen = false
   let testData: PromptYaml['testData']
+  let responseFormat: { value: unknown; line: number } | undefined
+  let jsonSchema: { node: Node | null; line: number } | undefined
 
   for (const { key, line, value } of yaml.entries(yaml.contents, ctx)) {
     const js = yaml.toJS(value)
@@ -125,26 +128,57 @@ export function parsePromptYaml(text: string, file: string, outer: SourceContext
         testData = readTestData(yaml, value, line, ctx)
         break
       case 'responseFormat':
-        if (v !== 'text' && v !== null) {
-          ctx.warning({ file, line, message: `responseFormat is not sent: Claude's Messages API has no such field. Ask for the format in the prompt instead.` })
-        }
+        responseFormat = { value: v, line }
         break
       case 'jsonSchema':
-        ctx.warning({ file, line, message: `jsonSchema is not sent: Claude's Messages API has no such field. Describe the JSON you want in the prompt instead.` })
+        jsonSchema = { node: value, line }
         break
       default:
         bad(line, `Unknown key "${key}". Allowed keys: ${PROMPT_YAML_KEYS.join(', ')}.${didYouMean(key, PROMPT_YAML_KEYS)}`)
     }
   }
 
+  const schema = structuredOutput(yaml, responseFormat, jsonSchema, ctx)
+
   const first = messages.find((m) => m.role === 'user')
   if (messagesSeen && !first && !ctx.failed) bad(yaml.lineOf(yaml.contents.get('messages', true) as Node), 'There is no user message: add one with "role: user".')
   if (!messagesSeen) bad(1, 'There are no messages: add "messages:" with at least one "role: user" message.')
   if (ctx.failed || !first) return undefined
   return {
-    spec: { file, model, maxTokens: maxTokens?.value ?? ctx.defaults.maxTokens, system, messages, extra, line: first.content.line },
+    spec: { file, model, maxTokens: maxTokens?.value ?? ctx.defaults.maxTokens, system, messages, extra, line: first.content.line, ...(schema ? { schema } : {}) },
     testData
   }
+}
+
+/**
+ * `responseFormat: json_schema` with `jsonSchema` asks for structured output (sent as
+ * output_config.format). `json_object` has no equivalent in Claude's API: JSON needs a schema.
+ */
+function structuredOutput(
+  yaml: YamlDoc,
+  format: { value: unknown; line: number } | undefined,
+  jsonSchema: { node: Node | null; line: number } | undefined,
+  ctx: SourceContext
+): Schema | undefined {
+  const file = yaml.file
+  const value = format?.value ?? null
+  if (format && value !== null && value !== 'text' && value !== 'json_schema') {
+    if (value === 'json_object') {
+      ctx.warning({ file, line: format.line, message: 'responseFormat json_object is not sent: Claude\'s API gives JSON only with a schema. Use responseFormat: json_schema with a jsonSchema, or ask for JSON in the prompt.' })
+    } else {
+      ctx.problem({ file, line: format.line, message: `Unknown responseFormat ${JSON.stringify(value)}: use text or json_schema (with jsonSchema).` })
+    }
+  }
+  if (value === 'json_schema' && !jsonSchema) {
+    ctx.problem({ file, line: format!.line, message: 'responseFormat is json_schema but there is no jsonSchema: add jsonSchema with {"name": ..., "schema": {...}}.' })
+    return undefined
+  }
+  if (!jsonSchema) return undefined
+  if (value !== 'json_schema') {
+    ctx.warning({ file, line: jsonSchema.line, message: 'jsonSchema is not sent without "responseFormat: json_schema": add that line to get replies that fit it.' })
+    return undefined
+  }
+  return promptYamlSchema(yaml, jsonSchema.node, jsonSchema.line, ctx)
 }
 
 function readMessage(
@@ -215,6 +249,8 @@ const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/
 export function* promptYamlRequests(parsed: PromptYaml, name: string, ctx: SourceContext): Generator<PromptRequest> {
   const { spec, testData } = parsed
   const file = spec.file
+  // A reply that fits a schema is JSON, and is named so.
+  const extension = spec.schema ? '.json' : '.md'
   if (!testData) {
     let ok = true
     for (const [variable, line] of variablesOf(spec)) {
@@ -227,7 +263,7 @@ export function* promptYamlRequests(parsed: PromptYaml, name: string, ctx: Sourc
     }
     if (!ok) return
     const { params } = render(spec, ctx.defaults.system)
-    yield { key: name, params, output: { kind: 'file', path: path.posix.join(ctx.outputDir, `${name}.md`) }, origin: { file, line: spec.line } }
+    yield { key: name, params, output: { kind: 'file', path: path.posix.join(ctx.outputDir, `${name}${extension}`) }, origin: { file, line: spec.line } }
     return
   }
 
@@ -268,7 +304,7 @@ export function* promptYamlRequests(parsed: PromptYaml, name: string, ctx: Sourc
     yield {
       key: `${name}/${rowName}`,
       params,
-      output: { kind: 'file', path: path.posix.join(ctx.outputDir, name, `${rowName}.md`) },
+      output: { kind: 'file', path: path.posix.join(ctx.outputDir, name, `${rowName}${extension}`) },
       origin: { file, line: row.line, row: row.row }
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { MessageParams } from './types.js'
 import { fill, placeholders, type TemplateText } from './template.js'
+import { withOutputFormat, type Schema } from './schema.js'
 
 export interface PromptSpec {
   file: string
@@ -19,6 +20,10 @@ export interface PromptSpec {
   extra: Record<string, unknown>
   /** The line a request from this file is said to come from (body start, first user message). */
   line: number
+  /** The JSON Schema replies must fit (structured output), once read and checked (sources/schema.ts). */
+  schema?: Schema
+  /** A front matter `schema` naming a file, relative to the prompt file: read by `resolveSchema`. */
+  schemaFile?: { path: string; line: number }
 }
 
 /** Every placeholder name in the prompt with the line of its first use. */
@@ -64,5 +69,6 @@ export function render(
     messages,
     ...structuredClone(spec.extra)
   }
+  if (spec.schema) withOutputFormat(params, spec.schema.value)
   return { params, missing, empty }
 }

@@ -1,3 +1,5 @@
+import type { Schema } from './schema.js'
+
 /**
  * What every prompt source produces. Sources turn files into requests and know nothing of the API
  * client or of GitHub; planning (ids, path checks, chunking) happens after them.
@@ -51,6 +53,8 @@ export type OutputTarget =
       format: DataFormat
       /** 0-based index of the row in the input data file. */
       index: number
+      /** With a schema: its top-level properties, the columns the reply fills (instead of `output`). */
+      columns?: string[]
     }
 
 export interface PromptRequest {
@@ -74,7 +78,7 @@ export interface SourceContext {
   /** Workspace-relative output directory (e.g. `generated`). */
   outputDir: string
   /** Defaults from the inputs `model`, `max-tokens`, `system-prompt` / `system-prompt-file`. */
-  defaults: { model: string; maxTokens: number; system?: string }
+  defaults: { model: string; maxTokens: number; system?: string; schema?: Schema }
   /** Reports a problem that must stop the run before anything is submitted. Sources keep going after one. */
   problem(p: Problem): void
   /** Reports something the user should see but which does not stop the run. */

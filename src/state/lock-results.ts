@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import * as core from '@actions/core'
 import type { Plan } from '../plan/plan.js'
 import type { ResultCollector } from '../results/collect.js'
-import type { PreviousRows } from '../results/data-output.js'
+import { previousFields, type PreviousRows } from '../results/data-output.js'
 import { readDataRows } from '../sources/data-rows.js'
 import { lockKey, readLock, writeLock, type Lock } from './lock.js'
 import { esc } from '../report/log.js'
@@ -23,7 +23,7 @@ export async function loadPreviousRows(plan: Plan, workspace: string, lock: Lock
       if (at === undefined) continue
       wanted.set(at, [...(wanted.get(at) ?? []), row])
     }
-    const texts = new Map<number, string>()
+    const texts = new Map<number, Record<string, unknown>>()
     previous.set(d.path, texts)
     const abs = path.join(workspace, d.path)
     if (!wanted.size || !existsSync(abs)) continue
@@ -32,8 +32,8 @@ export async function loadPreviousRows(plan: Plan, workspace: string, lock: Lock
       for await (const item of readDataRows(d.format, abs, d.path, ctx)) {
         if (item.kind !== 'row') continue
         const rows = wanted.get(item.row - 1)
-        const text = item.values.output
-        if (rows && typeof text === 'string' && text) for (const row of rows) texts.set(row, text)
+        const fields = rows && previousFields(item.values, d)
+        if (fields) for (const row of rows) texts.set(row, fields)
       }
     } catch (error) {
       // Those rows are written empty and, having no lock entry then, sent by the next run.

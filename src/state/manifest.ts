@@ -64,6 +64,10 @@ export interface Manifest {
   sources?: string[]
   /** Lock keys and output files removed by prune, for collect's checkout and pull request. */
   pruned?: { keys: string[]; files: string[] }
+  /** The JSON Schemas replies must fit (structured output): collect validates every reply against its own. */
+  schemas?: unknown[]
+  /** Which requests use which schema: [first request, end (exclusive), index into `schemas`]. */
+  requestSchemas?: Array<[start: number, end: number, schema: number]>
 }
 
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
@@ -135,8 +139,36 @@ export function buildManifest(
     requests: plan.requests.map(toRow),
     dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
     ...(plan.sources ? { sources: plan.sources } : {}),
-    ...(plan.pruned ? { pruned: plan.pruned } : {})
+    ...(plan.pruned ? { pruned: plan.pruned } : {}),
+    ...(plan.schemas?.length ? { schemas: plan.schemas, requestSchemas: schemaRanges(plan.requests) } : {})
   }
+}
+
+/** Runs of consecutive requests sharing a schema: a data file's 100,000 rows make one entry. */
+function schemaRanges(requests: readonly PlannedRequest[]): Array<[number, number, number]> {
+  const ranges: Array<[number, number, number]> = []
+  requests.forEach((r, i) => {
+    if (r.schema === undefined) return
+    const last = ranges[ranges.length - 1]
+    if (last && last[1] === i && last[2] === r.schema) last[1] = i + 1
+    else ranges.push([i, i + 1, r.schema])
+  })
+  return ranges
+}
+
+/** The schemas and which requests use them, checked as the untrusted input a manifest is. */
+function readSchemas(m: Manifest, requests: PlannedRequest[]): unknown[] | undefined {
+  if (m.schemas === undefined && m.requestSchemas === undefined) return undefined
+  const schemas = m.schemas
+  if (!Array.isArray(schemas) || !schemas.every((s) => s !== null && typeof s === 'object' && !Array.isArray(s)) || !Array.isArray(m.requestSchemas)) {
+    throw new Error('its schemas are malformed')
+  }
+  for (const range of m.requestSchemas) {
+    const ok = Array.isArray(range) && range.length === 3 && range.every((n) => Number.isInteger(n) && n >= 0)
+    if (!ok || range[0] >= range[1] || range[1] > requests.length || range[2] >= schemas.length) throw new Error('its schema ranges are malformed')
+    for (let i = range[0]; i < range[1]; i++) requests[i]!.schema = range[2]
+  }
+  return schemas
 }
 
 function toRow(r: PlannedRequest): ManifestRow {
@@ -210,6 +242,9 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     if (d.kept !== undefined && !(Array.isArray(d.kept) && d.kept.every((k) => Array.isArray(k) && Number.isInteger(k[0]) && k[0] >= 0 && isFingerprint(k[1])))) {
       throw new Error('a data output\'s kept rows are malformed')
     }
+    if (d.columns !== undefined && !(Array.isArray(d.columns) && d.columns.every((c) => typeof c === 'string' && !controlCharacter(c)))) {
+      throw new Error('a data output\'s columns are malformed')
+    }
     dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) })
   }
 
@@ -230,7 +265,8 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     if (!from || from === './' || !p.files.every((f) => typeof f === 'string' && f.startsWith(from))) throw new Error('its pruned list names a file outside its output-dir')
     pruned = { keys: p.keys as string[], files: await Promise.all(p.files.map(confine)) }
   }
-  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}) } }
+  const schemas = readSchemas(m, requests) as Plan['schemas']
+  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}), ...(schemas ? { schemas } : {}) } }
 }
 
 function isFingerprint(value: unknown): value is string {

@@ -90,7 +90,7 @@ describe('markdown prompt files', () => {
       {
         file: 'prompts/a.md',
         line: 3,
-        message: 'Unknown front matter key "maxTokens". Allowed keys: model, max_tokens, system, output, params. Did you mean "max_tokens"?'
+        message: 'Unknown front matter key "maxTokens". Allowed keys: model, max_tokens, system, output, params, schema. Did you mean "max_tokens"?'
       }
     ])
   })

@@ -6,6 +6,7 @@
 import { findServedModel, type SimModel } from './simulator-models.js'
 import { invalidRequest, isRecord, notFound } from './simulator-http.js'
 import { createPrng, estimateInputTokens, generateReply, lastUserText, sha256Hex } from './simulator-text.js'
+import { outputConfigProblem, requestedSchema, structuredReply } from './simulator-json.js'
 
 export interface BatchItem {
   custom_id: string
@@ -185,6 +186,8 @@ function checkModelLimits(params: Record<string, unknown>, model: SimModel, maxT
       `max_tokens: ${maxTokens} > ${model.max_tokens}, which is the maximum allowed number of output tokens for ${model.id}`
     )
   }
+  const format = outputConfigProblem(params.output_config, model.capabilities?.structured_outputs.supported !== false)
+  if (format) throw invalid(format)
   const thinkingType = isRecord(params.thinking) ? params.thinking.type : undefined
   const thinkingTypes = model.capabilities?.thinking.types as Record<string, { supported: boolean }> | undefined
   if (typeof thinkingType === 'string' && thinkingTypes?.[thinkingType]?.supported === false) {
@@ -203,12 +206,13 @@ export function resultLine(item: BatchItem, outcome: RowOutcome, messageId: stri
 }
 
 function succeededResult(params: Record<string, unknown>, model: SimModel, messageId: string): unknown {
+  const schema = requestedSchema(params)
+  const seed = { model: model.id, system: params.system, messages: params.messages }
   const reply = generateReply({
-    model: model.id,
-    system: params.system,
-    messages: params.messages,
+    ...seed,
     maxTokens: params.max_tokens as number,
-    stopSequences: Array.isArray(params.stop_sequences) ? params.stop_sequences.filter(isString) : []
+    stopSequences: Array.isArray(params.stop_sequences) ? params.stop_sequences.filter(isString) : [],
+    ...(schema ? { text: structuredReply(schema, seed, lastUserText(params.messages)) } : {})
   })
   // Field order and values as in the live capture quoted in batch-api.md §4.
   const message = {

@@ -124,6 +124,8 @@ export interface ReplyInput {
   messages: unknown
   maxTokens: number
   stopSequences?: readonly string[]
+  /** The full reply, when it is not composed prose (structured output: JSON that fits the schema). */
+  text?: string
 }
 
 export interface GeneratedReply {
@@ -135,7 +137,7 @@ export interface GeneratedReply {
 
 /** The reply a succeeded request gets: deterministic full text, then cut at a stop sequence or at max_tokens. */
 export function generateReply(input: ReplyInput): GeneratedReply {
-  const full = composeText(input)
+  const full = input.text ?? composeText(input)
   const stop = earliestStopSequence(full, input.stopSequences ?? [])
   const maxChars = input.maxTokens * CHARS_PER_TOKEN
   if (stop && stop.index <= maxChars) {

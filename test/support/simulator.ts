@@ -25,6 +25,11 @@
  * - `cut-stream`: the answer stops midway: after `afterLines` results lines, or `afterBytes` (default half) of
  *   a JSON body; the SDK sees `TypeError: terminated`.
  * `sim.calls` records every call with the status answered (0 when none was).
+ *
+ * Structured output (simulator-json.ts): a request with `output_config.format` gets JSON that fits its schema;
+ * a malformed `output_config`, a refused keyword or a model without structured outputs is an errored row
+ * (params are validated asynchronously in a batch). Per request, `SIMULATE_INVALID_JSON` and
+ * `SIMULATE_SCHEMA_MISMATCH` in the prompt give a reply that is not JSON or does not fit.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -3,6 +3,7 @@ import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } 
 import { assignCustomIds, withDigest } from './custom-ids.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
 import { fingerprint } from './fingerprint.js'
+import { CACHE_MARK_BYTES, cacheKeys, type CacheKeys, type CacheMode, type Caching } from './cache.js'
 
 /** A request once planned: its params live in the spool, everything else needed later is here. */
 export interface PlannedRequest {
@@ -18,6 +19,8 @@ export interface PlannedRequest {
   bytes: number
   /** What produced its output (plan/fingerprint.ts), for the lock file; unset without an output. */
   fingerprint?: string
+  /** Its cacheable prefixes (plan/cache.ts), as hashes; unset with `cache: off` or when it has none. */
+  cache?: CacheKeys
 }
 
 /** A data file rewritten with an `output` field per row once its results are in. */
@@ -57,6 +60,8 @@ export interface Plan {
    * collect removes them from its checkout too, so that the pull request carries the removal.
    */
   pruned?: { keys: string[]; files: string[] }
+  /** Prompt caching (plan/cache.ts): the `cache` input, and prefix tokens counted before spending. */
+  caching?: Caching
 }
 
 export interface Limits {
@@ -76,7 +81,7 @@ export const API_LIMITS: Limits = { maxRequests: 100_000, maxBytes: 256_000_000 
  */
 export async function buildPlan(
   sources: AsyncIterable<PromptRequest> & { readonly files?: ReadonlySet<string> },
-  options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void }
+  options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void; cache?: CacheMode }
 ): Promise<Plan> {
   const { workspace, problem } = options
   const limits = options.limits ?? API_LIMITS
@@ -97,7 +102,9 @@ export async function buildPlan(
         maxTokens: request.params.max_tokens,
         thinking: thinkingType(request.params.thinking),
         ...at,
-        ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {})
+        ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {}),
+        // Prompt caching (plan/cache.ts): hashes of the shared-prefix candidates; ready-made requests are sent as they are.
+        ...(options.cache === 'auto' && !request.customId ? withCache(cacheKeys(request.params, request.cacheLead)) : {})
       })
       keys.push(request.customId ? { fixed: request.customId } : request.key)
       const budget = thinkingBudgetProblem(request.params)
@@ -118,7 +125,12 @@ export async function buildPlan(
     problem({ message: (error as Error).message })
   }
 
-  return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles }
+  const caching: Caching = { mode: options.cache ?? 'off', tokens: new Map() }
+  return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles, caching }
+}
+
+function withCache(cache: CacheKeys | undefined): { cache?: CacheKeys } {
+  return cache ? { cache } : {}
 }
 
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
@@ -126,7 +138,8 @@ export function split(requests: readonly PlannedRequest[], limits: Limits, probl
   const chunks: Chunk[] = []
   let current: Chunk | undefined
   requests.forEach((request, i) => {
-    const bytes = itemBytes(request.customId, request.bytes)
+    // A request that may get cache_control blocks (plan/cache.ts) is counted with their bytes.
+    const bytes = itemBytes(request.customId, request.bytes) + (request.cache ? CACHE_MARK_BYTES : 0)
     if (bytes + BODY_ENVELOPE_BYTES > limits.maxBytes) {
       problem({
         ...at(request.origin),

@@ -60,3 +60,18 @@ function countNewlines(text: string, end: number): number {
   for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) n++
   return n
 }
+
+/**
+ * Where a template's fixed leading text ends: in the first message with a placeholder, before that
+ * placeholder. Every row shares the text up to there (prompt caching may mark it, plan/cache.ts);
+ * undefined when a message starts with a placeholder or none has one.
+ */
+export function fixedLead(messages: ReadonlyArray<{ content: TemplateText }>): { message: number; chars: number } | undefined {
+  for (const [message, m] of messages.entries()) {
+    PLACEHOLDER.lastIndex = 0
+    const found = PLACEHOLDER.exec(m.content.text)
+    PLACEHOLDER.lastIndex = 0
+    if (found) return found.index > 0 ? { message, chars: found.index } : undefined
+  }
+  return undefined
+}

@@ -352,6 +352,7 @@ async function estimateCache(client: Anthropic | undefined, plan: Plan, prices: 
     await countPrefixes(client, plan, groups, tokens, log)
     // Now that lengths are known, a prefix too short for its model is no longer marked.
     groups = cacheGroups(plan)
+    if (!groups.length) return undefined
   }
   const result: CacheEstimate = { prefixes: groups.length, writeTokens: 0, readTokens: 0, standardUsd: 0, uncounted: 0 }
   for (const g of groups) {

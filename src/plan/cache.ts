@@ -21,7 +21,6 @@ import { rm } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { minCacheTokens } from '../cost/prices.js'
 import type { MessageParams } from '../sources/types.js'
-import { canonicalJson } from './fingerprint.js'
 import { batchBody, SpoolWriter } from './spool.js'
 import type { Chunk, Plan, PlannedRequest } from './plan.js'
 
@@ -82,15 +81,14 @@ export function cacheKeys(params: MessageParams, lead?: CacheLead): CacheKeys | 
   const rest = commonPart(params)
   const system = params.system ?? ''
   const keys: CacheKeys = {}
-  const systemBytes = rest.bytes + Buffer.byteLength(system)
+  const systemBytes = rest.bytes + byteLength(system, 'system')
   if (system && systemBytes >= min) keys.system = { key: hashOf('system', rest.json, system), bytes: systemBytes }
 
   const split = lead && splitLead(params, lead)
   if (split) {
-    const before = params.messages.slice(0, lead!.message)
-    const beforeJson = JSON.stringify(before)
-    const bytes = systemBytes + Buffer.byteLength(beforeJson) + Buffer.byteLength(split.lead)
-    if (bytes >= min) keys.lead = { key: hashOf('lead', rest.json, system, beforeJson, split.lead), bytes, ...lead! }
+    const before = lead!.message ? JSON.stringify(params.messages.slice(0, lead!.message)) : ''
+    const bytes = systemBytes + byteLength(before, 'before') + byteLength(split.lead, 'lead')
+    if (bytes >= min) keys.lead = { key: hashOf('lead', rest.json, system, before, split.lead), bytes, ...lead! }
   }
   return keys.system || keys.lead ? keys : undefined
 }
@@ -197,6 +195,8 @@ async function* spoolItems(path: string, items: ReadonlyArray<{ offset: number; 
   if (index !== items.length) throw new Error(`the request spool ended after ${index} of ${items.length} requests`)
 }
 
+const HAS_TEXT = /\S/
+
 /** The lead and the rest of its user message, when both hold text: the API refuses an empty text block. */
 function splitLead(params: MessageParams, lead: CacheLead): { lead: string; rest: string } | undefined {
   const message = params.messages[lead.message]
@@ -205,13 +205,29 @@ function splitLead(params: MessageParams, lead: CacheLead): { lead: string; rest
   const text = message.content
   if (lead.chars <= 0 || text.length <= lead.chars) return undefined
   const parts = { lead: text.slice(0, lead.chars), rest: text.slice(lead.chars) }
-  return parts.lead.trim() && parts.rest.trim() ? parts : undefined
+  return HAS_TEXT.test(parts.lead) && HAS_TEXT.test(parts.rest) ? parts : undefined
 }
 
-/** The request's fields other than its texts, as canonical JSON, and the bytes of its tools (part of every prefix). */
+/**
+ * The request's fields other than its texts, as JSON, and the bytes of its tools (part of every prefix).
+ * In the order written, not canonical: rows of one source share it, and two orders only mean two keys.
+ */
 function commonPart(params: MessageParams): { json: string; bytes: number } {
-  const json = canonicalJson(Object.fromEntries(Object.entries(params).filter(([k]) => !OUTSIDE_PREFIX.has(k))))
-  return { json, bytes: params.tools === undefined ? 0 : Buffer.byteLength(JSON.stringify(params.tools)) }
+  const common: Record<string, unknown> = {}
+  for (const k in params) if (!OUTSIDE_PREFIX.has(k)) common[k] = params[k]
+  return { json: JSON.stringify(common), bytes: params.tools === undefined ? 0 : byteLength(JSON.stringify(params.tools), 'tools') }
+}
+
+// Rows of one template repeat the same long texts: the last length of each kind is kept, and a text
+// equal to it (a memcmp) is not measured again.
+const lastLength = new Map<string, { text: string; bytes: number }>()
+
+function byteLength(text: string, kind: string): number {
+  const last = lastLength.get(kind)
+  if (last?.text === text) return last.bytes
+  const bytes = Buffer.byteLength(text)
+  lastLength.set(kind, { text, bytes })
+  return bytes
 }
 
 // Rows of one template share their prefix: the last hash of each kind is kept, so that 100,000 rows

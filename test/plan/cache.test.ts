@@ -57,10 +57,13 @@ describe('cache keys', () => {
 
   it('finds a template lead before the first variable, and none when a message starts with one', () => {
     const t = (text: string) => ({ content: { text, line: 1, exactLines: true } })
-    expect(fixedLead([t('Classify this ticket.\n\n{{text}}')])).toEqual({ message: 0, chars: 23 })
-    expect(fixedLead([t('Fixed.'), t('Then {{x}}')])).toEqual({ message: 1, chars: 5 })
+    const taxonomy = 'billing, shipping, returns. '.repeat(20) // 560 bytes
+    expect(fixedLead([t(`${taxonomy}\n\n{{text}}`)])).toEqual({ message: 0, chars: 562 })
+    expect(fixedLead([t(taxonomy), t('Then {{x}}')])).toEqual({ message: 1, chars: 5 })
     expect(fixedLead([t('{{x}} first')])).toBeUndefined()
-    expect(fixedLead([t('no variables')])).toBeUndefined()
+    expect(fixedLead([t(taxonomy)])).toBeUndefined()
+    // Shorter than any model's minimum cacheable prompt: no breakpoint of its own.
+    expect(fixedLead([t('Classify this ticket.\n\n{{text}}')])).toBeUndefined()
   })
 })
 

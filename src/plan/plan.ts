@@ -19,7 +19,7 @@ export interface PlannedRequest {
   bytes: number
   /** What produced its output (plan/fingerprint.ts), for the lock file; unset without an output. */
   fingerprint?: string
-  /** Its cacheable prefixes (plan/cache.ts), as hashes; unset with `cache: off` or when it has none. */
+  /** Its cacheable prefixes (plan/cache.ts), as hashes; unset when it has none. Marked only with `cache: auto`. */
   cache?: CacheKeys
 }
 
@@ -103,8 +103,9 @@ export async function buildPlan(
         thinking: thinkingType(request.params.thinking),
         ...at,
         ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {}),
-        // Prompt caching (plan/cache.ts): hashes of the shared-prefix candidates; ready-made requests are sent as they are.
-        ...(options.cache === 'auto' && !request.customId ? withCache(cacheKeys(request.params, request.cacheLead)) : {})
+        // Prompt caching (plan/cache.ts): hashes of the shared-prefix candidates; ready-made requests are sent as they
+        // are. Kept whatever the `cache` input, so that splitting (which counts their blocks' bytes) does not depend on it.
+        ...(!request.customId ? withCache(cacheKeys(request.params, request.cacheLead)) : {})
       })
       keys.push(request.customId ? { fixed: request.customId } : request.key)
       const budget = thinkingBudgetProblem(request.params)

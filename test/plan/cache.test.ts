@@ -19,13 +19,13 @@ const req = (system: string | undefined, user: string, model = HAIKU): MessagePa
   messages: [{ role: 'user', content: user }]
 })
 
-async function plan(requests: Array<Partial<PromptRequest> & { params: MessageParams }>, cache: CacheMode, maxRequests = 100_000): Promise<Plan> {
+async function plan(requests: Array<Partial<PromptRequest> & { params: MessageParams }>, cache: CacheMode, maxRequests = 100_000, maxBytes = 256_000_000): Promise<Plan> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cache-'))
   async function* sources(): AsyncGenerator<PromptRequest> {
     for (const [i, r] of requests.entries()) yield { key: `r${i}`, origin: { file: 'p.md' }, output: { kind: 'file', path: `out/${i}.md` }, ...r }
   }
   const problems: string[] = []
-  const built = await buildPlan(sources(), { workspace: dir, spoolPath: path.join(dir, 'spool.jsonl'), tag: 'abcd', cache, limits: { maxRequests, maxBytes: 256_000_000 }, problem: (p) => problems.push(p.message) })
+  const built = await buildPlan(sources(), { workspace: dir, spoolPath: path.join(dir, 'spool.jsonl'), tag: 'abcd', cache, limits: { maxRequests, maxBytes }, problem: (p) => problems.push(p.message) })
   expect(problems).toEqual([])
   return built
 }
@@ -121,11 +121,21 @@ describe('what is sent', () => {
 
   it('cache: off sends exactly the spool, plain strings', async () => {
     const p = await plan([{ params: req(LONG, 'a') }, { params: req(LONG, 'b') }], 'off')
-    expect(p.requests.every((r) => r.cache === undefined)).toBe(true)
+    expect([...chunkMarks(p, p.chunks[0]!)]).toEqual([0, 0])
     const parts: Buffer[] = []
     for await (const part of batchBody(p.spoolPath, p.requests)) parts.push(part)
     expect(JSON.stringify(await body(p))).toBe(Buffer.concat(parts).toString('utf8'))
     expect((await body(p)).requests[0]!.params.system).toBe(LONG)
+  })
+
+  it('keeps a batch with its cache blocks within the size limit splitting was given', async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => ({ params: req(LONG, `row ${i}`) }))
+    const plain = await plan(rows, 'off')
+    const size = plain.requests.reduce((sum, r) => sum + r.bytes + 60, 0) - 0 // ~what six plain items take
+    const p = await plan(rows, 'auto', 100_000, size)
+    expect(p.chunks.length).toBeGreaterThan(1)
+    expect(chunkMarks(p, p.chunks[0]!).every((m) => m === MARK_SYSTEM)).toBe(true)
+    for (const c of p.chunks.keys()) expect(Buffer.byteLength(JSON.stringify(await body(p, c)))).toBeLessThanOrEqual(size)
   })
 
   it('ready-made requests are sent as they are', async () => {
@@ -135,11 +145,13 @@ describe('what is sent', () => {
 })
 
 describe('pay once', () => {
-  it('gives the same fingerprints and submission digest whether cache is auto or off', async () => {
+  it('gives the same fingerprints, submission digest and batches whether cache is auto or off', async () => {
     const rows = [{ params: req(LONG, 'a') }, { params: req(LONG, 'b') }]
     const [auto, off] = [await plan(rows, 'auto'), await plan(rows, 'off')]
     expect(auto.requests.map((r) => r.fingerprint)).toEqual(off.requests.map((r) => r.fingerprint))
     expect(auto.tag).toBe(off.tag)
+    // collect without a manifest plans again with its own inputs: the batches must come out the same.
+    expect(auto.chunks).toEqual(off.chunks)
   })
 
   it('keeps a prompt fingerprint when its system prompt becomes shared', async () => {

@@ -90,7 +90,16 @@ export function cacheKeys(params: MessageParams, lead?: CacheLead): CacheKeys | 
     const bytes = systemBytes + byteLength(before, 'before') + byteLength(split.lead, 'lead')
     if (bytes >= min) keys.lead = { key: hashOf('lead', rest.json, system, before, split.lead), bytes, ...lead! }
   }
-  return keys.system || keys.lead ? keys : undefined
+  if (!keys.system && !keys.lead) return undefined
+  // Rows sharing their prefixes share one (never changed) object: 100,000 of them cost one, not 100,000.
+  if (lastKeys && sameBreakpoint(lastKeys.system, keys.system) && sameBreakpoint(lastKeys.lead, keys.lead) && lastKeys.lead?.message === keys.lead?.message && lastKeys.lead?.chars === keys.lead?.chars) return lastKeys
+  return (lastKeys = keys)
+}
+
+let lastKeys: CacheKeys | undefined
+
+function sameBreakpoint(a: Breakpoint | undefined, b: Breakpoint | undefined): boolean {
+  return a?.key === b?.key && a?.bytes === b?.bytes
 }
 
 /**

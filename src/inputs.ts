@@ -5,6 +5,7 @@ import { readUtf8File } from './sources/text.js'
 import { parsePriceOverrides, type PriceOverrides } from './cost/prices.js'
 import { esc } from './report/escape.js'
 import { DEFAULT_LOCK_FILE } from './state/lock.js'
+import { CACHE_MODES, type CacheMode } from './plan/cache.js'
 
 export const DEFAULT_PROMPTS = 'prompts/**/*'
 /** GitHub's longest artifact retention (1 to 90 days); a larger value would fail only at upload, after the batch is paid. */
@@ -55,6 +56,8 @@ export interface Inputs {
   maxRequests?: number
   /** Rounds of resubmitting retryable failures while submit waits. */
   retryFailed: number
+  /** Prompt caching (plan/cache.ts): `auto` marks shared prefixes with a one-hour cache_control, `off` sends plain strings. */
+  cache: CacheMode
 }
 
 /**
@@ -194,13 +197,21 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
     regenerate: boolean(core.getInput('regenerate'), false, 'regenerate', bad),
     prune: boolean(core.getInput('prune'), false, 'prune', bad),
     maxRequests,
-    retryFailed: integer(core.getInput('retry-failed') || '2', 'retry-failed', 0, bad)
+    retryFailed: integer(core.getInput('retry-failed') || '2', 'retry-failed', 0, bad),
+    cache: cacheMode(core.getInput('cache'), bad)
   }
   if (inputs.githubToken) core.setSecret(inputs.githubToken)
   return { inputs, problems }
 }
 
 type Bad = (name: string, message: string) => void
+
+function cacheMode(text: string, bad: Bad): CacheMode {
+  const value = text.trim().toLowerCase() || 'auto'
+  if ((CACHE_MODES as readonly string[]).includes(value)) return value as CacheMode
+  bad('cache', `"${esc(text)}" is not auto or off.`)
+  return 'auto'
+}
 
 function decimal(text: string, name: string, min: number, bad: Bad): number {
   return optionalDecimal(text, name, min, bad) ?? min

@@ -3,8 +3,11 @@ import { describeError, forAttempt } from './anthropic/client.js'
 import { lookupModel } from './anthropic/models.js'
 import { RetryDeadlineError, withRetry } from './anthropic/retry.js'
 import { countTokens } from './anthropic/tokens.js'
-import { BATCH_DISCOUNT, priceFor, type ModelPrice, type PriceOverrides } from './cost/prices.js'
+import { BATCH_DISCOUNT, minCacheTokens, priceFor, type ModelPrice, type PriceOverrides } from './cost/prices.js'
+import { sharedPrefixCost } from './cost/cost.js'
+import { baselineRequest, cacheGroups, prefixRequest, type CacheGroup } from './plan/cache.js'
 import { readParams } from './plan/spool.js'
+import type { MessageParams } from './sources/types.js'
 import type { Plan, PlannedRequest } from './plan/plan.js'
 import type { Problem } from './sources/types.js'
 import { esc, safeLine } from './report/escape.js'
@@ -127,6 +130,21 @@ export interface Estimate {
   unpriced: string[]
   /** How input tokens were found, in words for the log and summary. */
   method: string
+  /** Prompt caching's part of the estimate (cache input `auto`, shared prefixes found). */
+  cache?: CacheEstimate
+}
+
+/** Prompt caching in the estimate: one cache write per shared prefix and batch, cache reads for the rest. */
+export interface CacheEstimate {
+  /** Shared prefixes, counted once per batch that carries them. */
+  prefixes: number
+  /** Tokens estimated as written to and read from the cache (prefixes known to be long enough). */
+  writeTokens: number
+  readTokens: number
+  /** Change to the standard-price estimate (USD): negative when caching saves. */
+  standardUsd: number
+  /** Prefixes whose token count is not known (count_tokens unavailable): priced with no saving. */
+  uncounted: number
 }
 
 // count_tokens is free but rate limited, so a large run is sampled: this many calls at most.
@@ -169,8 +187,9 @@ export async function estimateCost(
   const estimate: Estimate = { requests: requests.length, inputTokens: 0, maxOutputTokens: 0, unpriced: [], method }
   let standard = 0
   const unpriced = new Set<string>()
+  const inputOf = (i: number) => exact.get(i) ?? Math.ceil(requests[i]!.bytes * (ratio.get(requests[i]!.model) ?? FALLBACK_TOKENS_PER_BYTE))
   requests.forEach((r, i) => {
-    const input = exact.get(i) ?? Math.ceil(r.bytes * (ratio.get(r.model) ?? FALLBACK_TOKENS_PER_BYTE))
+    const input = inputOf(i)
     estimate.inputTokens += input
     estimate.maxOutputTokens += r.maxTokens
     const price = priceFor(r.model, prices)
@@ -178,6 +197,11 @@ export async function estimateCost(
     else unpriced.add(r.model)
   })
   estimate.unpriced = [...unpriced]
+  const cache = await estimateCache(client, plan, prices, inputOf, log)
+  if (cache) {
+    estimate.cache = cache
+    standard += cache.standardUsd
+  }
   if (unpriced.size === 0) {
     estimate.standardUsd = standard
     estimate.batchUsd = standard * BATCH_DISCOUNT
@@ -315,4 +339,71 @@ function pickSample(requests: readonly PlannedRequest[]): number[] {
     for (let k = 0; k < n; k++) picked.push(indices[Math.floor((k * indices.length) / n)]!)
   }
   return picked.sort((a, b) => a - b)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Prompt caching (plan/cache.ts) in the estimate.
+
+// Distinct shared prefixes counted with count_tokens; past this many, the rest get no saving in the estimate.
+const MAX_PREFIX_COUNTS = 20
+
+/**
+ * Prompt caching's part of the estimate. Shared prefixes are counted with count_tokens (two calls for
+ * the first, one for each other; at most MAX_PREFIX_COUNTS), which also tells the body whether a prefix
+ * is long enough for its model (plan.caching.tokens). A prefix known to be at least the model's minimum
+ * is priced as one one-hour cache write per batch and cache reads for the rest; one whose length is not
+ * known is priced as the worse of cached and not (its bytes bound its tokens), so the total stays an
+ * upper bound as long as the cache is hit.
+ */
+async function estimateCache(client: Anthropic | undefined, plan: Plan, prices: PriceOverrides, inputOf: (i: number) => number, log: (line: string) => void): Promise<CacheEstimate | undefined> {
+  let groups = cacheGroups(plan)
+  if (!groups.length) return undefined
+  const tokens = plan.caching!.tokens
+  if (client) {
+    await countPrefixes(client, plan, groups, tokens, log)
+    // Now that lengths are known, a prefix too short for its model is no longer marked.
+    groups = cacheGroups(plan)
+    if (!groups.length) return undefined
+  }
+  const result: CacheEstimate = { prefixes: groups.length, writeTokens: 0, readTokens: 0, standardUsd: 0, uncounted: 0 }
+  for (const g of groups) {
+    const price = priceFor(g.model, prices)
+    if (!price) continue
+    const tier = price.longPrompt && inputOf(g.first) > price.longPrompt.threshold ? price.longPrompt : price
+    const counted = tokens.get(g.prefix.key)
+    if (counted !== undefined && counted >= minCacheTokens(g.model).high) {
+      result.standardUsd += sharedPrefixCost(tier, counted, g.n)
+      result.writeTokens += counted
+      result.readTokens += counted * (g.n - 1)
+    } else {
+      // Cached or not: whichever costs more, for a prefix of at most this many tokens.
+      result.standardUsd += Math.max(0, sharedPrefixCost(tier, Math.min(counted ?? g.prefix.bytes, inputOf(g.first)), g.n))
+      result.uncounted++
+    }
+  }
+  log(
+    `Prompt cache: ${result.prefixes} shared prefix(es) get a one-hour cache_control; estimated ${result.writeTokens.toLocaleString('en-US')} tokens written, ${result.readTokens.toLocaleString('en-US')} read` +
+      (result.uncounted ? ` (${result.uncounted} not counted, priced with no saving).` : '.')
+  )
+  return result
+}
+
+async function countPrefixes(client: Anthropic, plan: Plan, groups: readonly CacheGroup[], tokens: Map<number, number>, log: (line: string) => void): Promise<void> {
+  const firsts = new Map<number, CacheGroup>()
+  for (const g of groups) if (!tokens.has(g.prefix.key) && !firsts.has(g.prefix.key)) firsts.set(g.prefix.key, g)
+  const baselines = new Map<string, number>()
+  const count = (body: Record<string, unknown>) => withRetry('counting prompt-cache prefix tokens', (o) => countTokens(forAttempt(client, o), body), { deadline: Date.now() + COUNT_DEADLINE_MS })
+  try {
+    for (const g of [...firsts.values()].slice(0, MAX_PREFIX_COUNTS)) {
+      const r = plan.requests[g.first]!
+      const [params] = await readParams(plan.spoolPath, [r])
+      const body = prefixRequest(params as MessageParams, r.cache, g.kind)
+      if (!body) continue
+      let baseline = baselines.get(r.model)
+      if (baseline === undefined) baselines.set(r.model, (baseline = await count(baselineRequest(r.model))))
+      tokens.set(g.prefix.key, Math.max(0, (await count(body)) - baseline))
+    }
+  } catch (error) {
+    log(`Could not count the shared prefixes' tokens (${esc(describeError(error))}); the estimate counts no cache saving for them.`)
+  }
 }

@@ -56,3 +56,16 @@ describe('values echoed in problems', () => {
     expect(problems.map((p) => p.message)).toEqual(['Input wait-minutes: "x\\n::warning::INJECTED" is not a number of 0 or more.'])
   })
 })
+
+describe('cache', () => {
+  it('is auto by default and takes off, in any case', async () => {
+    expect((await read()).inputs.cache).toBe('auto')
+    withInputs({ cache: 'OFF' })
+    expect((await read()).inputs.cache).toBe('off')
+  })
+
+  it('refuses anything else, saying what it takes', async () => {
+    withInputs({ cache: 'yes' })
+    expect((await read()).problems).toEqual([{ message: 'Input cache: "yes" is not auto or off.' }])
+  })
+})

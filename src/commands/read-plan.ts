@@ -21,7 +21,7 @@ export async function readPlan(inputs: Inputs, spoolPath: string, tag: string, p
     { prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests, systemPromptFile: inputs.systemPromptFile, schemaFile: inputs.schemaFile },
     ctx
   )
-  const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem })
+  const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem, cache: inputs.cache })
   const files = tableOf(plan.requests)?.fileCount() ?? new Set(plan.requests.map((r) => r.origin.file)).size
   info(`${count(plan.requests.length, 'request')} from ${count(files, 'file')}, in ${count(plan.chunks.length, 'batch', 'batches')}.`)
   return plan

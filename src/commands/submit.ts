@@ -8,7 +8,7 @@ import { makeTempDir, sha256File } from '../paths/index.js'
 import type { Problem } from '../sources/types.js'
 import type { Plan } from '../plan/plan.js'
 import { readPlan } from './read-plan.js'
-import { batchBody } from '../plan/spool.js'
+import { cachedBody } from '../plan/cache.js'
 import { checkModels, estimateCost, type Estimate } from '../preflight.js'
 import { createClient, describeError, type MessageBatch } from '../anthropic/client.js'
 import { createBatch, CreateError, type Created } from '../anthropic/create.js'
@@ -193,7 +193,8 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: Bat
     let created: Created
     try {
       created = await createBatch(client, {
-        body: () => batchBody(plan.spoolPath, items),
+        // The spool's bytes, with cache_control on the batch's shared prefixes (plan/cache.ts; none with cache: off).
+        body: () => cachedBody(plan, chunk),
         requestCount: items.length,
         known,
         log: core.warning,

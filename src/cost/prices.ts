@@ -48,6 +48,47 @@ const TABLE: Record<string, ModelPrice> = {
   'claude-haiku-4-5': p(1, 5)
 }
 
+/**
+ * The minimum cacheable prompt length in tokens, per model: a prefix shorter than this is not cached
+ * even when marked with cache_control (no error: it is billed as plain input). From Anthropic's prompt
+ * caching docs ("Cache limitations", platform.claude.com/docs/en/build-with-claude/prompt-caching,
+ * as quoted on 2026-10-08). Fable 5.2 and Mythos 5.2 are not listed there yet: like every model not in
+ * this table they get the range of the table (see minCacheTokens).
+ */
+const MIN_CACHE_TOKENS: Record<string, number> = {
+  'claude-fable-5-1': 512,
+  'claude-mythos-5-1': 512,
+  'claude-opus-5-5': 512,
+  'claude-opus-5': 512,
+  'claude-sonnet-5-5': 512,
+  'claude-fable-5': 512,
+  'claude-mythos-5': 512,
+  'claude-haiku-5-5': 512,
+  'claude-opus-4-8': 1024,
+  'claude-sonnet-5': 1024,
+  'claude-sonnet-4-6': 1024,
+  'claude-sonnet-4-5': 1024,
+  'claude-opus-4-1': 1024,
+  'claude-opus-4': 1024,
+  'claude-sonnet-4': 1024,
+  'claude-mythos-preview': 2048,
+  'claude-opus-4-7': 2048,
+  'claude-opus-4-6': 4096,
+  'claude-opus-4-5': 4096,
+  'claude-haiku-4-5': 4096
+}
+const MIN_CACHE_VALUES = Object.values(MIN_CACHE_TOKENS)
+
+/**
+ * The model's minimum cacheable prompt length as a range: `low` decides whether a prefix is worth a
+ * cache_control (marking a prefix the API finds too short costs nothing), `high` whether the estimate
+ * may count on the cache. Equal for a model in the table; the table's whole range for any other.
+ */
+export function minCacheTokens(model: string): { low: number; high: number } {
+  const known = MIN_CACHE_TOKENS[baseModelId(model)]
+  return known ? { low: known, high: known } : { low: Math.min(...MIN_CACHE_VALUES), high: Math.max(...MIN_CACHE_VALUES) }
+}
+
 export type PriceOverrides = Record<string, ModelPrice>
 
 /**

@@ -5,6 +5,7 @@ import { RequestTable, StringList, tableOf } from './table.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
 import { canonicalJson, fingerprint } from './fingerprint.js'
 import { schemaOf, unsupportedFeatures, compileSchema, type JsonObject } from '../sources/schema.js'
+import { CACHE_MARK_BYTES, cacheKeys, type CacheKeys, type CacheMode, type Caching } from './cache.js'
 
 /** A request once planned: its params live in the spool, everything else needed later is here. */
 export interface PlannedRequest {
@@ -22,6 +23,8 @@ export interface PlannedRequest {
   fingerprint?: string
   /** Index into `Plan.schemas` of the schema its reply must fit (its params' output_config.format). */
   schema?: number
+  /** Its cacheable prefixes (plan/cache.ts), as hashes; unset when it has none. Marked only with `cache: auto`. */
+  cache?: CacheKeys
 }
 
 /** A data file rewritten with an `output` field per row once its results are in. */
@@ -65,6 +68,8 @@ export interface Plan {
   pruned?: { keys: string[]; files: string[] }
   /** The distinct JSON Schemas replies must fit (structured output), for validating them at collect. */
   schemas?: JsonObject[]
+  /** Prompt caching (plan/cache.ts): the `cache` input, and prefix tokens counted before spending. */
+  caching?: Caching
 }
 
 export interface Limits {
@@ -84,7 +89,7 @@ export const API_LIMITS: Limits = { maxRequests: 100_000, maxBytes: 256_000_000 
  */
 export async function buildPlan(
   sources: AsyncIterable<PromptRequest> & { readonly files?: ReadonlySet<string>; real?(file: string): string | undefined },
-  options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void }
+  options: { workspace: string; spoolPath: string; tag: string; limits?: Limits; problem: (p: Problem) => void; cache?: CacheMode }
 ): Promise<Plan> {
   const { workspace, problem } = options
   const limits = options.limits ?? API_LIMITS
@@ -108,7 +113,10 @@ export async function buildPlan(
         thinking: thinkingType(request.params.thinking),
         ...at,
         ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {}),
-        ...schemas.indexOf(request)
+        ...schemas.indexOf(request),
+        // Prompt caching (plan/cache.ts): hashes of the shared-prefix candidates; ready-made requests are sent as they
+        // are. Kept whatever the `cache` input, so that splitting (which counts their blocks' bytes) does not depend on it.
+        ...(!request.customId ? withCache(cacheKeys(request.params, request.cacheLead)) : {})
       })
       keys.push(request.customId ? `\u0001${request.customId}` : `\u0000${request.key}`)
       const budget = thinkingBudgetProblem(request.params)
@@ -142,6 +150,7 @@ export async function buildPlan(
   }
 
   const requests = table.view()
+  const caching: Caching = { mode: options.cache ?? 'off', tokens: new Map() }
   return {
     tag,
     requests,
@@ -149,7 +158,8 @@ export async function buildPlan(
     spoolPath: options.spoolPath,
     dataOutputs: outputs.dataOutputs(),
     sources: sorted,
-    ...(schemas.list.length ? { schemas: schemas.list } : {})
+    ...(schemas.list.length ? { schemas: schemas.list } : {}),
+    caching
   }
 }
 
@@ -188,6 +198,10 @@ class Schemas {
   }
 }
 
+function withCache(cache: CacheKeys | undefined): { cache?: CacheKeys } {
+  return cache ? { cache } : {}
+}
+
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
 export function split(requests: readonly PlannedRequest[], limits: Limits, problem: (p: Problem) => void): Chunk[] {
   const chunks: Chunk[] = []
@@ -195,7 +209,9 @@ export function split(requests: readonly PlannedRequest[], limits: Limits, probl
   // A table's columns are read directly: no object made per request.
   const table = tableOf(requests)
   for (let i = 0; i < requests.length; i++) {
-    const bytes = table ? itemBytes(table.customId(i), table.bytesOf(i)) : itemBytes(requests[i]!.customId, requests[i]!.bytes)
+    // A request that may get cache_control blocks (plan/cache.ts) is counted with their bytes.
+    const marked = table ? table.cacheOf(i) !== undefined : requests[i]!.cache !== undefined
+    const bytes = (table ? itemBytes(table.customId(i), table.bytesOf(i)) : itemBytes(requests[i]!.customId, requests[i]!.bytes)) + (marked ? CACHE_MARK_BYTES : 0)
     if (bytes + BODY_ENVELOPE_BYTES > limits.maxBytes) {
       problem({
         ...at(table ? table.origin(i) : requests[i]!.origin),

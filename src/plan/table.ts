@@ -9,6 +9,7 @@
  */
 import type { DataFormat, Origin, OutputTarget } from '../sources/types.js'
 import type { PlannedRequest } from './plan.js'
+import type { CacheKeys } from './cache.js'
 
 /** Each distinct string once, by number: paths, models, file names shared by many requests. */
 export class Interned {
@@ -87,6 +88,10 @@ export class RequestTable {
   private readonly thinking = new Column(new Uint32Array(16))
   // Index into Plan.schemas + 1; 0 is "no schema".
   private readonly schema = new Column(new Uint32Array(16))
+  // Index into `cacheKeys` + 1; 0 is "no cacheable prefix". Rows sharing their prefixes share one object.
+  private readonly cache = new Column(new Uint32Array(16))
+  private readonly cacheKeys: CacheKeys[] = []
+  private readonly cacheIndex = new Map<CacheKeys, number>()
   private readonly offset = new Column(new Float64Array(16))
   private readonly bytes = new Column(new Float64Array(16))
   /** 16 bytes a request: the fingerprint's hex is 32 characters. */
@@ -112,6 +117,11 @@ export class RequestTable {
     this.maxTokens.set(i, r.maxTokens)
     this.thinking.set(i, r.thinking === undefined ? 0 : this.strings.id(r.thinking) + 1)
     this.schema.set(i, r.schema === undefined ? 0 : r.schema + 1)
+    if (r.cache) {
+      let n = this.cacheIndex.get(r.cache)
+      if (n === undefined) this.cacheIndex.set(r.cache, (n = this.cacheKeys.push(r.cache) - 1))
+      this.cache.set(i, n + 1)
+    } else this.cache.set(i, 0)
     this.offset.set(i, r.offset)
     this.bytes.set(i, r.bytes)
     if (r.fingerprint !== undefined) {
@@ -152,6 +162,11 @@ export class RequestTable {
     return { kind: 'data-row', path, source: this.strings.at(this.outSource.data[i]!), format: FORMATS[this.outFormat.data[i]!]!, index: this.outIndex.data[i]! }
   }
 
+  cacheOf(i: number): CacheKeys | undefined {
+    const n = this.cache.data[i]!
+    return n ? this.cacheKeys[n - 1] : undefined
+  }
+
   bytesOf(i: number): number {
     return this.bytes.data[i]!
   }
@@ -174,6 +189,8 @@ export class RequestTable {
       offset: this.offset.data[i]!,
       bytes: this.bytes.data[i]!
     }
+    const cache = this.cacheOf(i)
+    if (cache) request.cache = cache
     const schema = this.schema.data[i]!
     if (schema) request.schema = schema - 1
     if (output) request.fingerprint = Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex')

@@ -7,6 +7,7 @@ import type { ResultCollector } from '../results/collect.js'
 import type { Problem } from '../sources/types.js'
 import { where } from './annotations.js'
 import { addDistributions } from './distribution.js'
+import { cachePlanRows, cacheResultsNote } from './cache-summary.js'
 
 export interface SummaryInput {
   headline: string
@@ -59,7 +60,8 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
         e.batchUsd === undefined
           ? `unknown: no price for ${e.unpriced.join(', ')} (set model-prices)`
           : `${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd!)} at standard prices)`
-      ]
+      ],
+      ...cachePlanRows(e)
     ]
     summary.addHeading('Plan', 3).addTable(rows.map(([k, v]) => [th(k!), v!]))
   }
@@ -81,6 +83,8 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
         `${formatUsd(c.standard)} (saved ${formatUsd(saved)})`
       ]
     ])
+    const cache = cacheResultsNote(c)
+    if (cache) summary.addRaw(cache, true)
     if (c.unpriced.size) summary.addRaw(`<p>No price known for ${[...c.unpriced].join(', ')}: their tokens are not in the cost.</p>`, true)
     if (r.truncated) summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true)
     if (s.resultsFile) summary.addRaw(`<p>Raw results: <code>${escape(s.resultsFile)}</code></p>`, true)

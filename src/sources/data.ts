@@ -7,7 +7,7 @@ import type { DataFormat, PromptRequest, SourceContext } from './types.js'
 import { parseMarkdown } from './markdown.js'
 import { parsePromptYaml } from './prompt-yaml.js'
 import { render, variablesOf, type PromptSpec } from './prompt.js'
-import { stringifyValue } from './template.js'
+import { fixedLead, stringifyValue } from './template.js'
 import { readDataRows } from './data-rows.js'
 import { PROMPT_EXTENSIONS_TEXT, promptKind } from './kinds.js'
 import { quoteList, RowTally, watched } from './report.js'
@@ -103,6 +103,8 @@ export async function* dataRequests(
   const fieldsSeen = new Map<string, string[]>()
   const reading = watched(ctx)
   let rows = 0
+  // Every row shares the template's text before its first variable: prompt caching's lead (plan/cache.ts).
+  const cacheLead = spec && fixedLead(spec.messages)
 
   for await (const item of readDataRows(format, data.abs, file, reading)) {
     if (item.kind === 'header') {
@@ -140,7 +142,8 @@ export async function* dataRequests(
       key: `${stem}-${rowId}`,
       params: rendered.params,
       output: { kind: 'data-row', path: outputPath, source: file, format, index: row - 1, ...(columns ? { columns } : {}) },
-      origin: { file, line, row }
+      origin: { file, line, row },
+      ...(cacheLead ? { cacheLead } : {})
     }
   }
 

@@ -60,3 +60,25 @@ function countNewlines(text: string, end: number): number {
   for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) n++
   return n
 }
+
+// The smallest minimum cacheable prompt of any model is 512 tokens, and a token is at least a byte: a
+// shorter lead is not worth a cache breakpoint of its own (the system prompt's, if any, covers it).
+const MIN_LEAD_BYTES = 512
+
+/**
+ * Where a template's fixed leading text ends: in the first message with a placeholder, before that
+ * placeholder. Every row shares the text up to there (prompt caching may mark it, plan/cache.ts);
+ * undefined when a message starts with a placeholder, none has one, or the text before is short.
+ */
+export function fixedLead(messages: ReadonlyArray<{ content: TemplateText }>): { message: number; chars: number } | undefined {
+  for (const [message, m] of messages.entries()) {
+    PLACEHOLDER.lastIndex = 0
+    const found = PLACEHOLDER.exec(m.content.text)
+    PLACEHOLDER.lastIndex = 0
+    if (!found) continue
+    const before = [...messages.slice(0, message).map((b) => b.content.text), m.content.text.slice(0, found.index)]
+    const bytes = before.reduce((sum, text) => sum + Buffer.byteLength(text), 0)
+    return found.index > 0 && bytes >= MIN_LEAD_BYTES ? { message, chars: found.index } : undefined
+  }
+  return undefined
+}

@@ -69,6 +69,11 @@ export interface PromptRequest {
   /** Absent only when a source has nowhere to write (every current source names one). */
   output?: OutputTarget
   origin: Origin
+  /**
+   * Data + template: where the template's fixed leading text ends (before its first variable), a
+   * prefix every row shares and prompt caching may mark (plan/cache.ts).
+   */
+  cacheLead?: { message: number; chars: number }
 }
 
 /** Settings every source shares, from the action's inputs. */

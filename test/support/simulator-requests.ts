@@ -7,6 +7,7 @@ import { findServedModel, type SimModel } from './simulator-models.js'
 import { invalidRequest, isRecord, notFound } from './simulator-http.js'
 import { createPrng, estimateInputTokens, generateReply, lastUserText, sha256Hex } from './simulator-text.js'
 import { outputConfigProblem, requestedSchema, structuredReply } from './simulator-json.js'
+import { cacheControlProblem, type CacheUsage } from './simulator-cache.js'
 
 export interface BatchItem {
   custom_id: string
@@ -81,7 +82,7 @@ export interface RowError {
 }
 
 export type RowOutcome =
-  | { type: 'succeeded'; model: SimModel }
+  | { type: 'succeeded'; model: SimModel; cache?: CacheUsage }
   | { type: 'errored'; error: RowError }
   | { type: 'canceled' }
   | { type: 'expired' }
@@ -172,6 +173,8 @@ function validateParams(params: Record<string, unknown>, { models, version }: Pr
       throw invalid(`${sampling}: sampling parameters are not supported in API version ${API_VERSION_2026}`)
     }
   }
+  const cacheProblem = cacheControlProblem(params)
+  if (cacheProblem) throw invalid(cacheProblem)
   const model = findServedModel(models, modelName)
   if (!model) throw new RowInvalid('not_found_error', `model: ${modelName}`)
   return checkModelLimits(params, model, maxTokens)
@@ -201,13 +204,15 @@ function checkModelLimits(params: Record<string, unknown>, model: SimModel, maxT
 
 /** One JSONL line (with its `\n`) for a request; succeeded messages are generated here, on demand. */
 export function resultLine(item: BatchItem, outcome: RowOutcome, messageId: string): string {
-  const result = outcome.type === 'succeeded' ? succeededResult(item.params, outcome.model, messageId) : outcome
+  const result = outcome.type === 'succeeded' ? succeededResult(item.params, outcome.model, messageId, outcome.cache) : outcome
   return `${JSON.stringify({ custom_id: item.custom_id, result })}\n`
 }
 
-function succeededResult(params: Record<string, unknown>, model: SimModel, messageId: string): unknown {
+function succeededResult(params: Record<string, unknown>, model: SimModel, messageId: string, cache?: CacheUsage): unknown {
   const schema = requestedSchema(params)
   const seed = { model: model.id, system: params.system, messages: params.messages }
+  // Cached tokens (simulator-cache.ts) are part of the prompt but not of input_tokens, as in the real usage.
+  const { read, write5m, write1h } = cache ?? { read: 0, write5m: 0, write1h: 0 }
   const reply = generateReply({
     ...seed,
     maxTokens: params.max_tokens as number,
@@ -224,10 +229,10 @@ function succeededResult(params: Record<string, unknown>, model: SimModel, messa
     stop_reason: reply.stopReason,
     stop_sequence: reply.stopSequence,
     usage: {
-      input_tokens: estimateInputTokens(params),
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      input_tokens: estimateInputTokens(params) - read - write5m - write1h,
+      cache_creation_input_tokens: write5m + write1h,
+      cache_read_input_tokens: read,
+      cache_creation: { ephemeral_5m_input_tokens: write5m, ephemeral_1h_input_tokens: write1h },
       output_tokens: reply.outputTokens,
       service_tier: 'batch',
       inference_geo: 'not_available'

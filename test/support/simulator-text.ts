@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto'
 /** Characters per token: a rough but stable rule of thumb for English text. */
 const CHARS_PER_TOKEN = 4
 /** Tokens added once per request (the real API wraps the prompt in a few special tokens). */
-const REQUEST_OVERHEAD_TOKENS = 3
+export const REQUEST_OVERHEAD_TOKENS = 3
 /** Tokens added per message for the role markers. */
-const MESSAGE_OVERHEAD_TOKENS = 4
+export const MESSAGE_OVERHEAD_TOKENS = 4
 /** Flat cost of one image block, whatever its size (an image of about one megapixel is ~1,600 tokens). */
 const IMAGE_TOKENS = 1600
 /** How much of the prompt the reply's first line quotes. */
@@ -78,7 +78,7 @@ function isTextBlock(block: unknown): block is { type: 'text'; text: string } {
   return b !== null && typeof b === 'object' && b.type === 'text' && typeof b.text === 'string'
 }
 
-function blockTokens(block: unknown): number {
+export function blockTokens(block: unknown): number {
   if (isTextBlock(block)) return textTokens(block.text)
   if ((block as { type?: unknown } | null)?.type === 'image') return IMAGE_TOKENS
   // Documents, tool calls and tool results: charge their JSON, which grows with their size like the real thing.

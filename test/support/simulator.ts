@@ -30,6 +30,10 @@
  * a malformed `output_config`, a refused keyword or a model without structured outputs is an errored row
  * (params are validated asynchronously in a batch). Per request, `SIMULATE_INVALID_JSON` and
  * `SIMULATE_SCHEMA_MISMATCH` in the prompt give a reply that is not JSON or does not fit.
+ *
+ * Prompt caching follows the docs (simulator-cache.ts): within a batch the first request with a cacheable
+ * prefix (a `cache_control` breakpoint at or above the model's minimum) writes it, later ones read it, and
+ * `usage.input_tokens` excludes the cached tokens.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -52,6 +56,7 @@ import {
   type Reply,
   type StreamReply
 } from './simulator-http.js'
+import { batchCacheUsage } from './simulator-cache.js'
 import { DEFAULT_MODELS, findModel, newestFirst, toModelInfo, type SimModel } from './simulator-models.js'
 import {
   countTokens,
@@ -498,6 +503,12 @@ export class BatchSimulator {
     batch.outcomes = batch.items.map((item, index) =>
       doneBy(index) ? processRequest(item.params, base) : { type: unfinished }
     )
+    // Prompt caching within the batch: who writes a prefix and who reads it (simulator-cache.ts).
+    const outcomes = batch.outcomes
+    batchCacheUsage(batch.items, outcomes.map((o) => (o.type === 'succeeded' ? o.model : undefined))).forEach((cache, i) => {
+      const outcome = outcomes[i]!
+      if (cache && outcome.type === 'succeeded') outcome.cache = cache
+    })
     batch.counts = countOutcomes(batch.outcomes)
     batch.status = 'ended'
     batch.endedMs = endedMs

@@ -111,12 +111,16 @@ export async function flushAnnotations(beforeEmit?: (all: Annotation[]) => Promi
   const send = { error: core.error, warning: core.warning, notice: core.notice }
   for (const level of ['error', 'warning', 'notice'] as const) {
     const { shown: list, more } = shown(level)
-    for (const a of list) {
-      send[level](a.message, a.file ? { title: a.title, file: a.file, startLine: a.line, startColumn: a.line ? a.column : undefined } : { title: a.title })
-    }
+    for (const a of list) send[level](a.message, properties(a))
     if (more) send[level](`…and ${more} more ${level === 'error' ? 'errors' : `${level}s`}: see the job summary.`, { title: 'claude-batch-action' })
   }
   queue.length = 0
+}
+
+/** The annotation's properties, only those it has: `::error::x`, not `::error ::x`. */
+function properties(a: Annotation): core.AnnotationProperties {
+  const all: core.AnnotationProperties = { title: a.title, file: a.file, startLine: a.file ? a.line : undefined, startColumn: a.file && a.line ? a.column : undefined }
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined))
 }
 
 /** `file:line`, as people read it in logs and tables. */

@@ -102,7 +102,7 @@ function costTable(s: SummaryInput): string {
 /** The prices of the models this run used, and nothing of the others. */
 function priceNote(plan: Plan, overrides: PriceOverrides): string {
   const models = [...new Set(plan.requests.map((r) => r.model))].sort()
-  const usd = (perMillion: number) => `$${+(perMillion * BATCH_DISCOUNT).toFixed(4)}`
+  const usd = (perMillion: number) => `$${(perMillion * BATCH_DISCOUNT).toFixed(4).replace(/0{1,2}$/, '')}`
   const rows = models.map((m) => {
     const price = priceFor(m, overrides)
     const from = overrides[baseModelId(m)] || overrides[m] ? 'model-prices input' : price ? 'price table' : '—'
@@ -122,13 +122,14 @@ function priceNote(plan: Plan, overrides: PriceOverrides): string {
  */
 export function sourceFor(models: readonly string[], text: string = PRICE_SOURCE): string {
   const names = models.map((m) => displayName(baseModelId(m)).toLowerCase())
-  const [first, ...rest] = text.split(/;\s*/)
-  const kept = rest.filter((clause) => {
-    const named = /\b([A-Z][a-z]+ \d+(?:\.\d+)?)\b/g
-    const mentions = [...clause.matchAll(named)].map((m) => m[1]!.toLowerCase())
+  const clauses = text.split(/(?<=[;.])\s+/)
+  const kept = clauses.filter((clause, i) => {
+    if (i === 0) return true
+    const mentions = [...clause.matchAll(/\b([A-Z][a-z]+ \d+(?:\.\d+)?)\b/g)].map((m) => m[1]!.toLowerCase())
     return !mentions.length || mentions.some((n) => names.includes(n))
   })
-  return [first, ...kept].join('; ')
+  // A clause cut after its semicolon ends its sentence.
+  return kept.join(' ').replace(/;(?=\s+[A-Z]|$)/g, '.')
 }
 
 /** `claude-fable-5-2` → `Fable 5.2`: how PRICE_SOURCE names models. */

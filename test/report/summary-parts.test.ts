@@ -49,8 +49,9 @@ describe('tables', () => {
 describe('price source', () => {
   const text = 'Anthropic pricing (the page), as of 2026-11-24; Fable 5.2 and Haiku 5.5 from third-party reports of 2026-11-10. Override with the model-prices input.'
   it('names the third-party prices only for a run of those models', () => {
-    expect(sourceFor(['claude-haiku-4-5-20251001'], text)).toBe('Anthropic pricing (the page), as of 2026-11-24')
-    expect(sourceFor(['claude-fable-5-2'], text)).toBe(text)
+    expect(sourceFor(['claude-haiku-4-5-20251001'], text)).toBe('Anthropic pricing (the page), as of 2026-11-24. Override with the model-prices input.')
+    expect(sourceFor(['claude-fable-5-2'], text)).toBe(text.replace('24;', '24.'))
+    expect(sourceFor(['claude-haiku-5-5', 'claude-opus-4-8'], text)).toContain('Haiku 5.5 from third-party reports')
   })
 })
 

@@ -7,15 +7,17 @@ import { info } from './log.js'
  * core.error/warning/notice/setFailed anywhere else in src/, so the cap below cannot be bypassed.
  *
  * GitHub shows at most 10 error, 10 warning and 10 notice annotations a step and drops the rest
- * silently. So annotations are queued while the command runs and emitted once, at the end of the
- * step (`flushAnnotations`, called by main.ts), most useful first:
- *   1. the failure of the step (`fail`: why the step fails, as core.setFailed said it),
- *   2. annotations that belong to no file (about the whole run: a batch, a record, an input), in
- *      the order they were raised,
- *   3. annotations on files, by path then line: a reader walks the files in order.
- * Past 10 of a level, 9 are shown and the 10th says how many more there are; the job summary then
- * lists every one. Each annotation is also logged as a plain line when it is raised, so the log keeps
- * its place in the story (and keeps the ones GitHub would not show).
+ * silently. So each level has 10 slots, given most useful first:
+ *   1. annotations about the whole run (no file: a batch, a record, an input) and the failure of the
+ *      step (`fail`, what core.setFailed did) are emitted as they are raised, so that a step killed
+ *      midway (timeout-minutes) has still said them; 8 of them at most, so that 2 slots stay free
+ *      for the failure and a closing count;
+ *   2. annotations on files are many and alike: they are queued and emitted at the end of the step
+ *      (`flushAnnotations`, called by main.ts) by path, then line, in the slots left; with those
+ *      of group 1 that found no slot first.
+ * When some do not fit, the last slot says "…and N more: see the job summary", and the job summary
+ * lists every one (also called by flushAnnotations). Each annotation is also logged as a plain line
+ * when it is raised, so the log keeps its place in the story, and the ones GitHub would not show.
  */
 
 export type Level = 'error' | 'warning' | 'notice'
@@ -31,12 +33,16 @@ export interface At {
 export interface Annotation extends At {
   level: Level
   message: string
-  /** It says why the step fails: shown first. */
+  /** It says why the step fails. */
   failure?: boolean
+  /** Emitted when raised (see the top of this file). */
+  emitted?: boolean
 }
 
 /** What GitHub shows of each level in a step. */
 export const SHOWN_PER_LEVEL = 10
+// Run-wide annotations emitted as raised, at most: one slot stays for the failure, one for the closing count.
+const AT_ONCE = SHOWN_PER_LEVEL - 2
 
 const queue: Annotation[] = []
 
@@ -44,6 +50,13 @@ function raise(a: Annotation): void {
   // Exact repeats (a problem that is also the failure message, say) would use a slot for nothing.
   if (queue.some((q) => q.level === a.level && q.message === a.message && q.file === a.file && q.line === a.line)) return
   queue.push(a)
+  const now = queue.filter((q) => q.level === a.level && q.emitted).length
+  if (!a.file && now < (a.failure ? SHOWN_PER_LEVEL - 1 : AT_ONCE)) {
+    a.emitted = true
+    emit(a)
+    return
+  }
+  // Queued: a plain line now keeps its place in the log (and keeps it if GitHub will not show it).
   const where = a.file ? ` (${a.file}${a.line ? `:${a.line}` : ''})` : ''
   info(`${a.failure ? 'Failed' : a.level[0]!.toUpperCase() + a.level.slice(1)}${a.title && !a.failure ? ` [${a.title}]` : ''}${where}: ${a.message}`)
 }
@@ -60,7 +73,7 @@ export function reportError(message: string, at: At = {}): void {
   raise({ level: 'error', message, ...at })
 }
 
-/** Fails the step (exit code 1) and says why, first among the errors: what core.setFailed does, in order. */
+/** Fails the step (exit code 1) and says why, at once: what core.setFailed does, within the cap. */
 export function fail(message: string): void {
   process.exitCode = 1
   raise({ level: 'error', message, failure: true })
@@ -84,11 +97,16 @@ export function ordered(level: Level, all: readonly Annotation[] = queue): Annot
   return of.map(({ a }) => a)
 }
 
-/** What GitHub will show of one level: all of them, or the first 9 and a closing count. */
+/**
+ * What is left to show of one level at the end of the step: all of it when it fits in the slots
+ * the annotations emitted at once left, else one less and a count of the rest.
+ */
 export function shown(level: Level, all: readonly Annotation[] = queue): { shown: Annotation[]; more: number } {
   const list = ordered(level, all)
-  if (list.length <= SHOWN_PER_LEVEL) return { shown: list, more: 0 }
-  return { shown: list.slice(0, SHOWN_PER_LEVEL - 1), more: list.length - (SHOWN_PER_LEVEL - 1) }
+  const pending = list.filter((a) => !a.emitted)
+  const slots = SHOWN_PER_LEVEL - (list.length - pending.length)
+  if (pending.length <= slots) return { shown: pending, more: 0 }
+  return { shown: pending.slice(0, slots - 1), more: pending.length - (slots - 1) }
 }
 
 /** Every annotation raised so far, in the order of `ordered` (errors, then warnings, then notices). */
@@ -108,13 +126,17 @@ export function overflowing(): boolean {
  */
 export async function flushAnnotations(beforeEmit?: (all: Annotation[]) => Promise<void>): Promise<void> {
   if (beforeEmit && overflowing()) await beforeEmit(allAnnotations())
-  const send = { error: core.error, warning: core.warning, notice: core.notice }
   for (const level of ['error', 'warning', 'notice'] as const) {
     const { shown: list, more } = shown(level)
-    for (const a of list) send[level](a.message, properties(a))
-    if (more) send[level](`…and ${more} more ${level === 'error' ? 'errors' : `${level}s`}: see the job summary.`, { title: 'claude-batch-action' })
+    for (const a of list) emit(a)
+    if (more) emit({ level, message: `…and ${more} more ${level === 'error' ? 'errors' : `${level}s`}: see the job summary.`, title: 'claude-batch-action' })
   }
   queue.length = 0
+}
+
+function emit(a: Annotation): void {
+  const send = { error: core.error, warning: core.warning, notice: core.notice }[a.level]
+  send(a.message, properties(a))
 }
 
 /** The annotation's properties, only those it has: `::error::x`, not `::error ::x`. */

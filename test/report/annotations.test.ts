@@ -32,9 +32,9 @@ describe('annotations', () => {
 
     const errors = emitted().filter((a) => a.level === 'error')
     expect(errors).toHaveLength(10)
-    // The failure first, then what concerns the whole run, then files in path order.
-    expect(errors[0]!.message).toBe('30 problems found; nothing was submitted.')
-    expect(errors[1]!.message).toBe('The batch msgbatch_1 could not be read.')
+    // What concerns the whole run, and the failure, as raised; then files in path order, and the count.
+    expect(errors[0]!.message).toBe('The batch msgbatch_1 could not be read.')
+    expect(errors[1]!.message).toBe('30 problems found; nothing was submitted.')
     expect(errors.slice(2, 9).map((a) => a.file)).toEqual(['prompts/p01.md', 'prompts/p02.md', 'prompts/p03.md', 'prompts/p04.md', 'prompts/p05.md', 'prompts/p06.md', 'prompts/p07.md'])
     expect(errors[9]!.message).toBe('…and 23 more errors: see the job summary.')
     // Warnings have a budget of their own, and all 4 fit.
@@ -72,7 +72,17 @@ describe('annotations', () => {
     expect(ordered('error', all).map((a) => a.message)).toEqual(['4', '2', '3', '1'])
   })
 
-  it('logs each annotation as a plain line when raised, so the log keeps those GitHub does not show', async () => {
+  it('emits run-wide ones at once (a killed step has said them), 8 at most, keeping slots for the failure and the count', async () => {
+    for (let i = 0; i < 12; i++) warn(`run-wide ${i}`)
+    expect(emitted().map((a) => a.message)).toEqual(Array.from({ length: 8 }, (_, i) => `run-wide ${i}`))
+    fail('stopped')
+    expect(emitted().at(-1)).toEqual({ level: 'error', message: 'stopped' })
+    await flushAnnotations()
+    const warnings = emitted().filter((a) => a.level === 'warning').map((a) => a.message)
+    expect(warnings).toEqual([...Array.from({ length: 9 }, (_, i) => `run-wide ${i}`), '…and 3 more warnings: see the job summary.'])
+  })
+
+  it('logs each queued annotation as a plain line when raised, so the log keeps those GitHub does not show', async () => {
     warn('first\n::error::injected', { file: 'x.md' })
     expect(out).toContain('Warning (x.md): first\\n::error::injected')
     expect(emitted()).toEqual([])

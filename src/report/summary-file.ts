@@ -31,6 +31,6 @@ export async function writeJobSummary(summary: typeof core.summary = core.summar
     await summary.write()
   } catch (error) {
     summary.emptyBuffer()
-    warn(`Could not write the job summary (${esc((error as Error).message)}); the step goes on without it. The log has what it would have said.`, { title: 'Job summary' })
+    warn(`Could not write the job summary (${esc((error as Error).message)}); the step goes on without it; the log and the step outputs have the results.`, { title: 'Job summary' })
   }
 }

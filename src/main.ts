@@ -4,7 +4,8 @@ import { submit } from './commands/submit.js'
 import { collect } from './commands/collect.js'
 import { status } from './commands/status.js'
 import { cancel } from './commands/cancel.js'
-import { annotate } from './report/annotations.js'
+import { annotate, fail, flushAnnotations } from './report/annotations.js'
+import { writeAnnotationList } from './report/summary.js'
 
 /** Reads the inputs, runs the command, and turns any failure into a failed step. */
 export async function run(): Promise<void> {
@@ -13,12 +14,15 @@ export async function run(): Promise<void> {
     const commands = { submit, collect, status, cancel }
     if (!(inputs.command in commands)) {
       annotate('error', problems)
-      core.setFailed(problems.map((p) => p.message).join('\n'))
+      fail(problems.map((p) => p.message).join('\n'))
       return
     }
     await commands[inputs.command](inputs, problems)
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error))
+    fail(error instanceof Error ? error.message : String(error))
     if (error instanceof Error && error.stack) core.debug(error.stack)
+  } finally {
+    // Last: every annotation of the step, capped and ordered as GitHub shows them.
+    await flushAnnotations(writeAnnotationList)
   }
 }

@@ -1,4 +1,3 @@
-import * as core from '@actions/core'
 import { ConflictError } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
 import type { Problem } from '../sources/types.js'
@@ -11,6 +10,7 @@ import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import { info } from '../report/log.js'
+import { warn } from '../report/annotations.js'
 
 // A canceled batch ends once its in-flight requests finish, usually within a minute.
 const MIN_WAIT_MS = 2 * 60_000
@@ -36,7 +36,7 @@ export async function cancel(inputs: Inputs, problems: Problem[]): Promise<void>
       else throw error
     }
   }
-  await collect(inputs, problems, Date.now() + Math.max(inputs.waitMinutes * 60_000, MIN_WAIT_MS))
+  await collect(inputs, problems, { waitUntil: Date.now() + Math.max(inputs.waitMinutes * 60_000, MIN_WAIT_MS) })
 }
 
 /**
@@ -53,10 +53,10 @@ async function ownBatches(client: Anthropic, inputs: Inputs, problems: Problem[]
       // An unfinished record's batches are found in the API's list (reconcile finds none for a complete one).
       for (const b of [...manifest.batches, ...(await reconcile(client, manifest))]) {
         if (b.verified) ids.push(b.id)
-        else core.warning(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`)
+        else warn(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`)
       }
     } catch (error) {
-      core.warning(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`)
+      warn(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`)
     }
   }
   return [...new Set(ids)]

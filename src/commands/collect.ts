@@ -12,10 +12,13 @@ import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
 import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { readLock } from '../state/lock.js'
 import { formatUsd } from '../cost/cost.js'
-import { annotate } from '../report/annotations.js'
+import { annotate, fail, warn } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
 import { escape } from '../report/summary.js'
+import { table } from '../report/html.js'
+import { artifactLink } from '../report/links.js'
+import { writeJobSummary } from '../report/summary-file.js'
 import { planFromManifest, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
 import { ArtifactUnavailableError, artifactServiceAvailable, downloadManifest, ManifestContentError, markLocalCollected, resultsExist, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
 import { reconcile } from '../state/journal.js'
@@ -32,6 +35,11 @@ import { githubClient } from '../github/octokit.js'
 import { info } from '../report/log.js'
 
 
+/** Set by cancel: how long to wait for the canceled batches to end. */
+export interface Canceling {
+  waitUntil: number
+}
+
 /** What became of one submission in this run, for the log, the summary and the outputs. */
 interface Outcome {
   batchId: string
@@ -43,17 +51,20 @@ interface Outcome {
   files?: string[]
   /** What the user should do about it, when anything. */
   next?: string
-  /** The results artifact uploaded for it (none without the artifact service). */
-  resultsArtifactId?: number
+  /** Tokens of the succeeded requests, for the summary's tokens per request. */
+  tokens?: { input: number; output: number }
+  /** The results artifact kept for it (its id, when the artifact service gave one). */
+  artifact?: { name: string; id?: number }
 }
 
 /**
  * collect: finds the submissions whose results are not collected yet, and for each whose batches
  * have all ended, writes the results as submit does, keeps them as a results artifact (which also
  * marks the submission collected) and, when asked, opens or updates a pull request.
- * `waitUntil` lets cancel wait for its canceled batches to end.
+ * `canceling` is cancel's: wait for the canceled batches to end, and count their canceled requests
+ * as done on purpose, not as failures (errored and expired ones still are).
  */
-export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: number): Promise<void> {
+export async function collect(inputs: Inputs, problems: Problem[], canceling?: Canceling): Promise<void> {
   const client = requireClient(inputs, problems)
   if (!client) return failWith(problems)
   const { candidates, all, find } = await discover(inputs, problems)
@@ -81,7 +92,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   try {
     if (rebuild) {
       try {
-        const { outcome, keep } = await core.group(`Batch ${rebuild}`, () => collectByBatch(client, rebuild, all, inputs, find, temp, waitUntil))
+        const { outcome, keep } = await core.group(`Batch ${rebuild}`, () => collectByBatch(client, rebuild, all, inputs, find, temp, canceling))
         outcomes.push(outcome)
         if (keep) written.set(outcome, keep)
       } catch (error) {
@@ -94,7 +105,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
         continue
       }
       try {
-        const { outcome, keep } = await core.group(`Submission ${candidate.batchId ?? candidate.name}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil))
+        const { outcome, keep } = await core.group(`Submission ${candidate.batchId ?? candidate.name}`, () => collectOne(client, candidate, inputs, find, temp, canceling))
         outcomes.push(outcome)
         if (keep) written.set(outcome, keep)
       } catch (error) {
@@ -111,7 +122,8 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
     await dropCollectedElsewhere(written, find)
     for (const [outcome, w] of written) {
       try {
-        outcome.resultsArtifactId = await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
+        const artifactId = await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
+        outcome.artifact = { name: w.resultsName, id: artifactId }
       } catch (error) {
         Object.assign(outcome, failed(outcome.batchId, error))
       }
@@ -119,7 +131,7 @@ export async function collect(inputs: Inputs, problems: Problem[], waitUntil?: n
   } finally {
     await rm(temp, { recursive: true, force: true })
   }
-  await report(outcomes, inputs)
+  await report(outcomes, inputs, !!canceling)
 }
 
 
@@ -157,7 +169,7 @@ async function collectOne(
   inputs: Inputs,
   find: Find | undefined,
   temp: string,
-  waitUntil?: number
+  canceling?: Canceling
 ): Promise<{ outcome: Outcome; keep?: Written }> {
   const name = candidate.batchId ?? candidate.name
   let manifest: Manifest
@@ -194,7 +206,7 @@ async function collectOne(
     if (found.length) info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`)
     refs = [...refs, ...found]
   }
-  return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, waitUntil)
+  return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, canceling)
 }
 
 /**
@@ -212,7 +224,7 @@ async function collectByBatch(
   inputs: Inputs,
   find: Find | undefined,
   temp: string,
-  waitUntil?: number
+  canceling?: Canceling
 ): Promise<{ outcome: Outcome; keep?: Written }> {
   const batch = await withRetry('read the batch', (o) => client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 }))
   if (batch.processing_status !== 'ended') {
@@ -229,7 +241,7 @@ async function collectByBatch(
   const record = records.find((c) => c.tag === tag && !c.untrusted)
   if (record) {
     info(`${batchId} belongs to submission ${tag}, recorded in ${record.name}: collecting that submission.`)
-    return collectOne(client, record, inputs, find, temp, waitUntil)
+    return collectOne(client, record, inputs, find, temp, canceling)
   }
   const problems: Problem[] = []
   const plan = await readPlan(inputs, path.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => {})
@@ -249,7 +261,7 @@ async function collectByBatch(
   info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`)
   const ref: BatchRef = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false }
   const manifest = { run: { id: 0, attempt: 1, workflow: '', event: '', url: '' }, commit: process.env.GITHUB_SHA ?? '', createdAt: batch.created_at }
-  return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, undefined, [batch])
+  return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, canceling, [batch])
 }
 
 /** The common end of both: wait if asked, read and prove each batch's results, write the outputs. */
@@ -258,7 +270,7 @@ async function finish(
   s: { tag: string; name: string; candidate?: ManifestCandidate; manifest: Written['manifest'] & Partial<Manifest>; plan: Plan; refs: BatchRef[]; partial?: boolean },
   inputs: Inputs,
   temp: string,
-  waitUntil?: number,
+  canceling?: Canceling,
   known?: MessageBatch[]
 ): Promise<{ outcome: Outcome; keep?: Written }> {
   const { name, plan, refs } = s
@@ -272,7 +284,7 @@ async function finish(
     return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } }
   }
   let batches = await waitForBatches(client, known ?? recordedBatches(refs), {
-    deadline: waitUntil ?? 0,
+    deadline: canceling?.waitUntil ?? 0,
     maxIntervalMs: inputs.pollIntervalSeconds * 1000,
     log: info,
     onEnded: async () => {}
@@ -340,8 +352,10 @@ async function finish(
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
   const state: Outcome['state'] = lost.length || unsent || gathered.unwritten.length ? 'lost' : 'collected'
   const next = unsent || lost.length ? SEND_AGAIN : gathered.unwritten.length ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)' : undefined
-  const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files, next }
-  const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning')
+  const t = collector.costs.tokens
+  const tokens = { input: t.input + t.cacheRead + t.cacheWrite, output: t.output }
+  const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, tokens, files, next }
+  const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning', { canceledOnPurpose: !!canceling })
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
   return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } }
@@ -414,7 +428,7 @@ async function dataFileChanged(manifest: Manifest, source: string, workspace: st
   if (expected && actual === expected) return false
   const why = actual ? 'has changed since it was submitted' : 'is not in this checkout'
   notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`)
-  core.warning(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source })
+  warn(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source })
   return true
 }
 
@@ -440,8 +454,9 @@ async function keepResults(name: string, tag: string, candidate: ManifestCandida
     const artifactId = await uploadArtifact(name, staged, staging, inputs.retentionDays)
     info(`Kept the results as artifact ${name} (id ${artifactId}).`)
     return artifactId
+  } else if (candidate) {
+    await markLocalCollected(candidate)
   }
-  if (candidate) await markLocalCollected(candidate)
   return undefined
 }
 
@@ -476,7 +491,7 @@ function submissionSummary(manifest: Written['manifest'], batches: MessageBatch[
   return lines.join('\n') + '\n'
 }
 
-async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
+async function report(outcomes: Outcome[], inputs: Inputs, canceledOnPurpose: boolean): Promise<void> {
   const totals = { succeeded: 0, errored: 0, canceled: 0, expired: 0 }
   for (const o of outcomes) if (o.counts) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += o.counts[k]
   for (const o of outcomes) info(`${o.batchId}: ${o.state}. ${o.detail}`)
@@ -497,25 +512,41 @@ async function report(outcomes: Outcome[], inputs: Inputs): Promise<void> {
     'cost-usd': collected.reduce((sum, o) => sum + (o.cost ?? 0), 0).toFixed(4),
     'pull-request-url': pr,
     // One results artifact per submission collected: the first, as batch-id is, and all of them.
-    'results-artifact-id': collected.find((o) => o.resultsArtifactId !== undefined)?.resultsArtifactId,
-    'results-artifact-ids': collected.flatMap((o) => (o.resultsArtifactId === undefined ? [] : [o.resultsArtifactId]))
+    'results-artifact-id': collected.find((o) => o.artifact?.id !== undefined)?.artifact?.id,
+    'results-artifact-ids': collected.flatMap((o) => (o.artifact?.id === undefined ? [] : [o.artifact.id]))
   })
-  await core.summary
-    .addHeading('Claude batch: collect', 2)
-    .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
-    .addTable([
-      [{ data: 'Batch', header: true }, { data: 'State', header: true }, { data: 'Details', header: true }],
-      ...outcomes.map((o) => [`<code>${escape(o.batchId)}</code>`, o.state, escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
-    ])
-    .write()
-  const failed = totals.errored + totals.expired + totals.canceled
+  await writeJobSummary(
+    core.summary
+      .addHeading('Claude batch: collect', 2)
+      .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
+      .addRaw(outcomeTable(outcomes), true)
+  )
+  // Requests canceled by `command: cancel` are what was asked for, not failures.
+  const failed = totals.errored + totals.expired + (canceledOnPurpose ? 0 : totals.canceled)
   if (outcomes.some((o) => o.state === 'rejected')) {
-    core.setFailed('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.')
+    fail('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.')
   } else if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) {
     const next = [...new Set(outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => o.next ?? TRY_AGAIN))]
-    core.setFailed(`Not everything could be collected (see the annotations): ${next.join('; ')}.`)
+    fail(`Not everything could be collected (see the annotations): ${next.join('; ')}.`)
   }
-  else if (failed && inputs.failOnError) core.setFailed(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`)
+  else if (failed && inputs.failOnError) fail(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`)
 }
 
-
+/**
+ * One row a submission: what became of it, what it cost, its tokens per succeeded request, and the
+ * results artifact that keeps its raw results (results.jsonl) and files after the job.
+ */
+function outcomeTable(outcomes: Outcome[]): string {
+  const per = (n: number, d: number) => (d ? Math.round(n / d).toLocaleString('en-US') : '—')
+  const rows = outcomes.map((o) => [
+    `<code>${escape(o.batchId)}</code>`,
+    o.state,
+    o.counts ? `${o.counts.succeeded} / ${o.counts.errored + o.counts.expired + o.counts.canceled}` : '—',
+    o.cost !== undefined ? formatUsd(o.cost) : '—',
+    o.tokens && o.counts ? `${per(o.tokens.input, o.counts.succeeded)} / ${per(o.tokens.output, o.counts.succeeded)}` : '—',
+    escape(o.detail) + (o.pullRequest ? ` <a href="${escape(o.pullRequest)}">pull request</a>` : ''),
+    o.artifact ? `${artifactLink(o.artifact.name, o.artifact.id)} (<code>results.jsonl</code>, <code>files/</code>)` : '—'
+  ])
+  const head = ['Batch', 'State', 'Succeeded / not', 'Cost (batch prices)', 'Tokens per request (input / output)', 'Details', 'Results artifact']
+  return table(head, rows, `${outcomes.length} submissions`)
+}

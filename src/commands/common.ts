@@ -1,9 +1,8 @@
-import * as core from '@actions/core'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
 import type { Problem } from '../sources/types.js'
 import { createClient } from '../anthropic/client.js'
-import { annotate } from '../report/annotations.js'
+import { annotate, fail, notice, warn } from '../report/annotations.js'
 import { artifactServiceAvailable, findPendingArtifacts, findPendingLocal, type ManifestCandidate } from '../state/artifacts.js'
 import { esc, info } from '../report/log.js'
 import { githubClient } from '../github/octokit.js'
@@ -42,14 +41,14 @@ export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ c
     find = { token: inputs.githubToken, owner, repo }
     candidates = await findPendingArtifacts(await githubClient(inputs.githubToken), owner, repo)
   } else {
-    core.warning('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
+    warn('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.')
     candidates = await findPendingLocal()
   }
   const all = candidates
   if (inputs.batchId && inputs.batchId !== 'all') {
     // A manifest's name carries its first batch only: any other batch is found by its results' tag.
     candidates = candidates.filter((c) => c.batchId === inputs.batchId)
-    if (!candidates.length) core.notice(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`)
+    if (!candidates.length) notice(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`)
   }
   info(`${candidates.length} pending submission(s) found.`)
   return { candidates, all, find }
@@ -57,5 +56,5 @@ export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ c
 
 export function failWith(problems: Problem[]): void {
   annotate('error', problems)
-  core.setFailed(problems.map((p) => p.message).join('\n'))
+  fail(problems.map((p) => p.message).join('\n'))
 }

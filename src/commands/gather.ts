@@ -4,10 +4,10 @@ import { waitForBatches } from '../anthropic/wait.js'
 import { total } from '../anthropic/counts.js'
 import type { Plan } from '../plan/plan.js'
 import { ResultCollector } from '../results/collect.js'
-import * as core from '@actions/core'
 import { info } from '../report/log.js'
 import type { BatchRef } from '../state/manifest.js'
 import type { Problem } from '../sources/types.js'
+import { warn } from '../report/annotations.js'
 
 /** What waiting for a submission's batches and reading their results came to. */
 export interface Gathered {
@@ -56,7 +56,7 @@ export async function gather(
         if (verdict.ours) ours.add(batch.id)
         else {
           notOurs.push({ id: batch.id, reason: verdict.reason })
-          core.warning(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`)
+          warn(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`)
         }
       } catch (error) {
         failed.push({ id: batch.id, message: describeError(error) })

@@ -11,6 +11,7 @@ import { artifactServiceAvailable, downloadManifest, findPendingArtifacts, findP
 import type { Manifest } from '../state/manifest.js'
 import { describeError } from '../anthropic/client.js'
 import { esc, info } from '../report/log.js'
+import { warn } from '../report/annotations.js'
 
 export interface PayOnce extends Selection {
   /** The lock as read; undefined when the lock file is off. */
@@ -69,7 +70,7 @@ export async function payOnce(inputs: Inputs, full: Plan, o: { temp: string; lim
     return { ...selection, stale: [], pruned, prunedKeys: selection.stale, lock: await readLock(inputs.workspace, inputs.lockFile) }
   }
   if (selection.stale.length) {
-    core.warning(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`)
+    warn(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`)
   }
   return { ...selection, lock }
 }
@@ -90,12 +91,12 @@ async function prune(inputs: Inputs, full: Plan, stale: string[], lockFile: stri
     const target = keyPath(key)
     if ((key !== target && dataPaths.has(target)) || deleted.includes(target)) continue
     if (under === undefined || !target.startsWith(under) || sources.has(target)) {
-      core.warning(`prune: ${esc(target)} is not under output-dir (${esc(inputs.outputDir)}), so only its lock entry was removed; delete the file yourself if it is generated.`)
+      warn(`prune: ${esc(target)} is not under output-dir (${esc(inputs.outputDir)}), so only its lock entry was removed; delete the file yourself if it is generated.`)
       continue
     }
     const checked = await checkWritable(inputs.workspace, target)
     if (checked.error !== undefined) {
-      core.warning(`prune: ${esc(checked.error)} Only its lock entry was removed.`)
+      warn(`prune: ${esc(checked.error)} Only its lock entry was removed.`)
       continue
     }
     await rm(path.join(inputs.workspace, checked.path), { force: true })

@@ -1,5 +1,4 @@
 import type { Anthropic } from '@anthropic-ai/sdk'
-import * as core from '@actions/core'
 import path from 'node:path'
 import type { MessageBatch } from '../anthropic/client.js'
 import { newTag } from '../plan/custom-ids.js'
@@ -10,6 +9,7 @@ import type { PriceOverrides } from '../cost/prices.js'
 import type { BatchRef } from '../state/manifest.js'
 import { gather } from './gather.js'
 import { info } from '../report/log.js'
+import { warn } from '../report/annotations.js'
 
 /** Failures that say nothing about the request itself: sending it again may well succeed. */
 export const RETRYABLE_ERRORS: ReadonlySet<string> = new Set(['overloaded_error', 'api_error', 'rate_limit_error'])
@@ -64,7 +64,7 @@ export async function retryFailed(o: RetryOptions): Promise<{ batchIds: string[]
     try {
       created = await o.submit(plan)
     } catch (error) {
-      core.warning(`Retry ${round} could not be submitted (${(error as Error).message}); the next run sends those requests (they have no lock entry).`)
+      warn(`Retry ${round} could not be submitted (${(error as Error).message}); the next run sends those requests (they have no lock entry).`)
       break
     }
     batchIds.push(...new Set(created.refs.map((r) => r.id)))

@@ -8,8 +8,11 @@ import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { total } from '../anthropic/counts.js'
 import { escape } from '../report/summary.js'
+import { table } from '../report/html.js'
+import { writeJobSummary } from '../report/summary-file.js'
 import { discover, failWith, requireClient, RESULTS_KEPT_MS, WARN_BEFORE_MS } from './common.js'
 import { info } from '../report/log.js'
+import { warn } from '../report/annotations.js'
 
 /** status: a table, in the log and the job summary, of every pending batch with its counts and expiry. */
 export async function status(inputs: Inputs, problems: Problem[]): Promise<void> {
@@ -35,7 +38,7 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
         const all = total(b)
         const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString()
         if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
-          core.warning(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' })
+          warn(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' })
         }
         rows.push([
           id,
@@ -54,10 +57,11 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
   const head = ['Batch', 'Status', 'Requests', 'Expires', 'Results kept until', 'Submitted by']
   if (!rows.length) info('No pending batches.')
   for (const r of rows) info(r.filter(Boolean).join(' · '))
-  await core.summary
-    .addHeading('Claude batch: status', 2)
-    .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
-    .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${cell}</code>` : escape(cell))))])
-    .write()
+  await writeJobSummary(
+    core.summary
+      .addHeading('Claude batch: status', 2)
+      .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
+      .addRaw(table(head, rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${escape(cell)}</code>` : escape(cell)))), `${rows.length} batches`), true)
+  )
   core.setOutput('batch-ids', JSON.stringify(rows.map((r) => r[0])))
 }

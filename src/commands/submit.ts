@@ -23,10 +23,10 @@ import { limits } from './read-plan.js'
 import type { Split } from '../plan/skip.js'
 import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { formatUsd } from '../cost/cost.js'
-import { annotate } from '../report/annotations.js'
+import { annotate, fail, reportError, warn } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
-import { writeSummary } from '../report/summary.js'
+import { writeSummary, type SummaryInput } from '../report/summary.js'
 import { batchRef, buildManifest, journalName, manifestName, type BatchRef, type Manifest } from '../state/manifest.js'
 import { saveRecord } from '../state/journal.js'
 import { esc, info } from '../report/log.js'
@@ -82,14 +82,14 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     annotate('warning', warnings)
     if (problems.length) {
       annotate('error', problems)
-      await writeSummary({ headline: `${count(problems.length, 'problem')} found: nothing was submitted.`, plan, estimate, batchIds: [], problems, warnings, dryRun: inputs.dryRun })
-      core.setFailed(`${count(problems.length, 'problem')} found; nothing was submitted. Each is annotated on its file and listed in the job summary.`)
+      await writeSummary({ headline: `${count(problems.length, 'problem')} found: nothing was submitted.`, plan, estimate, batchIds: [], problems, warnings, dryRun: inputs.dryRun, prices: inputs.prices })
+      fail(`${count(problems.length, 'problem')} found; nothing was submitted. Each is annotated on its file and listed in the job summary.`)
       return
     }
     if (inputs.dryRun) {
       info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote}`)
       setOutputs({ status: 'dry-run' })
-      await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true, stale: chosen?.stale })
+      await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true, stale: chosen?.stale, prices: inputs.prices })
       return
     }
     if (plan.requests.length === 0) {
@@ -97,7 +97,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       const headline = `Up to date: nothing to send.${splitNote}`
       info(headline)
       setOutputs({ status: 'up-to-date', ...(chosen?.prunedKeys?.length && inputs.lockFile ? { 'output-files': [inputs.lockFile] } : {}) })
-      await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale })
+      await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale, prices: inputs.prices })
       return
     }
 
@@ -115,8 +115,8 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       })
     } catch (error) {
       const message = `Could not save the submission journal (${describeError(error)}), so nothing was submitted: a batch with no record could be paid for and never collected. Run the step again.`
-      await writeSummary({ headline: message, plan, estimate, batchIds: [], problems, warnings, dryRun: false })
-      core.setFailed(message)
+      await writeSummary({ headline: message, plan, estimate, batchIds: [], problems, warnings, dryRun: false, prices: inputs.prices })
+      fail(message)
       return
     }
 
@@ -127,7 +127,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     if (created.failure?.rateLimited && created.refs.length && inputs.lockFile) {
       const made = Math.max(...created.refs.map((r) => r.chunk)) + 1
       const left = created.unsent
-      core.warning(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`)
+      warn(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`)
       plan = { ...plan, requests: plan.requests.slice(0, plan.chunks[made - 1]!.end), chunks: plan.chunks.slice(0, made) }
       setOutputs({ 'request-count': plan.requests.length, 'deferred-count': (split?.deferred ?? 0) + left })
       created.failure = undefined
@@ -143,8 +143,8 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
         : ''
       const spent = created.failure.mayHaveMade ? 'A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission\'s. ' : ''
       const message = `${created.failure.message} ${made}${spent}${count(created.unsent, 'request')} ${created.unsent === 1 ? 'was' : 'were'} not submitted: run submit again once the cause is fixed (it sends everything again).`
-      await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false })
-      core.setFailed(message)
+      await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false, prices: inputs.prices, artifacts: kept(saved) })
+      fail(message)
       return
     }
     if (!saved?.ok) {
@@ -153,11 +153,11 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     }
 
     if (inputs.waitMinutes <= 0) {
-      await writeSummary({ headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`, plan, estimate, batchIds, problems, warnings, dryRun: false, stale: chosen?.stale })
+      await writeSummary({ headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`, plan, estimate, batchIds, problems, warnings, dryRun: false, stale: chosen?.stale, prices: inputs.prices, artifacts: kept(saved) })
     } else {
-      await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen)
+      await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen, kept(saved))
     }
-    if (manifestFailure) core.setFailed(manifestFailure)
+    if (manifestFailure) fail(manifestFailure)
   } finally {
     await rm(temp, { recursive: true, force: true })
   }
@@ -197,7 +197,7 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: Bat
         body: () => cachedBody(plan, chunk),
         requestCount: items.length,
         known,
-        log: core.warning,
+        log: (line: string) => warn(line),
         // Tests shorten the wait for an answer to exercise a create that times out.
         timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
       })
@@ -215,7 +215,7 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: Bat
     setOutputs({ 'batch-id': ids[0], 'batch-ids': ids, status: 'in_progress' })
     const of = plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''
     if (created.verified) info(`Created ${created.batch.id} (${count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`)
-    else core.warning(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`)
+    else warn(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`)
   }
   return { refs, batches, unsent: 0 }
 }
@@ -229,7 +229,8 @@ async function waitAndCollect(
   refs: BatchRef[],
   warnings: Problem[],
   temp: string,
-  chosen?: PayOnce
+  chosen?: PayOnce,
+  artifacts?: SummaryInput['artifacts']
 ): Promise<void> {
   const resultsDir = path.join(process.env.RUNNER_TEMP || path.dirname(temp), 'claude-batch-results')
   const resultsFile = path.join(resultsDir, `${refs[0]!.id}.jsonl`)
@@ -290,18 +291,18 @@ async function waitAndCollect(
     : gathered.failed.length
       ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
       : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
-  await writeSummary({ headline: headline + (chosen ? describeSplit(chosen.split) : ''), plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false, stale: chosen?.stale })
+  await writeSummary({ headline: headline + (chosen ? describeSplit(chosen.split) : ''), plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsKept: TEMP_RESULTS, dryRun: false, stale: chosen?.stale, prices: inputs.prices, artifacts })
   if (!ended) info(headline)
-  for (const f of gathered.failed) core.error(`${f.id}: ${f.message}`, { title: 'Batch results' })
+  for (const f of gathered.failed) reportError(`${f.id}: ${f.message}`, { title: 'Batch results' })
   annotate('error', gathered.unwritten, 'Output not written')
   if (gathered.unwritten.length) {
-    core.setFailed(`${count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`)
+    fail(`${count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`)
   } else if (unsent) {
-    core.setFailed(`${count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`)
+    fail(`${count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`)
   } else if (gathered.failed.length) {
-    core.setFailed(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`)
+    fail(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`)
   } else if (failed && inputs.failOnError) {
-    core.setFailed(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
+    fail(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
   }
 }
 
@@ -317,29 +318,41 @@ async function submitFollowUp(client: Anthropic, plan: Plan, inputs: Inputs, tem
   const created = await createBatches(client, plan)
   if (created.refs.length) {
     const saved = await saveManifest(record(created.refs), inputs, temp)
-    if (!saved.ok) core.warning(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`)
+    if (!saved.ok) warn(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`)
   }
   if (!created.refs.length) throw created.failure ?? new Error('no batch was created')
-  if (created.failure) core.warning(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`)
+  if (created.failure) warn(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`)
   return created
 }
 
 /** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */
-async function saveManifest(manifest: Manifest, inputs: Inputs, temp: string): Promise<{ ok: boolean; error?: string }> {
+async function saveManifest(manifest: Manifest, inputs: Inputs, temp: string): Promise<{ ok: boolean; error?: string; artifact?: { name: string; id?: number } }> {
   const name = manifestName(manifest.tag, manifest.batches[0]!.id)
   try {
     const saved = await saveRecord(name, manifest, { temp, retentionDays: inputs.retentionDays })
     if (saved.file) {
-      core.warning(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`)
+      warn(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`)
     } else {
       info(`Saved the manifest as artifact ${name} (id ${saved.artifactId}), kept ${inputs.retentionDays} days.`)
       setOutputs({ 'manifest-artifact-id': saved.artifactId })
+      return { ok: true, artifact: { name, id: saved.artifactId } }
     }
     return { ok: true }
   } catch (error) {
     return { ok: false, error: describeError(error) }
   }
 }
+
+/** The artifacts a submission kept, for the summary's links. */
+function kept(saved: { artifact?: { name: string; id?: number } } | undefined): SummaryInput['artifacts'] {
+  return saved?.artifact ? [saved.artifact] : undefined
+}
+
+// The results file lives in the runner's temp folder, deleted when the job ends: the summary says
+// so, and how to keep it, rather than showing a path that leads nowhere after the job.
+const TEMP_RESULTS =
+  'the step output <code>results-file</code> names a JSONL file of every raw result line, in the runner\'s temp folder: ' +
+  'it is deleted when the job ends, so upload it with <code>actions/upload-artifact</code> in a later step to keep it.'
 
 function writeList(file: string, list: string[]): string {
   writeFileSync(file, JSON.stringify(list, null, 2))
@@ -360,7 +373,7 @@ async function recordLock(plan: Plan, collector: ResultCollector, workspace: str
     const file = await recordResults(plan, collector, workspace, lockFile, previous)
     if (file) collector.written.add(file)
   } catch (error) {
-    core.setFailed(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`)
+    fail(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`)
   }
 }
 

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { warn } from './annotations.js'
 
 /** Every output the action sets, by the names in action.yml. */
 export interface Outputs {
@@ -35,7 +36,7 @@ export function setOutputs(values: Partial<Outputs>, fullListFile?: () => string
     if (Array.isArray(value)) {
       const json = JSON.stringify(value)
       if (json.length > MAX_LIST_BYTES) {
-        core.warning(`Output ${name} lists ${value.length} entries, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`)
+        warn(`Output ${name} lists ${value.length} entries, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`)
         core.setOutput(name, '[]')
         continue
       }

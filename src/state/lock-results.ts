@@ -1,12 +1,12 @@
 import path from 'node:path'
 import { existsSync } from 'node:fs'
-import * as core from '@actions/core'
 import type { Plan } from '../plan/plan.js'
 import type { ResultCollector } from '../results/collect.js'
 import { previousFields, type PreviousRows } from '../results/data-output.js'
 import { readDataRows } from '../sources/data-rows.js'
 import { lockKey, readLock, writeLock, type Lock } from './lock.js'
 import { esc } from '../report/log.js'
+import { warn } from '../report/annotations.js'
 
 /**
  * For every data file about to be rebuilt, the outputs of its unchanged rows (`kept`), taken from the
@@ -37,7 +37,7 @@ export async function loadPreviousRows(plan: Plan, workspace: string, lock: Lock
       }
     } catch (error) {
       // Those rows are written empty and, having no lock entry then, sent by the next run.
-      core.warning(`Could not read the previous ${esc(d.path)} for its unchanged rows (${esc((error as Error).message)}); they are left empty and sent again next run.`)
+      warn(`Could not read the previous ${esc(d.path)} for its unchanged rows (${esc((error as Error).message)}); they are left empty and sent again next run.`)
       texts.clear()
     }
   }

@@ -325,9 +325,14 @@ describe('bad input is refused before anything is spent', () => {
     expect(result.exitCode).toBe(1)
     expect(simulator!.batches()).toHaveLength(0)
     expect(simulator!.calls.some((c) => c.method === 'POST' && c.path === '/v1/messages/batches')).toBe(false)
+    // GitHub shows 10 errors a step: the problems of no file and the failure, then files in path order,
+    // and a closing count; the job summary lists every one, each on its file and line.
     const errors = result.annotations.filter((a) => a.level === 'error')
+    expect(errors).toHaveLength(10)
+    expect(errors.filter((a) => !a.file)[1]!.message).toMatch(/problems found; nothing was submitted/)
+    expect(errors[9]!.message).toMatch(/^…and \d+ more errors: see the job summary\.$/)
     const on = (file: string, pattern: RegExp, line?: number) =>
-      expect(errors).toContainEqual(expect.objectContaining({ file, message: expect.stringMatching(pattern), ...(line ? { line } : {}) }))
+      expect(result.summary).toMatch(new RegExp(`<code>${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${line ? `:${line}` : '(:\\d+)?'}</code></td><td>[^<]*</td><td>[^\n]*${pattern.source.replace(/"/g, '&quot;')}`, pattern.flags))
     on('prompts/front-matter.md', /./, 2)
     on('prompts/unknown-key.md', /temperature/, 3)
     on('prompts/empty.md', /empty/i)

@@ -37,7 +37,8 @@ async function step(run: FakeRun, workspace: string, inputs: Record<string, stri
 }
 
 const names = () => github!.artifacts().filter((a) => !a.deleted).map((a) => a.name)
-const lastError = (r: ActionRun) => r.annotations.filter((a) => a.level === 'error').at(-1)?.message ?? ''
+// Why the step failed: the last error of no file (src/report/annotations.ts emits those as raised, the failure last).
+const failure = (r: ActionRun) => r.annotations.filter((a) => a.level === 'error' && !a.file).at(-1)?.message ?? ''
 const generated = async (workspace: string) => (await readdir(path.join(workspace, 'generated')).catch(() => [] as string[])).sort()
 
 describe('a create whose answer is garbled after the batch was made', () => {
@@ -63,7 +64,7 @@ describe('a lost create answer, and a batch list that cannot be read', () => {
     const submitted = await step(github!.addRun(), await makeWorkspace(PROMPTS), { 'wait-minutes': '1' })
     expect(submitted.exitCode).toBe(1)
     expect(simulator!.batches()).toHaveLength(1)
-    expect(lastError(submitted)).toMatch(/may have been made.*journal claude-batch-journal-[a-z2-9]{8} records this submission|journal/)
+    expect(failure(submitted)).toMatch(/may have been made.*journal claude-batch-journal-[a-z2-9]{8} records this submission|journal/)
     expect(names()).toEqual([expect.stringMatching(/^claude-batch-journal-/)])
 
     simulator!.clearFaults()
@@ -88,7 +89,7 @@ describe('a split submission whose third create is refused', () => {
     expect(submitted.exitCode).toBe(1)
     expect(simulator!.batches()).toHaveLength(2)
     expect(JSON.parse(submitted.outputs['batch-ids']!)).toEqual(simulator!.batches().map((b) => b.id))
-    expect(lastError(submitted)).toMatch(/refused the batch.*2 batches were made .*the manifest records them.*1 request was not submitted: run submit again/)
+    expect(failure(submitted)).toMatch(/refused the batch.*2 batches were made .*the manifest records them.*1 request was not submitted: run submit again/)
     const manifest = github!.artifacts().find((a) => a.name.startsWith('claude-batch-manifest-'))!
     const record = JSON.parse(String((await manifest.files())['manifest.json']))
     expect(record).toMatchObject({ complete: false, chunks: [1, 1, 1] })
@@ -99,7 +100,7 @@ describe('a split submission whose third create is refused', () => {
     expect(collected.exitCode).toBe(1)
     expect(await generated(later)).toEqual(['a.md', 'b.md'])
     expect(collected.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/1 request\(s\) were never sent/) }))
-    expect(lastError(collected)).toMatch(/run submit again to send the requests that were never sent/)
+    expect(failure(collected)).toMatch(/run submit again to send the requests that were never sent/)
     expect(names().filter((n) => n.startsWith('claude-batch-results-'))).toHaveLength(1)
   })
 })
@@ -113,7 +114,7 @@ describe('a manifest that cannot be uploaded', () => {
     expect(submitted.exitCode).toBe(1)
     expect(simulator!.batches()).toHaveLength(1)
     expect(submitted.outputs['batch-id']).toBe(simulator!.batches()[0]!.id)
-    expect(lastError(submitted)).toMatch(/Could not save the manifest.*journal artifact claude-batch-journal-[a-z2-9]{8} records them.*batch-id: msgbatch_/)
+    expect(failure(submitted)).toMatch(/Could not save the manifest.*journal artifact claude-batch-journal-[a-z2-9]{8} records them.*batch-id: msgbatch_/)
     expect(names()).toEqual([expect.stringMatching(/^claude-batch-journal-/)])
 
     github!.clearFaults()
@@ -152,7 +153,7 @@ describe('a manifest that cannot be uploaded', () => {
     expect(await generated(other)).toEqual([])
     expect(refused.exitCode).toBe(1)
     expect(refused.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/not the ones it was sent with/) }))
-    expect(lastError(refused)).toMatch(/from a checkout of the commit it was submitted from/)
+    expect(failure(refused)).toMatch(/from a checkout of the commit it was submitted from/)
   })
 })
 

@@ -55,7 +55,7 @@ function describe(error: unknown): string {
   if (error instanceof APIError) {
     const body = error.error as { error?: { type?: string; message?: string } } | undefined
     const type = body?.error?.type ?? error.type ?? undefined
-    const message = body?.error?.message ?? stripStatus(error.message, error.status)
+    const message = body?.error?.message ?? stripStatus(error.message, statusOf(error))
     const what = `HTTP ${error.status ?? '?'}${type ? ` ${type}` : ''}`
     return `${what}: ${short(message) || 'no message'}${error.requestID ? ` (request id ${error.requestID})` : ''}`
   }
@@ -93,4 +93,18 @@ function short(text: string): string {
 // The SDK puts no key in its messages, but an echoing proxy or error page might.
 function redact(text: string): string {
   return text.replace(/sk-ant-[A-Za-z0-9_-]+/g, 'sk-ant-…')
+}
+
+/**
+ * The SDK's error fields, typed here: its declarations lean on the fetch `Headers` global, which some
+ * type-checkers (typescript-eslint's TypeScript 6) resolve to `any`, and an unchecked `any` here
+ * would let a typo in a header name through.
+ */
+export function statusOf(error: { readonly status?: unknown; readonly headers?: unknown }): number | undefined {
+  return typeof error.status === 'number' ? error.status : undefined
+}
+
+export function headerOf(error: { readonly status?: unknown; readonly headers?: unknown }, name: string): string | null | undefined {
+  const headers = error.headers as { get?: (name: string) => string | null } | undefined
+  return typeof headers?.get === 'function' ? headers.get(name) : undefined
 }

@@ -1,6 +1,7 @@
 import { APIError, type Anthropic } from '@anthropic-ai/sdk'
 import { describeError, type MessageBatch } from './client.js'
 import { retryAfterMs, withRetry, type AttemptOptions } from './retry.js'
+import { statusOf } from './client.js'
 import { total } from './counts.js'
 
 export interface CreateOptions {
@@ -107,7 +108,8 @@ async function listed<T>(what: string, call: (o: AttemptOptions) => Promise<T>, 
 
 /** A definite refusal: the API answered, and nothing was made. */
 function isRejected(error: unknown): boolean {
-  return error instanceof APIError && error.status !== undefined && error.status >= 400 && error.status < 500 && ![408, 409, 429].includes(error.status)
+  const status = error instanceof APIError ? statusOf(error) : undefined
+  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 429].includes(status)
 }
 
 function isRateLimit(error: unknown): boolean {

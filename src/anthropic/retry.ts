@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry'
 import { APIError } from '@anthropic-ai/sdk'
-import { describeError, isErrorLike } from './client.js'
+import { describeError, headerOf, isErrorLike, statusOf } from './client.js'
 
 /** What each attempt gets: a signal that is aborted when its time is up, and that time in ms. */
 export interface AttemptOptions {
@@ -126,12 +126,13 @@ export async function withRetry<T>(what: string, call: (o: AttemptOptions) => Pr
 export function isTransient(error: unknown): boolean {
   if (error instanceof CallTimeoutError || error instanceof MalformedAnswerError) return true
   if (error instanceof APIError) {
-    const hint = error.headers?.get('x-should-retry')
+    const hint = headerOf(error, 'x-should-retry')
     if (hint === 'true') return true
     if (hint === 'false') return false
     // No status: the connection failed or timed out (APIConnectionError and its subclasses).
-    if (error.status === undefined) return true
-    return [408, 409, 429].includes(error.status) || error.status >= 500
+    const status = statusOf(error)
+    if (status === undefined) return true
+    return [408, 409, 429].includes(status) || status >= 500
   }
   // A 200 whose body is an HTML page makes the SDK's JSON.parse throw.
   // Checked by name: undici's JSON.parse may run in another realm (tests) where instanceof fails.
@@ -152,10 +153,10 @@ export function isDroppedConnection(error: unknown): boolean {
 
 /** The server's requested pause: retry-after-ms, then retry-after in seconds or as an HTTP date. */
 export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
-  if (!(error instanceof APIError) || !error.headers) return undefined
-  const ms = Number(error.headers.get('retry-after-ms') ?? NaN)
+  if (!(error instanceof APIError)) return undefined
+  const ms = Number(headerOf(error, 'retry-after-ms') ?? NaN)
   if (ms >= 0 && Number.isFinite(ms)) return ms
-  const header = error.headers.get('retry-after')
+  const header = headerOf(error, 'retry-after')
   if (!header) return undefined
   const secs = Number(header)
   if (secs >= 0 && Number.isFinite(secs)) return secs * 1000

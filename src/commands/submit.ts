@@ -242,7 +242,7 @@ async function waitAndCollect(
     gathered = await core.group(`Waiting up to ${inputs.waitMinutes} min for ${count(batches.length, 'batch', 'batches')}`, () =>
       gather(client, plan, refs, collector, { deadline: started + inputs.waitMinutes * 60_000, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches })
     )
-    const previous = inputs.lockFile && chosen?.lock ? await loadPreviousRows(plan, inputs.workspace, chosen.lock) : new Map()
+    const previous = inputs.lockFile && chosen?.lock ? await loadPreviousRows(plan, inputs.workspace, chosen.lock) : new Map<string, never>()
     if (gathered.settled) await writeDataOutputs(plan, collector, inputs.workspace, undefined, previous)
     if (inputs.lockFile) await recordLock(plan, collector, inputs.workspace, inputs.lockFile, previous)
   } finally {

@@ -101,7 +101,7 @@ export function parsePriceOverrides(text: string): PriceOverrides {
   try {
     parsed = parse(text)
   } catch (error) {
-    throw new Error(`not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`)
+    throw new Error(`not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`, { cause: error })
   }
   if (!isRecord(parsed)) throw new Error('expected a mapping of model id to { input, output } prices per million tokens.')
   const result: PriceOverrides = {}

@@ -94,6 +94,7 @@ export function checkRelative(
  * takes it) or another control character (a line break would start a new line in the log).
  */
 export function controlCharacter(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   const m = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value)
   if (!m) return undefined
   const code = m[0].charCodeAt(0)

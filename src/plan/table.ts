@@ -224,7 +224,7 @@ function viewOf(table: RequestTable): PlannedRequest[] {
       if (key === 'length') return table.length
       const i = index(key)
       if (i !== undefined) return table.get(i)
-      return Reflect.get(target, key, receiver)
+      return Reflect.get(target, key, receiver) as unknown
     },
     has(target, key) {
       return key === 'length' || index(key) !== undefined || Reflect.has(target, key)

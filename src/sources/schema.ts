@@ -113,7 +113,7 @@ function walk(node: JsonObject, at: Segment[], issues: SchemaIssue[]): void {
     }
     switch (key) {
       case 'type': {
-        const types = Array.isArray(value) ? value : [value]
+        const types: unknown[] = Array.isArray(value) ? value : [value]
         const wrong = types.find((t) => typeof t !== 'string' || !TYPES.includes(t))
         if (wrong !== undefined || types.length === 0) bad(key, `"type" must be one of ${TYPES.join(', ')} (or a list of them), not ${JSON.stringify(wrong ?? value)}.`)
         break
@@ -148,7 +148,11 @@ function walk(node: JsonObject, at: Segment[], issues: SchemaIssue[]): void {
       case '$defs':
       case 'definitions':
         if (!isPlainObject(value)) bad(key, `"${key}" must be a mapping of names to schemas.`)
-        else for (const [name, sub] of Object.entries(value)) sub === true || sub === false ? bad(key, `"${name}" must be a schema (a mapping), not ${sub}.`) : child(sub, [...at, key, name], issues)
+        else
+          for (const [name, sub] of Object.entries(value)) {
+            if (sub === true || sub === false) bad(key, `"${name}" must be a schema (a mapping), not ${sub}.`)
+            else child(sub, [...at, key, name], issues)
+          }
         break
       case 'items':
         child(value, [...at, key], issues)

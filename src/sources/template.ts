@@ -52,7 +52,7 @@ export function stringifyValue(value: unknown): string {
   if (typeof value === 'string') return value
   if (value === null || value === undefined) return ''
   if (typeof value === 'object') return JSON.stringify(value)
-  return String(value)
+  return String(value as number | boolean | bigint | symbol)
 }
 
 function countNewlines(text: string, end: number): number {

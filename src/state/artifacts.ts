@@ -64,7 +64,7 @@ export async function uploadArtifact(
           // otherwise the name is taken in this run for good, and no retry can mend that.
           const done = await uploadedAlready(client, name)
           if (done !== undefined) return done
-          throw new Error(`artifact ${name} was created by an attempt whose answer was lost, but never finished; the name cannot be used again in this run`)
+          throw new Error(`artifact ${name} was created by an attempt whose answer was lost, but never finished; the name cannot be used again in this run`, { cause: error })
         }
         throw uploadFailure(error)
       }

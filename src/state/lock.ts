@@ -79,7 +79,10 @@ export function formatLock(lock: Lock): string {
 /** The lock's text piece by piece: 100,000 entries are never one string. */
 function* lockLines(lock: Lock): Generator<string> {
   const keys = [...lock.keys()].sort()
-  if (!keys.length) return yield '{}\n'
+  if (!keys.length) {
+    yield '{}\n'
+    return
+  }
   yield '{\n'
   for (const [i, key] of keys.entries()) {
     const e = lock.get(key)!

@@ -64,7 +64,7 @@ export async function runChild(options: {
   })
   child.stderr.on('data', (d: Buffer) => {
     seen()
-    stderr += d
+    stderr += d.toString()
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30 * 60_000)
   const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)))

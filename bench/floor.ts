@@ -27,6 +27,7 @@ import { Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { mapLimit, Pool } from './pool.js'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 
 interface Options {
   workspace: string
@@ -128,7 +129,7 @@ async function streamResults(o: Options, ids: string[], raw: WriteStream, onLine
   for (const id of ids) {
     const answer = await fetch(`${o.url}/v1/messages/batches/${id}/results`, { headers: headers(o) })
     if (!answer.ok || !answer.body) throw new Error(`results: ${answer.status}`)
-    const lines = createInterface({ input: Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream), crlfDelay: Infinity })
+    const lines = createInterface({ input: Readable.fromWeb(answer.body as WebReadableStream), crlfDelay: Infinity })
     for await (const line of lines) {
       if (!line) continue
       await writeLine(raw, line + '\n')
@@ -202,8 +203,9 @@ async function dataRound(o: Options): Promise<void> {
   await waitEnded(o, ids)
   const answers = new Array<string>(rows)
   const raw = createWriteStream(path.join(o.temp, 'results.jsonl'))
-  await streamResults(o, ids, raw, async (line) => {
+  await streamResults(o, ids, raw, (line) => {
     answers[Number(line.custom_id.slice(1))] = line.result.type === 'succeeded' ? textOf(line) : ''
+    return Promise.resolve()
   })
   await closeStream(raw)
   const target = path.join(o.workspace, o.outDir!, path.basename(o.data!))

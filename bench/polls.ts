@@ -37,9 +37,10 @@ export async function statusCallsInSixHours(): Promise<PollCount> {
       onEnded: async () => {},
       log: () => {},
       now,
-      sleep: async (ms) => {
+      sleep: (ms) => {
         offset += ms
         pollAt.push(now() - started)
+        return Promise.resolve()
       }
     })
     const calls = sim.calls.slice(before).filter((c) => c.method === 'GET' && /^\/v1\/messages\/batches\/[^/?]+$/.test(c.path)).length

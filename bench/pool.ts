@@ -11,7 +11,7 @@ export class Pool {
   /** Starts `task`, first waiting for a free slot. */
   async add(task: () => Promise<void>): Promise<void> {
     while (this.running.size >= this.limit) await Promise.race(this.running)
-    if (this.failure) throw this.failure
+    if (this.failure) throw asError(this.failure)
     const p: Promise<void> = task().then(
       () => void this.running.delete(p),
       (error: unknown) => {
@@ -24,7 +24,7 @@ export class Pool {
 
   async drain(): Promise<void> {
     await Promise.all(this.running)
-    if (this.failure) throw this.failure
+    if (this.failure) throw asError(this.failure)
   }
 }
 
@@ -40,4 +40,8 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return out
+}
+
+function asError(failure: unknown): Error {
+  return failure instanceof Error ? failure : new Error(String(failure))
 }

@@ -170,7 +170,7 @@ describe('a job that died while waiting', () => {
     let log = ''
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
-        log += d
+        log += d.toString()
         if (/waited/.test(log)) resolve()
       })
     })

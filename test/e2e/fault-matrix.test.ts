@@ -167,7 +167,9 @@ beforeAll(() => {
     CONCURRENCY
   )
   outcomes = []
-  order.forEach((row, k) => (outcomes[row] = started[k]!))
+  order.forEach((row, k) => {
+    outcomes[row] = started[k]!
+  })
 })
 
 /** Every invariant, in the order a reader would check them; the first that breaks names itself. */

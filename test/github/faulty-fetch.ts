@@ -73,7 +73,7 @@ async function inject(fault: Fault, input: Parameters<typeof fetch>[0], init?: R
     }
     case 'hang':
       return new Promise<Response>((_, reject) => {
-        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason ?? new DOMException('aborted', 'AbortError')))
+        init?.signal?.addEventListener('abort', () => reject((init.signal!.reason as Error | undefined) ?? new DOMException('aborted', 'AbortError')))
       })
     case 'cut': {
       const response = await fetch(input, init)

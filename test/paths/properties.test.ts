@@ -63,6 +63,7 @@ describe('path rule properties', () => {
         for (const s of [...p.split('/'), ...checked.real.split('/')]) {
           expect(foldSegment(s)).not.toBe('.git')
           expect(utf8Bytes(s)).toBeLessThanOrEqual(255)
+          // eslint-disable-next-line no-control-regex -- asserting no control characters
           expect(s).not.toMatch(/[\u0000-\u001f]/)
         }
         expect(foldSegment(p.split('/')[0]!)).not.toBe('.github')

@@ -86,12 +86,12 @@ export async function runAction(options: {
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => {
-    stdout += d
+    stdout += d.toString()
     // Debug lines are hidden on a runner unless step debugging is on.
     if (options.echo) process.stdout.write(String(d).replace(/^::debug::.*\n/gm, ''))
   })
   child.stderr.on('data', (d: Buffer) => {
-    stderr += d
+    stderr += d.toString()
     if (options.echo) process.stderr.write(d)
   })
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)

@@ -1,0 +1,26 @@
+/**
+ * Hostile and careless schemas: what a repository can put in a schema file or front matter, checked
+ * before anything is spent.
+ */
+import { describe, it, expect } from '@jest/globals'
+import { unsupportedFeatures } from '../../src/sources/schema.js'
+
+describe('attack: recursive schemas are refused however the loop is written', () => {
+  it.each([
+    ['the root by "#"', { type: 'object', properties: { child: { $ref: '#' } } }],
+    ['a property by its path', { type: 'object', properties: { a: { type: 'object', properties: { b: { $ref: '#/properties/a' } } } } }],
+    ['a definition through the root', { $defs: { node: { type: 'object', properties: { up: { $ref: '#' } } } }, type: 'object', properties: { n: { $ref: '#/$defs/node' } } }],
+    ['two definitions in a ring', { $defs: { a: { type: 'object', properties: { b: { $ref: '#/$defs/b' } } }, b: { type: 'object', properties: { a: { $ref: '#/$defs/a' } } } }, $ref: '#/$defs/a' }]
+  ])('%s', (_, schema) => {
+    expect(unsupportedFeatures(schema).map((i) => i.message).join('\n')).toMatch(/Recursive schemas are not supported/)
+  })
+
+  it('a definition used twice, or one referring to another, is not a loop', () => {
+    const schema = {
+      $defs: { name: { type: 'string' }, person: { type: 'object', properties: { first: { $ref: '#/$defs/name' }, last: { $ref: '#/$defs/name' } } } },
+      type: 'object',
+      properties: { author: { $ref: '#/$defs/person' }, editor: { $ref: '#/$defs/person' }, title: { $ref: '#/$defs/name' } }
+    }
+    expect(unsupportedFeatures(schema)).toEqual([])
+  })
+})

@@ -143,7 +143,13 @@ function walk(node: JsonObject, at: Segment[], issues: SchemaIssue[]): void {
       case '$defs':
       case 'definitions':
         if (!isPlainObject(value)) bad(key, `"${key}" must be a mapping of names to schemas.`)
-        else for (const [name, sub] of Object.entries(value)) sub === true || sub === false ? bad(key, `"${name}" must be a schema (a mapping), not ${sub}.`) : child(sub, [...at, key, name], issues)
+        else
+          for (const [name, sub] of Object.entries(value)) {
+            // ajv skips a property of this name (against prototype pollution), so no reply could be checked.
+            if (name === '__proto__' && key === 'properties') issues.push({ at: [...at, key, name], message: 'A property named "__proto__" cannot be checked or written as a column: rename it.' })
+            else if (sub === true || sub === false) bad(key, `"${name}" must be a schema (a mapping), not ${sub}.`)
+            else child(sub, [...at, key, name], issues)
+          }
         break
       case 'items':
         child(value, [...at, key], issues)
@@ -270,7 +276,8 @@ const FORMATS: Record<string, true> = Object.fromEntries(SUPPORTED_FORMATS.map((
  * Throws with ajv's message when the schema is not valid JSON Schema.
  */
 export function compileSchema(schema: JsonObject): ValidateFunction {
-  const options = { allErrors: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false, formats: FORMATS } as const
+  // ownProperties: a reply's own fields only, so a property named "constructor" or "toString" is not found on every object.
+  const options = { allErrors: true, ownProperties: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false, formats: FORMATS } as const
   const ajv = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12') ? new Ajv2020(options) : new Ajv(options)
   return ajv.compile(schema)
 }

@@ -4,6 +4,7 @@
  */
 import { describe, it, expect } from '@jest/globals'
 import { unsupportedFeatures } from '../../src/sources/schema.js'
+import { ReplyValidator } from '../../src/results/validate.js'
 
 describe('attack: recursive schemas are refused however the loop is written', () => {
   it.each([
@@ -22,5 +23,22 @@ describe('attack: recursive schemas are refused however the loop is written', ()
       properties: { author: { $ref: '#/$defs/person' }, editor: { $ref: '#/$defs/person' }, title: { $ref: '#/$defs/name' } }
     }
     expect(unsupportedFeatures(schema)).toEqual([])
+  })
+})
+
+describe('attack: property names that Object.prototype also has', () => {
+  const schema = { type: 'object', properties: { constructor: { type: 'string' }, toString: { type: 'string' }, a: { type: 'string' } }, required: ['toString'], additionalProperties: false }
+
+  it('a reply is judged on its own properties, not inherited ones', () => {
+    const validator = new ReplyValidator([schema])
+    // constructor is optional: leaving it out is fine.
+    expect(validator.check(0, '{"toString":"t"}', 'end_turn', 100)).toEqual({ ok: true, value: { toString: 't' } })
+    // toString is required: an object's inherited one does not count.
+    expect(validator.check(0, '{"a":"x"}', 'end_turn', 100)).toEqual({ ok: false, message: expect.stringContaining("must have required property 'toString'") })
+  })
+
+  it('a property named __proto__ is refused: JSON Schema validators skip it, so replies could not be checked', () => {
+    const proto = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}}}')
+    expect(unsupportedFeatures(proto)).toEqual([{ at: ['properties', '__proto__'], message: expect.stringContaining('rename it') }])
   })
 })

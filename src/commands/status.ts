@@ -57,7 +57,7 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
   await core.summary
     .addHeading('Claude batch: status', 2)
     .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
-    .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${cell}</code>` : escape(cell))))])
+    .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${escape(cell)}</code>` : escape(cell))))])
     .write()
   core.setOutput('batch-ids', JSON.stringify(rows.map((r) => r[0])))
 }

@@ -58,7 +58,7 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
       [
         'Estimated cost (at most)',
         e.batchUsd === undefined
-          ? `unknown: no price for ${e.unpriced.join(', ')} (set model-prices)`
+          ? `unknown: no price for ${escape(e.unpriced.join(', '))} (set model-prices)`
           : `${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd!)} at standard prices)`
       ],
       ...cachePlanRows(e)
@@ -85,7 +85,7 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
     ])
     const cache = cacheResultsNote(c)
     if (cache) summary.addRaw(cache, true)
-    if (c.unpriced.size) summary.addRaw(`<p>No price known for ${[...c.unpriced].join(', ')}: their tokens are not in the cost.</p>`, true)
+    if (c.unpriced.size) summary.addRaw(`<p>No price known for ${escape([...c.unpriced].join(', '))}: their tokens are not in the cost.</p>`, true)
     if (r.truncated) summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true)
     if (s.resultsFile) summary.addRaw(`<p>Raw results: <code>${escape(s.resultsFile)}</code></p>`, true)
     addDistributions(summary, r.distributions, escape)
@@ -133,7 +133,10 @@ function number(n: number): string {
   return n.toLocaleString('en-US')
 }
 
-/** Escapes text for the HTML the job summary is made of. */
+/**
+ * Escapes text for the HTML the job summary is made of. Line breaks too: the summary is Markdown, where
+ * a blank line ends an HTML block and what follows (a link, an image, a heading) would be rendered.
+ */
 export function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;')
 }

@@ -3,6 +3,7 @@ import type { getOctokit } from '@actions/github'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import { DEFAULT_LIMITS, markRetried, RateLimitedError, UnreadableAnswerError, withRetries, withTimeout, type CallLimits } from './retry.js'
+import { info } from '../report/log.js'
 
 export type Octokit = ReturnType<typeof getOctokit>
 
@@ -182,7 +183,7 @@ function decide(kind: 'primary' | 'secondary', budget: RateLimitBudget) {
     const fits = Date.now() + waitMs + 1_000 <= deadlineAt
     if (retryCount >= MAX_RATE_LIMIT_RETRIES || !fits || !budget.take(waitMs)) return false
     if (state) delete state.rateLimit
-    core.info(`GitHub's ${kind} rate limit on ${options.method} ${options.url}: waiting ${retryAfter} s, as GitHub asks, before trying again.`)
+    info(`GitHub's ${kind} rate limit on ${options.method} ${options.url}: waiting ${retryAfter} s, as GitHub asks, before trying again.`)
     return true
   }
 }

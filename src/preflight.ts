@@ -143,6 +143,11 @@ export interface CacheEstimate {
   readTokens: number
   /** Change to the standard-price estimate (USD): negative when caching saves. */
   standardUsd: number
+  /**
+   * The change (USD, standard prices) if every request carrying a prefix missed the cache and wrote it
+   * again (hits in a batch are best effort): what max-cost must allow for.
+   */
+  worstStandardUsd: number
   /** Prefixes whose token count is not known (count_tokens unavailable): priced with no saving. */
   uncounted: number
 }
@@ -365,12 +370,14 @@ async function estimateCache(client: Anthropic | undefined, plan: Plan, prices: 
     groups = cacheGroups(plan)
     if (!groups.length) return undefined
   }
-  const result: CacheEstimate = { prefixes: groups.length, writeTokens: 0, readTokens: 0, standardUsd: 0, uncounted: 0 }
+  const result: CacheEstimate = { prefixes: groups.length, writeTokens: 0, readTokens: 0, standardUsd: 0, worstStandardUsd: 0, uncounted: 0 }
   for (const g of groups) {
     const price = priceFor(g.model, prices)
     if (!price) continue
     const tier = price.longPrompt && inputOf(g.first) > price.longPrompt.threshold ? price.longPrompt : price
     const counted = tokens.get(g.prefix.key)
+    // Every one of the n a one-hour cache write (2× input) instead of plain input.
+    result.worstStandardUsd += (Math.min(counted ?? g.prefix.bytes, inputOf(g.first)) * g.n * (tier.cacheWrite1h - tier.input)) / 1_000_000
     if (counted !== undefined && counted >= minCacheTokens(g.model).high) {
       result.standardUsd += sharedPrefixCost(tier, counted, g.n)
       result.writeTokens += counted

@@ -23,6 +23,7 @@ import { limits } from './read-plan.js'
 import type { Split } from '../plan/skip.js'
 import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { formatUsd } from '../cost/cost.js'
+import { BATCH_DISCOUNT } from '../cost/prices.js'
 import { annotate, fail, reportError, warn } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
 import { setOutputs } from '../report/outputs.js'
@@ -175,6 +176,12 @@ function checkBudget(e: Estimate, maxCost: number | undefined, problem: (p: Prob
   } else if (e.batchUsd > maxCost) {
     problem({
       message: `The estimated cost, up to ${formatUsd(e.batchUsd)}, exceeds max-cost (${formatUsd(maxCost)}). The estimate counts every request's max_tokens as output: lower max-tokens, send fewer prompts, or raise max-cost.`
+    })
+  } else if (e.cache && e.batchUsd + (e.cache.worstStandardUsd - e.cache.standardUsd) * BATCH_DISCOUNT > maxCost) {
+    // The estimate counts on cache hits, which a batch gives only on a best-effort basis: a miss writes the prefix again.
+    const worst = e.batchUsd + (e.cache.worstStandardUsd - e.cache.standardUsd) * BATCH_DISCOUNT
+    problem({
+      message: `The estimated cost is ${formatUsd(e.batchUsd)} if the prompt cache is hit, but up to ${formatUsd(worst)} if requests miss it (cache hits in a batch are best effort, and each miss writes the shared prefix again at twice the input price), which exceeds max-cost (${formatUsd(maxCost)}). Set cache: off, or raise max-cost.`
     })
   }
 }

@@ -1,8 +1,12 @@
 /** The bits of HTML the job summary is made of: escaped text, and tables that fold when long. */
 
 /** Escapes text for HTML, in element content and in double-quoted attributes alike. */
+/**
+ * Escapes text for the HTML the job summary is made of. Line breaks too: the summary is Markdown, where
+ * a blank line ends an HTML block and what follows (a link, an image, a heading) would be rendered.
+ */
 export function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;')
 }
 
 // A table longer than this is folded in <details>: the summary stays readable, and its rows are one click away.

@@ -79,7 +79,7 @@ describe('the estimate with prompt caching', () => {
     const [auto, off] = [await plan(10, 'auto'), await plan(10, 'off')]
     const withCache = await estimateCost(await client(), auto, {}, () => {})
     const without = await estimateCost(await client(), off, {}, () => {})
-    expect(withCache.cache).toEqual({ prefixes: 1, writeTokens: 5_000, readTokens: 45_000, standardUsd: expect.any(Number), uncounted: 0 })
+    expect(withCache.cache).toEqual({ prefixes: 1, writeTokens: 5_000, readTokens: 45_000, standardUsd: expect.any(Number), worstStandardUsd: expect.any(Number), uncounted: 0 })
     expect(withCache.cache!.standardUsd).toBeCloseTo(sharedPrefixCost(haiku, 5_000, 10))
     expect(without.cache).toBeUndefined()
     expect(withCache.batchUsd!).toBeLessThan(without.batchUsd!)

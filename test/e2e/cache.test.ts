@@ -39,7 +39,7 @@ describe('prompt caching', () => {
     const params = sent()
     expect(params).toHaveLength(3)
     for (const p of params) expect(p.system).toEqual([{ type: 'text', text: STYLE_GUIDE, cache_control: { type: 'ephemeral', ttl: '1h' } }])
-    expect(result.summary).toMatch(/Prompt cache \(estimated\)<\/th><td>1 shared prefix with a one-hour cache_control: [\d,]+ tokens written, [\d,]+ read; saves about \$/)
+    expect(result.summary).toMatch(/Prompt cache \(estimated\)<\/strong><\/td><td>1 shared prefix with a one-hour cache_control: [\d,]+ tokens written, [\d,]+ read; saves about \$/)
     // One request wrote the prefix, two read it: what they read and what that saved is in the results.
     expect(result.summary).toMatch(/Prompt cache: [1-9][\d,]* input tokens read from the cache, [1-9][\d,]* written to it; caching saved \$/)
     expect(Number(result.outputs['cost-usd'])).toBeLessThanOrEqual(Number(result.outputs['estimated-cost-usd']))

@@ -7,7 +7,8 @@
  *   npm run package && npm run -s build:tools && node build/scripts/probe-collect.js [N] [files|data] [reps] [--github]
  *
  * Without --github it runs as a local run does (no artifact service: the local stand-in folder);
- * with it, the fake GitHub's artifact service receives the results artifact.
+ * with it, the fake GitHub's artifact service receives the results artifact. PROBE_PROF=<folder>
+ * leaves a CPU profile of each collect there; PROBE_KEEP=1 keeps the workspace.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -26,10 +27,26 @@ const withGitHub = process.argv.includes('--github')
 const workspace = await mkdtemp(path.join(tmpdir(), 'probe-collect-'))
 const runnerTemp = path.join(workspace, '..', `${path.basename(workspace)}-runner`)
 const rssFile = path.join(runnerTemp, 'maxrss')
-// Written by the action's own process as it exits: its peak RSS, which a parent cannot ask Node for.
+// Written by the action's own process as it exits: its peak RSS, which a parent cannot ask Node for,
+// and its CPU time, steadier than the wall time on a busy machine.
 const hook = path.join(runnerTemp, 'rss-hook.mjs')
 mkdirSync(runnerTemp, { recursive: true })
-writeFileSync(hook, `import { writeFileSync } from 'node:fs'\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)))\n`)
+writeFileSync(
+  hook,
+  `import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
+// --cpu-prof is not allowed in NODE_OPTIONS: the profiler is started here instead.
+const session = process.env.PROBE_PROF ? new Session() : undefined
+session?.connect()
+session?.post('Profiler.enable')
+session?.post('Profiler.start')
+process.on('exit', () => {
+  const u = process.resourceUsage()
+  writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify({ maxRSS: u.maxRSS, cpu: u.userCPUTime + u.systemCPUTime }))
+  session?.post('Profiler.stop', (error, result) => { if (!error) writeFileSync(process.env.PROBE_PROF, JSON.stringify(result.profile)) })
+})
+`
+)
 
 let inputs: Record<string, string>
 if (kind === 'files') {
@@ -86,11 +103,11 @@ for (let rep = 1; rep <= reps; rep++) {
   }
   rmSync(rssFile, { force: true })
   const started = performance.now()
-  const collected = await step({ command: 'collect' }, { NODE_OPTIONS: `--import=${hook}` })
+  const collected = await step({ command: 'collect' }, { NODE_OPTIONS: `--import=${hook}`, ...(process.env.PROBE_PROF ? { PROBE_PROF: `${process.env.PROBE_PROF}/collect-${rep}.cpuprofile` } : {}) })
   const seconds = (performance.now() - started) / 1000
-  const rss = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : NaN
+  const usage = existsSync(rssFile) ? (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number; cpu: number }) : { maxRSS: NaN, cpu: NaN }
   const ok = collected.exitCode === 0 && collected.outputs.succeeded === String(count)
-  console.log(`collect ${count} (${kind}${github ? ', artifact service' : ''}) #${rep}: ${seconds.toFixed(1)} s, peak RSS ${rss.toFixed(0)} MB, succeeded ${collected.outputs.succeeded}, exit ${collected.exitCode}`)
+  console.log(`collect ${count} (${kind}${github ? ', artifact service' : ''}) #${rep}: ${seconds.toFixed(1)} s, CPU ${(usage.cpu / 1e6).toFixed(1)} s, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB, succeeded ${collected.outputs.succeeded}, exit ${collected.exitCode}`)
   if (!ok) console.log(collected.stdout.slice(-3000))
 }
 

@@ -14,7 +14,8 @@ export type PreviousRows = Map<string, Map<number, string>>
 /**
  * Writes each data file's output: every input row, in order and in the input's format, plus an
  * `output` field with the generated text (empty where the request did not succeed). The input is
- * read again row by row and each text is read back from the results file, so neither is held whole.
+ * read again row by row and the texts come from the collector's spool in the same order, so neither
+ * is held whole.
  */
 export async function writeDataOutputs(
   plan: Plan,
@@ -25,28 +26,31 @@ export async function writeDataOutputs(
 ): Promise<void> {
   for (const output of plan.dataOutputs) {
     if (await skip(output)) continue
-    const requestOfRow = new Map<number, number>()
+    // The request of each row (-1: not sent this time), 4 bytes a row.
+    const order = new Int32Array(output.rows).fill(-1)
     plan.requests.forEach((r, i) => {
-      if (r.output?.kind === 'data-row' && r.output.path === output.path) requestOfRow.set(r.output.index, i)
+      if (r.output?.kind === 'data-row' && r.output.path === output.path) order[r.output.index] = i
     })
+    const texts = await collector.dataTexts(order)
+    const kept = previous.get(output.path)
     await writeDataFile(output, workspace, async (index) => {
-      const request = requestOfRow.get(index)
+      const text = await texts.next()
       // A row not sent this time (unchanged) keeps the output it had in the previous generated file.
-      if (request === undefined) return previous.get(output.path)?.get(index) ?? ''
-      return (await collector.dataRowText(request)) || ''
+      return order[index] === -1 ? (kept?.get(index) ?? '') : text || ''
     })
     collector.written.add(output.path)
   }
 }
 
 async function writeDataFile(output: DataOutput, workspace: string, textOf: (index: number) => Promise<string>): Promise<void> {
-  // The rows were checked when planning; a problem now would be a file changed mid-run.
+  // The rows were checked when planning; a problem now (or more rows) would be a file changed mid-run.
+  const changed = (why: string) => new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${why}`)
   const ctx = {
     workspace,
     outputDir: '',
     defaults: { model: '', maxTokens: 1 },
     problem: (p: Problem) => {
-      throw new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${p.message}`)
+      throw changed(p.message)
     },
     warning: () => {}
   }
@@ -59,6 +63,7 @@ async function writeDataFile(output: DataOutput, workspace: string, textOf: (ind
     try {
       let csv: ReturnType<typeof stringify> | undefined
       let first = true
+      let next = 0
       const rows = readDataRows(output.format, path.join(workspace, output.source), output.source, ctx)
       if (output.format === 'json') await write('[\n')
       for await (const item of rows) {
@@ -67,6 +72,8 @@ async function writeDataFile(output: DataOutput, workspace: string, textOf: (ind
           csv.pipe(file)
           continue
         }
+        // Texts are handed out in row order: each row must be the next one.
+        if (item.row - 1 !== next++ || next > output.rows) throw changed(`row ${item.row} was not expected`)
         const row = { ...item.values, output: await textOf(item.row - 1) }
         if (output.format === 'csv') {
           if (!csv!.write(row)) await once(csv!, 'drain')

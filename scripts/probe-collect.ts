@@ -4,11 +4,13 @@
  * made once (prompt files, or one CSV data file + template), then collected `reps` times, its
  * records put back and its outputs removed in between.
  *
- *   npm run package && npm run -s build:tools && node build/scripts/probe-collect.js [N] [files|data] [reps] [--github]
+ *   npm run package && npm run -s build:tools && node build/scripts/probe-collect.js [N] [files|data] [reps] [--github] [--round]
  *
  * Without --github it runs as a local run does (no artifact service: the local stand-in folder);
  * with it, the fake GitHub's artifact service receives the results artifact. PROBE_PROF=<folder>
- * leaves a CPU profile of each collect there; PROBE_KEEP=1 keeps the workspace.
+ * leaves a CPU profile of each collect there; PROBE_MEM=<prefix> a memory timeline beside the log
+ * lines; PROBE_KEEP=1 keeps the workspace. --round measures a
+ * whole submit with wait-minutes instead (read, plan, send, wait, write), without a lock file.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -23,6 +25,8 @@ const count = Number(args[0]) || 10_000
 const kind = args[1] === 'data' ? 'data' : 'files'
 const reps = Number(args[2]) || 1
 const withGitHub = process.argv.includes('--github')
+// --round: measure a whole submit that waits for its results and writes them, instead of a collect.
+const round = process.argv.includes('--round')
 
 const workspace = await mkdtemp(path.join(tmpdir(), 'probe-collect-'))
 const runnerTemp = path.join(workspace, '..', `${path.basename(workspace)}-runner`)
@@ -40,7 +44,17 @@ const session = process.env.PROBE_PROF ? new Session() : undefined
 session?.connect()
 session?.post('Profiler.enable')
 session?.post('Profiler.start')
+// PROBE_MEM=<file>: the memory every 100 ms, between the log lines, to see which phase holds what.
+const timeline = process.env.PROBE_MEM ? [] : undefined
+if (timeline) {
+  const t0 = Date.now()
+  const mark = (what) => { const m = process.memoryUsage(); timeline.push(\`\${Date.now() - t0} ms rss \${m.rss >> 20} heap \${m.heapUsed >> 20} ext \${m.external >> 20} MB \${what}\`) }
+  setInterval(() => mark(''), 100).unref()
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = (chunk, ...rest) => { if (!String(chunk).startsWith('::debug')) mark(String(chunk).slice(0, 80).trim()); return write(chunk, ...rest) }
+}
 process.on('exit', () => {
+  if (timeline) writeFileSync(process.env.PROBE_MEM, timeline.join('\\n') + '\\n')
   const u = process.resourceUsage()
   writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify({ maxRSS: u.maxRSS, cpu: u.userCPUTime + u.systemCPUTime }))
   session?.post('Profiler.stop', (error, result) => { if (!error) writeFileSync(process.env.PROBE_PROF, JSON.stringify(result.profile)) })
@@ -78,14 +92,14 @@ const step = (more: Record<string, string>, env: Record<string, string> = {}): P
   })
 
 const t0 = performance.now()
-const submitted = await step({})
-if (submitted.exitCode !== 0) throw new Error(`submit failed:\n${submitted.stdout.slice(-3000)}`)
-console.log(`submit of ${count} (${kind}): ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+const submitted = round ? undefined : await step({})
+if (submitted && submitted.exitCode !== 0) throw new Error(`submit failed:\n${submitted.stdout.slice(-3000)}`)
+if (submitted) console.log(`submit of ${count} (${kind}): ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
 // What collect consumes and writes, put back before each repetition.
 const manifests = path.join(runnerTemp, 'claude-batch-state', 'manifests')
 const saved = path.join(runnerTemp, 'manifests-saved')
-if (!github) cpSync(manifests, saved, { recursive: true })
+if (!github && !round) cpSync(manifests, saved, { recursive: true })
 const lock = path.join(workspace, 'claude-batch.lock.json')
 const lockBefore = existsSync(lock) ? readFileSync(lock) : undefined
 
@@ -93,7 +107,10 @@ for (let rep = 1; rep <= reps; rep++) {
   rmSync(path.join(workspace, 'generated'), { recursive: true, force: true })
   if (lockBefore) writeFileSync(lock, lockBefore)
   else rmSync(lock, { force: true })
-  if (!github) {
+  if (round) {
+    // Each round is a new submission: nothing of the last one is left to pick up.
+    rmSync(path.join(runnerTemp, 'claude-batch-state'), { recursive: true, force: true })
+  } else if (!github) {
     rmSync(manifests, { recursive: true, force: true })
     cpSync(saved, manifests, { recursive: true })
   } else {
@@ -103,11 +120,11 @@ for (let rep = 1; rep <= reps; rep++) {
   }
   rmSync(rssFile, { force: true })
   const started = performance.now()
-  const collected = await step({ command: 'collect' }, { NODE_OPTIONS: `--import=${hook}`, ...(process.env.PROBE_PROF ? { PROBE_PROF: `${process.env.PROBE_PROF}/collect-${rep}.cpuprofile` } : {}) })
+  const collected = await step(round ? { 'wait-minutes': '30', 'lock-file': '' } : { command: 'collect' }, { NODE_OPTIONS: `--import=${hook}`, ...(process.env.PROBE_PROF ? { PROBE_PROF: `${process.env.PROBE_PROF}/collect-${rep}.cpuprofile` } : {}), ...(process.env.PROBE_MEM ? { PROBE_MEM: `${process.env.PROBE_MEM}-${rep}.txt` } : {}) })
   const seconds = (performance.now() - started) / 1000
   const usage = existsSync(rssFile) ? (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number; cpu: number }) : { maxRSS: NaN, cpu: NaN }
   const ok = collected.exitCode === 0 && collected.outputs.succeeded === String(count)
-  console.log(`collect ${count} (${kind}${github ? ', artifact service' : ''}) #${rep}: ${seconds.toFixed(1)} s, CPU ${(usage.cpu / 1e6).toFixed(1)} s, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB, succeeded ${collected.outputs.succeeded}, exit ${collected.exitCode}`)
+  console.log(`${round ? 'submit and wait' : 'collect'} ${count} (${kind}${github ? ', artifact service' : ''}) #${rep}: ${seconds.toFixed(1)} s, CPU ${(usage.cpu / 1e6).toFixed(1)} s, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB, succeeded ${collected.outputs.succeeded}, exit ${collected.exitCode}`)
   if (!ok) console.log(collected.stdout.slice(-3000))
 }
 

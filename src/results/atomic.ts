@@ -57,7 +57,7 @@ export async function writeOutputFile(
   // The folder is made only when missing (most outputs share a few folders, and a write is a
   // handful of file-system calls). A link swapped in after the check would show here: the folder
   // must still be inside.
-  const [root, real] = await Promise.all([realpath(workspace), realpath(dir).catch(missing)])
+  const [root, real] = await Promise.all([workspaceRoot(workspace), realpath(dir).catch(missing)])
   const inside = real ?? (await mkdir(dir, { recursive: true }), await realpath(dir))
   if (!isInside(root, inside)) {
     throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`)
@@ -69,4 +69,21 @@ export async function writeOutputFile(
 function missing(error: NodeJS.ErrnoException): undefined {
   if (error.code === 'ENOENT') return undefined
   throw error
+}
+
+/**
+ * The workspace's real path, read once per process: 100,000 writes need not each ask again, and
+ * the first answer is the stricter reference (a workspace replaced mid-run by a link elsewhere
+ * would otherwise move "inside" with it).
+ */
+const roots = new Map<string, Promise<string>>()
+function workspaceRoot(workspace: string): Promise<string> {
+  let root = roots.get(workspace)
+  if (!root) {
+    root = realpath(workspace)
+    // A failure is not kept: the next write asks again.
+    root.catch(() => roots.delete(workspace))
+    roots.set(workspace, root)
+  }
+  return root
 }

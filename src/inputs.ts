@@ -133,7 +133,7 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
   const outputDir = relative('output-dir') ?? (outputDirSet ? '.' : 'generated')
 
   const waitMinutes = decimal(core.getInput('wait-minutes') || '0', 'wait-minutes', 0, bad)
-  const pollIntervalSeconds = decimal(core.getInput('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad)
+  const pollIntervalSeconds = decimal(core.getInput('poll-interval-seconds') || '120', 'poll-interval-seconds', 0.001, bad)
   const maxCostText = core.getInput('max-cost')
   // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
   // rather than checked against a made-up $0.00 that would add a second, misleading error.

@@ -77,7 +77,8 @@ export async function waitForBatches(client: Anthropic, batches: MessageBatch[],
  * The pause after poll round `round` (from 0), `elapsedMs` into the wait: quick at first, since a
  * small batch can end in seconds, then sparse, since most take minutes to hours. 1 s doubling to
  * 30 s, 60 s after half an hour, 120 s after two hours (about 275 polls in 6 hours), never more
- * than `capMs`.
+ * than `capMs`. The default cap (`poll-interval-seconds`: 120) lets this run whole; a 30 s cap
+ * would hold it at 30 s and make about 720 polls in 6 hours.
  */
 export function pollIntervalMs(round: number, elapsedMs: number, capMs: number): number {
   const scheduled = elapsedMs >= 2 * 3_600_000 ? 120_000 : elapsedMs >= 1_800_000 ? 60_000 : Math.min(1_000 * 2 ** round, 30_000)

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import path from 'node:path'
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import type { Anthropic } from '@anthropic-ai/sdk'
 import type { Inputs } from '../inputs.js'
 import { makeTempDir, sha256File } from '../paths/index.js'
@@ -9,6 +9,7 @@ import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
+import { uploadResults } from '../results/results-artifact.js'
 import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { readLock } from '../state/lock.js'
 import { formatUsd } from '../cost/cost.js'
@@ -20,7 +21,7 @@ import { table } from '../report/html.js'
 import { artifactLink } from '../report/links.js'
 import { writeJobSummary } from '../report/summary-file.js'
 import { planFromManifest, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
-import { ArtifactUnavailableError, artifactServiceAvailable, downloadManifest, ManifestContentError, markLocalCollected, resultsExist, uploadArtifact, type ManifestCandidate } from '../state/artifacts.js'
+import { ArtifactUnavailableError, artifactServiceAvailable, downloadManifest, ManifestContentError, markLocalCollected, resultsExist, type ManifestCandidate } from '../state/artifacts.js'
 import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { openResults } from '../anthropic/results.js'
@@ -122,8 +123,7 @@ export async function collect(inputs: Inputs, problems: Problem[], canceling?: C
     await dropCollectedElsewhere(written, find)
     for (const [outcome, w] of written) {
       try {
-        const artifactId = await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files)
-        outcome.artifact = { name: w.resultsName, id: artifactId }
+        outcome.artifact = { name: w.resultsName, id: await keepResults(w, inputs, temp) }
       } catch (error) {
         Object.assign(outcome, failed(outcome.batchId, error))
       }
@@ -438,26 +438,20 @@ async function previousRows(plan: Plan, inputs: Inputs): Promise<PreviousRows> {
   return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile))
 }
 
-async function keepResults(name: string, tag: string, candidate: ManifestCandidate | undefined, inputs: Inputs, temp: string, resultsFile: string, summary: string, files: string[]): Promise<number | undefined> {
-  const staging = path.join(temp, `results-${tag}`)
-  await mkdir(path.join(staging, 'files'), { recursive: true })
-  await copyFile(resultsFile, path.join(staging, 'results.jsonl'))
-  await writeFile(path.join(staging, 'summary.md'), summary)
-  const staged = [path.join(staging, 'results.jsonl'), path.join(staging, 'summary.md')]
-  for (const file of files) {
-    const target = path.join(staging, 'files', file)
-    await mkdir(path.dirname(target), { recursive: true })
-    await copyFile(path.join(inputs.workspace, file), target)
-    staged.push(target)
+/**
+ * Keeps a submission's results as its results artifact, which also marks it collected. Without an
+ * artifact service (a local run) nothing is uploaded, so nothing is staged either: the local
+ * stand-in's records are marked collected instead.
+ */
+async function keepResults(w: Written, inputs: Inputs, temp: string): Promise<number | undefined> {
+  if (!artifactServiceAvailable()) {
+    if (w.candidate) await markLocalCollected(w.candidate)
+    return undefined
   }
-  if (artifactServiceAvailable()) {
-    const artifactId = await uploadArtifact(name, staged, staging, inputs.retentionDays)
-    info(`Kept the results as artifact ${name} (id ${artifactId}).`)
-    return artifactId
-  } else if (candidate) {
-    await markLocalCollected(candidate)
-  }
-  return undefined
+  const a = { name: w.resultsName, resultsFile: w.resultsFile, summary: w.summary, workspace: inputs.workspace, files: w.files, retentionDays: inputs.retentionDays }
+  const artifactId = await uploadResults(a, path.join(temp, w.resultsName))
+  info(`Kept the results as artifact ${w.resultsName} (id ${artifactId}).`)
+  return artifactId
 }
 
 /** The Markdown that goes into the results artifact and the pull request body. */

@@ -11,7 +11,18 @@ import { isInside } from '../paths/workspace.js'
  */
 export async function writeFileAtomic(file: string, content: string | Uint8Array | ((temporary: string) => Promise<void>)): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true })
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  await writeInPlace(file, content)
+}
+
+// Temporary names: random once per process, then counted, so that no two writes share one (and
+// 100,000 writes do not each ask for random bytes). Not the target's name plus a suffix: a name of
+// 255 bytes, which the path rules allow, would then be too long for the file system.
+const TEMP_PREFIX = randomBytes(4).toString('hex')
+let tempCount = 0
+
+/** writeFileAtomic into a folder that exists. */
+async function writeInPlace(file: string, content: string | Uint8Array | ((temporary: string) => Promise<void>)): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.claude-batch-${TEMP_PREFIX}-${(tempCount++).toString(36)}.tmp`)
   try {
     if (typeof content === 'function') await content(temporary)
     else await writeFile(temporary, content)
@@ -43,11 +54,36 @@ export async function writeOutputFile(
   if (checked.error !== undefined) throw new OutputPathError(checked.error)
   const file = path.resolve(workspace, checked.path)
   const dir = path.dirname(file)
-  await mkdir(dir, { recursive: true })
-  // A link swapped in between the check and mkdir would show here: the folder must still be inside.
-  const [root, real] = await Promise.all([realpath(workspace), realpath(dir)])
-  if (!isInside(root, real)) {
+  // The folder is made only when missing (most outputs share a few folders, and a write is a
+  // handful of file-system calls). A link swapped in after the check would show here: the folder
+  // must still be inside.
+  const [root, real] = await Promise.all([workspaceRoot(workspace), realpath(dir).catch(missing)])
+  const inside = real ?? (await mkdir(dir, { recursive: true }), await realpath(dir))
+  if (!isInside(root, inside)) {
     throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`)
   }
-  await writeFileAtomic(file, content)
+  await writeInPlace(file, content)
+}
+
+/** undefined for a path that does not exist (yet); any other failure is thrown. */
+function missing(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT') return undefined
+  throw error
+}
+
+/**
+ * The workspace's real path, read once per process: 100,000 writes need not each ask again, and
+ * the first answer is the stricter reference (a workspace replaced mid-run by a link elsewhere
+ * would otherwise move "inside" with it).
+ */
+const roots = new Map<string, Promise<string>>()
+function workspaceRoot(workspace: string): Promise<string> {
+  let root = roots.get(workspace)
+  if (!root) {
+    root = realpath(workspace)
+    // A failure is not kept: the next write asks again.
+    root.catch(() => roots.delete(workspace))
+    roots.set(workspace, root)
+  }
+  return root
 }

@@ -9,6 +9,8 @@ import type { Plan } from '../plan/plan.js'
 import { writeOutputFile } from './atomic.js'
 import { prettyJson, ReplyValidator } from './validate.js'
 import type { Distribution } from './data-output.js'
+import { TextSpool } from './text-spool.js'
+import { InFlight } from './in-flight.js'
 
 /** What happened to each request, by its index in the plan. */
 export const Outcome = { pending: 0, succeeded: 1, errored: 2, canceled: 3, expired: 4 } as const
@@ -17,6 +19,9 @@ const NAMES: Record<number, OutcomeName> = { 1: 'succeeded', 2: 'errored', 3: 'c
 
 // Messages about single requests are kept for the report; past this many only the counts grow.
 const MAX_NOTES = 1_000
+// Output files written at once: each write is a few file-system calls, and one at a time would
+// leave the main thread waiting on each (the file system's thread pool has 4 threads).
+const WRITES_IN_FLIGHT = 32
 // A stream cut midway is started again from the top this many times.
 const STREAM_ATTEMPTS = 3
 
@@ -61,29 +66,21 @@ class ResultsFile {
     this.size = offset
   }
 
-  /** The lines from `offset` to the end, with where each lies. */
-  async *linesFrom(offset: number): AsyncGenerator<{ line: string; offset: number; bytes: number }> {
+  /** The lines from `offset` to the end. */
+  async *linesFrom(offset: number): AsyncGenerator<string> {
     await this.flush()
     if (offset >= this.size) return
     // Split by hand: readline's async iterator does not hold the file back while each line is
     // being written out, and would queue every line of a 100,000-line batch in memory.
-    let at = offset
     let rest: Buffer = Buffer.alloc(0)
     for await (const chunk of createReadStream(this.path, { start: offset, end: this.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       let buffer: Buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk
       for (let nl = buffer.indexOf(10); nl >= 0; nl = buffer.indexOf(10)) {
-        yield { line: buffer.toString('utf8', 0, nl), offset: at, bytes: nl }
-        at += nl + 1
+        yield buffer.toString('utf8', 0, nl)
         buffer = buffer.subarray(nl + 1)
       }
       rest = buffer
     }
-  }
-
-  async read(at: { offset: number; bytes: number }): Promise<string> {
-    const buffer = Buffer.alloc(at.bytes)
-    await this.handle.read(buffer, 0, at.bytes, at.offset)
-    return buffer.toString('utf8')
   }
 
   async close(): Promise<void> {
@@ -118,8 +115,8 @@ export class ResultCollector {
   private readonly index = new Map<string, number>()
   /** Replies whose request names a schema must fit it: one that does not counts as errored. */
   private readonly validator: ReplyValidator
-  /** Where each data row's result line lies in the results file, until the data file is written. */
-  readonly dataLines = new Map<number, { offset: number; bytes: number }>()
+  /** The texts of data rows, until the data file is written. */
+  private readonly texts: TextSpool
 
   private constructor(
     private readonly plan: Plan,
@@ -131,6 +128,7 @@ export class ResultCollector {
     this.outcomes = new Uint8Array(plan.requests.length)
     this.costs = new CostTally(prices)
     this.validator = new ReplyValidator(plan.schemas)
+    this.texts = new TextSpool(`${resultsPath}.texts.tmp`, plan.requests.length)
     plan.requests.forEach((r, i) => this.index.set(r.customId, i))
   }
 
@@ -162,7 +160,13 @@ export class ResultCollector {
       return verdict
     }
     const batch = new BatchTally(this.prices)
-    for await (const at of this.file.linesFrom(start)) await this.take(JSON.parse(at.line) as MessageBatchIndividualResponse, at, batch)
+    const writes = new InFlight(WRITES_IN_FLIGHT)
+    try {
+      for await (const line of this.file.linesFrom(start)) await this.take(JSON.parse(line) as MessageBatchIndividualResponse, batch, writes)
+    } finally {
+      // Every write has ended before anything else looks at the outputs (or removes the workspace).
+      await writes.drain()
+    }
     batch.mergeInto(this)
     if (verdict.chunk >= 0) this.collectedChunks.add(verdict.chunk)
     this.batchOfChunk.set(verdict.chunk, batchId)
@@ -224,24 +228,23 @@ export class ResultCollector {
     return { ours: true, chunk }
   }
 
-  /** Reads back a data row's result (kept on disk so that 100,000 texts are never held at once). */
-  async dataRowText(requestIndex: number): Promise<string | undefined> {
-    const at = this.dataLines.get(requestIndex)
-    if (!at) return undefined
-    await this.file.flush()
-    const line = JSON.parse(await this.file.read(at)) as MessageBatchIndividualResponse
-    return line.result.type === 'succeeded' ? textOf(line) : undefined
+  /**
+   * The texts of succeeded data rows, for writing a data file: `order` gives the request of each
+   * row (-1 for none), and `next()` the text of each in turn (undefined where there is none).
+   */
+  dataTexts(order: Int32Array): Promise<{ next: () => Promise<string | undefined> }> {
+    return this.texts.reader(order)
   }
 
-  close(): Promise<void> {
-    return this.file.close()
+  async close(): Promise<void> {
+    await Promise.all([this.file.close(), this.texts.close()])
   }
 
   outcomeOf(index: number): OutcomeName | 'pending' {
     return NAMES[this.outcomes[index]!] ?? 'pending'
   }
 
-  private async take(line: MessageBatchIndividualResponse, at: { offset: number; bytes: number }, batch: BatchTally): Promise<void> {
+  private async take(line: MessageBatchIndividualResponse, batch: BatchTally, writes: InFlight): Promise<void> {
     const i = this.index.get(line.custom_id)!
     const request = this.plan.requests[i]!
     const result = line.result
@@ -264,9 +267,12 @@ export class ResultCollector {
         batch.truncated++
         this.note(i, `cut off at max_tokens (${request.maxTokens})`)
       }
-      if (request.output?.kind === 'file') await this.writeOutput(i, request.output.path, checked ? prettyJson(checked.value) : textOf(line))
-      // Only where the line lies: the `at` handed in also carries the line's text, which must not be kept.
-      else if (request.output?.kind === 'data-row') this.dataLines.set(i, { offset: at.offset, bytes: at.bytes })
+      if (request.output?.kind === 'file') {
+        const file = request.output.path
+        const text = checked ? prettyJson(checked.value) : textOf(line)
+        await writes.add(() => this.writeOutput(i, file, text))
+      }
+      else if (request.output?.kind === 'data-row') await this.texts.add(i, textOf(line))
     } else if (result.type === 'errored') {
       const error = result.error.error as { type?: string; message?: string }
       this.note(i, `${error.type ?? 'error'}: ${error.message ?? 'no message'}`)

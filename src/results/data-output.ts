@@ -43,7 +43,7 @@ export interface Distribution {
  * Writes each data file's output: every input row, in order and in the input's format, plus the
  * result fields: an `output` field with the generated text, or with a schema one field per
  * top-level property (empty where the request did not succeed). The input is read again row by row
- * and each reply is read back from the results file, so neither is held whole. Returns the value
+ * and the replies come from the collector's spool in the same order, so neither is held whole. Returns the value
  * distributions of the schema's enum and boolean properties, for the job summary.
  */
 export async function writeDataOutputs(
@@ -56,19 +56,22 @@ export async function writeDataOutputs(
   const distributions: Distribution[] = []
   for (const output of plan.dataOutputs) {
     if (await skip(output)) continue
-    const requestOfRow = new Map<number, number>()
+    // The request of each row (-1: not sent this time), 4 bytes a row.
+    const order = new Int32Array(output.rows).fill(-1)
     let schema: JsonObject | undefined
     plan.requests.forEach((r, i) => {
       if (r.output?.kind === 'data-row' && r.output.path === output.path) {
-        requestOfRow.set(r.output.index, i)
+        order[r.output.index] = i
         if (r.schema !== undefined) schema ??= plan.schemas?.[r.schema]
       }
     })
     const tally = output.columns && schema ? new Tally(output.path, categorical(schema, output.columns)) : undefined
+    const texts = await collector.dataTexts(order)
+    const kept = previous.get(output.path)
     await writeDataFile(output, workspace, async (index) => {
-      const request = requestOfRow.get(index)
+      const text = await texts.next()
       // A row not sent this time (unchanged) keeps the output it had in the previous generated file.
-      const fields = request === undefined ? previous.get(output.path)?.get(index) : await replyFields(collector, request, output)
+      const fields = order[index] === -1 ? kept?.get(index) : replyFields(text, output)
       tally?.add(fields)
       return fields ?? {}
     })
@@ -79,8 +82,7 @@ export async function writeDataOutputs(
   return distributions
 }
 
-async function replyFields(collector: ResultCollector, request: number, output: DataOutput): Promise<Record<string, unknown> | undefined> {
-  const text = await collector.dataRowText(request)
+function replyFields(text: string | undefined, output: DataOutput): Record<string, unknown> | undefined {
   if (!text) return undefined
   // Only replies that fit their schema count as succeeded, so this parses.
   return output.columns ? (JSON.parse(text) as Record<string, unknown>) : { output: text }
@@ -132,13 +134,14 @@ function cell(value: unknown): string {
 }
 
 async function writeDataFile(output: DataOutput, workspace: string, fieldsOf: (index: number) => Promise<Record<string, unknown>>): Promise<void> {
-  // The rows were checked when planning; a problem now would be a file changed mid-run.
+  // The rows were checked when planning; a problem now (or more rows) would be a file changed mid-run.
+  const changed = (why: string) => new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${why}`)
   const ctx = {
     workspace,
     outputDir: '',
     defaults: { model: '', maxTokens: 1 },
     problem: (p: Problem) => {
-      throw new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${p.message}`)
+      throw changed(p.message)
     },
     warning: () => {}
   }
@@ -152,6 +155,7 @@ async function writeDataFile(output: DataOutput, workspace: string, fieldsOf: (i
     try {
       let csv: ReturnType<typeof stringify> | undefined
       let first = true
+      let next = 0
       const rows = readDataRows(output.format, path.join(workspace, output.source), output.source, ctx)
       if (output.format === 'json') await write('[\n')
       for await (const item of rows) {
@@ -160,6 +164,8 @@ async function writeDataFile(output: DataOutput, workspace: string, fieldsOf: (i
           csv.pipe(file)
           continue
         }
+        // Replies are handed out in row order: each row must be the next one.
+        if (item.row - 1 !== next++ || next > output.rows) throw changed(`row ${item.row} was not expected`)
         const fields = await fieldsOf(item.row - 1)
         const row: Record<string, unknown> = { ...item.values }
         // Nested values are JSON text in a CSV cell and stay native in JSONL and JSON.

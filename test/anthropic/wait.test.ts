@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parse } from 'yaml'
+import { ROOT } from '../support/run-action.js'
 import type { MessageBatch } from '../../src/anthropic/client.js'
 import { pollIntervalMs, waitForBatches } from '../../src/anthropic/wait.js'
 import { apiError, BATCH, ENDED, fakeClock, stubApi, type Step } from './stub-api.js'
@@ -75,6 +79,21 @@ describe('waitForBatches', () => {
     await expect(
       waitForBatches(api.client, [RUNNING], { deadline: clock.now() + 60_000, maxIntervalMs: 30_000, ...c, now: clock.now, sleep: clock.sleep })
     ).rejects.toHaveProperty('status', 401)
+  })
+})
+
+describe('a 6-hour wait with the default poll-interval-seconds', () => {
+  it('makes fewer than 300 status calls, and polls as soon as before in the first minute', async () => {
+    const action = parse(await readFile(path.join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }
+    const capMs = Number(action.inputs['poll-interval-seconds']!.default) * 1000
+    const api = stubApi([], { status: 200, json: BATCH })
+    const clock = fakeClock()
+    const c = collecting()
+    const final = await waitForBatches(api.client, [RUNNING], { deadline: clock.now() + 6 * 3_600_000, maxIntervalMs: capMs, ...c, now: clock.now, sleep: clock.sleep })
+    expect(final[0]!.processing_status).toBe('in_progress')
+    expect(api.calls.length).toBeLessThan(300)
+    // A small batch's results are not held back: the same quick start as with any cap.
+    expect(clock.slept.slice(0, 6)).toEqual([1000, 2000, 4000, 8000, 16000, 30000])
   })
 })
 

@@ -1,0 +1,42 @@
+import path from 'node:path'
+import { mkdir, rename, symlink, unlink, writeFile } from 'node:fs/promises'
+import { uploadArtifact, type ArtifactUploader } from '../state/artifacts.js'
+
+/** What a collected submission keeps in its results artifact. */
+export interface ResultsArtifact {
+  /** The artifact's name (unique within a run). */
+  name: string
+  /** The raw result lines; moved into the artifact's folder. */
+  resultsFile: string
+  /** The Markdown summary, also the pull request's body. */
+  summary: string
+  workspace: string
+  /** Workspace-relative paths of the outputs written (and the lock file). */
+  files: readonly string[]
+  retentionDays: number
+}
+
+/**
+ * Uploads the results artifact as users download it: `results.jsonl`, `summary.md` and, under
+ * `files/`, every output at its workspace path. The outputs are uploaded from where they were
+ * written, never copied (a copy of 100,000 files took most of a collect): the artifact client names
+ * each file by its path below the root folder it is given, so that folder holds the results file,
+ * the summary and `files`, a link to the workspace. Only the listed files are read through it.
+ * `folder` must be on the results file's file system, and new: it is made here.
+ */
+export async function uploadResults(a: ResultsArtifact, folder: string, options: { client?: ArtifactUploader } = {}): Promise<number | undefined> {
+  await mkdir(folder, { recursive: true })
+  const results = path.join(folder, 'results.jsonl')
+  const summary = path.join(folder, 'summary.md')
+  await rename(a.resultsFile, results)
+  await writeFile(summary, a.summary)
+  const link = path.join(folder, 'files')
+  // A junction on Windows: it needs no privilege there, and is ignored elsewhere.
+  if (a.files.length) await symlink(path.resolve(a.workspace), link, 'junction')
+  try {
+    return await uploadArtifact(a.name, [results, summary, ...a.files.map((f) => path.join(link, f))], folder, a.retentionDays, options)
+  } finally {
+    // Gone before anything removes the folder, so that nothing can reach the workspace through it.
+    if (a.files.length) await unlink(link)
+  }
+}

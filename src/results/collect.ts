@@ -330,6 +330,7 @@ export function textOf(line: MessageBatchIndividualResponse): string {
 
 // The SDK does not retry a results stream that breaks midway; undici reports it as "terminated".
 function isCutStream(error: unknown): boolean {
-  const message = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : ''
+  const cause = error instanceof Error ? error.cause : undefined
+  const message = error instanceof Error ? `${error.message} ${cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : ''}` : ''
   return /terminated|socket|ECONNRESET|other side closed|aborted/i.test(message)
 }

@@ -50,7 +50,7 @@ export async function writeDataOutputs(
   plan: Plan,
   collector: ResultCollector,
   workspace: string,
-  skip: (output: DataOutput) => Promise<boolean> = async () => false,
+  skip: (output: DataOutput) => Promise<boolean> = () => Promise.resolve(false),
   previous: PreviousRows = new Map()
 ): Promise<Distribution[]> {
   const distributions: Distribution[] = []

@@ -257,7 +257,11 @@ async function collect(o: Options): Promise<void> {
 async function lockCheck(o: Options): Promise<void> {
   mark('start')
   const files = await listFiles(o.workspace, 'prompts')
-  const hashes = await mapLimit(files, 64, async (f) => createHash('sha256').update(await readFile(path.join(o.workspace, f))).digest('hex'))
+  const hashes = await mapLimit(files, 64, async (f) =>
+    createHash('sha256')
+      .update(await readFile(path.join(o.workspace, f)))
+      .digest('hex')
+  )
   const lock = JSON.parse(await readFile(path.join(o.workspace, o.lockFile!), 'utf8')) as Record<string, unknown>
   process.stdout.write(`floor:checked ${hashes.length} files against ${Object.keys(lock).length} entries\n`)
   mark('read')

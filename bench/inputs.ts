@@ -29,8 +29,16 @@ export function promptText(i: number): string {
 export async function makePromptWorkspace(count: number): Promise<string> {
   const workspace = await mkdtemp(path.join(tmpdir(), `cba-bench-prompts-${count}-`))
   const dirs = Math.ceil(count / 1000)
-  await mapLimit(Array.from({ length: dirs }, (_, d) => d), 8, (d) => mkdir(path.join(workspace, path.dirname(promptPath(d * 1000))), { recursive: true }))
-  await mapLimit(Array.from({ length: count }, (_, i) => i), 64, (i) => writeFile(path.join(workspace, promptPath(i)), promptText(i)))
+  await mapLimit(
+    Array.from({ length: dirs }, (_, d) => d),
+    8,
+    (d) => mkdir(path.join(workspace, path.dirname(promptPath(d * 1000))), { recursive: true })
+  )
+  await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    64,
+    (i) => writeFile(path.join(workspace, promptPath(i)), promptText(i))
+  )
   return workspace
 }
 

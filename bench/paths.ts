@@ -145,7 +145,11 @@ export async function dataRoundAction(workspace: string, size: number): Promise<
 export async function dataRoundFloor(workspace: string): Promise<Sample> {
   try {
     return await withSimulator(async (sim) => {
-      const run = await floor('data-round', { workspace, url: sim.url, apiKey: DEFAULT_API_KEY, outDir: 'floor-generated', data: DATA_FILE, template: TEMPLATE_FILE }, ['floor:start', 'floor:read', 'floor:submit'])
+      const run = await floor('data-round', { workspace, url: sim.url, apiKey: DEFAULT_API_KEY, outDir: 'floor-generated', data: DATA_FILE, template: TEMPLATE_FILE }, [
+        'floor:start',
+        'floor:read',
+        'floor:submit'
+      ])
       return {
         phases: { read: between(run, 'floor:start', 'floor:read'), submit: between(run, 'floor:read', 'floor:submit'), write: between(run, 'floor:submit'), round: run.wallMs },
         peakRss: run.peakRss
@@ -185,10 +189,19 @@ export async function dataPlanAction(workspace: string, rows: number): Promise<S
   const runnerTemp = await newTemp('runner')
   try {
     return await withSimulator(async (sim) => {
-      const run = await runBundledAction({ workspace, runnerTemp, inputs: { ...apiInputs(sim), data: DATA_FILE, template: TEMPLATE_FILE, 'dry-run': 'true' }, watch: [READ, PREFLIGHT] })
+      const run = await runBundledAction({
+        workspace,
+        runnerTemp,
+        inputs: { ...apiInputs(sim), data: DATA_FILE, template: TEMPLATE_FILE, 'dry-run': 'true' },
+        watch: [READ, PREFLIGHT]
+      })
       const planned = /Dry run: ([\d,]+) requests? in ([\d,]+) batch/.exec(run.stdout)
       check(run, `dry run of ${rows} rows`, Boolean(planned) && planned![1]!.replace(/,/g, '') === String(rows))
-      return { phases: { plan: run.wallMs }, peakRss: run.peakRss, notes: { batches: Number(planned![2]!.replace(/,/g, '')), creates: sim.calls.filter((c) => c.method === 'POST' && c.path === '/v1/messages/batches').length } }
+      return {
+        phases: { plan: run.wallMs },
+        peakRss: run.peakRss,
+        notes: { batches: Number(planned![2]!.replace(/,/g, '')), creates: sim.calls.filter((c) => c.method === 'POST' && c.path === '/v1/messages/batches').length }
+      }
     })
   } finally {
     await rm(runnerTemp, { recursive: true, force: true })

@@ -28,7 +28,9 @@ export async function statusCallsInSixHours(): Promise<PollCount> {
   const pollAt: number[] = [0]
   try {
     const client = createClient({ apiKey: DEFAULT_API_KEY, baseURL: sim.url })
-    const batch = await client.messages.batches.create({ requests: [{ custom_id: 'one', params: { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] } }] })
+    const batch = await client.messages.batches.create({
+      requests: [{ custom_id: 'one', params: { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] } }]
+    })
     const before = sim.calls.length
     const started = now()
     await waitForBatches(client, [batch], {

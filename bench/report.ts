@@ -76,7 +76,9 @@ export function renderResults(r: Results): string {
       const judged = size === RATIO_SIZE
       const met = a / f <= RATIO_TARGET
       if (judged && !met) notMet.push(`${row.label} at ${count(size)}: ${ratio(a, f)} its floor (${seconds(a)} against ${seconds(f)})`)
-      out.push(`| ${row.label} | ${count(size)} | ${seconds(a)} | ${seconds(f)} | ${ratio(a, f)} | ${row.rss ? mb(rssOf(pair.action)) : ''} | ${judged ? `≤ ${RATIO_TARGET}×` : ''} | ${judged ? yes(met) : ''} |`)
+      out.push(
+        `| ${row.label} | ${count(size)} | ${seconds(a)} | ${seconds(f)} | ${ratio(a, f)} | ${row.rss ? mb(rssOf(pair.action)) : ''} | ${judged ? `≤ ${RATIO_TARGET}×` : ''} | ${judged ? yes(met) : ''} |`
+      )
     }
   }
   if (!r.sizes.includes(RATIO_SIZE)) out.push('', `Ratios are judged at ${count(RATIO_SIZE)} requests, which this run did not measure.`)
@@ -110,7 +112,9 @@ export function renderResults(r: Results): string {
     const growth = rssOf(large.action) - rssOf(small.action)
     const met = growth <= GROWTH_TARGET_MB * 2 ** 20
     if (judged && !met) notMet.push(`peak memory of the ${label} grows ${mb(growth)} from 10,000 to 100,000 (${mb(rssOf(small.action))} → ${mb(rssOf(large.action))})`)
-    out.push(`- ${label}: ${mb(rssOf(small.action))} → ${mb(rssOf(large.action))}, growth ${mb(growth)}${judged ? ` (target ≤ ${GROWTH_TARGET_MB} MB: ${met ? 'met' : '**not met**'})` : ''}; floor ${mb(rssOf(small.floor))} → ${mb(rssOf(large.floor))}.`)
+    out.push(
+      `- ${label}: ${mb(rssOf(small.action))} → ${mb(rssOf(large.action))}, growth ${mb(growth)}${judged ? ` (target ≤ ${GROWTH_TARGET_MB} MB: ${met ? 'met' : '**not met**'})` : ''}; floor ${mb(rssOf(small.floor))} → ${mb(rssOf(large.floor))}.`
+    )
   }
   out.push('')
 
@@ -131,7 +135,10 @@ export function renderResults(r: Results): string {
   out.push('')
 
   out.push('## Pay once: the lock-file check over unchanged files', '')
-  out.push('The action run again over the checkout it has just generated: every prompt file unchanged, so nothing may be sent. The simulator counts every call it receives. Floor: read every prompt file 64 at a time, hash it (sha256) and read the lock file.', '')
+  out.push(
+    'The action run again over the checkout it has just generated: every prompt file unchanged, so nothing may be sent. The simulator counts every call it receives. Floor: read every prompt file 64 at a time, hash it (sha256) and read the lock file.',
+    ''
+  )
   out.push('| Files | Action (median, spawn to exit) | Floor (median) | Ratio | API calls | Peak RSS | Target | Met? |', '|---:|---:|---:|---:|---:|---:|---|---|')
   for (const size of r.sizes) {
     const pair = r.pairs.get(`lock@${size}`)
@@ -142,7 +149,9 @@ export function renderResults(r: Results): string {
     const judged = size === RATIO_SIZE
     const met = calls === 0 && a <= LOCK_TARGET_MS
     if (judged && !met) notMet.push(`lock-file check over ${count(size)} unchanged files: ${seconds(a)}, ${calls} API calls`)
-    out.push(`| ${count(size)} | ${seconds(a)} | ${seconds(f)} | ${ratio(a, f)} | ${calls} | ${mb(rssOf(pair.action))} | ${judged ? `0 calls, ≤ ${seconds(LOCK_TARGET_MS)}` : '0 calls'} | ${judged ? yes(met) : yes(calls === 0)} |`)
+    out.push(
+      `| ${count(size)} | ${seconds(a)} | ${seconds(f)} | ${ratio(a, f)} | ${calls} | ${mb(rssOf(pair.action))} | ${judged ? `0 calls, ≤ ${seconds(LOCK_TARGET_MS)}` : '0 calls'} | ${judged ? yes(met) : yes(calls === 0)} |`
+    )
   }
   out.push('')
 

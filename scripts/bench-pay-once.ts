@@ -35,7 +35,9 @@ writeFileSync(path.join(workspace, 'claude-batch.lock.json'), formatLock(lock))
 const started = performance.now()
 const result = await runAction({ workspace, inputs: { 'anthropic-api-key': 'sk-ant-bench', 'anthropic-base-url': 'http://127.0.0.1:9' }, timeoutMs: 600_000 })
 const seconds = (performance.now() - started) / 1000
-console.log(`${count} unchanged prompt files: status ${result.outputs.status}, ${result.outputs['unchanged-count']} unchanged, ${result.outputs['request-count']} sent, exit ${result.exitCode}, ${seconds.toFixed(1)} s for the whole step.`)
+console.log(
+  `${count} unchanged prompt files: status ${result.outputs.status}, ${result.outputs['unchanged-count']} unchanged, ${result.outputs['request-count']} sent, exit ${result.exitCode}, ${seconds.toFixed(1)} s for the whole step.`
+)
 if (result.outputs.status !== 'up-to-date') console.log(result.stdout.slice(-3000))
 if (process.env.BENCH_KEEP) console.log(`kept ${workspace}`)
 else await rm(workspace, { recursive: true, force: true })

@@ -86,7 +86,14 @@ const step = (more: Record<string, string>, env: Record<string, string> = {}): P
   runAction({
     workspace,
     runnerTemp,
-    inputs: { 'anthropic-api-key': DEFAULT_API_KEY, 'anthropic-base-url': simulator.url, 'poll-interval-seconds': '0.2', ...(github ? { 'github-token': FAKE_TOKEN } : {}), ...inputs, ...more },
+    inputs: {
+      'anthropic-api-key': DEFAULT_API_KEY,
+      'anthropic-base-url': simulator.url,
+      'poll-interval-seconds': '0.2',
+      ...(github ? { 'github-token': FAKE_TOKEN } : {}),
+      ...inputs,
+      ...more
+    },
     env: { ...(github ? github.envFor(github.addRun()) : {}), ...env },
     timeoutMs: 1_800_000
   })
@@ -120,11 +127,17 @@ for (let rep = 1; rep <= reps; rep++) {
   }
   rmSync(rssFile, { force: true })
   const started = performance.now()
-  const collected = await step(round ? { 'wait-minutes': '30', 'lock-file': '' } : { command: 'collect' }, { NODE_OPTIONS: `--import=${hook}`, ...(process.env.PROBE_PROF ? { PROBE_PROF: `${process.env.PROBE_PROF}/collect-${rep}.cpuprofile` } : {}), ...(process.env.PROBE_MEM ? { PROBE_MEM: `${process.env.PROBE_MEM}-${rep}.txt` } : {}) })
+  const collected = await step(round ? { 'wait-minutes': '30', 'lock-file': '' } : { command: 'collect' }, {
+    NODE_OPTIONS: `--import=${hook}`,
+    ...(process.env.PROBE_PROF ? { PROBE_PROF: `${process.env.PROBE_PROF}/collect-${rep}.cpuprofile` } : {}),
+    ...(process.env.PROBE_MEM ? { PROBE_MEM: `${process.env.PROBE_MEM}-${rep}.txt` } : {})
+  })
   const seconds = (performance.now() - started) / 1000
   const usage = existsSync(rssFile) ? (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number; cpu: number }) : { maxRSS: NaN, cpu: NaN }
   const ok = collected.exitCode === 0 && collected.outputs.succeeded === String(count)
-  console.log(`${round ? 'submit and wait' : 'collect'} ${count} (${kind}${github ? ', artifact service' : ''}) #${rep}: ${seconds.toFixed(1)} s, CPU ${(usage.cpu / 1e6).toFixed(1)} s, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB, succeeded ${collected.outputs.succeeded}, exit ${collected.exitCode}`)
+  console.log(
+    `${round ? 'submit and wait' : 'collect'} ${count} (${kind}${github ? ', artifact service' : ''}) #${rep}: ${seconds.toFixed(1)} s, CPU ${(usage.cpu / 1e6).toFixed(1)} s, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB, succeeded ${collected.outputs.succeeded}, exit ${collected.exitCode}`
+  )
   if (!ok) console.log(collected.stdout.slice(-3000))
 }
 

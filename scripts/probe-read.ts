@@ -29,9 +29,18 @@ if (inner === 'inner') await measure(mode, count)
 else {
   const workspace = prepare(mode === 'csv' ? 'csv' : 'files', count)
   // A fresh process, so that peak RSS is this phase's alone.
-  const run = spawnSync(process.execPath, ['--max-old-space-size=4096', ...(process.env.PROBE_GC ? ['--expose-gc'] : []), fileURLToPath(import.meta.url), mode, String(count), 'inner'], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, PROBE_WORKSPACE: workspace } })
+  const run = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=4096', ...(process.env.PROBE_GC ? ['--expose-gc'] : []), fileURLToPath(import.meta.url), mode, String(count), 'inner'],
+    { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, PROBE_WORKSPACE: workspace } }
+  )
   // @actions/core's debug lines (glob's) are noise here.
-  process.stdout.write(run.stdout.split('\n').filter((l) => !l.startsWith('::debug::')).join('\n'))
+  process.stdout.write(
+    run.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::debug::'))
+      .join('\n')
+  )
   process.stderr.write(run.stderr)
   process.exit(run.status ?? 1)
 }
@@ -78,7 +87,13 @@ async function measure(what: string, n: number): Promise<void> {
       maxTokens: 1024,
       outputDir: 'generated'
     } as Partial<Inputs> as Inputs
-    plan = await readPlan(inputs, spool, 'abcd2345', (p) => problems.push(p), () => {})
+    plan = await readPlan(
+      inputs,
+      spool,
+      'abcd2345',
+      (p) => problems.push(p),
+      () => {}
+    )
     summary = `${plan.requests.length} requests, ${plan.chunks.length} batches, ${problems.length} problems${problems.length ? `: ${problems[0]!.message}` : ''}`
   }
   const seconds = (performance.now() - started) / 1000

@@ -120,7 +120,8 @@ export async function readInputs(env: NodeJS.ProcessEnv = process.env): Promise<
         if (read.error !== undefined) problems.push({ file: found.file, message: read.error })
         else {
           system = read.text.trimEnd()
-          if (!system.trim()) problems.push({ file: found.file, message: 'The system prompt file is empty: write the system prompt in it, or remove the system-prompt-file input.' })
+          if (!system.trim())
+            problems.push({ file: found.file, message: 'The system prompt file is empty: write the system prompt in it, or remove the system-prompt-file input.' })
         }
       } catch (error) {
         problems.push({ file: found.file, message: `Input system-prompt-file: cannot read ${JSON.stringify(found.file)}: ${(error as Error).message}` })

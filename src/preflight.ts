@@ -162,12 +162,7 @@ const FALLBACK_TOKENS_PER_BYTE = 1 / 3
  * for small runs, and for large ones from a sample per model, scaled by each request's size. Output
  * is priced at its ceiling, max_tokens, so the estimate is an upper bound that max-cost can trust.
  */
-export async function estimateCost(
-  client: Anthropic | undefined,
-  plan: Plan,
-  prices: PriceOverrides,
-  rawLog: (line: string) => void
-): Promise<Estimate> {
+export async function estimateCost(client: Anthropic | undefined, plan: Plan, prices: PriceOverrides, rawLog: (line: string) => void): Promise<Estimate> {
   const log = (line: string) => rawLog(safeLine(line))
   const { requests } = plan
   // What the input-token check counted already (the sample, and the requests at risk) is not counted twice.
@@ -178,8 +173,15 @@ export async function estimateCost(
   try {
     if (!client) throw new Error('no API key')
     const missing = sample.filter((i) => !exact.has(i))
-    const params = await readParams(plan.spoolPath, missing.map((i) => requests[i]!))
-    for (const [k, i] of missing.entries()) exact.set(i, await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params[k] as Record<string, unknown>), { log, deadline: Date.now() + COUNT_DEADLINE_MS }))
+    const params = await readParams(
+      plan.spoolPath,
+      missing.map((i) => requests[i]!)
+    )
+    for (const [k, i] of missing.entries())
+      exact.set(
+        i,
+        await withRetry('counting tokens', (o) => countTokens(forAttempt(client, o), params[k] as Record<string, unknown>), { log, deadline: Date.now() + COUNT_DEADLINE_MS })
+      )
     ratio = tokensPerByte(requests, sample, exact)
     method = sample.length === requests.length ? 'counted with count_tokens' : `count_tokens on a sample of ${sample.length}, scaled by request size`
   } catch (error) {
@@ -286,7 +288,8 @@ export async function checkInputTokens(
       lastError = error
     }
   }
-  if (atRisk.length) log(`${atRisk.length} request(s) are large enough to approach their model's input limit; ${atRisk.filter((i) => tokens.has(i)).length} were counted one by one.`)
+  if (atRisk.length)
+    log(`${atRisk.length} request(s) are large enough to approach their model's input limit; ${atRisk.filter((i) => tokens.has(i)).length} were counted one by one.`)
 
   const ratio = tokensPerByte(requests, pickSample(requests), tokens)
   const uncounted: number[] = []
@@ -360,7 +363,13 @@ const MAX_PREFIX_COUNTS = 20
  * known is priced as the worse of cached and not (its bytes bound its tokens), so the total stays an
  * upper bound as long as the cache is hit.
  */
-async function estimateCache(client: Anthropic | undefined, plan: Plan, prices: PriceOverrides, inputOf: (i: number) => number, log: (line: string) => void): Promise<CacheEstimate | undefined> {
+async function estimateCache(
+  client: Anthropic | undefined,
+  plan: Plan,
+  prices: PriceOverrides,
+  inputOf: (i: number) => number,
+  log: (line: string) => void
+): Promise<CacheEstimate | undefined> {
   let groups = cacheGroups(plan)
   if (!groups.length) return undefined
   const tokens = plan.caching!.tokens
@@ -399,7 +408,8 @@ async function countPrefixes(client: Anthropic, plan: Plan, groups: readonly Cac
   const firsts = new Map<number, CacheGroup>()
   for (const g of groups) if (!tokens.has(g.prefix.key) && !firsts.has(g.prefix.key)) firsts.set(g.prefix.key, g)
   const baselines = new Map<string, number>()
-  const count = (body: Record<string, unknown>) => withRetry('counting prompt-cache prefix tokens', (o) => countTokens(forAttempt(client, o), body), { deadline: Date.now() + COUNT_DEADLINE_MS })
+  const count = (body: Record<string, unknown>) =>
+    withRetry('counting prompt-cache prefix tokens', (o) => countTokens(forAttempt(client, o), body), { deadline: Date.now() + COUNT_DEADLINE_MS })
   try {
     for (const g of [...firsts.values()].slice(0, MAX_PREFIX_COUNTS)) {
       const r = plan.requests[g.first]!

@@ -73,8 +73,7 @@ function within(promise: Promise<unknown>, ms: number): Promise<Settled | 'pendi
   return Promise.race([settle(promise), pending]).finally(() => clearTimeout(timer))
 }
 
-const statusesOf = (fake: GitHubFake, test: (path: string) => boolean): number[] =>
-  fake.calls.filter((c) => test(c.path)).map((c) => c.status)
+const statusesOf = (fake: GitHubFake, test: (path: string) => boolean): number[] => fake.calls.filter((c) => test(c.path)).map((c) => c.status)
 
 // ---------------------------------------------------------------------------------------------------------------
 // REST through octokit
@@ -124,8 +123,7 @@ const REST_OPS: RestOp[] = [
       const parent = fake.branch('main')!.sha
       const tree = fake.commit(parent)!.tree
       return {
-        call: (n, signal) =>
-          octokit.rest.git.createCommit({ ...repoOf(fake), message: `Batch results ${n}`, tree, parents: [parent], request: { signal } }),
+        call: (n, signal) => octokit.rest.git.createCommit({ ...repoOf(fake), message: `Batch results ${n}`, tree, parents: [parent], request: { signal } }),
         work: () => fake.gitObjectCount('commit')
       }
     }
@@ -140,8 +138,7 @@ const REST_OPS: RestOp[] = [
         fake.pushFile(`results-${n}`, 'out.md', String(n))
       }
       return {
-        call: (n, signal) =>
-          octokit.rest.pulls.create({ ...repoOf(fake), head: `results-${n}`, base: 'main', title: `Results ${n}`, request: { signal } }),
+        call: (n, signal) => octokit.rest.pulls.create({ ...repoOf(fake), head: `results-${n}`, base: 'main', title: `Results ${n}`, request: { signal } }),
         work: () => fake.pulls().length
       }
     }
@@ -176,7 +173,7 @@ describe.each(REST_OPS)('REST $name: a fault with after: 2 hits the third call o
     return { ...settled, workBefore, workAfter: work(), statuses: statusesOf(fake, matches).slice(-3) }
   }
 
-  it('status: GitHub\'s error body {message, documentation_url}, nothing done', async () => {
+  it("status: GitHub's error body {message, documentation_url}, nothing done", async () => {
     const { error, workBefore, workAfter, statuses } = await third({ kind: 'status', status: 502 })
     expect(error).toMatchObject({ status: 502, message: expect.stringMatching(/^Server Error/) })
     expect((error as { response?: { data?: unknown } }).response?.data).toMatchObject({
@@ -301,7 +298,7 @@ describe.each(ARTIFACT_OPS)('artifact $name: a fault with after: 2 hits the thir
     return { settled, fake, workBefore, workAfter: op.work(fake), statuses: statusesOf(fake, (p) => op.path.test(p)) }
   }
 
-  it('status: Twirp\'s {code, msg}; a 403 is not retried, nothing done', async () => {
+  it("status: Twirp's {code, msg}; a 403 is not retried, nothing done", async () => {
     const { settled, workBefore, workAfter, statuses } = await third({ kind: 'status', status: 403, message: 'nope' })
     expect(settled).toMatchObject({
       error: { message: `Failed to ${op.name}: Received non-retryable error: Failed request: (403) Forbidden: nope` }
@@ -362,8 +359,7 @@ describe('artifact download (blob storage)', () => {
     return { run, id: id! }
   }
 
-  const download = (fake: GitHubFake, run: FakeRun, id: number, dir: string) =>
-    inRun(fake, run, () => new artifact.DefaultArtifactClient().downloadArtifact(id, { path: dir }))
+  const download = (fake: GitHubFake, run: FakeRun, id: number, dir: string) => inRun(fake, run, () => new artifact.DefaultArtifactClient().downloadArtifact(id, { path: dir }))
 
   it('garble on the third download: the client reports success and saves the HTML page as a file', async () => {
     const fake = await fresh()
@@ -413,12 +409,7 @@ describe('artifact download (blob storage)', () => {
     })
     const blobUrl = headers.location!
     const size = (await (await fetch(blobUrl)).arrayBuffer()).byteLength
-    const kinds: FaultKind[] = [
-      { kind: 'status', status: 503, errorType: 'ServerBusy' },
-      { kind: 'lose-answer' },
-      { kind: 'cut-stream', afterBytes: 10 },
-      { kind: 'hang' }
-    ]
+    const kinds: FaultKind[] = [{ kind: 'status', status: 503, errorType: 'ServerBusy' }, { kind: 'lose-answer' }, { kind: 'cut-stream', afterBytes: 10 }, { kind: 'hang' }]
     const seen: unknown[] = []
     for (const fault of kinds) {
       fake.injectFault({ method: 'GET', path: BLOB, after: 2, ...fault } as FakeFault)
@@ -433,16 +424,11 @@ describe('artifact download (blob storage)', () => {
       // fetch says "fetch failed" before the headers and "terminated" mid-body; the hang ends at our timeout.
       seen.push(answer.error ? (answer.error.name === 'TimeoutError' ? 'TimeoutError' : answer.error.message) : answer.value)
     }
-    expect(seen).toEqual([
-      { status: 503, code: 'ServerBusy', bytes: expect.any(Number) },
-      'fetch failed',
-      'terminated',
-      'TimeoutError'
-    ])
+    expect(seen).toEqual([{ status: 503, code: 'ServerBusy', bytes: expect.any(Number) }, 'fetch failed', 'terminated', 'TimeoutError'])
   })
 })
 
-describe('the GitHub fake\'s fault bookkeeping', () => {
+describe("the GitHub fake's fault bookkeeping", () => {
   it('records every call with the status answered, and times: Infinity keeps hitting until cleared', async () => {
     const fake = await fresh()
     const octokit = github.getOctokit(FAKE_TOKEN, { baseUrl: fake.url })
@@ -452,12 +438,7 @@ describe('the GitHub fake\'s fault bookkeeping', () => {
     expect(results.map((r) => r.error?.status ?? 200)).toEqual([200, 500, 500])
     fake.clearFaults()
     expect((await getMain()).error).toBeUndefined()
-    expect(fake.calls.filter((c) => c.path.includes('/git/ref/')).map((c) => `${c.method} ${c.status}`)).toEqual([
-      'GET 200',
-      'GET 500',
-      'GET 500',
-      'GET 200'
-    ])
+    expect(fake.calls.filter((c) => c.path.includes('/git/ref/')).map((c) => `${c.method} ${c.status}`)).toEqual(['GET 200', 'GET 500', 'GET 500', 'GET 200'])
   })
 })
 

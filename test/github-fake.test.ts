@@ -144,7 +144,10 @@ describe('artifact upload (Twirp + blob storage)', () => {
     expect(retention).toBeLessThan(5 * DAY + 60_000)
 
     // The client's exact traffic: create, staged block(s), block list, finalize.
-    const paths = shared.calls.slice(firstCall).filter((c) => c.path.startsWith(TWIRP) || c.path.startsWith('/blob/')).map((c) => c.path)
+    const paths = shared.calls
+      .slice(firstCall)
+      .filter((c) => c.path.startsWith(TWIRP) || c.path.startsWith('/blob/'))
+      .map((c) => c.path)
     expect(paths[0]).toBe(`${TWIRP}/CreateArtifact`)
     expect(paths.some((p) => /[?&]comp=block&blockid=/.test(p))).toBe(true)
     expect(paths.some((p) => /[?&]comp=blocklist/.test(p))).toBe(true)
@@ -221,7 +224,7 @@ describe('artifact upload (Twirp + blob storage)', () => {
 })
 
 describe('artifacts across runs (findBy, REST)', () => {
-  it('gets, lists and downloads another run\'s artifact with the exact files', async () => {
+  it("gets, lists and downloads another run's artifact with the exact files", async () => {
     const producer = shared.addRun()
     const { id } = await upload(shared, producer, 'manifest-cross')
     const collector = shared.addRun({ event: 'schedule' })
@@ -257,7 +260,7 @@ describe('artifacts across runs (findBy, REST)', () => {
     expect(byName.data.artifacts.map((a) => a.name)).toEqual(['manifest-page-2'])
   })
 
-  it('shows a fork run\'s head repository and answers 410 for an expired artifact', async () => {
+  it("shows a fork run's head repository and answers 410 for an expired artifact", async () => {
     const forkRun = shared.addRun({ event: 'pull_request', headRepository: 'forker/prompts-repo', headBranch: 'patch-1' })
     const { id } = await upload(shared, forkRun, 'manifest-fork')
     const octokit = octokitFor(shared)
@@ -269,9 +272,7 @@ describe('artifacts across runs (findBy, REST)', () => {
     shared.expireArtifact(id!)
     const listed = await octokit.rest.actions.getArtifact({ ...ownerRepo(shared), artifact_id: id! })
     expect(listed.data.expired).toBe(true)
-    const error = await failure(
-      octokit.rest.actions.downloadArtifact({ ...ownerRepo(shared), artifact_id: id!, archive_format: 'zip', request: { redirect: 'manual' } })
-    )
+    const error = await failure(octokit.rest.actions.downloadArtifact({ ...ownerRepo(shared), artifact_id: id!, archive_format: 'zip', request: { redirect: 'manual' } }))
     expect(error.status).toBe(410)
     expect(error.message).toMatch(/Artifact has expired/)
   })
@@ -349,10 +350,17 @@ describe('Git Data API', () => {
     const { data: base } = await octokit.rest.git.getRef({ owner, repo, ref: 'heads/main' })
     expect(base).toMatchObject({ ref: 'refs/heads/main', object: { sha: fake.branch('main')!.sha, type: 'commit' } })
 
-    const first = await commitFiles(octokit, owner, repo, base.object.sha, {
-      'results/summary.md': '# Summary\n',
-      'results/2026/rows.csv': 'id,text\n1,hi\n'
-    }, 'Add batch results')
+    const first = await commitFiles(
+      octokit,
+      owner,
+      repo,
+      base.object.sha,
+      {
+        'results/summary.md': '# Summary\n',
+        'results/2026/rows.csv': 'id,text\n1,hi\n'
+      },
+      'Add batch results'
+    )
     expect(first.verification).toMatchObject({ verified: true, reason: 'valid' })
     await octokit.rest.git.createRef({ owner, repo, ref: 'refs/heads/claude-batch/results', sha: first.sha })
     expect(fake.fileAt('claude-batch/results', 'results/2026/rows.csv')).toBe('id,text\n1,hi\n')
@@ -361,13 +369,7 @@ describe('Git Data API', () => {
     expect(fake.commit(first.sha)).toEqual({ sha: first.sha, message: 'Add batch results', parents: [base.object.sha], tree: first.tree.sha })
 
     const { data: tree } = await octokit.rest.git.getTree({ owner, repo, tree_sha: first.tree.sha, recursive: 'true' })
-    expect(tree.tree.map((e) => `${e.type} ${e.path}`)).toEqual([
-      'blob README.md',
-      'tree results',
-      'tree results/2026',
-      'blob results/2026/rows.csv',
-      'blob results/summary.md'
-    ])
+    expect(tree.tree.map((e) => `${e.type} ${e.path}`)).toEqual(['blob README.md', 'tree results', 'tree results/2026', 'blob results/2026/rows.csv', 'blob results/summary.md'])
 
     const again = await failure(octokit.rest.git.createRef({ owner, repo, ref: 'refs/heads/claude-batch/results', sha: first.sha }))
     expect([again.status, again.message]).toEqual([422, expect.stringMatching(/Reference already exists/)])
@@ -441,9 +443,7 @@ describe('pull requests', () => {
     await octokit.rest.pulls.update({ owner, repo, pull_number: 1, body: 'Second' })
     const { data: labels } = await octokit.rest.issues.addLabels({ owner, repo, issue_number: 1, labels: ['claude-batch', 'automated'] })
     expect(labels.map((l) => l.name)).toEqual(['claude-batch', 'automated'])
-    expect(fake.pulls()).toEqual([
-      expect.objectContaining({ number: 1, body: 'Second', head: 'claude-batch/results', base: 'main', labels: ['claude-batch', 'automated'] })
-    ])
+    expect(fake.pulls()).toEqual([expect.objectContaining({ number: 1, body: 'Second', head: 'claude-batch/results', base: 'main', labels: ['claude-batch', 'automated'] })])
     const { data: closed } = await octokit.rest.pulls.update({ owner, repo, pull_number: 1, state: 'closed' })
     expect(closed.state).toBe('closed')
   })

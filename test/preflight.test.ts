@@ -44,7 +44,13 @@ async function check(plan: Plan) {
   const client = createClient({ apiKey: DEFAULT_API_KEY, baseURL: simulator.url })
   const problems: Problem[] = []
   const warnings: Problem[] = []
-  const usable = await checkModels(client, plan, (p) => problems.push(p), (p) => warnings.push(p), () => {})
+  const usable = await checkModels(
+    client,
+    plan,
+    (p) => problems.push(p),
+    (p) => warnings.push(p),
+    () => {}
+  )
   const countCalls = () => simulator!.calls.filter((c) => c.path.startsWith('/v1/messages/count_tokens')).length
   const counted = countCalls()
   const estimate = await estimateCost(client, plan, {}, () => {})
@@ -88,15 +94,15 @@ describe('input tokens against max_input_tokens', () => {
     expect(problems).toEqual([
       { file: 'prompts/giant.md', line: 5, message: 'This request is ~500,000 input tokens (estimated from its size); claude-haiku-4-5 accepts 200,000: shorten it.' }
     ])
-    expect(warnings).toEqual([expect.objectContaining({ file: 'prompts/giant.md', message: expect.stringMatching(/^1 large request\(s\) were checked .* by size only \(count_tokens failed: .*HTTP 500/) })])
+    expect(warnings).toEqual([
+      expect.objectContaining({ file: 'prompts/giant.md', message: expect.stringMatching(/^1 large request\(s\) were checked .* by size only \(count_tokens failed: .*HTTP 500/) })
+    ])
   })
 })
 
 describe('structured outputs', () => {
   it('refuses a schema for a model that does not report structured outputs, on the file that asks for it', async () => {
-    const models = DEFAULT_MODELS.map((m) =>
-      m.id.startsWith('claude-haiku-4-5') ? { ...m, capabilities: { ...m.capabilities!, structured_outputs: { supported: false } } } : m
-    )
+    const models = DEFAULT_MODELS.map((m) => (m.id.startsWith('claude-haiku-4-5') ? { ...m, capabilities: { ...m.capabilities!, structured_outputs: { supported: false } } } : m))
     simulator = await BatchSimulator.start({ models })
     const plan = await planOf([{ text: 'Classify', file: 'prompts/typed.md' }, { text: 'Plain' }])
     plan.requests[0]!.schema = 0

@@ -3,21 +3,8 @@
  * Other tests trust the simulator to behave like the real service, so these pin its behaviour to batch-api.md.
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
-import {
-  Anthropic,
-  AnthropicError,
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  AuthenticationError,
-  BadRequestError,
-  NotFoundError
-} from '@anthropic-ai/sdk'
-import type {
-  BatchCreateParams,
-  MessageBatch,
-  MessageBatchIndividualResponse
-} from '@anthropic-ai/sdk/resources/messages/batches'
+import { Anthropic, AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, AuthenticationError, BadRequestError, NotFoundError } from '@anthropic-ai/sdk'
+import type { BatchCreateParams, MessageBatch, MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources/messages/batches'
 import type { Message } from '@anthropic-ai/sdk/resources/messages'
 import { BatchSimulator, DEFAULT_API_KEY, type SimulatorOptions } from './support/simulator.js'
 
@@ -221,15 +208,11 @@ describe('create-time validation', () => {
   const cases: Array<[string, unknown, string]> = [
     ['missing requests', {}, 'requests: Field required'],
     ['empty requests', { requests: [] }, 'requests: List should have at least 1 item after validation, not 0'],
-    ['too many requests', { requests: ['a', 'b', 'c', 'd'].map((id) => item(id, 'Hi')) },
-      'requests: List should have at most 3 items after validation, not 4'],
+    ['too many requests', { requests: ['a', 'b', 'c', 'd'].map((id) => item(id, 'Hi')) }, 'requests: List should have at most 3 items after validation, not 4'],
     ['missing custom_id', { requests: [{ params: item('a', 'Hi').params }] }, 'requests.0.custom_id: Field required'],
-    ['custom_id too long', { requests: [item('ok', 'Hi'), item(tooLongId, 'Hi')] },
-      'requests.1.custom_id: String should have at most 64 characters'],
-    ['custom_id charset', { requests: [item('not ok!', 'Hi')] },
-      "requests.0.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"],
-    ['duplicate custom_id', { requests: [item('dup', 'Hi'), item('dup', 'Ho')] },
-      "requests: custom_id's must be unique within a batch. Duplicate custom_id found: dup"],
+    ['custom_id too long', { requests: [item('ok', 'Hi'), item(tooLongId, 'Hi')] }, 'requests.1.custom_id: String should have at most 64 characters'],
+    ['custom_id charset', { requests: [item('not ok!', 'Hi')] }, "requests.0.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"],
+    ['duplicate custom_id', { requests: [item('dup', 'Hi'), item('dup', 'Ho')] }, "requests: custom_id's must be unique within a batch. Duplicate custom_id found: dup"],
     ['missing params', { requests: [{ custom_id: 'a' }] }, 'requests.0.params: Field required']
   ]
 
@@ -372,16 +355,12 @@ describe('errors found while processing', () => {
       }
     })
     expect(results.get('retired')).toMatchObject({ error: { error: { type: 'not_found_error' } } })
-    expect(results.get('too-many-tokens')).toEqual(
-      invalid('max_tokens: 9999999 > 64000, which is the maximum allowed number of output tokens for claude-haiku-4-5-20251001')
-    )
+    expect(results.get('too-many-tokens')).toEqual(invalid('max_tokens: 9999999 > 64000, which is the maximum allowed number of output tokens for claude-haiku-4-5-20251001'))
     expect(results.get('zero-tokens')).toEqual(invalid('max_tokens: must be greater than or equal to 1'))
     expect(results.get('streaming')).toEqual(invalid('"stream=True" is not supported in the Message Batches API'))
     expect(results.get('no-messages')).toEqual(invalid('messages: Field required'))
     expect(results.get('extra')).toEqual(invalid('bogus: Extra inputs are not permitted'))
-    expect(results.get('sampling')).toEqual(
-      invalid('temperature: sampling parameters are not supported in API version 2026-10-21')
-    )
+    expect(results.get('sampling')).toEqual(invalid('temperature: sampling parameters are not supported in API version 2026-10-21'))
     expect(results.get('no-batch')).toMatchObject({ error: { error: { type: 'invalid_request_error' } } })
     expect(results.get('overloaded')).toEqual({
       type: 'errored',
@@ -607,8 +586,14 @@ describe('models and count_tokens', () => {
     const ids: string[] = []
     for await (const model of client.models.list({ limit: 3 })) ids.push(model.id)
     expect(ids).toEqual([
-      'claude-haiku-5-5', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-mythos-preview', 'claude-sonnet-4-6',
-      'claude-opus-4-6', 'claude-haiku-4-5-20251001', 'claude-sonnet-4-5-20250929'
+      'claude-haiku-5-5',
+      'claude-sonnet-5-5',
+      'claude-opus-5-5',
+      'claude-mythos-preview',
+      'claude-sonnet-4-6',
+      'claude-opus-4-6',
+      'claude-haiku-4-5-20251001',
+      'claude-sonnet-4-5-20250929'
     ])
     const retired = await client.models.list({ lifecycle: ['retired'] })
     expect(retired.data.map((m) => m.id)).toEqual(['claude-3-5-haiku-20241022'])
@@ -636,9 +621,7 @@ describe('models and count_tokens', () => {
   it('count_tokens refuses max_tokens, missing messages and unknown models', async () => {
     const { client } = await start()
     const messages = [{ role: 'user' as const, content: 'Hi' }]
-    const withMax = await apiFailure(
-      client.messages.countTokens({ model: 'claude-haiku-4-5', messages, max_tokens: 10 } as never)
-    )
+    const withMax = await apiFailure(client.messages.countTokens({ model: 'claude-haiku-4-5', messages, max_tokens: 10 } as never))
     expect(withMax.status).toBe(400)
     expect(withMax.apiMessage).toBe('max_tokens: Extra inputs are not permitted')
     const noMessages = await apiFailure(client.messages.countTokens({ model: 'claude-haiku-4-5' } as never))

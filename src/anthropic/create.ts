@@ -83,7 +83,9 @@ export async function createBatch(client: Anthropic, options: CreateOptions): Pr
         await sleep(pause)
         const made = await listed('look for the batch a lost create may have made', (o) => findMadeBatches(client, { newest, since, requestCount, known: options.known }, o), true)
         if (made.length) {
-          log(`Found ${made.map((b) => b.id).join(', ')} in the list, made since this create was sent and of its size; it is taken as this submission's only if its result ids prove it.`)
+          log(
+            `Found ${made.map((b) => b.id).join(', ')} in the list, made since this create was sent and of its size; it is taken as this submission's only if its result ids prove it.`
+          )
           return { verified: false, candidates: made }
         }
       }

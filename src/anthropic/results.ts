@@ -42,7 +42,9 @@ export async function openResults(
 /** A results_url on another host than the API's: following it would hand that host the API key. */
 export class ForeignResultsUrlError extends Error {
   constructor(batchId: string, url: string, base: string) {
-    super(`The results of ${batchId} are said to be at ${JSON.stringify(new URL(url).origin)}, not at the API (${JSON.stringify(new URL(base).origin)}); they were not fetched, so that the API key is not sent there. Check anthropic-base-url and any proxy in front of the API.`)
+    super(
+      `The results of ${batchId} are said to be at ${JSON.stringify(new URL(url).origin)}, not at the API (${JSON.stringify(new URL(base).origin)}); they were not fetched, so that the API key is not sent there. Check anthropic-base-url and any proxy in front of the API.`
+    )
     this.name = 'ForeignResultsUrlError'
   }
 }

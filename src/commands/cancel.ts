@@ -53,7 +53,10 @@ async function ownBatches(client: Anthropic, inputs: Inputs, problems: Problem[]
       // An unfinished record's batches are found in the API's list (reconcile finds none for a complete one).
       for (const b of [...manifest.batches, ...(await reconcile(client, manifest))]) {
         if (b.verified) ids.push(b.id)
-        else warn(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`)
+        else
+          warn(
+            `${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`
+          )
       }
     } catch (error) {
       warn(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`)

@@ -21,7 +21,15 @@ import { table } from '../report/html.js'
 import { artifactLink } from '../report/links.js'
 import { writeJobSummary } from '../report/summary-file.js'
 import { planFromManifest, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
-import { ArtifactUnavailableError, artifactServiceAvailable, downloadManifest, ManifestContentError, markLocalCollected, resultsExist, type ManifestCandidate } from '../state/artifacts.js'
+import {
+  ArtifactUnavailableError,
+  artifactServiceAvailable,
+  downloadManifest,
+  ManifestContentError,
+  markLocalCollected,
+  resultsExist,
+  type ManifestCandidate
+} from '../state/artifacts.js'
 import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { openResults } from '../anthropic/results.js'
@@ -34,7 +42,6 @@ import { openPullRequest, preparePullRequest } from '../github/pull-request.js'
 import { checkBranchOwned } from '../github/branch.js'
 import { githubClient } from '../github/octokit.js'
 import { info } from '../report/log.js'
-
 
 /** Set by cancel: how long to wait for the canceled batches to end. */
 export interface Canceling {
@@ -134,9 +141,6 @@ export async function collect(inputs: Inputs, problems: Problem[], canceling?: C
   await report(outcomes, inputs, !!canceling)
 }
 
-
-
-
 async function dropCollectedElsewhere(written: Map<Outcome, Written>, find: Find | undefined): Promise<void> {
   if (!find || !artifactServiceAvailable()) return
   const octokit = await githubClient(find.token)
@@ -178,7 +182,8 @@ async function collectOne(
   try {
     raw = await downloadManifest(candidate, find)
   } catch (error) {
-    if (error instanceof ManifestContentError) return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } }
+    if (error instanceof ManifestContentError)
+      return { outcome: { batchId: name, state: 'rejected', detail: `Rejected ${candidate.name}: ${error.message}; nothing was written from it.` } }
     // Not a verdict on the record: the next run tries again.
     const detail = error instanceof ArtifactUnavailableError ? error.message : `Could not download ${candidate.name}: ${describeError(error)}. Left for the next run.`
     return { outcome: { batchId: name, state: 'failed', detail, next: TRY_AGAIN } }
@@ -203,7 +208,10 @@ async function collectOne(
       return { outcome: { batchId: name, state: 'in progress', detail: `Its submit run ${candidate.artifact.runId} is still running; left for the next run.` } }
     }
     const found = await reconcile(client, manifest)
-    if (found.length) info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`)
+    if (found.length)
+      info(
+        `Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`
+      )
     refs = [...refs, ...found]
   }
   return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, canceling)
@@ -236,7 +244,9 @@ async function collectByBatch(
     break
   }
   if (!tag) {
-    return { outcome: { batchId, state: 'rejected', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } }
+    return {
+      outcome: { batchId, state: 'rejected', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` }
+    }
   }
   const record = records.find((c) => c.tag === tag && !c.untrusted)
   if (record) {
@@ -244,7 +254,13 @@ async function collectByBatch(
     return collectOne(client, record, inputs, find, temp, canceling)
   }
   const problems: Problem[] = []
-  const plan = await readPlan(inputs, path.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => {})
+  const plan = await readPlan(
+    inputs,
+    path.join(temp, `${tag}.requests.jsonl`),
+    tag,
+    (p) => problems.push(p),
+    () => {}
+  )
   if (!problems.length && plan.tag !== tag) {
     return {
       outcome: {
@@ -256,7 +272,14 @@ async function collectByBatch(
     }
   }
   if (problems.length) {
-    return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.`, next: 'run collect with this batch-id from a checkout of the commit it was submitted from' } }
+    return {
+      outcome: {
+        batchId,
+        state: 'failed',
+        detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0]!.message}); check out the commit it was submitted from.`,
+        next: 'run collect with this batch-id from a checkout of the commit it was submitted from'
+      }
+    }
   }
   info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`)
   const ref: BatchRef = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false }
@@ -280,8 +303,16 @@ async function finish(
     const resultsFile = path.join(temp, `${s.tag}.jsonl`)
     await writeFile(resultsFile, '')
     // Its submit already failed and said so: closing it is news, not a failure.
-    const outcome: Outcome = { batchId: name, state: 'closed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.', files: [] }
-    return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } }
+    const outcome: Outcome = {
+      batchId: name,
+      state: 'closed',
+      detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.',
+      files: []
+    }
+    return {
+      outcome,
+      keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile }
+    }
   }
   let batches = await waitForBatches(client, known ?? recordedBatches(refs), {
     deadline: canceling?.waitUntil ?? 0,
@@ -293,7 +324,9 @@ async function finish(
   if (pending.length) {
     const expires = pending.map((b) => b.expires_at).sort()[0]!
     const done = batches.length - pending.length
-    return { outcome: { batchId: name, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } }
+    return {
+      outcome: { batchId: name, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` }
+    }
   }
 
   const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now())
@@ -302,7 +335,13 @@ async function finish(
   const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices })
   let gathered
   try {
-    gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)), anyRequests: s.partial })
+    gathered = await gather(client, plan, refs, collector, {
+      deadline: 0,
+      maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+      known: batches,
+      skip: new Set(lost.map((b) => b.id)),
+      anyRequests: s.partial
+    })
     const mismatch = gathered.failed.find((f) => /do not match/.test(f.message))
     if (mismatch) {
       // The record is fine; the results are not what was sent. Keep the record: it is the only one of a paid batch.
@@ -314,7 +353,9 @@ async function finish(
       const batch = batches.find((b) => b.id === failedRead.id)!
       const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS
       const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : ''
-      return { outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}`, next: TRY_AGAIN } }
+      return {
+        outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}`, next: TRY_AGAIN }
+      }
     }
     if (!gathered.settled && !s.partial && !lost.length) {
       return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } }
@@ -343,7 +384,8 @@ async function finish(
   for (const n of gathered.notOurs) notes.push(`${n.id} was found in the batch list but is not this submission's (${n.reason}); nothing was written from it.`)
   const unsent = s.partial ? 0 : gathered.unsent.reduce((n, c) => n + plan.chunks[c]!.end - plan.chunks[c]!.start, 0)
   annotate('error', gathered.unwritten, 'Output not written')
-  if (gathered.unwritten.length) notes.push(`${gathered.unwritten.length} reply(ies) could not be written (annotated on their sources); their text is in results.jsonl of the results artifact.`)
+  if (gathered.unwritten.length)
+    notes.push(`${gathered.unwritten.length} reply(ies) could not be written (annotated on their sources); their text is in results.jsonl of the results artifact.`)
   if (unsent) notes.push(`${unsent} request(s) were never sent: run submit again to send them.`)
 
   const files = [...collector.written].sort()
@@ -351,14 +393,40 @@ async function finish(
     ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
     : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`
   const state: Outcome['state'] = lost.length || unsent || gathered.unwritten.length ? 'lost' : 'collected'
-  const next = unsent || lost.length ? SEND_AGAIN : gathered.unwritten.length ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)' : undefined
+  const next =
+    unsent || lost.length
+      ? SEND_AGAIN
+      : gathered.unwritten.length
+        ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)'
+        : undefined
   const t = collector.costs.tokens
   const tokens = { input: t.input + t.cacheRead + t.cacheWrite, output: t.output }
-  const outcome: Outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, tokens, files, next }
+  const outcome: Outcome = {
+    batchId: batches[0]?.id ?? name,
+    state,
+    detail: [detail, ...notes].join(' '),
+    counts: collector.counts,
+    cost: collector.costs.batch,
+    tokens,
+    files,
+    next
+  }
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning', { canceledOnPurpose: !!canceling })
   const summary = submissionSummary(s.manifest, batches, outcome, failures)
 
-  return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } }
+  return {
+    outcome,
+    keep: {
+      tag: s.tag,
+      resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag),
+      candidate: s.candidate,
+      manifest: s.manifest,
+      summary,
+      files,
+      resultsFile,
+      deleted: plan.pruned?.files ?? []
+    }
+  }
 }
 
 /** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
@@ -490,9 +558,21 @@ async function report(outcomes: Outcome[], inputs: Inputs, canceledOnPurpose: bo
   for (const o of outcomes) if (o.counts) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += o.counts[k]
   for (const o of outcomes) info(`${o.batchId}: ${o.state}. ${o.detail}`)
   const refused = outcomes.filter((o) => o.state === 'refused')
-  annotate('warning', refused.map((o) => ({ message: o.detail })), 'Manifest ignored')
-  annotate('error', outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => ({ message: o.detail })), 'Batch results')
-  annotate('error', outcomes.filter((o) => o.state === 'rejected').map((o) => ({ message: o.detail })), 'Submission record rejected')
+  annotate(
+    'warning',
+    refused.map((o) => ({ message: o.detail })),
+    'Manifest ignored'
+  )
+  annotate(
+    'error',
+    outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => ({ message: o.detail })),
+    'Batch results'
+  )
+  annotate(
+    'error',
+    outcomes.filter((o) => o.state === 'rejected').map((o) => ({ message: o.detail })),
+    'Submission record rejected'
+  )
 
   const collected = outcomes.filter((o) => o.state === 'collected' || o.state === 'lost')
   const files = collected.flatMap((o) => o.files ?? []).sort()
@@ -512,18 +592,23 @@ async function report(outcomes: Outcome[], inputs: Inputs, canceledOnPurpose: bo
   await writeJobSummary(
     core.summary
       .addHeading('Claude batch: collect', 2)
-      .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
+      .addRaw(
+        `<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`,
+        true
+      )
       .addRaw(outcomeTable(outcomes), true)
   )
   // Requests canceled by `command: cancel` are what was asked for, not failures.
   const failed = totals.errored + totals.expired + (canceledOnPurpose ? 0 : totals.canceled)
   if (outcomes.some((o) => o.state === 'rejected')) {
-    fail('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.')
+    fail(
+      "A submission record was rejected and nothing was written from it: it names paths or batches this repository's submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact."
+    )
   } else if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) {
     const next = [...new Set(outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => o.next ?? TRY_AGAIN))]
     fail(`Not everything could be collected (see the annotations): ${next.join('; ')}.`)
-  }
-  else if (failed && inputs.failOnError) fail(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`)
+  } else if (failed && inputs.failOnError)
+    fail(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`)
 }
 
 /**

@@ -48,7 +48,10 @@ export async function discover(inputs: Inputs, problems: Problem[]): Promise<{ c
   if (inputs.batchId && inputs.batchId !== 'all') {
     // A manifest's name carries its first batch only: any other batch is found by its results' tag.
     candidates = candidates.filter((c) => c.batchId === inputs.batchId)
-    if (!candidates.length) notice(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`)
+    if (!candidates.length)
+      notice(
+        `No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`
+      )
   }
   info(`${candidates.length} pending submission(s) found.`)
   return { candidates, all, find }

@@ -66,11 +66,15 @@ export async function payOnce(inputs: Inputs, full: Plan, o: { temp: string; lim
   )
   if (selection.stale.length && inputs.prune && !inputs.dryRun) {
     const pruned = await prune(inputs, full, selection.stale, inputs.lockFile)
-    info(`Pruned ${selection.stale.length} stale lock entr${selection.stale.length === 1 ? 'y' : 'ies'} and deleted ${pruned.length} output(s): ${pruned.map(esc).join(', ') || 'none'}.`)
+    info(
+      `Pruned ${selection.stale.length} stale lock entr${selection.stale.length === 1 ? 'y' : 'ies'} and deleted ${pruned.length} output(s): ${pruned.map(esc).join(', ') || 'none'}.`
+    )
     return { ...selection, stale: [], pruned, prunedKeys: selection.stale, lock: await readLock(inputs.workspace, inputs.lockFile) }
   }
   if (selection.stale.length) {
-    warn(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`)
+    warn(
+      `${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`
+    )
   }
   return { ...selection, lock }
 }

@@ -18,7 +18,15 @@ export async function readPlan(inputs: Inputs, spoolPath: string, tag: string, p
     warning
   }
   const sources = readSources(
-    { prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests, systemPromptFile: inputs.systemPromptFile, schemaFile: inputs.schemaFile },
+    {
+      prompts: inputs.prompts,
+      promptsIsDefault: inputs.promptsIsDefault,
+      data: inputs.data,
+      template: inputs.template,
+      requests: inputs.requests,
+      systemPromptFile: inputs.systemPromptFile,
+      schemaFile: inputs.schemaFile
+    },
     ctx
   )
   const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem, cache: inputs.cache })

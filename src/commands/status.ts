@@ -61,7 +61,14 @@ export async function status(inputs: Inputs, problems: Problem[]): Promise<void>
     core.summary
       .addHeading('Claude batch: status', 2)
       .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
-      .addRaw(table(head, rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${escape(cell)}</code>` : escape(cell)))), `${rows.length} batches`), true)
+      .addRaw(
+        table(
+          head,
+          rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${escape(cell)}</code>` : escape(cell)))),
+          `${rows.length} batches`
+        ),
+        true
+      )
   )
   core.setOutput('batch-ids', JSON.stringify(rows.map((r) => r[0])))
 }

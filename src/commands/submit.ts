@@ -52,7 +52,8 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
 
   try {
     const full = await core.group('Reading prompts', () => readPlan(inputs, path.join(temp, 'requests.jsonl'), newTag(), problem, warning))
-    if (full.requests.length === 0 && problems.length === 0) problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' })
+    if (full.requests.length === 0 && problems.length === 0)
+      problem({ message: 'The prompt sources produced no requests: add prompt files, data rows or request lines, or point the prompts, data or requests input at them.' })
     // Pay once: only what is new, changed, failed before or deleted is sent (lock file, pending submissions, max-requests).
     const chosen = problems.length ? undefined : await core.group('Checking what is already generated', () => payOnce(inputs, full, { temp, limits: limits(), problem, warning }))
     let plan = chosen?.pruned && chosen.lock ? { ...(chosen.plan ?? full), pruned: { keys: chosen.prunedKeys ?? [], files: chosen.pruned } } : (chosen?.plan ?? full)
@@ -83,14 +84,33 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     annotate('warning', warnings)
     if (problems.length) {
       annotate('error', problems)
-      await writeSummary({ headline: `${count(problems.length, 'problem')} found: nothing was submitted.`, plan, estimate, batchIds: [], problems, warnings, dryRun: inputs.dryRun, prices: inputs.prices })
+      await writeSummary({
+        headline: `${count(problems.length, 'problem')} found: nothing was submitted.`,
+        plan,
+        estimate,
+        batchIds: [],
+        problems,
+        warnings,
+        dryRun: inputs.dryRun,
+        prices: inputs.prices
+      })
       fail(`${count(problems.length, 'problem')} found; nothing was submitted. Each is annotated on its file and listed in the job summary.`)
       return
     }
     if (inputs.dryRun) {
       info(`Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote}`)
       setOutputs({ status: 'dry-run' })
-      await writeSummary({ headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true, stale: chosen?.stale, prices: inputs.prices })
+      await writeSummary({
+        headline: `Dry run: ${count(plan.requests.length, 'request')} in ${count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`,
+        plan,
+        estimate,
+        batchIds: [],
+        problems,
+        warnings,
+        dryRun: true,
+        stale: chosen?.stale,
+        prices: inputs.prices
+      })
       return
     }
     if (plan.requests.length === 0) {
@@ -128,7 +148,9 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     if (created.failure?.rateLimited && created.refs.length && inputs.lockFile) {
       const made = Math.max(...created.refs.map((r) => r.chunk)) + 1
       const left = created.unsent
-      warn(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`)
+      warn(
+        `${created.failure.message.replace(/ Nothing was created\.$/, '')} ${count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`
+      )
       plan = { ...plan, requests: plan.requests.slice(0, plan.chunks[made - 1]!.end), chunks: plan.chunks.slice(0, made) }
       setOutputs({ 'request-count': plan.requests.length, 'deferred-count': (split?.deferred ?? 0) + left })
       created.failure = undefined
@@ -142,7 +164,9 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
       const made = refs.length
         ? `${count(batchIds.length, 'batch', 'batches')} ${batchIds.length === 1 ? 'was' : 'were'} made (${batchIds.join(', ')}); ${saved?.ok ? 'the manifest records them and collect will collect them' : `the journal ${journalName(plan.tag)} records this submission and collect will find them`}. `
         : ''
-      const spent = created.failure.mayHaveMade ? 'A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission\'s. ' : ''
+      const spent = created.failure.mayHaveMade
+        ? "A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission's. "
+        : ''
       const message = `${created.failure.message} ${made}${spent}${count(created.unsent, 'request')} ${created.unsent === 1 ? 'was' : 'were'} not submitted: run submit again once the cause is fixed (it sends everything again).`
       await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false, prices: inputs.prices, artifacts: kept(saved) })
       fail(message)
@@ -154,7 +178,18 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
     }
 
     if (inputs.waitMinutes <= 0) {
-      await writeSummary({ headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`, plan, estimate, batchIds, problems, warnings, dryRun: false, stale: chosen?.stale, prices: inputs.prices, artifacts: kept(saved) })
+      await writeSummary({
+        headline: `Submitted ${count(batchIds.length, 'batch', 'batches')} of ${count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`,
+        plan,
+        estimate,
+        batchIds,
+        problems,
+        warnings,
+        dryRun: false,
+        stale: chosen?.stale,
+        prices: inputs.prices,
+        artifacts: kept(saved)
+      })
     } else {
       await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen, kept(saved))
     }
@@ -165,7 +200,10 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
 }
 
 function logEstimate(e: Estimate): void {
-  const cost = e.batchUsd === undefined ? `unknown (no price for ${e.unpriced.join(', ')})` : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd!)} at standard prices)`
+  const cost =
+    e.batchUsd === undefined
+      ? `unknown (no price for ${e.unpriced.join(', ')})`
+      : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd!)} at standard prices)`
   info(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`)
 }
 
@@ -222,7 +260,10 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: Bat
     setOutputs({ 'batch-id': ids[0], 'batch-ids': ids, status: 'in_progress' })
     const of = plan.chunks.length > 1 ? `, batch ${n + 1} of ${plan.chunks.length}` : ''
     if (created.verified) info(`Created ${created.batch.id} (${count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`)
-    else warn(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`)
+    else
+      warn(
+        `The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`
+      )
   }
   return { refs, batches, unsent: 0 }
 }
@@ -298,18 +339,37 @@ async function waitAndCollect(
     : gathered.failed.length
       ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
       : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`
-  await writeSummary({ headline: headline + (chosen ? describeSplit(chosen.split) : ''), plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsKept: TEMP_RESULTS, dryRun: false, stale: chosen?.stale, prices: inputs.prices, artifacts })
+  await writeSummary({
+    headline: headline + (chosen ? describeSplit(chosen.split) : ''),
+    plan,
+    estimate,
+    batchIds: batches.map((b) => b.id),
+    problems: [],
+    warnings,
+    results: collector,
+    resultsKept: TEMP_RESULTS,
+    dryRun: false,
+    stale: chosen?.stale,
+    prices: inputs.prices,
+    artifacts
+  })
   if (!ended) info(headline)
   for (const f of gathered.failed) reportError(`${f.id}: ${f.message}`, { title: 'Batch results' })
   annotate('error', gathered.unwritten, 'Output not written')
   if (gathered.unwritten.length) {
-    fail(`${count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`)
+    fail(
+      `${count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`
+    )
   } else if (unsent) {
-    fail(`${count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`)
+    fail(
+      `${count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`
+    )
   } else if (gathered.failed.length) {
     fail(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`)
   } else if (failed && inputs.failOnError) {
-    fail(`${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`)
+    fail(
+      `${count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`
+    )
   }
 }
 
@@ -358,7 +418,7 @@ function kept(saved: { artifact?: { name: string; id?: number } } | undefined): 
 // The results file lives in the runner's temp folder, deleted when the job ends: the summary says
 // so, and how to keep it, rather than showing a path that leads nowhere after the job.
 const TEMP_RESULTS =
-  'the step output <code>results-file</code> names a JSONL file of every raw result line, in the runner\'s temp folder: ' +
+  "the step output <code>results-file</code> names a JSONL file of every raw result line, in the runner's temp folder: " +
   'it is deleted when the job ends, so upload it with <code>actions/upload-artifact</code> in a later step to keep it.'
 
 function writeList(file: string, list: string[]): string {
@@ -368,8 +428,17 @@ function writeList(file: string, list: string[]): string {
 
 /** The pay-once split, for the log and the summary headline. */
 function describeSplit(s: Split): string {
-  const sent = [s.new && `${s.new} new`, s.changed && `${s.changed} changed`, s.missing && `${s.missing} whose output was deleted`, s.regenerated && `${s.regenerated} regenerated`].filter(Boolean)
-  const not = [s.unchanged && `${s.unchanged} unchanged`, s.pending && `${s.pending} pending in a submission not collected yet`, s.deferred && `${s.deferred} deferred to a later run (max-requests)`].filter(Boolean)
+  const sent = [
+    s.new && `${s.new} new`,
+    s.changed && `${s.changed} changed`,
+    s.missing && `${s.missing} whose output was deleted`,
+    s.regenerated && `${s.regenerated} regenerated`
+  ].filter(Boolean)
+  const not = [
+    s.unchanged && `${s.unchanged} unchanged`,
+    s.pending && `${s.pending} pending in a submission not collected yet`,
+    s.deferred && `${s.deferred} deferred to a later run (max-requests)`
+  ].filter(Boolean)
   if (!not.length && !s.changed && !s.missing && !s.regenerated) return ''
   return ` Sent: ${sent.join(', ') || 'none'}; not sent: ${not.join(', ') || 'none'}.`
 }
@@ -380,11 +449,12 @@ async function recordLock(plan: Plan, collector: ResultCollector, workspace: str
     const file = await recordResults(plan, collector, workspace, lockFile, previous)
     if (file) collector.written.add(file)
   } catch (error) {
-    fail(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`)
+    fail(
+      `The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`
+    )
   }
 }
 
 function count(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
 }
-

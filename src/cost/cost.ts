@@ -24,14 +24,7 @@ function cacheParts(price: ModelPrice, usage: TokenUsage) {
 /** Standard-price cost in USD of one request's usage. Batch cost is this times BATCH_DISCOUNT. */
 export function standardCost(price: ModelPrice, usage: TokenUsage): number {
   const { read, write5m, write1h, tier } = cacheParts(price, usage)
-  return (
-    (usage.input_tokens * tier.input +
-      write5m * tier.cacheWrite5m +
-      write1h * tier.cacheWrite1h +
-      read * tier.cacheRead +
-      usage.output_tokens * tier.output) /
-    1_000_000
-  )
+  return (usage.input_tokens * tier.input + write5m * tier.cacheWrite5m + write1h * tier.cacheWrite1h + read * tier.cacheRead + usage.output_tokens * tier.output) / 1_000_000
 }
 
 /**

@@ -83,7 +83,9 @@ export async function checkBranchOwned(octokit: Octokit, owner: string, repo: st
     const other = compared.commits.find((c) => !hasTrailer(c.message))
     if (other) throw foreign(other)
     if (compared.aheadBy > compared.commits.length) {
-      throw new BranchRefusedError(`Branch "${branch}" has ${compared.aheadBy} commits the base does not have, more than the action ever writes. Choose another pr-branch, or delete the branch "${branch}" and run again.`)
+      throw new BranchRefusedError(
+        `Branch "${branch}" has ${compared.aheadBy} commits the base does not have, more than the action ever writes. Choose another pr-branch, or delete the branch "${branch}" and run again.`
+      )
     }
     return
   }
@@ -116,6 +118,7 @@ export async function checkBranchOwned(octokit: Octokit, owner: string, repo: st
 function firstLine(message: string): string {
   // From the API: no control character may reach a log line.
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
-  const line = message.split('\n', 1)[0]!.replace(/[\u0000-\u001f\u007f]/g, ' ').trim()
+  const controls = /[\u0000-\u001f\u007f]/g
+  const line = message.split('\n', 1)[0]!.replace(controls, ' ').trim()
   return line.length > 72 ? `${line.slice(0, 71)}…` : line
 }

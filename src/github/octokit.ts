@@ -189,7 +189,10 @@ function decide(kind: 'primary' | 'secondary', budget: RateLimitBudget) {
 }
 
 function rateLimited(what: string, limit: NonNullable<CallState['rateLimit']>, error: unknown): RateLimitedError {
-  const asked = limit.kind === 'primary' ? `its API quota for this token is used up for ${limit.retryAfterSeconds} s more` : `it asked to wait ${limit.retryAfterSeconds} s (secondary rate limit)`
+  const asked =
+    limit.kind === 'primary'
+      ? `its API quota for this token is used up for ${limit.retryAfterSeconds} s more`
+      : `it asked to wait ${limit.retryAfterSeconds} s (secondary rate limit)`
   return new RateLimitedError(
     `${what}: GitHub's rate limit: ${asked}, longer than this call may wait or after waiting as often as it may. Run again later, or spread the work over fewer runs.`,
     limit.retryAfterSeconds,

@@ -46,7 +46,10 @@ export const TREE_CALL_ENTRIES = 10_000
  * default branch (BranchRefusedError). Returns the base branch and its head. Call it early: collect
  * should know before it writes a single file that its pull request cannot be made.
  */
-export async function preparePullRequest(octokit: Octokit, o: { owner: string; repo: string; base?: string; branch: string; limits?: CallLimits }): Promise<{ base: string; baseSha: string }> {
+export async function preparePullRequest(
+  octokit: Octokit,
+  o: { owner: string; repo: string; base?: string; branch: string; limits?: CallLimits }
+): Promise<{ base: string; baseSha: string }> {
   const { owner, repo } = o
   reliable(octokit, o.limits ?? DEFAULT_LIMITS)
   const defaultBranch = (await octokit.rest.repos.get({ owner, repo })).data.default_branch

@@ -68,17 +68,12 @@ export async function realInside(workspace: string, relative: string): Promise<b
  * Checks a path or glob pattern the user wrote, relative to the workspace. Returns the normalized
  * POSIX form (no `./`, no `..` that stays inside) or a message saying what to change.
  */
-export function checkRelative(
-  ws: Workspace,
-  value: string,
-  what: string
-): { rel: string; error?: undefined } | { rel?: undefined; error: string } {
+export function checkRelative(ws: Workspace, value: string, what: string): { rel: string; error?: undefined } | { rel?: undefined; error: string } {
   const control = controlCharacter(value)
   if (control) return { error: `${what} contains ${control}: remove it.` }
   if (path.isAbsolute(value) || path.posix.isAbsolute(value) || /^[A-Za-z]:[\\/]/.test(value)) {
     const inside = path.relative(ws.root, value)
-    const hint =
-      inside && !inside.startsWith('..') && !path.isAbsolute(inside) ? ` Write it as \`${toPosix(inside)}\`.` : ''
+    const hint = inside && !inside.startsWith('..') && !path.isAbsolute(inside) ? ` Write it as \`${toPosix(inside)}\`.` : ''
     return { error: `${what} is an absolute path: write it relative to the workspace.${hint}` }
   }
   const normalized = path.posix.normalize(value)
@@ -102,9 +97,7 @@ export function controlCharacter(value: string): string | undefined {
   return code === 0 ? 'a NUL byte' : code === 10 || code === 13 ? `a line break (${hex})` : `a control character (${hex})`
 }
 
-export type Resolved =
-  | { abs: string; real: string; error?: undefined }
-  | { error: 'missing' | 'outside' | 'directory' | 'unreadable'; detail?: string }
+export type Resolved = { abs: string; real: string; error?: undefined } | { error: 'missing' | 'outside' | 'directory' | 'unreadable'; detail?: string }
 
 /** Resolves a workspace-relative path to a readable file inside the workspace. */
 export async function resolveFile(ws: Workspace, rel: string): Promise<Resolved> {
@@ -138,11 +131,7 @@ export interface InputFile {
  * the message says which input, which path (escaped) and what to change; `file` is set when the
  * problem can be annotated on the file itself.
  */
-export async function resolveInputFile(
-  ws: Workspace,
-  input: string,
-  value: string
-): Promise<InputFile | { error: { file?: string; message: string } }> {
+export async function resolveInputFile(ws: Workspace, input: string, value: string): Promise<InputFile | { error: { file?: string; message: string } }> {
   const shownValue = JSON.stringify(value)
   const checked = checkRelative(ws, value, `Input ${input}: ${shownValue}`)
   if (checked.error !== undefined) return { error: { message: checked.error } }

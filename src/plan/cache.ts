@@ -92,7 +92,14 @@ export function cacheKeys(params: MessageParams, lead?: CacheLead): CacheKeys | 
   }
   if (!keys.system && !keys.lead) return undefined
   // Rows sharing their prefixes share one (never changed) object: 100,000 of them cost one, not 100,000.
-  if (lastKeys && sameBreakpoint(lastKeys.system, keys.system) && sameBreakpoint(lastKeys.lead, keys.lead) && lastKeys.lead?.message === keys.lead?.message && lastKeys.lead?.chars === keys.lead?.chars) return lastKeys
+  if (
+    lastKeys &&
+    sameBreakpoint(lastKeys.system, keys.system) &&
+    sameBreakpoint(lastKeys.lead, keys.lead) &&
+    lastKeys.lead?.message === keys.lead?.message &&
+    lastKeys.lead?.chars === keys.lead?.chars
+  )
+    return lastKeys
   return (lastKeys = keys)
 }
 

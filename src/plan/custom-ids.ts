@@ -99,7 +99,7 @@ function repeated(count: number, at: (i: number) => string): Uint8Array {
   const order = new BigUint64Array(count)
   for (let i = 0; i < count; i++) order[i] = (BigInt(fnv1a(at(i))) << 32n) | BigInt(i)
   order.sort()
-  for (let start = 0; start < count; ) {
+  for (let start = 0; start < count;) {
     const hash = order[start]! >> 32n
     let end = start + 1
     while (end < count && order[end]! >> 32n === hash) end++

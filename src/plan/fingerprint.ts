@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto'
 export function fingerprint(params: unknown, outputPath: string): string {
   // 128 bits of sha256: ample against accidental collisions, and half the size in plan and manifest.
   // Hex of the first 16 bytes, not a slice of the full hex: a slice would keep the 64 characters alive.
-  return createHash('sha256').update(canonicalJson({ output: outputPath, params })).digest().toString('hex', 0, 16)
+  return createHash('sha256')
+    .update(canonicalJson({ output: outputPath, params }))
+    .digest()
+    .toString('hex', 0, 16)
 }
 
 /** JSON with every object's keys sorted, so that equal values always give equal text. */

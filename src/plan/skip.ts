@@ -118,7 +118,12 @@ export function staleKeys(full: Plan, lock: Lock): string[] {
   return [...lock.keys()].filter((key) => !produced.has(key) && !(key === keyPath(key) && dataPaths.has(key))).sort()
 }
 
-export async function reducedPlan(full: Plan, send: number[], kept: Map<string, Array<[number, string]>>, o: Pick<SelectOptions, 'spoolPath' | 'limits' | 'problem'>): Promise<Plan> {
+export async function reducedPlan(
+  full: Plan,
+  send: number[],
+  kept: Map<string, Array<[number, string]>>,
+  o: Pick<SelectOptions, 'spoolPath' | 'limits' | 'problem'>
+): Promise<Plan> {
   // Columns, like the full plan's (plan/table.ts): a reduced plan can be nearly as big.
   const table = new RequestTable()
   const spool = new SpoolWriter(o.spoolPath)

@@ -88,12 +88,7 @@ export function annotate(level: Level, items: readonly Problem[], title = 'claud
 export function ordered(level: Level, all: readonly Annotation[] = queue): Annotation[] {
   const of = all.map((a, i) => ({ a, i })).filter(({ a }) => a.level === level)
   const rank = (a: Annotation) => (a.failure ? 0 : a.file ? 2 : 1)
-  of.sort(
-    (x, y) =>
-      rank(x.a) - rank(y.a) ||
-      (x.a.file && y.a.file ? compare(x.a.file, y.a.file) || (x.a.line ?? 0) - (y.a.line ?? 0) : 0) ||
-      x.i - y.i
-  )
+  of.sort((x, y) => rank(x.a) - rank(y.a) || (x.a.file && y.a.file ? compare(x.a.file, y.a.file) || (x.a.line ?? 0) - (y.a.line ?? 0) : 0) || x.i - y.i)
   return of.map(({ a }) => a)
 }
 

@@ -14,7 +14,13 @@ export function addDistributions(summary: typeof core.summary, distributions: re
   for (const d of distributions) {
     const rows = [...d.properties].map(([property, counts]) => [`<code>${escape(property)}</code>`, describe(counts, d.rows, escape)])
     summary.addRaw(`<p><code>${escape(d.path)}</code>, ${d.rows.toLocaleString('en-US')} rows with a result</p>`, true)
-    summary.addTable([[{ data: 'Property', header: true }, { data: 'Values', header: true }], ...rows])
+    summary.addTable([
+      [
+        { data: 'Property', header: true },
+        { data: 'Values', header: true }
+      ],
+      ...rows
+    ])
   }
 }
 

@@ -20,17 +20,25 @@ export async function writeJobSummary(summary: typeof core.summary = core.summar
     return
   }
   try {
-    const before = await stat(file).then((s) => s.size, () => 0)
+    const before = await stat(file).then(
+      (s) => s.size,
+      () => 0
+    )
     const size = Buffer.byteLength(summary.stringify(), 'utf8')
     if (before + size > MAX_SUMMARY_BYTES) {
       summary.emptyBuffer()
-      warn(`The job summary would be ${Math.ceil((before + size) / 1024)} KiB, over GitHub's 1 MiB limit, so this part (${Math.ceil(size / 1024)} KiB) was left out. The log and the artifacts hold every result.`, { title: 'Job summary' })
-      summary.addRaw('<p>Part of this summary was left out: it would have been over GitHub\'s 1 MiB limit. See the log.</p>', true)
+      warn(
+        `The job summary would be ${Math.ceil((before + size) / 1024)} KiB, over GitHub's 1 MiB limit, so this part (${Math.ceil(size / 1024)} KiB) was left out. The log and the artifacts hold every result.`,
+        { title: 'Job summary' }
+      )
+      summary.addRaw("<p>Part of this summary was left out: it would have been over GitHub's 1 MiB limit. See the log.</p>", true)
       if (before + Buffer.byteLength(summary.stringify(), 'utf8') > MAX_SUMMARY_BYTES) return void summary.emptyBuffer()
     }
     await summary.write()
   } catch (error) {
     summary.emptyBuffer()
-    warn(`Could not write the job summary (${esc((error as Error).message)}); the step goes on without it; the log and the step outputs have the results.`, { title: 'Job summary' })
+    warn(`Could not write the job summary (${esc((error as Error).message)}); the step goes on without it; the log and the step outputs have the results.`, {
+      title: 'Job summary'
+    })
   }
 }

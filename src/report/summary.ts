@@ -60,11 +60,21 @@ export async function writeSummary(s: SummaryInput): Promise<void> {
   if (s.plan && (s.estimate || s.results)) summary.addHeading('Cost', 3).addRaw(costTable(s), true)
   const r = s.results
   if (r && r.written.size + Object.values(r.counts).reduce((a, b) => a + b, 0) > 0) {
-    summary.addHeading('Results', 3).addRaw(
-      table(['Succeeded', 'Errored', 'Canceled', 'Expired', 'Files written'], [[r.counts.succeeded, r.counts.errored, r.counts.canceled, r.counts.expired, r.written.size].map(number)], 'results'),
-      true
-    )
-    if (r.costs.unpriced.size) summary.addRaw(`<p>No price known for ${[...r.costs.unpriced].map((m) => `<code>${escape(m)}</code>`).join(', ')}: their tokens are not in the cost (set model-prices).</p>`, true)
+    summary
+      .addHeading('Results', 3)
+      .addRaw(
+        table(
+          ['Succeeded', 'Errored', 'Canceled', 'Expired', 'Files written'],
+          [[r.counts.succeeded, r.counts.errored, r.counts.canceled, r.counts.expired, r.written.size].map(number)],
+          'results'
+        ),
+        true
+      )
+    if (r.costs.unpriced.size)
+      summary.addRaw(
+        `<p>No price known for ${[...r.costs.unpriced].map((m) => `<code>${escape(m)}</code>`).join(', ')}: their tokens are not in the cost (set model-prices).</p>`,
+        true
+      )
     if (r.truncated) summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true)
     const cache = cacheResultsNote(r.costs)
     if (cache) summary.addRaw(cache, true)
@@ -98,12 +108,20 @@ function costTable(s: SummaryInput): string {
     ['Input tokens per request', e ? per(e.inputTokens, e.requests) : '—', c ? per(input, answered) : '—'],
     ['Output tokens per request', e ? `at most ${per(e.maxOutputTokens, e.requests)}` : '—', c ? per(c.tokens.output, answered) : '—'],
     ['Cost at batch prices', estCost, c ? formatUsd(c.batch) : '—'],
-    ['At standard prices', e?.standardUsd !== undefined ? `at most ${formatUsd(e.standardUsd)}` : '—', c ? `${formatUsd(c.standard)} (saved ${formatUsd(c.standard - c.batch)})` : '—'],
+    [
+      'At standard prices',
+      e?.standardUsd !== undefined ? `at most ${formatUsd(e.standardUsd)}` : '—',
+      c ? `${formatUsd(c.standard)} (saved ${formatUsd(c.standard - c.batch)})` : '—'
+    ],
     // The cache's share of the estimate; the actual reads and writes are in the note under the results.
     ...(e ? cachePlanRows(e).map(([k, v]): [string, string, string] => [k!, v!, '—']) : [])
   ]
   const head = ['', 'Estimated before sending', r ? 'Actual' : 'Actual (no results yet)']
-  return table(head, rows.map(([k, a, b]) => [`<strong>${k}</strong>`, a, b]), 'cost')
+  return table(
+    head,
+    rows.map(([k, a, b]) => [`<strong>${k}</strong>`, a, b]),
+    'cost'
+  )
 }
 
 /** The prices of the models this run used, and nothing of the others. */
@@ -179,7 +197,12 @@ function addRequestTable(summary: typeof core.summary, s: SummaryInput): void {
 export async function writeAnnotationList(all: readonly Annotation[]): Promise<void> {
   const rows = all.map((a) => [a.failure ? 'error (step failed)' : a.level, sourceLink(a.file, a.line) || '—', escape(a.title ?? ''), escape(a.message)])
   const html = table(['Level', 'Where', 'Title', 'Message'], rows, `${all.length} annotations`)
-  await writeJobSummary(core.summary.addHeading(`Every annotation (${all.length})`, 3).addRaw('<p>GitHub shows only 10 of each level in a step; here are all of them, most useful first.</p>', true).addRaw(html, true))
+  await writeJobSummary(
+    core.summary
+      .addHeading(`Every annotation (${all.length})`, 3)
+      .addRaw('<p>GitHub shows only 10 of each level in a step; here are all of them, most useful first.</p>', true)
+      .addRaw(html, true)
+  )
 }
 
 function rank(outcome: string): number {

@@ -45,11 +45,7 @@ export class OutputPathError extends Error {
  * file, no two outputs on one path) are checked when planning and when reading a manifest.
  * Throws `OutputPathError` when a rule refuses the path, and the file system's error otherwise.
  */
-export async function writeOutputFile(
-  workspace: string,
-  relative: string,
-  content: string | Uint8Array | ((temporary: string) => Promise<void>)
-): Promise<void> {
+export async function writeOutputFile(workspace: string, relative: string, content: string | Uint8Array | ((temporary: string) => Promise<void>)): Promise<void> {
   const checked = await checkWritable(workspace, relative)
   if (checked.error !== undefined) throw new OutputPathError(checked.error)
   const file = path.resolve(workspace, checked.path)

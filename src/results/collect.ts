@@ -187,8 +187,7 @@ export class ResultCollector {
     let chunk: number | undefined
     let seen: Uint8Array | undefined
     let count = 0
-    const mismatch = (why: string) =>
-      new ResultsMismatchError(`The results of ${batchId} do not match what this submission sent (${why}); nothing was written from them.`)
+    const mismatch = (why: string) => new ResultsMismatchError(`The results of ${batchId} do not match what this submission sent (${why}); nothing was written from them.`)
     for await (const line of await openResults(client, batchId)) {
       const id = typeof line?.custom_id === 'string' ? line.custom_id : ''
       if (!id.startsWith(tag)) {
@@ -271,8 +270,7 @@ export class ResultCollector {
         const file = request.output.path
         const text = checked ? prettyJson(checked.value) : textOf(line)
         await writes.add(() => this.writeOutput(i, file, text))
-      }
-      else if (request.output?.kind === 'data-row') await this.texts.add(i, textOf(line))
+      } else if (request.output?.kind === 'data-row') await this.texts.add(i, textOf(line))
     } else if (result.type === 'errored') {
       const error = result.error.error as { type?: string; message?: string }
       this.note(i, `${error.type ?? 'error'}: ${error.message ?? 'no message'}`)
@@ -300,7 +298,6 @@ export class ResultCollector {
       if (this.unwritten.size < MAX_NOTES) this.unwritten.set(index, (error as Error).message)
     }
   }
-
 }
 
 /** One batch's share of the tallies, merged only once its stream was read to the end. */
@@ -323,9 +320,7 @@ class BatchTally {
 /** The generated text of a succeeded result: its text blocks, in order. */
 export function textOf(line: MessageBatchIndividualResponse): string {
   if (line.result.type !== 'succeeded') return ''
-  return line.result.message.content
-    .map((block) => (block.type === 'text' ? block.text : ''))
-    .join('')
+  return line.result.message.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
 }
 
 // The SDK does not retry a results stream that breaks midway; undici reports it as "terminated".

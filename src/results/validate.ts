@@ -30,7 +30,10 @@ export class ReplyValidator {
     const errors = validate.errors ?? []
     const shown = errors
       .slice(0, SHOWN_ERRORS)
-      .map((e) => `${e.instancePath || '(the reply)'} ${e.message ?? 'does not fit'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: unknown }).additionalProperty)})` : ''}`)
+      .map(
+        (e) =>
+          `${e.instancePath || '(the reply)'} ${e.message ?? 'does not fit'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: unknown }).additionalProperty)})` : ''}`
+      )
     const more = errors.length > SHOWN_ERRORS ? ` and ${errors.length - SHOWN_ERRORS} more` : ''
     return { ok: false, message: why(stopReason, maxTokens, `the reply does not fit the schema: ${shown.join('; ')}${more}`) }
   }

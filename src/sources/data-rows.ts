@@ -180,7 +180,11 @@ async function* jsonRows(abs: string, file: string, ctx: SourceContext): AsyncGe
     const element: unknown = value[i]
     const line = lines[i]
     if (!isPlainObject(element)) {
-      problems.report('not an object', { file, line, message: `Element ${i + 1} of the array is not an object: every element must be one object such as {"id": "a", "text": "..."}.` })
+      problems.report('not an object', {
+        file,
+        line,
+        message: `Element ${i + 1} of the array is not an object: every element must be one object such as {"id": "a", "text": "..."}.`
+      })
       continue
     }
     yield { kind: 'row', values: element, line, row: i + 1 }

@@ -81,11 +81,7 @@ async function withColumns(spec: PromptSpec, ctx: SourceContext, read?: Set<stri
  * One request per data row. With no template (it had problems) the data file is still read, to
  * report its own problems too.
  */
-export async function* dataRequests(
-  data: { file: string; abs: string; format: DataFormat },
-  spec: PromptSpec | undefined,
-  ctx: SourceContext
-): AsyncGenerator<PromptRequest> {
+export async function* dataRequests(data: { file: string; abs: string; format: DataFormat }, spec: PromptSpec | undefined, ctx: SourceContext): AsyncGenerator<PromptRequest> {
   const { file, format } = data
   const base = path.posix.basename(file)
   const stem = base.replace(/\.[^.]*$/, '') || base
@@ -94,7 +90,9 @@ export async function* dataRequests(
   // With a schema, each top-level property is a result column; without, the one `output` column.
   const columns = spec?.schema && topLevelProperties(spec.schema.value)
   const resultFields = columns ?? [OUTPUT_FIELD]
-  const clash = columns ? `is also a property of the schema (${spec!.schema!.file}:${spec!.schema!.line}), whose values fill a column of that name: rename the column or the property.` : ''
+  const clash = columns
+    ? `is also a property of the schema (${spec!.schema!.file}:${spec!.schema!.line}), whose values fill a column of that name: rename the column or the property.`
+    : ''
   let usable = spec !== undefined
   const missing = new RowTally()
   const hasOutput = new RowTally()

@@ -107,7 +107,8 @@ export async function findPromptFiles(patterns: readonly string[], ws: Workspace
       }
     }
 
-    if (matched === 0 && !options.isDefault) ctx.problem({ message: `${what(written)} matched no files: check the pattern and the folder names (paths are relative to the repository root), or remove it.` })
+    if (matched === 0 && !options.isDefault)
+      ctx.problem({ message: `${what(written)} matched no files: check the pattern and the folder names (paths are relative to the repository root), or remove it.` })
   }
 
   if (options.isDefault && !options.otherSources && files.length === 0) {

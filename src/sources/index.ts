@@ -81,7 +81,10 @@ async function* generate(inputs: SourceInputs, outer: SourceContext, read: Set<s
   const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined
   const format = data && dataFormat(data.file)
   if (data && !format) {
-    ctx.problem({ file: data.file, message: `Input data: "${data.file}" is not a data file. Use .csv (with a header row), .jsonl (one JSON object per line) or .json (an array of objects).` })
+    ctx.problem({
+      file: data.file,
+      message: `Input data: "${data.file}" is not a data file. Use .csv (with a header row), .jsonl (one JSON object per line) or .json (an array of objects).`
+    })
   }
   const template = inputs.template ? await inputFile(ws, 'template', inputs.template, ctx) : undefined
   const requests = inputs.requests ? await inputFile(ws, 'requests', inputs.requests, ctx) : undefined

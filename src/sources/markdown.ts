@@ -29,9 +29,7 @@ export interface MarkdownPrompt {
   output?: { path: string; line: number }
 }
 
-export type FrontMatterSplit =
-  | { yaml?: string; lines: number; body: string; unterminated?: false }
-  | { unterminated: true }
+export type FrontMatterSplit = { yaml?: string; lines: number; body: string; unterminated?: false } | { unterminated: true }
 
 /**
  * Separates front matter from the body. `lines` is how many lines the front matter takes, fences
@@ -99,7 +97,8 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
             break
           case 'max_tokens':
             if (v === null) noValue()
-            else if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(line, `Front matter key "max_tokens" must be a whole number of at least 1 (e.g. 1024), not ${describeType(v)}.`)
+            else if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+              bad(line, `Front matter key "max_tokens" must be a whole number of at least 1 (e.g. 1024), not ${describeType(v)}.`)
             else maxTokens = v
             break
           case 'system':
@@ -120,7 +119,11 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
           case 'schema':
             if (v === null) noValue()
             else if (typeof v === 'string' && v.trim() !== '') schemaFile = { path: v.trim(), line }
-            else if (!isMap(value)) bad(line, `Front matter key "schema" must be a JSON Schema written as a YAML mapping (e.g. "type: object"), or the path of a .json schema file, not ${describeType(v)}.`)
+            else if (!isMap(value))
+              bad(
+                line,
+                `Front matter key "schema" must be a JSON Schema written as a YAML mapping (e.g. "type: object"), or the path of a .json schema file, not ${describeType(v)}.`
+              )
             else schema = inlineSchema(yaml, value, line, ctx)
             break
           default:
@@ -153,7 +156,7 @@ export function parseMarkdown(text: string, file: string, outer: SourceContext):
 function checkParams(yaml: YamlDoc, params: YAMLMap, ctx: SourceContext): boolean {
   let ok = true
   for (const { key, line } of yaml.entries(params, ctx)) {
-    const why = Object.hasOwn(OWN_KEYS, key) ? `${OWN_KEYS[key]}, not inside params` : refusedParam(key) ?? outputFormatInParams(yaml, params, key)
+    const why = Object.hasOwn(OWN_KEYS, key) ? `${OWN_KEYS[key]}, not inside params` : (refusedParam(key) ?? outputFormatInParams(yaml, params, key))
     if (why) {
       ok = false
       ctx.problem({ file: yaml.file, line, message: `"params.${key}" is not allowed: ${why}` })
@@ -166,7 +169,9 @@ function checkParams(yaml: YamlDoc, params: YAMLMap, ctx: SourceContext): boolea
 function outputFormatInParams(yaml: YamlDoc, params: YAMLMap, key: string): string | undefined {
   if (key !== 'output_config') return undefined
   const config = yaml.toJS(params.get(key, true) as never).value
-  return config && typeof config === 'object' && 'format' in config ? 'give the JSON Schema with the front matter key "schema", which is checked and validates every reply.' : undefined
+  return config && typeof config === 'object' && 'format' in config
+    ? 'give the JSON Schema with the front matter key "schema", which is checked and validates every reply.'
+    : undefined
 }
 
 function count(text: string, ch: string): number {

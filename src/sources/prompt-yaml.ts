@@ -11,17 +11,7 @@ import { quoteList, RowTally, watched } from './report.js'
 import { describeType, didYouMean, isMap, isScalar, isSeq, YamlDoc, type Node } from './yaml-doc.js'
 import { promptYamlSchema, type Schema } from './schema.js'
 
-export const PROMPT_YAML_KEYS = [
-  'name',
-  'description',
-  'model',
-  'modelParameters',
-  'messages',
-  'testData',
-  'evaluators',
-  'responseFormat',
-  'jsonSchema'
-] as const
+export const PROMPT_YAML_KEYS = ['name', 'description', 'model', 'modelParameters', 'messages', 'testData', 'evaluators', 'responseFormat', 'jsonSchema'] as const
 export const MODEL_PARAMETER_KEYS = ['maxTokens', 'maxCompletionTokens', 'temperature', 'topP', 'stop'] as const
 const ROLES = ['system', 'user', 'assistant'] as const
 
@@ -164,7 +154,12 @@ function structuredOutput(
   const value = format?.value ?? null
   if (format && value !== null && value !== 'text' && value !== 'json_schema') {
     if (value === 'json_object') {
-      ctx.warning({ file, line: format.line, message: 'responseFormat json_object is not sent: Claude\'s API gives JSON only with a schema. Use responseFormat: json_schema with a jsonSchema, or ask for JSON in the prompt.' })
+      ctx.warning({
+        file,
+        line: format.line,
+        message:
+          "responseFormat json_object is not sent: Claude's API gives JSON only with a schema. Use responseFormat: json_schema with a jsonSchema, or ask for JSON in the prompt."
+      })
     } else {
       ctx.problem({ file, line: format.line, message: `Unknown responseFormat ${JSON.stringify(value)}: use text or json_schema (with jsonSchema).` })
     }
@@ -181,11 +176,7 @@ function structuredOutput(
   return promptYamlSchema(yaml, jsonSchema.node, jsonSchema.line, ctx)
 }
 
-function readMessage(
-  yaml: YamlDoc,
-  item: Node | null,
-  ctx: SourceContext
-): { role: (typeof ROLES)[number]; content: TemplateText } | undefined {
+function readMessage(yaml: YamlDoc, item: Node | null, ctx: SourceContext): { role: (typeof ROLES)[number]; content: TemplateText } | undefined {
   const line = yaml.lineOf(item)
   const bad = (at: number, message: string): undefined => {
     ctx.problem({ file: yaml.file, line: at, message })
@@ -220,7 +211,11 @@ function readMessage(
 
 function readTestData(yaml: YamlDoc, value: Node | null, line: number, ctx: SourceContext): PromptYaml['testData'] {
   if (!isSeq(value)) {
-    ctx.problem({ file: yaml.file, line, message: `"testData" must be a list of rows (mappings of variable names to values), not ${describeType(yaml.toJS(value).value ?? null)}.` })
+    ctx.problem({
+      file: yaml.file,
+      line,
+      message: `"testData" must be a list of rows (mappings of variable names to values), not ${describeType(yaml.toJS(value).value ?? null)}.`
+    })
     return undefined
   }
   if (value.items.length === 0) {
@@ -295,9 +290,7 @@ export function* promptYamlRequests(parsed: PromptYaml, name: string, ctx: Sourc
     }
     names.set(rowName, row.line)
 
-    const { params, missing: lacking, empty: isEmpty } = render(spec, ctx.defaults.system, (v) =>
-      Object.hasOwn(row.values, v) ? stringifyValue(row.values[v]) : undefined
-    )
+    const { params, missing: lacking, empty: isEmpty } = render(spec, ctx.defaults.system, (v) => (Object.hasOwn(row.values, v) ? stringifyValue(row.values[v]) : undefined))
     for (const v of lacking) missing.add(v, row.row, row.line)
     if (isEmpty) empty.add('', row.row, row.line)
     if (lacking.size || isEmpty) continue

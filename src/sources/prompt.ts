@@ -48,11 +48,7 @@ export interface Rendered {
  * The request body. With `lookup`, placeholders are filled; without it the text is sent as written.
  * Message and system texts lose trailing whitespace (the API refuses an assistant turn ending in it).
  */
-export function render(
-  spec: PromptSpec,
-  defaultSystem: string | undefined,
-  lookup?: (name: string) => string | undefined
-): Rendered {
+export function render(spec: PromptSpec, defaultSystem: string | undefined, lookup?: (name: string) => string | undefined): Rendered {
   const missing = new Set<string>()
   const text = (t: TemplateText): string => (lookup ? fill(t.text, lookup, missing) : t.text).trimEnd()
   const system = spec.system.length ? spec.system.map(text).join('\n\n') : defaultSystem

@@ -37,7 +37,8 @@ export async function* jsonlRequests(file: string, abs: string, ctx: SourceConte
       }
 
       const extra = Object.keys(value).filter((k) => k !== 'custom_id' && k !== 'params')
-      if (extra.length) fail('unknown keys', `unknown ${extra.length === 1 ? 'key' : 'keys'} ${extra.map((k) => JSON.stringify(k)).join(', ')}. A line has only "custom_id" and "params".`)
+      if (extra.length)
+        fail('unknown keys', `unknown ${extra.length === 1 ? 'key' : 'keys'} ${extra.map((k) => JSON.stringify(k)).join(', ')}. A line has only "custom_id" and "params".`)
 
       const id = value.custom_id
       if (id === undefined) fail('no custom_id', 'no "custom_id". Give each request a unique custom_id.')

@@ -38,9 +38,31 @@ const TYPES = ['object', 'array', 'string', 'integer', 'number', 'boolean', 'nul
 
 /** Keywords structured outputs accept. Annotations (title, description, …) change nothing and pass. */
 const SUPPORTED = new Set([
-  'type', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'enum', 'const', 'anyOf', 'allOf',
-  '$ref', '$defs', 'definitions', 'default', 'format', 'pattern',
-  '$schema', '$id', '$comment', 'title', 'description', 'examples', 'deprecated', 'readOnly', 'writeOnly'
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'enum',
+  'const',
+  'anyOf',
+  'allOf',
+  '$ref',
+  '$defs',
+  'definitions',
+  'default',
+  'format',
+  'pattern',
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly'
 ])
 
 /** Keywords of JSON Schema the API refuses, each with what to do instead. */
@@ -146,7 +168,8 @@ function walk(node: JsonObject, at: Segment[], issues: SchemaIssue[]): void {
         else
           for (const [name, sub] of Object.entries(value)) {
             // ajv skips a property of this name (against prototype pollution), so no reply could be checked.
-            if (name === '__proto__' && key === 'properties') issues.push({ at: [...at, key, name], message: 'A property named "__proto__" cannot be checked or written as a column: rename it.' })
+            if (name === '__proto__' && key === 'properties')
+              issues.push({ at: [...at, key, name], message: 'A property named "__proto__" cannot be checked or written as a column: rename it.' })
             else if (sub === true || sub === false) bad(key, `"${name}" must be a schema (a mapping), not ${sub}.`)
             else child(sub, [...at, key, name], issues)
           }
@@ -359,12 +382,7 @@ export function inlineSchema(yaml: YamlDoc, node: Node | null, line: number, ctx
  * workspace, for the schema-file input), and must be inside the workspace once links are followed.
  * JSON (or YAML) whose problems are reported on the schema file's own lines.
  */
-export async function loadSchemaFile(
-  ref: string,
-  from: { file: string; line: number } | undefined,
-  ctx: SourceContext,
-  read?: Set<string>
-): Promise<Schema | undefined> {
+export async function loadSchemaFile(ref: string, from: { file: string; line: number } | undefined, ctx: SourceContext, read?: Set<string>): Promise<Schema | undefined> {
   const relative = from ? path.posix.join(path.posix.dirname(from.file), ref) : ref
   const found = await resolveInputFile(await openWorkspace(ctx.workspace), from ? 'schema' : 'schema-file', relative)
   if ('error' in found) {
@@ -453,7 +471,11 @@ export function promptYamlSchema(yaml: YamlDoc, node: Node | null, line: number,
     exact = text.exactLines
   }
   if (!isMap(root)) {
-    ctx.problem({ file: yaml.file, line, message: `"jsonSchema" must hold {"name": ..., "schema": {...}} as JSON text or a mapping, not ${describeType(doc.toJS(root).value ?? null)}.` })
+    ctx.problem({
+      file: yaml.file,
+      line,
+      message: `"jsonSchema" must hold {"name": ..., "schema": {...}} as JSON text or a mapping, not ${describeType(doc.toJS(root).value ?? null)}.`
+    })
     return undefined
   }
   const wrapped = root.get('schema', true) as Node | null | undefined

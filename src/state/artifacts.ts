@@ -267,7 +267,7 @@ export async function downloadManifest(
         if (Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_ZIP_BYTES) throw new Error('the manifest artifact is too large to be a manifest')
         const zip = Buffer.from(await response.arrayBuffer())
         const digest = `sha256:${createHash('sha256').update(zip).digest('hex')}`
-        if (artifact.digest && artifact.digest !== digest) throw new UnreadableAnswerError('the download does not match the artifact\'s digest (cut short or garbled)')
+        if (artifact.digest && artifact.digest !== digest) throw new UnreadableAnswerError("the download does not match the artifact's digest (cut short or garbled)")
         let entry: Buffer | undefined
         try {
           entry = readZipEntry(zip, MANIFEST_FILE)
@@ -294,7 +294,8 @@ export async function downloadManifest(
     const reason = (error as Error).message
     if (isTransient(error)) throw new ArtifactUnavailableError(`Could not download ${candidate.name}: ${reason}. Left for the next run.`, true)
     if (status === 404 || status === 410) throw new ArtifactUnavailableError(`${candidate.name} can no longer be downloaded: it was deleted or has expired.`, false)
-    if (status === 401 || status === 403) throw new ArtifactUnavailableError(`Could not download ${candidate.name}: github-token needs the actions: read permission (${status}).`, false)
+    if (status === 401 || status === 403)
+      throw new ArtifactUnavailableError(`Could not download ${candidate.name}: github-token needs the actions: read permission (${status}).`, false)
     throw new ArtifactUnavailableError(`Could not download ${candidate.name}: ${reason}.`, false)
   }
   return JSON.parse(text)

@@ -14,11 +14,7 @@ import { MANIFEST_FILE, type BatchRef, type Manifest } from './manifest.js'
  * service. Returns where it went. Artifacts cannot be replaced within a run, so the journal and the
  * manifest are two artifacts (names in manifest.ts).
  */
-export async function saveRecord(
-  name: string,
-  manifest: Manifest,
-  options: { temp: string; retentionDays: number }
-): Promise<{ artifactId?: number; file?: string }> {
+export async function saveRecord(name: string, manifest: Manifest, options: { temp: string; retentionDays: number }): Promise<{ artifactId?: number; file?: string }> {
   const dir = path.join(options.temp, name)
   await mkdir(dir, { recursive: true })
   const file = path.join(dir, MANIFEST_FILE)

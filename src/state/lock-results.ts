@@ -49,7 +49,14 @@ export async function loadPreviousRows(plan: Plan, workspace: string, lock: Lock
  * file's rows (those generated now and those kept from before). Returns the lock's path when it was
  * written, for `output-files`, the results artifact and the pull request.
  */
-export async function recordResults(plan: Plan, collector: ResultCollector, workspace: string, lockFile: string, previous: PreviousRows, remove: readonly string[] = []): Promise<string | undefined> {
+export async function recordResults(
+  plan: Plan,
+  collector: ResultCollector,
+  workspace: string,
+  lockFile: string,
+  previous: PreviousRows,
+  remove: readonly string[] = []
+): Promise<string | undefined> {
   const before = await readLock(workspace, lockFile)
   const update: Lock = new Map()
   const at = new Date().toISOString()

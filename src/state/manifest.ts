@@ -71,7 +71,16 @@ export interface Manifest {
 }
 
 type ManifestOutput = string | [path: string, source: string, format: DataFormat, index: number]
-type ManifestRow = [customId: string, model: string, maxTokens: number, file: string, line: number | null, row: number | null, output: ManifestOutput | null, fingerprint?: string | null]
+type ManifestRow = [
+  customId: string,
+  model: string,
+  maxTokens: number,
+  file: string,
+  line: number | null,
+  row: number | null,
+  output: ManifestOutput | null,
+  fingerprint?: string | null
+]
 
 /**
  * Artifact names, all keyed by the submission's tag: the journal before any batch exists; the
@@ -91,7 +100,11 @@ export function resultsName(tag: string): string {
 
 /** What an artifact name says: its kind, the submission's tag and, for a manifest, its first batch. */
 export function parseArtifactName(name: string): { kind: 'journal' | 'manifest' | 'results'; tag: string; batchId?: string } | undefined {
-  for (const [kind, prefix] of [['journal', JOURNAL_PREFIX], ['manifest', MANIFEST_PREFIX], ['results', RESULTS_PREFIX]] as const) {
+  for (const [kind, prefix] of [
+    ['journal', JOURNAL_PREFIX],
+    ['manifest', MANIFEST_PREFIX],
+    ['results', RESULTS_PREFIX]
+  ] as const) {
     if (!name.startsWith(prefix)) continue
     const rest = name.slice(prefix.length)
     const tag = rest.slice(0, rest.indexOf('-') < 0 ? rest.length : rest.indexOf('-'))
@@ -172,11 +185,7 @@ function readSchemas(m: Manifest, requests: PlannedRequest[]): unknown[] | undef
 }
 
 function toRow(r: PlannedRequest): ManifestRow {
-  const output: ManifestOutput | null = !r.output
-    ? null
-    : r.output.kind === 'file'
-      ? r.output.path
-      : [r.output.path, r.output.source, r.output.format, r.output.index]
+  const output: ManifestOutput | null = !r.output ? null : r.output.kind === 'file' ? r.output.path : [r.output.path, r.output.source, r.output.format, r.output.index]
   return [r.customId, r.model, r.maxTokens, r.origin.file, r.origin.line ?? null, r.origin.row ?? null, output, r.fingerprint ?? null]
 }
 
@@ -226,7 +235,8 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     if (!row[0].startsWith(`${m.tag}_`)) throw new Error('a custom_id does not carry the submission tag')
     const [customId, model, maxTokens, file, line, index, out] = row
     // Only named in messages, never opened: a lexical check keeps it to a workspace path that cannot break a log line.
-    if (controlCharacter(file) || toWorkspacePath(workspace, file) !== file) throw new Error(`a request row names the source file ${JSON.stringify(file)}, which is not a workspace path`)
+    if (controlCharacter(file) || toWorkspacePath(workspace, file) !== file)
+      throw new Error(`a request row names the source file ${JSON.stringify(file)}, which is not a workspace path`)
     let output: OutputTarget | undefined
     if (typeof out === 'string') output = { kind: 'file', path: await confine(out) }
     else if (Array.isArray(out)) {
@@ -240,10 +250,10 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
   const dataOutputs: DataOutput[] = []
   for (const d of m.dataOutputs ?? []) {
     if (d.kept !== undefined && !(Array.isArray(d.kept) && d.kept.every((k) => Array.isArray(k) && Number.isInteger(k[0]) && k[0] >= 0 && isFingerprint(k[1])))) {
-      throw new Error('a data output\'s kept rows are malformed')
+      throw new Error("a data output's kept rows are malformed")
     }
     if (d.columns !== undefined && !(Array.isArray(d.columns) && d.columns.every((c) => typeof c === 'string' && !controlCharacter(c)))) {
-      throw new Error('a data output\'s columns are malformed')
+      throw new Error("a data output's columns are malformed")
     }
     dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) })
   }
@@ -266,7 +276,10 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     pruned = { keys: p.keys as string[], files: await Promise.all(p.files.map(confine)) }
   }
   const schemas = readSchemas(m, requests) as Plan['schemas']
-  return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}), ...(schemas ? { schemas } : {}) } }
+  return {
+    manifest: m,
+    plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}), ...(schemas ? { schemas } : {}) }
+  }
 }
 
 function isFingerprint(value: unknown): value is string {

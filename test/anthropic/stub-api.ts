@@ -6,10 +6,7 @@
 import { Anthropic } from '@anthropic-ai/sdk'
 
 export type Step =
-  | { status: number; json: unknown; headers?: Record<string, string> }
-  | { status: number; text: string; headers?: Record<string, string> }
-  | { drop: true }
-  | { hang: true }
+  { status: number; json: unknown; headers?: Record<string, string> } | { status: number; text: string; headers?: Record<string, string> } | { drop: true } | { hang: true }
 
 export interface StubApi {
   client: Anthropic
@@ -32,7 +29,12 @@ export const BATCH = {
   results_url: null
 }
 
-export const ENDED = { ...BATCH, processing_status: 'ended', request_counts: { ...BATCH.request_counts, processing: 0, succeeded: 1 }, results_url: 'https://stub.invalid/v1/messages/batches/msgbatch_stub/results' }
+export const ENDED = {
+  ...BATCH,
+  processing_status: 'ended',
+  request_counts: { ...BATCH.request_counts, processing: 0, succeeded: 1 },
+  results_url: 'https://stub.invalid/v1/messages/batches/msgbatch_stub/results'
+}
 
 /** `last` answers every call once the script has run out. */
 export function stubApi(script: Step[], last: Step = { status: 200, json: ENDED }): StubApi {

@@ -27,7 +27,10 @@ describe('waitForBatches', () => {
   })
 
   it('hands over a batch that ends during the wait exactly once', async () => {
-    const api = stubApi([{ status: 200, json: BATCH }, { status: 200, json: BATCH }])
+    const api = stubApi([
+      { status: 200, json: BATCH },
+      { status: 200, json: BATCH }
+    ])
     const clock = fakeClock()
     const c = collecting()
     await waitForBatches(api.client, [RUNNING], { deadline: clock.now() + 60_000, maxIntervalMs: 30_000, ...c, now: clock.now, sleep: clock.sleep })
@@ -76,9 +79,10 @@ describe('waitForBatches', () => {
     const api = stubApi([apiError(401, 'authentication_error')])
     const clock = fakeClock()
     const c = collecting()
-    await expect(
-      waitForBatches(api.client, [RUNNING], { deadline: clock.now() + 60_000, maxIntervalMs: 30_000, ...c, now: clock.now, sleep: clock.sleep })
-    ).rejects.toHaveProperty('status', 401)
+    await expect(waitForBatches(api.client, [RUNNING], { deadline: clock.now() + 60_000, maxIntervalMs: 30_000, ...c, now: clock.now, sleep: clock.sleep })).rejects.toHaveProperty(
+      'status',
+      401
+    )
   })
 })
 

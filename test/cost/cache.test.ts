@@ -42,7 +42,12 @@ describe('cache prices', () => {
 
   it('tallies what caching saved from usage: reads save, one-hour writes cost', () => {
     const tally = new CostTally({})
-    const write = { input_tokens: 10, output_tokens: 0, cache_creation_input_tokens: 1_000_000, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 1_000_000 } }
+    const write = {
+      input_tokens: 10,
+      output_tokens: 0,
+      cache_creation_input_tokens: 1_000_000,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 1_000_000 }
+    }
     const read = { input_tokens: 10, output_tokens: 0, cache_read_input_tokens: 1_000_000 }
     expect(cacheSavings(haiku, write)).toBeCloseTo(-1)
     expect(cacheSavings(haiku, read)).toBeCloseTo(0.9)

@@ -30,7 +30,8 @@ describe('attack: schema property names', () => {
       'data/t.csv': 'id,subject\n1,a\n2,b\n',
       'data/t.jsonl': '{"id":1,"subject":"a"}\n{"id":2,"subject":"b"}\n',
       'templates/c.md': 'Classify: {{subject}}\n',
-      's.json': '{"type":"object","properties":{"constructor":{"type":"string","enum":["a","b"]},"toString":{"type":"boolean"}},"required":["constructor","toString"],"additionalProperties":false}',
+      's.json':
+        '{"type":"object","properties":{"constructor":{"type":"string","enum":["a","b"]},"toString":{"type":"boolean"}},"required":["constructor","toString"],"additionalProperties":false}',
       // Written as text: in an object literal, __proto__ would set the prototype instead.
       'proto.json': '{\n  "type": "object",\n  "properties": {\n    "__proto__": {"type": "string"}\n  }\n}\n'
     })

@@ -135,7 +135,9 @@ export const CASES: BadCase[] = [
     name: 'a long .prompt.yml row id makes a segment over 255 bytes',
     item: '5',
     files: {
-      'prompts/t.prompt.yml': ['messages:', '  - role: user', '    content: "Into {{lang}}: hi"', 'testData:', '  - { id: ok, lang: French }', `  - { id: ${long(300, 'b')}, lang: German }`].join('\n') + '\n'
+      'prompts/t.prompt.yml':
+        ['messages:', '  - role: user', '    content: "Into {{lang}}: hi"', 'testData:', '  - { id: ok, lang: French }', `  - { id: ${long(300, 'b')}, lang: German }`].join('\n') +
+        '\n'
     },
     error: { file: 'prompts/t.prompt.yml', line: 6, message: /255|too long/i }
   },
@@ -306,7 +308,10 @@ export const CASES: BadCase[] = [
     links: { 'config/system.txt': '@outside/secret.txt' },
     inputs: { 'system-prompt-file': 'config/system.txt' },
     error: { message: /system-prompt-file|system\.txt/ },
-    extra: (c) => (c.errors.some((e) => /outside/i.test(e.message) && /system/i.test(`${e.file ?? ''} ${e.message}`)) ? [] : ['no error saying the system prompt file leads outside the workspace'])
+    extra: (c) =>
+      c.errors.some((e) => /outside/i.test(e.message) && /system/i.test(`${e.file ?? ''} ${e.message}`))
+        ? []
+        : ['no error saying the system prompt file leads outside the workspace']
   },
   {
     name: 'system-prompt-file under a linked folder out of the workspace',
@@ -423,7 +428,10 @@ export const CASES: BadCase[] = [
   {
     name: 'testData id with a newline and ::warning::',
     item: '9',
-    files: { 'prompts/t.prompt.yml': ['messages:', '  - role: user', '    content: "Into {{lang}}: hi"', 'testData:', '  - { id: "r\\n::warning::INJECTED", lang: French }'].join('\n') + '\n' },
+    files: {
+      'prompts/t.prompt.yml':
+        ['messages:', '  - role: user', '    content: "Into {{lang}}: hi"', 'testData:', '  - { id: "r\\n::warning::INJECTED", lang: French }'].join('\n') + '\n'
+    },
     error: { file: 'prompts/t.prompt.yml', line: 5, message: /id/ }
   },
   {

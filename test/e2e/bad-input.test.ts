@@ -115,7 +115,13 @@ async function snapshot(dir: string): Promise<Snapshot> {
       else if (info.isDirectory()) {
         result.set(child, 'dir')
         await walk(child)
-      } else result.set(child, `file ${createHash('sha256').update(await readFile(abs)).digest('hex')}`)
+      } else
+        result.set(
+          child,
+          `file ${createHash('sha256')
+            .update(await readFile(abs))
+            .digest('hex')}`
+        )
     }
   }
   await walk('')
@@ -123,7 +129,11 @@ async function snapshot(dir: string): Promise<Snapshot> {
 }
 
 /** The log as a runner shows it: `::add-mask::` commands are consumed by the runner. */
-const shownLog = (run: ActionRun) => (run.stdout + run.stderr).split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')
+const shownLog = (run: ActionRun) =>
+  (run.stdout + run.stderr)
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
 
 /** Every expectation the case breaks, in words; empty when it behaves. */
 function judge(c: BadCase, o: Outcome, rules: { creates: boolean } = { creates: true }): string[] {
@@ -193,7 +203,9 @@ function listErrors(annotations: ReadonlyArray<{ file?: string; line?: number; m
  * words are broad on purpose: the point is to catch a bare "failed" or a raw system error.
  */
 function saysWhatToDo(message: string): boolean {
-  return /\b(use|choose|rename|remove|add|set|give|write|lower|raise|name|save|put|check|move|fix|quote|make|change|pick|split|shorten|replace|convert|delete|must|allowed|only|instead|expected|need|needs|should|cannot|not allowed|is not|are not)\b/i.test(message)
+  return /\b(use|choose|rename|remove|add|set|give|write|lower|raise|name|save|put|check|move|fix|quote|make|change|pick|split|shorten|replace|convert|delete|must|allowed|only|instead|expected|need|needs|should|cannot|not allowed|is not|are not)\b/i.test(
+    message
+  )
 }
 
 function diff(before: Snapshot, after: Snapshot): string[] {

@@ -39,7 +39,9 @@ describe('prompt caching', () => {
     const params = sent()
     expect(params).toHaveLength(3)
     for (const p of params) expect(p.system).toEqual([{ type: 'text', text: STYLE_GUIDE, cache_control: { type: 'ephemeral', ttl: '1h' } }])
-    expect(result.summary).toMatch(/Prompt cache \(estimated\)<\/strong><\/td><td>1 shared prefix with a one-hour cache_control: [\d,]+ tokens written, [\d,]+ read; saves about \$/)
+    expect(result.summary).toMatch(
+      /Prompt cache \(estimated\)<\/strong><\/td><td>1 shared prefix with a one-hour cache_control: [\d,]+ tokens written, [\d,]+ read; saves about \$/
+    )
     // One request wrote the prefix, two read it: what they read and what that saved is in the results.
     expect(result.summary).toMatch(/Prompt cache: [1-9][\d,]* input tokens read from the cache, [1-9][\d,]* written to it; caching saved \$/)
     expect(Number(result.outputs['cost-usd'])).toBeLessThanOrEqual(Number(result.outputs['estimated-cost-usd']))
@@ -61,7 +63,13 @@ describe('prompt caching', () => {
     expect(result.exitCode).toBe(0)
     const [first] = sent()
     expect(first!.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: lead, cache_control: { type: 'ephemeral', ttl: '1h' } }, { type: 'text', text: 'Broken lid' }] }
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: lead, cache_control: { type: 'ephemeral', ttl: '1h' } },
+          { type: 'text', text: 'Broken lid' }
+        ]
+      }
     ])
     expect(result.summary).toMatch(/Prompt cache: [1-9][\d,]* input tokens read from the cache/)
   })

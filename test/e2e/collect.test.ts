@@ -54,7 +54,10 @@ async function step(run: FakeRun, workspace: string, inputs: Record<string, stri
 const submitInputs = { data: 'data/tickets.csv', template: 'templates/classify.md' }
 const names = () => github!.artifacts().map((a) => a.name)
 // Records are named by the submission's tag; the manifest's name also carries its first batch.
-const tagOf = (batchId: string) => names().find((n) => n.startsWith('claude-batch-manifest-') && n.endsWith(`-${batchId}`))?.split('-')[3]
+const tagOf = (batchId: string) =>
+  names()
+    .find((n) => n.startsWith('claude-batch-manifest-') && n.endsWith(`-${batchId}`))
+    ?.split('-')[3]
 const resultsOf = (batchId: string) => `claude-batch-results-${tagOf(batchId)}`
 const manifestOf = (batchId: string) => `claude-batch-manifest-${tagOf(batchId)}-${batchId}`
 const exists = (file: string) =>
@@ -100,7 +103,14 @@ describe('submit, then collect from a schedule', () => {
 
     const results = github!.artifacts().find((a) => a.name === resultsOf(batchId))!
     const kept = await results.files()
-    expect(Object.keys(kept).sort()).toEqual(['files/claude-batch.lock.json', 'files/generated/products/kettle.md', 'files/generated/products/teapot.md', 'files/generated/tickets.csv', 'results.jsonl', 'summary.md'])
+    expect(Object.keys(kept).sort()).toEqual([
+      'files/claude-batch.lock.json',
+      'files/generated/products/kettle.md',
+      'files/generated/products/teapot.md',
+      'files/generated/tickets.csv',
+      'results.jsonl',
+      'summary.md'
+    ])
     expect(String(kept['results.jsonl']).trim().split('\n')).toHaveLength(4)
 
     const [pull] = github!.pulls()
@@ -306,7 +316,9 @@ describe('data files at collection', () => {
     const workspace = await makeWorkspace(changed)
     const result = await step(github!.addRun(), workspace, { command: 'collect' })
     expect(result.exitCode).toBe(0)
-    expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'warning', file: 'data/tickets.csv', message: expect.stringMatching(/changed since it was submitted/) }))
+    expect(result.annotations).toContainEqual(
+      expect.objectContaining({ level: 'warning', file: 'data/tickets.csv', message: expect.stringMatching(/changed since it was submitted/) })
+    )
     expect(await exists(path.join(workspace, 'generated/tickets.csv'))).toBe(false)
     expect(await exists(path.join(workspace, 'generated/products/teapot.md'))).toBe(true)
     expect(JSON.parse(result.outputs['output-files']!)).not.toContain('generated/tickets.csv')

@@ -247,7 +247,12 @@ export function noOrphan(o: Outcome): void {
     if (manifest) for (const b of (JSON.parse(manifest) as { batches: Array<{ id: string }> }).batches) named.add(b.id)
   }
   for (const r of o.runs) for (const id of batchIdsOf(r)) named.add(id)
-  expect(o.batches.filter(isOurs).map((b) => b.id).filter((id) => !named.has(id))).toEqual([])
+  expect(
+    o.batches
+      .filter(isOurs)
+      .map((b) => b.id)
+      .filter((id) => !named.has(id))
+  ).toEqual([])
 }
 
 /**
@@ -351,7 +356,11 @@ export function endState(o: Outcome, baseline: Record<string, string>): void {
     return
   }
   expect(results).toHaveLength(1)
-  expect(Object.keys(results[0]!.files).filter((f) => f.startsWith('files/')).sort()).toEqual(OUTPUTS.map((f) => `files/${f}`))
+  expect(
+    Object.keys(results[0]!.files)
+      .filter((f) => f.startsWith('files/'))
+      .sort()
+  ).toEqual(OUTPUTS.map((f) => `files/${f}`))
   expect(o.pulls).toHaveLength(1)
   for (const file of OUTPUTS) expect({ file, content: o.prFiles[`${o.pulls[0]!.head}:${file}`] }).toEqual({ file, content: baseline[file] })
 }

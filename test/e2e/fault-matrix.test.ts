@@ -84,9 +84,15 @@ const ROWS: Row[] = [
   { name: '1st create rate limited', place: 'create', flow: 'collect', faults: [create(status(429))] },
   { name: '2nd create refused (413): half was sent', place: 'create', flow: 'collect', faults: [create({ ...status(413), after: 1 })], end: 'partial' },
   { name: '1st create refused (400): nothing was sent', place: 'create', flow: 'collect', faults: [create(status(400))], end: 'none' },
-  { name: '1st create answer lost, another submission\'s batch around', place: 'create', flow: 'collect', faults: [create(LOST)], interloper: true },
+  { name: "1st create answer lost, another submission's batch around", place: 'create', flow: 'collect', faults: [create(LOST)], interloper: true },
   { name: '2nd create answered 500 after making the batch', place: 'create', flow: 'wait', faults: [create({ kind: 'lose-answer', status: 500, after: 1 })] },
-  { name: 'both create answers lost, same-size chunks, another submission\'s batch around', place: 'create', flow: 'collect', faults: [create({ ...LOST, times: 2 })], interloper: true },
+  {
+    name: "both create answers lost, same-size chunks, another submission's batch around",
+    place: 'create',
+    flow: 'collect',
+    faults: [create({ ...LOST, times: 2 })],
+    interloper: true
+  },
   { name: 'create answer lost, single batch already ended', place: 'create', flow: 'wait', split: false, faults: [create(LOST)] },
   { slow: true, name: 'create hangs past its timeout, nothing made', place: 'create', flow: 'wait', faults: [create({ kind: 'hang' })] },
   { name: 'create made the batch but answers after the timeout', place: 'create', flow: 'collect', faults: [create(delay(5_000))], interloper: true },
@@ -151,7 +157,7 @@ const ROWS: Row[] = [
   { name: 'opening the pull request refused (403)', place: 'pulls', flow: 'collect', during: 'collect', faults: [at(PULLS, status(403), 'POST')] },
   { name: 'opening the pull request 2 s late', place: 'pulls', flow: 'collect', during: 'collect', faults: [at(PULLS, delay(2_000), 'POST')] },
   { name: 'labels 500', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, status(500))] },
-  { name: 'labels answer lost', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, LOST)] },
+  { name: 'labels answer lost', place: 'labels', flow: 'collect', during: 'collect', faults: [at(LABELS, LOST)] }
 ]
 
 const CONCURRENCY = 4
@@ -194,7 +200,13 @@ describe('fault matrix', () => {
         await checkAll(o, base)
       } catch (error) {
         // What the runs said, to see why without running the scenario again.
-        const log = o.runs.map((r) => `--- ${r.label} (exit ${r.result.exitCode}, ${r.ms} ms)\n${r.result.stdout.split('\n').filter((l) => !l.startsWith('::debug::')).join('\n')}`)
+        const log = o.runs.map(
+          (r) =>
+            `--- ${r.label} (exit ${r.result.exitCode}, ${r.ms} ms)\n${r.result.stdout
+              .split('\n')
+              .filter((l) => !l.startsWith('::debug::'))
+              .join('\n')}`
+        )
         ;(error as Error).message += `\n\n${log.join('\n')}`
         throw error
       }
@@ -202,7 +214,23 @@ describe('fault matrix', () => {
   })
 
   it('covers every place and every kind of fault', () => {
-    const places: Place[] = ['models', 'count_tokens', 'create', 'list', 'retrieve', 'results', 'CreateArtifact', 'FinalizeArtifact', 'ListArtifacts', 'download', 'refs', 'trees', 'commits', 'pulls', 'labels']
+    const places: Place[] = [
+      'models',
+      'count_tokens',
+      'create',
+      'list',
+      'retrieve',
+      'results',
+      'CreateArtifact',
+      'FinalizeArtifact',
+      'ListArtifacts',
+      'download',
+      'refs',
+      'trees',
+      'commits',
+      'pulls',
+      'labels'
+    ]
     expect(places.filter((p) => !ROWS.some((r) => r.place === p))).toEqual([])
     const kinds = new Set(ROWS.flatMap((r) => [...r.faults, ...(r.setup ?? [])].map((f) => f.kind)))
     expect([...kinds].sort()).toEqual(['cut-stream', 'delay', 'garble', 'hang', 'lose-answer', 'status'])

@@ -6,9 +6,9 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { stat } from 'node:fs/promises'
-import type { BatchSimulator} from '../support/simulator.js';
+import type { BatchSimulator } from '../support/simulator.js'
 import { DEFAULT_API_KEY } from '../support/simulator.js'
-import type { GitHubFake} from '../support/github-fake.js';
+import type { GitHubFake } from '../support/github-fake.js'
 import { FAKE_TOKEN, type FakeRun } from '../support/github-fake.js'
 import { runAction, type ActionRun } from '../support/run-action.js'
 

@@ -14,7 +14,6 @@ import { GitHubFake } from '../support/github-fake.js'
 import { makeWorkspace } from '../support/run-action.js'
 import { artifactNames, exists, Proxy, step, type ProxyHooks, type Stands } from './hostile-harness.js'
 
-
 let stands: Stands | undefined
 let proxy: Proxy | undefined
 afterEach(async () => {
@@ -35,7 +34,14 @@ async function start(processingMs = 0, hooks?: ProxyHooks): Promise<Stands> {
 
 const CREATE = { method: 'POST', path: '/v1/messages/batches' } as const
 // The journal is the run's first artifact; every later one (the manifest) fails for good.
-const MANIFEST_UPLOAD_FAILS = { path: '/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact', after: 1, times: Infinity, kind: 'status', status: 400, errorType: 'invalid_argument' } as const
+const MANIFEST_UPLOAD_FAILS = {
+  path: '/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact',
+  after: 1,
+  times: Infinity,
+  kind: 'status',
+  status: 400,
+  errorType: 'invalid_argument'
+} as const
 
 describe('a journal whose submission never sent anything', () => {
   it('does not fail every later collect, forever', async () => {
@@ -115,7 +121,7 @@ describe('cancel all', () => {
     expect(result.stdout).toContain(a.outputs['batch-id'])
   })
 
-  it('says so when a journal-only submission\'s batches could not be canceled', async () => {
+  it("says so when a journal-only submission's batches could not be canceled", async () => {
     // Was a bug, fixed: the manifest upload failed (the step failed and said so), so the only record is the
     // journal, which holds no batch id. `cancel all` reads it, finds no batch, cancels nothing and
     // says nothing about it: the log reads as if every pending batch was canceled, while this one
@@ -130,7 +136,14 @@ describe('cancel all', () => {
     expect(batchId).toMatch(/^msgbatch_/)
     s.github.clearFaults()
     // cancel then waits at least two minutes for what it canceled: what matters is said before that.
-    const result = await step(s, s.github.addRun({ event: 'workflow_dispatch' }), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { command: 'cancel', 'batch-id': 'all', 'fail-on-error': 'false' }, {}, 8_000)
+    const result = await step(
+      s,
+      s.github.addRun({ event: 'workflow_dispatch' }),
+      await makeWorkspace({ 'prompts/a.md': 'A.\n' }),
+      { command: 'cancel', 'batch-id': 'all', 'fail-on-error': 'false' },
+      {},
+      8_000
+    )
     const canceled = s.simulator.batches()[0]!.processingStatus !== 'in_progress'
     const warned = result.annotations.some((x) => x.level !== 'notice' && x.message.includes(batchId))
     expect(canceled || warned).toBe(true)
@@ -138,10 +151,19 @@ describe('cancel all', () => {
 })
 
 /** Result lines (JSONL) as objects, and back. */
-const lines = (body: Buffer) => body.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; result: unknown })
+const lines = (body: Buffer) =>
+  body
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { custom_id: string; result: unknown })
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
 const isResults = (path: string) => /\/v1\/messages\/batches\/[^/?]+\/results/.test(path)
-const logOf = (r: { stdout: string; stderr: string }) => (r.stdout + r.stderr).split('\n').filter((l) => !l.startsWith('::debug::') && !l.startsWith('::add-mask::')).join('\n')
+const logOf = (r: { stdout: string; stderr: string }) =>
+  (r.stdout + r.stderr)
+    .split('\n')
+    .filter((l) => !l.startsWith('::debug::') && !l.startsWith('::add-mask::'))
+    .join('\n')
 
 describe('results the API should never send', () => {
   it('duplicate result lines: nothing is written, and the step fails', async () => {
@@ -240,7 +262,10 @@ describe('a results_url that points elsewhere', () => {
 
 /** Creates a batch of another submission (another repository sharing the key), straight at the simulator. */
 async function foreignBatch(url: string, prompts: string[]): Promise<string> {
-  const requests = prompts.map((text, i) => ({ custom_id: `zzzzzzzz_prompts-${i}`, params: { model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: text }] } }))
+  const requests = prompts.map((text, i) => ({
+    custom_id: `zzzzzzzz_prompts-${i}`,
+    params: { model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: text }] }
+  }))
   const response = await fetch(`${url}/v1/messages/batches`, {
     method: 'POST',
     headers: { 'x-api-key': DEFAULT_API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
@@ -250,7 +275,7 @@ async function foreignBatch(url: string, prompts: string[]): Promise<string> {
 }
 
 describe('two submissions of the same size at the same moment', () => {
-  it('a lost create next to another run\'s batch of its size: only its own replies are written', async () => {
+  it("a lost create next to another run's batch of its size: only its own replies are written", async () => {
     let other: string | undefined
     const s = await start(0, {
       // Another run's create lands while this one's is in flight; this one's answer is then lost.
@@ -273,7 +298,7 @@ describe('two submissions of the same size at the same moment', () => {
     expect(await readFile(path.join(later, 'generated/a.md'), 'utf8')).not.toMatch(/Zanzibar/)
   })
 
-  it('a journal with no batch of its own, and another repository\'s batch of its size in its window: nothing written', async () => {
+  it("a journal with no batch of its own, and another repository's batch of its size in its window: nothing written", async () => {
     const s = await start()
     s.simulator.injectFault({ ...CREATE, kind: 'status', status: 400 })
     const files = { 'prompts/a.md': 'Describe a teapot.\n' }
@@ -288,7 +313,7 @@ describe('two submissions of the same size at the same moment', () => {
 })
 
 describe('collect with a batch-id that no record of this repository names', () => {
-  it('does not write another repository\'s replies because its files have the same names', async () => {
+  it("does not write another repository's replies because its files have the same names", async () => {
     // Was a bug, fixed: two repositories share an API key (an organisation secret). `collect` with the batch-id
     // of the OTHER repository's batch finds no record here, reads the tag from the batch's results
     // and rebuilds the plan from this checkout with that tag. custom_ids are derived from file

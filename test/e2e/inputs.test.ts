@@ -57,7 +57,7 @@ describe('bad inputs are refused before anything is spent', () => {
     refused(result, 'requests.jsonl', 2, /^Line 2: "params\.messages\[0\]" must be an object/)
   })
 
-  it('retention-days above GitHub\'s 90', async () => {
+  it("retention-days above GitHub's 90", async () => {
     const workspace = await makeWorkspace({ 'prompts/a.md': 'Hi\n' })
     refused(await run(workspace, { 'retention-days': '1000' }), undefined, undefined, /^Input retention-days: "1000" is not a whole number from 1 to 90\.$/)
   })
@@ -85,7 +85,7 @@ describe('bad inputs are refused before anything is spent', () => {
     expect(result.stdout).not.toContain('exceeds max-cost')
   })
 
-  it('a prompt over its model\'s input-token limit', async () => {
+  it("a prompt over its model's input-token limit", async () => {
     // ~225,000 tokens at the simulator's ~4 characters a token, for a 200,000-token model.
     const workspace = await makeWorkspace({ 'prompts/small.md': 'Hi\n', 'prompts/huge.md': `---\nmodel: claude-haiku-4-5\n---\n${'word '.repeat(180_000)}\n` })
     const result = await run(workspace, {})

@@ -56,7 +56,11 @@ describe('pay once: prompt files', () => {
     expect(sentPerBatch()).toEqual([5])
     expect(again.summary).toMatch(/Up to date/)
 
-    const before = Object.fromEntries(await Promise.all(['b', 'c', 'd', 'e'].map(async (n) => [n, { text: await read(workspace, `generated/${n}.md`), mtime: (await stat(path.join(workspace, `generated/${n}.md`))).mtimeMs }])))
+    const before = Object.fromEntries(
+      await Promise.all(
+        ['b', 'c', 'd', 'e'].map(async (n) => [n, { text: await read(workspace, `generated/${n}.md`), mtime: (await stat(path.join(workspace, `generated/${n}.md`))).mtimeMs }])
+      )
+    )
     await write(workspace, 'prompts/a.md', 'Describe the letter A, in capitals.\n')
     const edited = await run(workspace)
     expect(edited.exitCode).toBe(0)

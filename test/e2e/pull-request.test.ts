@@ -70,7 +70,7 @@ describe('pr-branch', () => {
     expect(github!.branch('content/weekly')!.sha).toBe(before)
   })
 
-  it('refuses a branch holding someone else\'s commit, names both, and loses nothing', async () => {
+  it("refuses a branch holding someone else's commit, names both, and loses nothing", async () => {
     const batchId = await submitted()
     const first = await collect({ 'pr-branch': 'content/weekly' })
     expect(first.exitCode).toBe(0)

@@ -65,7 +65,12 @@ describe('the job summary', () => {
 
   it('is a warning, not a failure, when it cannot be written', async () => {
     await start(0)
-    const result = await step(github!.addRun(), await makeWorkspace({ 'prompts/a.md': 'A.\n' }), { 'dry-run': 'true' }, { GITHUB_STEP_SUMMARY: path.join('/nonexistent-dir', 'summary.md') })
+    const result = await step(
+      github!.addRun(),
+      await makeWorkspace({ 'prompts/a.md': 'A.\n' }),
+      { 'dry-run': 'true' },
+      { GITHUB_STEP_SUMMARY: path.join('/nonexistent-dir', 'summary.md') }
+    )
     expect(result.exitCode).toBe(0)
     expect(result.outputs.status).toBe('dry-run')
     expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'warning', message: expect.stringMatching(/Could not write the job summary/) }))

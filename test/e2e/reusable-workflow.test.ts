@@ -106,11 +106,13 @@ describe('what the workflow declares', () => {
     for (const name of ['pr-branch', 'pr-title', 'batch-id', 'anthropic-base-url']) expect(String(step.with?.[name])).toBe(`\${{ inputs.${name} }}`)
     // Each job output reads an output the action has, and each workflow output a job output.
     for (const value of Object.values(workflow.jobs.collect!.outputs ?? {})) expect(Object.keys(action.outputs)).toContain(/steps\.collect\.outputs\.([\w-]+)/.exec(value)![1])
-    for (const { value } of Object.values(workflow.on.workflow_call.outputs)) expect(Object.keys(workflow.jobs.collect!.outputs ?? {})).toContain(/jobs\.collect\.outputs\.([\w-]+)/.exec(value)![1])
+    for (const { value } of Object.values(workflow.on.workflow_call.outputs))
+      expect(Object.keys(workflow.jobs.collect!.outputs ?? {})).toContain(/jobs\.collect\.outputs\.([\w-]+)/.exec(value)![1])
   })
 
   it('takes the runner as one label or a JSON array of labels', () => {
-    const runsOn = (value?: string) => interpolate(workflow.jobs.collect!['runs-on'], { inputs: inputsContext(workflow, { ...caller, with: value === undefined ? {} : { 'runs-on': value } }) })
+    const runsOn = (value?: string) =>
+      interpolate(workflow.jobs.collect!['runs-on'], { inputs: inputsContext(workflow, { ...caller, with: value === undefined ? {} : { 'runs-on': value } }) })
     expect(runsOn()).toBe('ubuntu-latest')
     expect(runsOn('self-hosted')).toBe('self-hosted')
     expect(runsOn('["self-hosted", "linux"]')).toEqual(['self-hosted', 'linux'])

@@ -184,7 +184,9 @@ describe('structured output', () => {
     expect(result.exitCode).toBe(1)
     expect(simulator!.batches()).toHaveLength(0)
     const errors = result.annotations.filter((a) => a.level === 'error')
-    expect(errors).toContainEqual(expect.objectContaining({ file: 'prompts/typo.md', line: 4, message: expect.stringMatching(/Unknown schema keyword "propertis". Did you mean "properties"\?/) }))
+    expect(errors).toContainEqual(
+      expect.objectContaining({ file: 'prompts/typo.md', line: 4, message: expect.stringMatching(/Unknown schema keyword "propertis". Did you mean "properties"\?/) })
+    )
     expect(errors).toContainEqual(expect.objectContaining({ file: 'schemas/ranged.json', line: 4, message: expect.stringMatching(/do not support "minimum"/) }))
     expect(errors).toContainEqual(expect.objectContaining({ file: 'schemas/broken.json', message: expect.stringMatching(/not valid JSON/) }))
   })

@@ -34,7 +34,11 @@ async function run(workspace: string, inputs: Record<string, string>, env: Recor
 }
 
 /** The log as a runner shows it: `::add-mask::` commands are consumed by the runner, never shown. */
-const log = (run: ActionRun) => (run.stdout + run.stderr).split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')
+const log = (run: ActionRun) =>
+  (run.stdout + run.stderr)
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
 
 const read = (workspace: string, file: string) => readFile(path.join(workspace, file), 'utf8')
 const exists = (file: string) =>
@@ -71,8 +75,7 @@ describe('submit, waiting for the end', () => {
       ].join('\n'),
       'data/tickets.csv': 'id,subject\nA1,Broken lid\nA2,"Late, again"\n',
       'templates/classify.md': '---\nmax_tokens: 50\n---\nClassify: {{subject}}\n',
-      'requests.jsonl':
-        JSON.stringify({ custom_id: 'ready-1', params: { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] } }) + '\n'
+      'requests.jsonl': JSON.stringify({ custom_id: 'ready-1', params: { model: 'claude-haiku-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hi' }] } }) + '\n'
     })
     const result = await run(workspace, {
       data: 'data/tickets.csv',
@@ -115,7 +118,10 @@ describe('submit, waiting for the end', () => {
     expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'warning', file: 'prompts/i18n/tagline.prompt.yml', line: 2 }))
 
     // Raw results: one line per request, matched by custom_id whatever their order.
-    const raw = (await readFile(result.outputs['results-file']!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const raw = (await readFile(result.outputs['results-file']!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(raw.map((l) => l.custom_id).sort()).toEqual(submitted.map((r) => r.custom_id).sort())
 
     expect(Number(result.outputs['cost-usd'])).toBeGreaterThan(0)
@@ -194,9 +200,7 @@ describe('errored requests', () => {
     expect(result.exitCode).toBe(1)
     expect(result.outputs).toMatchObject({ status: 'ended', succeeded: '1', errored: '1', expired: '1' })
     expect(await read(ws, 'generated/good.md')).toMatch(/hello/i)
-    expect(result.annotations).toContainEqual(
-      expect.objectContaining({ level: 'error', file: 'prompts/bad.md', line: 4, message: expect.stringMatching(/overloaded_error/) })
-    )
+    expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'error', file: 'prompts/bad.md', line: 4, message: expect.stringMatching(/overloaded_error/) }))
     expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'error', file: 'prompts/late.md', message: expect.stringMatching(/expired/) }))
     expect(result.summary).toMatch(/errored: overloaded_error/)
     expect(result.stdout).toMatch(/::error::2 requests of 3 did not succeed/)
@@ -332,7 +336,12 @@ describe('bad input is refused before anything is spent', () => {
     expect(errors.filter((a) => !a.file)[1]!.message).toMatch(/problems found; nothing was submitted/)
     expect(errors[9]!.message).toMatch(/^…and \d+ more errors: see the job summary\.$/)
     const on = (file: string, pattern: RegExp, line?: number) =>
-      expect(result.summary).toMatch(new RegExp(`<code>${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${line ? `:${line}` : '(:\\d+)?'}</code></td><td>[^<]*</td><td>[^\n]*${pattern.source.replace(/"/g, '&quot;')}`, pattern.flags))
+      expect(result.summary).toMatch(
+        new RegExp(
+          `<code>${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${line ? `:${line}` : '(:\\d+)?'}</code></td><td>[^<]*</td><td>[^\n]*${pattern.source.replace(/"/g, '&quot;')}`,
+          pattern.flags
+        )
+      )
     on('prompts/front-matter.md', /./, 2)
     on('prompts/unknown-key.md', /temperature/, 3)
     on('prompts/empty.md', /empty/i)
@@ -417,11 +426,7 @@ describe('results', () => {
     await start()
     const rows = Array.from({ length: 100_000 }, (_, i) => `${i + 1},Ticket number ${i + 1}`).join('\n')
     const workspace = await makeWorkspace({ 'tickets.csv': `id,subject\n${rows}\n`, 'classify.md': '---\nmax_tokens: 5\n---\nClassify: {{subject}}\n' })
-    const result = await run(
-      workspace,
-      { prompts: '', data: 'tickets.csv', template: 'classify.md', 'wait-minutes': '5' },
-      { NODE_OPTIONS: '--max-old-space-size=160' }
-    )
+    const result = await run(workspace, { prompts: '', data: 'tickets.csv', template: 'classify.md', 'wait-minutes': '5' }, { NODE_OPTIONS: '--max-old-space-size=160' })
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
     expect(result.outputs).toMatchObject({ status: 'ended', succeeded: '100000' })
@@ -460,9 +465,7 @@ describe('inputs', () => {
     const result = await run(workspace, { 'output-dir': '../elsewhere', 'wait-minutes': 'soon', 'max-tokens': '0' })
     expect(result.exitCode).toBe(1)
     const messages = result.annotations.filter((a) => a.level === 'error').map((a) => a.message)
-    expect(messages).toEqual(
-      expect.arrayContaining([expect.stringMatching(/output-dir/), expect.stringMatching(/wait-minutes/), expect.stringMatching(/max-tokens/)])
-    )
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/output-dir/), expect.stringMatching(/wait-minutes/), expect.stringMatching(/max-tokens/)]))
     expect(simulator!.batches()).toHaveLength(0)
   })
 })

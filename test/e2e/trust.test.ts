@@ -36,7 +36,11 @@ async function step(run: FakeRun, workspace: string, inputs: Record<string, stri
   })
 }
 
-const names = () => github!.artifacts().filter((a) => !a.deleted).map((a) => a.name)
+const names = () =>
+  github!
+    .artifacts()
+    .filter((a) => !a.deleted)
+    .map((a) => a.name)
 // Why the step failed: the last error of no file (src/report/annotations.ts emits those as raised, the failure last).
 const failure = (r: ActionRun) => r.annotations.filter((a) => a.level === 'error' && !a.file).at(-1)?.message ?? ''
 const generated = async (workspace: string) => (await readdir(path.join(workspace, 'generated')).catch(() => [] as string[])).sort()

@@ -47,7 +47,7 @@ function comparing(commits: Array<{ sha: string; message: string }>, aheadBy = c
 describe('checkBranchOwned, through the compare API', () => {
   const own = { sha: 'a'.repeat(40), message: withTrailer('Add results') }
 
-  it('accepts a branch whose commits since the base are all the action\'s', async () => {
+  it("accepts a branch whose commits since the base are all the action's", async () => {
     await expect(checkBranchOwned(comparing([own, own]), 'o', 'r', 'b', 'head', 'base')).resolves.toBeUndefined()
   })
 

@@ -3,13 +3,7 @@
  * matching call gets a status, a hang, a dropped connection, an answer lost after the work was done,
  * an HTML page with status 200, or a body cut short. The GitHub fake does the real work behind it.
  */
-export type Fault =
-  | { kind: 'status'; status: number }
-  | { kind: 'html' }
-  | { kind: 'drop' }
-  | { kind: 'lost' }
-  | { kind: 'hang' }
-  | { kind: 'cut' }
+export type Fault = { kind: 'status'; status: number } | { kind: 'html' } | { kind: 'drop' } | { kind: 'lost' } | { kind: 'hang' } | { kind: 'cut' }
 
 export interface FaultRule {
   method?: string

@@ -48,12 +48,19 @@ describe('rate limits', () => {
 
   it('waits for the reset of an exhausted quota (primary rate limit)', async () => {
     const reset = String(Math.ceil(Date.now() / 1000) + 1)
-    github.injectFault({ method: 'GET', path: `/repos/${github.repository}`, kind: 'status', status: 403, message: 'API rate limit exceeded for installation ID 1.', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } })
+    github.injectFault({
+      method: 'GET',
+      path: `/repos/${github.repository}`,
+      kind: 'status',
+      status: 403,
+      message: 'API rate limit exceeded for installation ID 1.',
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }
+    })
     await (await client()).rest.repos.get({ owner, repo })
     expect(repoCalls().map((c) => c.status)).toEqual([403, 200])
   })
 
-  it('fails at once, saying how long GitHub asked for, when the wait would outlast the call\'s deadline', async () => {
+  it("fails at once, saying how long GitHub asked for, when the wait would outlast the call's deadline", async () => {
     github.injectFault({ method: 'GET', path: `/repos/${github.repository}`, kind: 'status', status: 403, message: SECONDARY, headers: { 'retry-after': '600' }, times: Infinity })
     const started = Date.now()
     const error = await (await client()).rest.repos.get({ owner, repo }).catch((e: unknown) => e)
@@ -64,7 +71,7 @@ describe('rate limits', () => {
     expect(repoCalls()).toHaveLength(1)
   })
 
-  it('stops waiting once the step\'s budget for rate-limit waits is spent', async () => {
+  it("stops waiting once the step's budget for rate-limit waits is spent", async () => {
     github.injectFault({ method: 'GET', path: `/repos/${github.repository}`, kind: 'status', status: 429, headers: { 'retry-after': '1' }, times: Infinity })
     const error = await (await client(new RateLimitBudget(500))).rest.repos.get({ owner, repo }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RateLimitedError)
@@ -87,9 +94,9 @@ describe('one layer per failure', () => {
 })
 
 describe('labels right after opening a pull request', () => {
-  it('are retried on GitHub\'s transient 422 and end up on the pull request', async () => {
+  it("are retried on GitHub's transient 422 and end up on the pull request", async () => {
     const workspace = await makeWorkspace({ 'generated/a.md': 'Reply A\n' })
-    github.injectFault({ method: 'POST', path: /\/labels$/, kind: 'status', status: 422, message: 'Could not resolve to a node with the global id of \'PR_kwDO\'', times: 2 })
+    github.injectFault({ method: 'POST', path: /\/labels$/, kind: 'status', status: 422, message: "Could not resolve to a node with the global id of 'PR_kwDO'", times: 2 })
     const pr = await openPullRequest(await client(), {
       owner,
       repo,

@@ -75,7 +75,7 @@ describe('branches the action may write', () => {
     expect(writes().filter((c) => c.path.includes('/git/'))).toHaveLength(1) // only foreignBranch's own createRef
   })
 
-  it('refuses an existing branch with someone else\'s commit, naming the branch and the commit, and leaves it as it was', async () => {
+  it("refuses an existing branch with someone else's commit, naming the branch and the commit, and leaves it as it was", async () => {
     const theirs = await foreignBranch('content/weekly')
     const before = writes().length
     const { octokit } = client()
@@ -113,7 +113,7 @@ describe('branches the action may write', () => {
     expect(github.fileAt('content/weekly', 'generated/a.md')).toBe('Edited by hand\n')
   })
 
-  it('refuses its own commit moved onto someone\'s work (the work is not on the base)', async () => {
+  it("refuses its own commit moved onto someone's work (the work is not on the base)", async () => {
     const theirs = await foreignBranch('content/weekly')
     // The action's commit, rebased by hand on top of that work.
     const { octokit } = client()
@@ -222,7 +222,13 @@ describe('big pull requests', () => {
   })
 
   it('splits a call in two when GitHub answers that it was too large to process', async () => {
-    github.injectFault({ method: 'POST', path: /\/git\/trees$/, kind: 'status', status: 422, message: 'Sorry, your request timed out.  It\'s likely that your input was too large to process.  Consider building the tree incrementally' })
+    github.injectFault({
+      method: 'POST',
+      path: /\/git\/trees$/,
+      kind: 'status',
+      status: 422,
+      message: "Sorry, your request timed out.  It's likely that your input was too large to process.  Consider building the tree incrementally"
+    })
     const { octokit } = client()
     await openPullRequest(octokit, options())
     expect(treeCalls().map((c) => c.status)).toEqual([422, 201, 201])

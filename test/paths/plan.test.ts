@@ -103,7 +103,9 @@ describe('a manifest at collect', () => {
     tag: 'abcd2345',
     spoolPath: '',
     chunks: [{ start: 0, end: 1, bytes: 0 }],
-    requests: [{ customId: 'abcd2345_a', model: 'm', maxTokens: 1, origin: { file: 'prompts/a.md', line: 1 }, output: { kind: 'file', path: 'generated/a.md' }, offset: 0, bytes: 0 }],
+    requests: [
+      { customId: 'abcd2345_a', model: 'm', maxTokens: 1, origin: { file: 'prompts/a.md', line: 1 }, output: { kind: 'file', path: 'generated/a.md' }, offset: 0, bytes: 0 }
+    ],
     dataOutputs: [],
     sources: ['prompts/a.md', 'template.md']
   }

@@ -25,7 +25,14 @@ async function plan(requests: Array<Partial<PromptRequest> & { params: MessagePa
     for (const [i, r] of requests.entries()) yield { key: `r${i}`, origin: { file: 'p.md' }, output: { kind: 'file', path: `out/${i}.md` }, ...r }
   }
   const problems: string[] = []
-  const built = await buildPlan(sources(), { workspace: dir, spoolPath: path.join(dir, 'spool.jsonl'), tag: 'abcd', cache, limits: { maxRequests, maxBytes }, problem: (p) => problems.push(p.message) })
+  const built = await buildPlan(sources(), {
+    workspace: dir,
+    spoolPath: path.join(dir, 'spool.jsonl'),
+    tag: 'abcd',
+    cache,
+    limits: { maxRequests, maxBytes },
+    problem: (p) => problems.push(p.message)
+  })
   expect(problems).toEqual([])
   return built
 }
@@ -139,7 +146,13 @@ describe('what is sent', () => {
   })
 
   it('ready-made requests are sent as they are', async () => {
-    const p = await plan([{ params: req(LONG, 'a'), customId: 'mine-1' }, { params: req(LONG, 'b'), customId: 'mine-2' }], 'auto')
+    const p = await plan(
+      [
+        { params: req(LONG, 'a'), customId: 'mine-1' },
+        { params: req(LONG, 'b'), customId: 'mine-2' }
+      ],
+      'auto'
+    )
     expect((await body(p)).requests[0]!.params.system).toBe(LONG)
   })
 })

@@ -53,7 +53,10 @@ describe('assignCustomIds', () => {
 })
 
 describe('the custom_id scheme (properties)', () => {
-  const key = fc.oneof(fc.string({ maxLength: 120 }), fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/).map((fixed) => ({ fixed })))
+  const key = fc.oneof(
+    fc.string({ maxLength: 120 }),
+    fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/).map((fixed) => ({ fixed }))
+  )
 
   it('every id is valid for the API, carries its tag, and is unique', () => {
     fc.assert(

@@ -20,7 +20,15 @@ async function planOf(names: string[], rows: string[] = []): Promise<{ plan: Pla
   for (const [i, name] of names.entries()) {
     const params = { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: `About ${name}` }] }
     const out = `generated/${name}.md`
-    requests.push({ customId: `tag_${i}`, origin: { file: `prompts/${name}.md` }, model: 'm', maxTokens: 5, output: { kind: 'file', path: out }, fingerprint: fingerprint(params, out), ...(await spool.append(params)) })
+    requests.push({
+      customId: `tag_${i}`,
+      origin: { file: `prompts/${name}.md` },
+      model: 'm',
+      maxTokens: 5,
+      output: { kind: 'file', path: out },
+      fingerprint: fingerprint(params, out),
+      ...(await spool.append(params))
+    })
   }
   for (const [i, row] of rows.entries()) {
     const params = { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: `Row ${row}` }] }
@@ -100,14 +108,22 @@ describe('selectRequests', () => {
     expect(all.split).toMatchObject({ regenerated: 5, unchanged: 0 })
   })
 
-  it('sends a data file\'s new rows only, and tells the rebuild which rows keep their output', async () => {
+  it("sends a data file's new rows only, and tells the rebuild which rows keep their output", async () => {
     const { plan, workspace, dir } = await planOf([], ['x', 'y', 'z'])
     await generate(workspace, 'generated/data.csv')
     const lock = lockFor(plan, [0, 2])
     const { plan: sent, split } = await selectRequests(plan, { workspace, lock, limits: API_LIMITS, spoolPath: path.join(dir, 'send.jsonl'), problem: () => {} })
     expect(split).toMatchObject({ unchanged: 2, new: 1 })
     expect(sent.requests.map((r) => r.customId)).toEqual(['tag_r1'])
-    expect(sent.dataOutputs).toEqual([expect.objectContaining({ path: 'generated/data.csv', kept: [[0, plan.requests[0]!.fingerprint], [2, plan.requests[2]!.fingerprint]] })])
+    expect(sent.dataOutputs).toEqual([
+      expect.objectContaining({
+        path: 'generated/data.csv',
+        kept: [
+          [0, plan.requests[0]!.fingerprint],
+          [2, plan.requests[2]!.fingerprint]
+        ]
+      })
+    ])
   })
 
   it('reports lock entries that no request produces any more as stale', async () => {
@@ -129,13 +145,25 @@ describe('selectRequests', () => {
     for (let i = 0; i < n; i++) {
       const out = `generated/p${i % 100}/${i}.md`
       const fp = fingerprint({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: `Prompt ${i}` }] }, out)
-      requests.push({ customId: `tag_${i}`, origin: { file: `prompts/${i}.md` }, model: 'm', maxTokens: 5, output: { kind: 'file', path: out }, fingerprint: fp, offset: 0, bytes: 0 })
+      requests.push({
+        customId: `tag_${i}`,
+        origin: { file: `prompts/${i}.md` },
+        model: 'm',
+        maxTokens: 5,
+        output: { kind: 'file', path: out },
+        fingerprint: fp,
+        offset: 0,
+        bytes: 0
+      })
       lock.set(out, { fingerprint: fp, batch: 'b', at: AT })
     }
     for (let d = 0; d < 100; d++) await mkdir(path.join(workspace, `generated/p${d}`), { recursive: true })
     for (const r of requests) writeFileSync(path.join(workspace, r.output!.path), '')
     const started = performance.now()
-    const { plan: sent, split } = await selectRequests({ ...plan, requests, chunks: [{ start: 0, end: n, bytes: 0 }] }, { workspace, lock, limits: API_LIMITS, spoolPath: path.join(dir, 'send.jsonl'), problem: () => {} })
+    const { plan: sent, split } = await selectRequests(
+      { ...plan, requests, chunks: [{ start: 0, end: n, bytes: 0 }] },
+      { workspace, lock, limits: API_LIMITS, spoolPath: path.join(dir, 'send.jsonl'), problem: () => {} }
+    )
     const ms = performance.now() - started
     expect(split.unchanged).toBe(n)
     expect(sent.requests).toHaveLength(0)

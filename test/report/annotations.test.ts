@@ -35,10 +35,22 @@ describe('annotations', () => {
     // What concerns the whole run, and the failure, as raised; then files in path order, and the count.
     expect(errors[0]!.message).toBe('The batch msgbatch_1 could not be read.')
     expect(errors[1]!.message).toBe('30 problems found; nothing was submitted.')
-    expect(errors.slice(2, 9).map((a) => a.file)).toEqual(['prompts/p01.md', 'prompts/p02.md', 'prompts/p03.md', 'prompts/p04.md', 'prompts/p05.md', 'prompts/p06.md', 'prompts/p07.md'])
+    expect(errors.slice(2, 9).map((a) => a.file)).toEqual([
+      'prompts/p01.md',
+      'prompts/p02.md',
+      'prompts/p03.md',
+      'prompts/p04.md',
+      'prompts/p05.md',
+      'prompts/p06.md',
+      'prompts/p07.md'
+    ])
     expect(errors[9]!.message).toBe('…and 23 more errors: see the job summary.')
     // Warnings have a budget of their own, and all 4 fit.
-    expect(emitted().filter((a) => a.level === 'warning').map((a) => a.message)).toEqual(['warning 0', 'warning 1', 'warning 2', 'warning 3'])
+    expect(
+      emitted()
+        .filter((a) => a.level === 'warning')
+        .map((a) => a.message)
+    ).toEqual(['warning 0', 'warning 1', 'warning 2', 'warning 3'])
     // The job summary is given every one, so that "see the job summary" is true.
     expect(listed).toHaveLength(36)
     expect(process.exitCode).toBe(1)
@@ -78,7 +90,9 @@ describe('annotations', () => {
     fail('stopped')
     expect(emitted().at(-1)).toEqual({ level: 'error', message: 'stopped' })
     await flushAnnotations()
-    const warnings = emitted().filter((a) => a.level === 'warning').map((a) => a.message)
+    const warnings = emitted()
+      .filter((a) => a.level === 'warning')
+      .map((a) => a.message)
     expect(warnings).toEqual([...Array.from({ length: 9 }, (_, i) => `run-wide ${i}`), '…and 3 more warnings: see the job summary.'])
   })
 

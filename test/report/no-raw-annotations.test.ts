@@ -51,7 +51,7 @@ describe('annotations and the job summary', () => {
     expect(RAW_ANNOTATION.test("core.warning('x')")).toBe(true)
     expect(RAW_ANNOTATION.test("core.setFailed('x')")).toBe(true)
     expect(RAW_ANNOTATION.test("import { error, getInput } from '@actions/core'")).toBe(true)
-    expect(RAW_ANNOTATION.test("log: core.warning,")).toBe(true)
+    expect(RAW_ANNOTATION.test('log: core.warning,')).toBe(true)
     expect(RAW_ANNOTATION.test("warn('x')")).toBe(false)
     expect(RAW_SUMMARY_WRITE.test('await core.summary.addRaw(x).write()')).toBe(true)
   })

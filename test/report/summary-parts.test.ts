@@ -16,7 +16,9 @@ const RUN = { GITHUB_SERVER_URL: 'https://github.example', GITHUB_REPOSITORY: 'o
 describe('links', () => {
   it('point a source at its line at the commit, each path segment encoded', () => {
     expect(sourceUrl('prompts/a b/#1?.md', 12, RUN)).toBe(`https://github.example/octo/site/blob/${'a'.repeat(40)}/prompts/a%20b/%231%3F.md#L12`)
-    expect(sourceLink('prompts/<x>.md', 3, RUN)).toBe(`<a href="https://github.example/octo/site/blob/${'a'.repeat(40)}/prompts/%3Cx%3E.md#L3"><code>prompts/&lt;x&gt;.md:3</code></a>`)
+    expect(sourceLink('prompts/<x>.md', 3, RUN)).toBe(
+      `<a href="https://github.example/octo/site/blob/${'a'.repeat(40)}/prompts/%3Cx%3E.md#L3"><code>prompts/&lt;x&gt;.md:3</code></a>`
+    )
   })
 
   it('are left out without the run variables (a local run): the text stays', () => {
@@ -25,7 +27,7 @@ describe('links', () => {
     expect(sourceUrl('a.md', 1, { ...RUN, GITHUB_SHA: 'not a sha' })).toBeUndefined()
   })
 
-  it('point at one artifact when its id is known, else at the run\'s artifacts', () => {
+  it("point at one artifact when its id is known, else at the run's artifacts", () => {
     expect(artifactUrl(5, RUN)).toBe('https://github.example/octo/site/actions/runs/77/artifacts/5')
     expect(artifactUrl(undefined, RUN)).toBe('https://github.example/octo/site/actions/runs/77#artifacts')
     expect(artifactLink('claude-batch-results-x', undefined, {})).toBe('<code>claude-batch-results-x</code>')

@@ -12,9 +12,16 @@ describe('attack: recursive schemas are refused however the loop is written', ()
     ['the root by "#"', { type: 'object', properties: { child: { $ref: '#' } } }],
     ['a property by its path', { type: 'object', properties: { a: { type: 'object', properties: { b: { $ref: '#/properties/a' } } } } }],
     ['a definition through the root', { $defs: { node: { type: 'object', properties: { up: { $ref: '#' } } } }, type: 'object', properties: { n: { $ref: '#/$defs/node' } } }],
-    ['two definitions in a ring', { $defs: { a: { type: 'object', properties: { b: { $ref: '#/$defs/b' } } }, b: { type: 'object', properties: { a: { $ref: '#/$defs/a' } } } }, $ref: '#/$defs/a' }]
+    [
+      'two definitions in a ring',
+      { $defs: { a: { type: 'object', properties: { b: { $ref: '#/$defs/b' } } }, b: { type: 'object', properties: { a: { $ref: '#/$defs/a' } } } }, $ref: '#/$defs/a' }
+    ]
   ])('%s', (_, schema) => {
-    expect(unsupportedFeatures(schema).map((i) => i.message).join('\n')).toMatch(/Recursive schemas are not supported/)
+    expect(
+      unsupportedFeatures(schema)
+        .map((i) => i.message)
+        .join('\n')
+    ).toMatch(/Recursive schemas are not supported/)
   })
 
   it('a definition used twice, or one referring to another, is not a loop', () => {
@@ -28,7 +35,12 @@ describe('attack: recursive schemas are refused however the loop is written', ()
 })
 
 describe('attack: property names that Object.prototype also has', () => {
-  const schema = { type: 'object', properties: { constructor: { type: 'string' }, toString: { type: 'string' }, a: { type: 'string' } }, required: ['toString'], additionalProperties: false }
+  const schema = {
+    type: 'object',
+    properties: { constructor: { type: 'string' }, toString: { type: 'string' }, a: { type: 'string' } },
+    required: ['toString'],
+    additionalProperties: false
+  }
 
   it('a reply is judged on its own properties, not inherited ones', () => {
     const validator = new ReplyValidator([schema])
@@ -48,7 +60,10 @@ describe('attack: one schema shared by many prompts', () => {
   it('is compiled once, not once per prompt (2,000 prompts plan about as fast as without a schema)', async () => {
     const plain: Record<string, string> = {}
     const shared: Record<string, string> = {
-      's.json': JSON.stringify({ type: 'object', properties: { a: { type: 'string', enum: ['x', 'y'] }, b: { type: 'array', items: { type: 'object', properties: { c: { type: 'string' } } } } } })
+      's.json': JSON.stringify({
+        type: 'object',
+        properties: { a: { type: 'string', enum: ['x', 'y'] }, b: { type: 'array', items: { type: 'object', properties: { c: { type: 'string' } } } } }
+      })
     }
     for (let i = 0; i < 2000; i++) {
       plain[`p/${i}.md`] = `Hi ${i}\n`

@@ -114,9 +114,7 @@ describe('data + template', () => {
       'template.md': 'Name {{name}}'
     })
     const fromCsv = await collect(ws, { data: 'rows.csv', template: 'template.md' })
-    expect(fromCsv.problems).toEqual([
-      { file: 'rows.csv', line: 1, message: 'The data has a column named "output", where the results will be written: rename that column.' }
-    ])
+    expect(fromCsv.problems).toEqual([{ file: 'rows.csv', line: 1, message: 'The data has a column named "output", where the results will be written: rename that column.' }])
     const fromJsonl = await collect(ws, { data: 'rows.jsonl', template: 'template.md' })
     expect(fromJsonl.problems).toEqual([
       { file: 'rows.jsonl', line: 2, message: 'Rows 2 and 3 already have a field named "output", where the results will be written: rename that field.' }
@@ -130,8 +128,18 @@ describe('data + template', () => {
     })
     const { requests, problems } = await collect(ws, { data: 'data/items.jsonl', template: 'template.prompt.yml' })
     expect(requests.map((r) => [r.key, r.params.messages[0]!.content, r.origin, r.output])).toEqual([
-      ['items-7', 'Seven ["a","b"]', { file: 'data/items.jsonl', line: 1, row: 1 }, { kind: 'data-row', path: 'generated/items.jsonl', source: 'data/items.jsonl', format: 'jsonl', index: 0 }],
-      ['items-4', ' {"x":1}', { file: 'data/items.jsonl', line: 5, row: 4 }, { kind: 'data-row', path: 'generated/items.jsonl', source: 'data/items.jsonl', format: 'jsonl', index: 3 }]
+      [
+        'items-7',
+        'Seven ["a","b"]',
+        { file: 'data/items.jsonl', line: 1, row: 1 },
+        { kind: 'data-row', path: 'generated/items.jsonl', source: 'data/items.jsonl', format: 'jsonl', index: 0 }
+      ],
+      [
+        'items-4',
+        ' {"x":1}',
+        { file: 'data/items.jsonl', line: 5, row: 4 },
+        { kind: 'data-row', path: 'generated/items.jsonl', source: 'data/items.jsonl', format: 'jsonl', index: 3 }
+      ]
     ])
     expect(problems.map((p) => [p.file, p.line])).toEqual([
       ['data/items.jsonl', 3],
@@ -202,7 +210,8 @@ describe('data + template', () => {
       {
         file: 'with-output.md',
         line: 2,
-        message: 'Front matter key "output" cannot be used in a template: each row\'s result goes into that row\'s "output" field in the copy of the data file under output-dir. Remove it.'
+        message:
+          'Front matter key "output" cannot be used in a template: each row\'s result goes into that row\'s "output" field in the copy of the data file under output-dir. Remove it.'
       }
     ])
     const tests = await collect(ws, { data: 'rows.csv', template: 'with-tests.prompt.yml' })
@@ -247,8 +256,6 @@ describe('data + template', () => {
     expect(header.warnings).toEqual([{ file: 'header.csv', message: 'The data file has no rows, so it gives no requests.' }])
     await writeFile(path.join(ws, 'empty.csv'), '')
     const empty = await collect(ws, { data: 'empty.csv', template: 'template.md' })
-    expect(empty.problems).toEqual([
-      { file: 'empty.csv', line: 1, message: 'The CSV file is empty: it needs a header row naming the columns, then one row per prompt.' }
-    ])
+    expect(empty.problems).toEqual([{ file: 'empty.csv', line: 1, message: 'The CSV file is empty: it needs a header row naming the columns, then one row per prompt.' }])
   })
 })

@@ -44,7 +44,9 @@ describe('prompt globs and output paths', () => {
     const ws = await workspace({ 'prompts/a.md': 'A' })
     const { requests, problems } = await prompts(ws, ['prompts/*.md', 'missing/**/*.md'])
     expect(requests).toHaveLength(1)
-    expect(problems).toEqual([{ message: 'Pattern `missing/**/*.md` (input prompts) matched no files: check the pattern and the folder names (paths are relative to the repository root), or remove it.' }])
+    expect(problems).toEqual([
+      { message: 'Pattern `missing/**/*.md` (input prompts) matched no files: check the pattern and the folder names (paths are relative to the repository root), or remove it.' }
+    ])
   })
 
   it('lets the default pattern match nothing when data or requests are given, but not otherwise', async () => {

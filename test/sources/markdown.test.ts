@@ -194,8 +194,7 @@ describe('markdown prompt files', () => {
       {
         file: 'prompts/a.md',
         line: 2,
-        message:
-          'Front matter key "system" must be text, not a mapping. Put the text in quotes ("{{...}} ..."): YAML reads a value starting with {{ as a mapping.'
+        message: 'Front matter key "system" must be text, not a mapping. Put the text in quotes ("{{...}} ..."): YAML reads a value starting with {{ as a mapping.'
       },
       {
         file: 'prompts/b.md',

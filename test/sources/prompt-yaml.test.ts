@@ -145,8 +145,18 @@ describe('.prompt.yml files', () => {
     const { requests, problems, warnings } = await prompts(ws, 'p/*')
     expect(requests.map((r) => r.key)).toEqual(['c/a'])
     expect(problems).toEqual([
-      { file: 'p/a.prompt.yml', line: 2, message: expect.stringMatching(/^Unknown key "temprature"\. Allowed keys: name, description, model, modelParameters, messages, testData, evaluators, responseFormat, jsonSchema\.$/) },
-      { file: 'p/a.prompt.yml', line: 3, message: 'Unknown modelParameters key "max_tokens". Allowed keys: maxTokens, maxCompletionTokens, temperature, topP, stop. Did you mean "maxTokens"?' },
+      {
+        file: 'p/a.prompt.yml',
+        line: 2,
+        message: expect.stringMatching(
+          /^Unknown key "temprature"\. Allowed keys: name, description, model, modelParameters, messages, testData, evaluators, responseFormat, jsonSchema\.$/
+        )
+      },
+      {
+        file: 'p/a.prompt.yml',
+        line: 3,
+        message: 'Unknown modelParameters key "max_tokens". Allowed keys: maxTokens, maxCompletionTokens, temperature, topP, stop. Did you mean "maxTokens"?'
+      },
       { file: 'p/a.prompt.yml', line: 5, message: 'Unknown message role "narrator". Use one of: system, user, assistant.' },
       { file: 'p/a.prompt.yml', line: 8, message: 'Message content is empty: write the message or remove it.' },
       { file: 'p/b.prompt.yml', line: 2, message: 'There is no user message: add one with "role: user".' },

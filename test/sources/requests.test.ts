@@ -45,7 +45,10 @@ describe('requests JSONL', () => {
       [7, 'Line 7: "params.model" must be a model name.'],
       [7, 'Line 7: "params.max_tokens" must be a whole number of at least 1.'],
       [7, 'Line 7: "params.messages" must be a non-empty list of messages.'],
-      [8, 'Line 8: "params.temperature" is not allowed: API version 2026-10-21 (which this action uses) rejects sampling parameters (temperature, top_p, top_k). Remove "temperature".'],
+      [
+        8,
+        'Line 8: "params.temperature" is not allowed: API version 2026-10-21 (which this action uses) rejects sampling parameters (temperature, top_p, top_k). Remove "temperature".'
+      ],
       [8, 'Line 8: "params.stream" is not allowed: Batch requests cannot stream. Remove "stream".'],
       [9, expect.stringMatching(/^Line 9: not valid JSON \(/)],
       [10, 'Line 10: not a JSON object. Each line must be one object {"custom_id": "...", "params": {...}}.'],
@@ -60,11 +63,17 @@ describe('requests JSONL', () => {
     const ws = await workspace({
       'reqs.jsonl': [
         msgs(['hi']),
-        msgs([{ role: 'user', content: 'Hi' }, { role: 'system', content: 'Be brief' }]),
+        msgs([
+          { role: 'user', content: 'Hi' },
+          { role: 'system', content: 'Be brief' }
+        ]),
         msgs([{ role: 'user' }]),
         msgs([{ role: 'user', content: '' }]),
         msgs([{ role: 'user', content: ['Hi'] }]),
-        msgs([{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }, { role: 'assistant', content: 'Sure' }])
+        msgs([
+          { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+          { role: 'assistant', content: 'Sure' }
+        ])
       ].join('\n')
     })
     const { requests, problems } = await collect(ws, { requests: 'reqs.jsonl' })

@@ -21,11 +21,22 @@ describe('schemas: what structured outputs refuse', () => {
     [{ type: 'objekt' }, /"type" must be one of/],
     [{ $defs: { node: { type: 'object', properties: { next: { $ref: '#/$defs/node' } } } }, $ref: '#/$defs/node' }, /Recursive schemas are not supported/]
   ])('refuses %j', (schema, message) => {
-    expect(unsupportedFeatures(schema).map((i) => i.message).join('\n')).toMatch(message)
+    expect(
+      unsupportedFeatures(schema)
+        .map((i) => i.message)
+        .join('\n')
+    ).toMatch(message)
   })
 
   it('accepts the documented subset and closes open objects, as the SDKs do', () => {
-    const schema = { type: 'object', properties: { when: { type: 'string', format: 'date' }, tags: { type: 'array', items: { type: 'string' }, minItems: 1 }, kind: { anyOf: [{ type: 'string' }, { type: 'null' }] } } }
+    const schema = {
+      type: 'object',
+      properties: {
+        when: { type: 'string', format: 'date' },
+        tags: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        kind: { anyOf: [{ type: 'string' }, { type: 'null' }] }
+      }
+    }
     expect(unsupportedFeatures(schema)).toEqual([])
     expect(schema).toMatchObject({ additionalProperties: false })
   })
@@ -81,7 +92,8 @@ describe('schemas in prompt sources', () => {
   it('.prompt.yml: responseFormat json_schema needs jsonSchema; a mapping works as well as JSON text', async () => {
     const ws = await workspace({
       'a.prompt.yml': 'messages: [{ role: user, content: Hi }]\nresponseFormat: json_schema\n',
-      'b.prompt.yml': 'messages: [{ role: user, content: Hi }]\nresponseFormat: json_schema\njsonSchema:\n  name: x\n  schema: { type: object, properties: { ok: { type: boolean } } }\n',
+      'b.prompt.yml':
+        'messages: [{ role: user, content: Hi }]\nresponseFormat: json_schema\njsonSchema:\n  name: x\n  schema: { type: object, properties: { ok: { type: boolean } } }\n',
       'c.prompt.yml': 'messages: [{ role: user, content: Hi }]\njsonSchema: \'{"name": "x", "schema": {"type": "string"}}\'\n'
     })
     const { problems, warnings, requests } = await prompts(ws, '*.prompt.yml')
@@ -111,7 +123,10 @@ describe('replies checked against their schema', () => {
     expect(validator.check(0, '{"a":"x"}', 'end_turn', 100)).toEqual({ ok: true, value: { a: 'x' } })
   })
   it('says why a reply does not fit, and that a cut-off one needs more max_tokens', () => {
-    expect(validator.check(0, '{"a":1,"b":2}', 'end_turn', 100)).toEqual({ ok: false, message: expect.stringMatching(/^the reply does not fit the schema: .*must NOT have additional properties \(b\).*\/a must be string/) })
+    expect(validator.check(0, '{"a":1,"b":2}', 'end_turn', 100)).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^the reply does not fit the schema: .*must NOT have additional properties \(b\).*\/a must be string/)
+    })
     expect(validator.check(0, '{"a":"x', 'max_tokens', 100)).toEqual({ ok: false, message: expect.stringMatching(/^cut off: raise max_tokens \(100\).*not JSON/) })
   })
 })

@@ -34,7 +34,13 @@ async function upload(name: string, files: Record<string, string>): Promise<numb
   Object.assign(process.env, github.envFor(github.addRun()))
   const dir = await mkdtemp(path.join(tmpdir(), 'cba-artifact-'))
   for (const [file, content] of Object.entries(files)) await writeFile(path.join(dir, file), content)
-  const id = await uploadArtifact(name, Object.keys(files).map((f) => path.join(dir, f)), dir, 1, { limits: LIMITS })
+  const id = await uploadArtifact(
+    name,
+    Object.keys(files).map((f) => path.join(dir, f)),
+    dir,
+    1,
+    { limits: LIMITS }
+  )
   return id!
 }
 

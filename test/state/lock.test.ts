@@ -45,7 +45,12 @@ describe('lock file', () => {
     const text = await readFile(path.join(ws, 'claude-batch.lock.json'), 'utf8')
     const lines = text.split('\n')
     expect(lines[0]).toBe('{')
-    expect(lines.slice(1, 4).map((l) => JSON.parse(`{${l.replace(/,$/, '')}}`)).map((o) => Object.keys(o)[0])).toEqual(['generated/a.md', 'generated/b.md', `generated/t.csv#${'b'.repeat(32)}`])
+    expect(
+      lines
+        .slice(1, 4)
+        .map((l) => JSON.parse(`{${l.replace(/,$/, '')}}`))
+        .map((o) => Object.keys(o)[0])
+    ).toEqual(['generated/a.md', 'generated/b.md', `generated/t.csv#${'b'.repeat(32)}`])
     expect(await readLock(ws, 'claude-batch.lock.json')).toEqual(new Map([...lock].sort()))
     expect(formatLock(new Map())).toBe('{}\n')
   })
@@ -62,8 +67,25 @@ describe('lock file', () => {
   it('merges with what is on disk: other entries are kept, a rebuilt data file lists its rows afresh', async () => {
     const ws = await workspace()
     const row = (c: string) => `generated/t.csv#${c.repeat(32)}`
-    await writeLock(ws, 'l.json', new Map([['generated/a.md', entry(FP)], [row('1'), entry('1'.repeat(32), { row: 0 })], [row('2'), entry('2'.repeat(32), { row: 1 })]]))
-    await writeLock(ws, 'l.json', new Map([[row('3'), entry('3'.repeat(32), { row: 0 })], ['generated/b.md', entry(FP)]]), [], new Set(['generated/t.csv']))
+    await writeLock(
+      ws,
+      'l.json',
+      new Map([
+        ['generated/a.md', entry(FP)],
+        [row('1'), entry('1'.repeat(32), { row: 0 })],
+        [row('2'), entry('2'.repeat(32), { row: 1 })]
+      ])
+    )
+    await writeLock(
+      ws,
+      'l.json',
+      new Map([
+        [row('3'), entry('3'.repeat(32), { row: 0 })],
+        ['generated/b.md', entry(FP)]
+      ]),
+      [],
+      new Set(['generated/t.csv'])
+    )
     expect([...(await readLock(ws, 'l.json')).keys()]).toEqual(['generated/a.md', 'generated/b.md', row('3')])
   })
 

@@ -14,8 +14,24 @@ const plan: Plan = {
     { start: 2, end: 3, bytes: 0 }
   ],
   requests: [
-    { customId: 'abcd2345_a', model: 'claude-haiku-4-5', maxTokens: 100, origin: { file: 'prompts/a.md', line: 4 }, output: { kind: 'file', path: 'generated/a.md' }, offset: 0, bytes: 0 },
-    { customId: 'abcd2345_b', model: 'claude-haiku-4-5', maxTokens: 100, origin: { file: 'prompts/b.md', line: 1 }, output: { kind: 'file', path: 'site/b.md' }, offset: 0, bytes: 0 },
+    {
+      customId: 'abcd2345_a',
+      model: 'claude-haiku-4-5',
+      maxTokens: 100,
+      origin: { file: 'prompts/a.md', line: 4 },
+      output: { kind: 'file', path: 'generated/a.md' },
+      offset: 0,
+      bytes: 0
+    },
+    {
+      customId: 'abcd2345_b',
+      model: 'claude-haiku-4-5',
+      maxTokens: 100,
+      origin: { file: 'prompts/b.md', line: 1 },
+      output: { kind: 'file', path: 'site/b.md' },
+      offset: 0,
+      bytes: 0
+    },
     {
       customId: 'abcd2345_t-1',
       model: 'claude-sonnet-4-6',
@@ -89,7 +105,7 @@ describe('manifest: pay once', () => {
   const FP = '0123456789abcdef0123456789abcdef'
   const withFingerprints: Plan = { ...plan, requests: plan.requests.map((r) => ({ ...r, fingerprint: FP })), dataOutputs: [{ ...plan.dataOutputs[0]!, kept: [[3, FP]] }] }
 
-  it('carries each request\'s fingerprint, the kept data rows and what prune removed; reads older 7-column rows', async () => {
+  it("carries each request's fingerprint, the kept data rows and what prune removed; reads older 7-column rows", async () => {
     const workspace = await mkdtemp(path.join(tmpdir(), 'manifest-'))
     const manifest = buildManifest({ ...withFingerprints, pruned: { keys: ['generated/old.md'], files: ['generated/old.md'] } }, [batch('msgbatch_1'), batch('msgbatch_2', 1)], ctx)
     const back = await planFromManifest(JSON.parse(JSON.stringify(manifest)), workspace)

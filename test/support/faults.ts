@@ -53,8 +53,7 @@ export type FaultKind =
 export type Fault = FaultMatch & FaultKind
 
 /** The default garbled body: what a proxy's error page looks like to a JSON client. */
-export const HTML_PAGE =
-  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n'
+export const HTML_PAGE = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n'
 
 /** A body that claims to be JSON and stops mid-string (JSON.parse: "Unterminated string in JSON"). */
 export const TRUNCATED_JSON = '{"id":"msgbatch_01Trunc'

@@ -236,9 +236,7 @@ export class FakeArtifacts {
 
   /** Checks the declared size and sha256 against the bytes blob storage holds, then makes the artifact visible. */
   private finalizeArtifact(body: Record<string, unknown>, who: Identity): Reply {
-    const record = this.records.find(
-      (r) => r.run.backendId === who.runBackendId && r.name === body.name && !r.deleted && r.finalizedMs === null
-    )
+    const record = this.records.find((r) => r.run.backendId === who.runBackendId && r.name === body.name && !r.deleted && r.finalizedMs === null)
     if (!record) throw twirpError('not_found', 'artifact not found or already finalized')
     const bytes = this.blobs.get(record.blobKey)?.committed
     if (!bytes) throw twirpError('failed_precondition', 'artifact content has not been uploaded')
@@ -318,7 +316,7 @@ export class FakeArtifacts {
     }
     if (comp !== null) throw blobError(400, 'InvalidQueryParameterValue', `comp=${comp} is not supported by the fake`)
     if (headerValue(call.req.headers, 'x-ms-blob-type') !== 'BlockBlob') {
-      throw blobError(400, 'MissingRequiredHeader', 'An HTTP header that\'s mandatory for this request is not specified.')
+      throw blobError(400, 'MissingRequiredHeader', "An HTTP header that's mandatory for this request is not specified.")
     }
     const contentType = headerValue(call.req.headers, 'x-ms-blob-content-type') ?? headerValue(call.req.headers, 'content-type')
     return this.commitBlob(blob, body, contentType)
@@ -373,9 +371,7 @@ export class FakeArtifacts {
   /** Newest first, `name` an exact filter; expired artifacts stay listed (with `expired: true`) as on GitHub. */
   private listRest(url: URL, keep: (record: ArtifactRecord) => boolean): Reply {
     const name = url.searchParams.get('name')
-    const matches = this.records
-      .filter((r) => this.isLive(r) && keep(r) && (name === null || r.name === name))
-      .reverse()
+    const matches = this.records.filter((r) => this.isLive(r) && keep(r) && (name === null || r.name === name)).reverse()
     const page = pageOf(matches, url, this.ctx.url)
     return json({ total_count: matches.length, artifacts: page.items.map((r) => this.render(r)) }, 200, page.headers)
   }

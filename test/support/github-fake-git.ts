@@ -4,18 +4,7 @@
  * "<type> <size>\0<body>"), so equal content always gets the same sha and blob shas match `git hash-object`.
  */
 import { createHash } from 'node:crypto'
-import {
-  json,
-  notFound,
-  readJsonObject,
-  timestamp,
-  unprocessable,
-  type FakeContext,
-  type Reply,
-  type Route,
-  repoRoute,
-  type RouteCall
-} from './github-fake-http.js'
+import { json, notFound, readJsonObject, timestamp, unprocessable, type FakeContext, type Reply, type Route, repoRoute, type RouteCall } from './github-fake-http.js'
 
 export type EntryType = 'blob' | 'tree' | 'commit'
 
@@ -51,10 +40,7 @@ export interface TreeEdit {
   entry: Omit<TreeEntry, 'name'> | null
 }
 
-type GitObject =
-  | { type: 'blob'; content: Buffer }
-  | { type: 'tree'; entries: TreeEntry[] }
-  | ({ type: 'commit' } & CommitObject)
+type GitObject = { type: 'blob'; content: Buffer } | { type: 'tree'; entries: TreeEntry[] } | ({ type: 'commit' } & CommitObject)
 
 const MODE_TYPES: Record<string, EntryType> = {
   '100644': 'blob',
@@ -83,9 +69,7 @@ export class GitStore {
 
   writeTree(entries: readonly TreeEntry[]): string {
     const sorted = [...entries].sort(compareEntries)
-    const body = Buffer.concat(
-      sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode.replace(/^0+/, '')} ${e.name}\0`), Buffer.from(e.sha, 'hex')]))
-    )
+    const body = Buffer.concat(sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode.replace(/^0+/, '')} ${e.name}\0`), Buffer.from(e.sha, 'hex')])))
     return this.put({ type: 'tree', entries: sorted }, body)
   }
 
@@ -284,7 +268,7 @@ class GitApi {
     const ref = requireString(body, 'ref')
     const sha = requireString(body, 'sha')
     // Assumption: wording of GitHub's answer for a ref like "heads/x" or "refs/x" (it wants refs/<kind>/<name>).
-    if (!/^refs\/[^/]+\/.+/.test(ref)) throw unprocessable('Reference name must start with \'refs/\' and have at least two slashes.')
+    if (!/^refs\/[^/]+\/.+/.test(ref)) throw unprocessable("Reference name must start with 'refs/' and have at least two slashes.")
     if (!this.git.commit(sha)) throw unprocessable('Object does not exist')
     if (this.git.ref(ref) !== undefined) throw unprocessable('Reference already exists')
     this.git.setRef(ref, sha)
@@ -319,7 +303,7 @@ class GitApi {
     const message = requireString(body, 'message')
     const tree = requireString(body, 'tree')
     const parents = body.parents ?? []
-    if (!isStringArray(parents)) throw unprocessable('Invalid request.\n\nFor \'properties/parents\', the items must be strings.')
+    if (!isStringArray(parents)) throw unprocessable("Invalid request.\n\nFor 'properties/parents', the items must be strings.")
     if (!this.git.tree(tree)) throw unprocessable('Tree SHA does not exist')
     if (parents.some((parent) => !this.git.commit(parent))) {
       throw unprocessable('Parent SHA does not exist or is not a commit object')

@@ -47,8 +47,7 @@ export class FakeError extends Error {
 export const notFound = (): FakeError => new FakeError(404, 'Not Found')
 export const unprocessable = (message: string): FakeError => new FakeError(422, message)
 export const twirpError = (code: TwirpCode, msg: string): FakeError => new FakeError(TWIRP_STATUS[code], msg, { code })
-export const blobError = (status: number, code: string, message: string): FakeError =>
-  new FakeError(status, message, { code })
+export const blobError = (status: number, code: string, message: string): FakeError => new FakeError(status, message, { code })
 
 /** REST 422 with GitHub's `errors` array, e.g. `[{resource:'PullRequest', code:'custom', message}]`. */
 export function validationFailed(...errors: Array<Record<string, string>>): FakeError {
@@ -89,9 +88,7 @@ export function errorReply(protocol: Protocol, error: FakeError): Reply {
   }
   if (protocol === 'blob') {
     const code = error.code ?? 'InvalidInput'
-    const xml =
-      '<?xml version="1.0" encoding="utf-8"?>' +
-      `<Error><Code>${code}</Code><Message>${escapeXml(error.message)}</Message></Error>`
+    const xml = '<?xml version="1.0" encoding="utf-8"?>' + `<Error><Code>${code}</Code><Message>${escapeXml(error.message)}</Message></Error>`
     return {
       status: error.status,
       headers: { 'content-type': 'application/xml', 'x-ms-error-code': code },

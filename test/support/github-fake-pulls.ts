@@ -78,7 +78,11 @@ export class FakePulls {
       .filter((pull) => !base || pull.base === base)
       .reverse() // newest first: GitHub's default sort is created, desc
     const page = pageOf(matches, url, this.ctx.url)
-    return json(page.items.map((pull) => this.render(pull)), 200, page.headers)
+    return json(
+      page.items.map((pull) => this.render(pull)),
+      200,
+      page.headers
+    )
   }
 
   private async create(call: RouteCall): Promise<Reply> {

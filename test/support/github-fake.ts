@@ -372,7 +372,7 @@ export class GitHubFake {
         if (params) return await route.handler({ req, url, params })
       }
       if (protocol === 'twirp') throw twirpError('bad_route', `no handler for path "${url.pathname}"`)
-      if (protocol === 'blob') throw blobError(400, 'UnsupportedHttpVerb', 'The resource doesn\'t support the specified HTTP verb.')
+      if (protocol === 'blob') throw blobError(400, 'UnsupportedHttpVerb', "The resource doesn't support the specified HTTP verb.")
       throw notFound()
     } catch (error) {
       if (error instanceof FakeError) return errorReply(protocol, error)
@@ -419,8 +419,7 @@ export class GitHubFake {
       repoId: (fullName) => this.repoId(fullName),
       repoSummary: (fullName) => this.repoSummary(fullName),
       run: (id) => this.runs.find((r) => r.run.id === id)?.run,
-      runByBackendIds: (runId, jobId) =>
-        this.runs.find((r) => r.run.backendId === runId && r.run.jobBackendId === jobId)?.run
+      runByBackendIds: (runId, jobId) => this.runs.find((r) => r.run.backendId === runId && r.run.jobBackendId === jobId)?.run
     }
   }
 

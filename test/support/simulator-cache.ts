@@ -52,7 +52,7 @@ export function cacheControlProblem(params: Record<string, unknown>): string | u
   if (isRecord(params.cache_control)) controls.push(params.cache_control)
   if (controls.length > 4) return `A maximum of 4 blocks with cache_control may be provided. Found ${controls.length}.`
   for (const c of controls) {
-    if (!isRecord(c) || c.type !== 'ephemeral') return 'cache_control.type: Input should be \'ephemeral\''
+    if (!isRecord(c) || c.type !== 'ephemeral') return "cache_control.type: Input should be 'ephemeral'"
     if (c.ttl !== undefined && c.ttl !== '5m' && c.ttl !== '1h') return "cache_control.ttl: Input should be '5m' or '1h'"
   }
   return undefined
@@ -62,10 +62,7 @@ export function cacheControlProblem(params: Record<string, unknown>): string | u
  * Cache usage of each request of a batch, in submission order; undefined for rows that did not succeed.
  * `total` is each request's whole input (the simulator's one counter), which cached tokens are part of.
  */
-export function batchCacheUsage(
-  items: ReadonlyArray<{ params: Record<string, unknown> }>,
-  models: ReadonlyArray<SimModel | undefined>
-): Array<CacheUsage | undefined> {
+export function batchCacheUsage(items: ReadonlyArray<{ params: Record<string, unknown> }>, models: ReadonlyArray<SimModel | undefined>): Array<CacheUsage | undefined> {
   const written = new Set<string>()
   return items.map(({ params }, i) => {
     const model = models[i]

@@ -159,12 +159,7 @@ export function parseLimit(raw: string | null): number {
  * Cursors are positioned in `ordered`, which may hold items `visible` hides (deleted batches, filtered models), so a
  * cursor stays valid after its item is deleted.
  */
-export function paginate<T extends { id: string }, R>(
-  ordered: readonly T[],
-  query: URLSearchParams,
-  visible: (item: T) => boolean,
-  render: (item: T) => R
-): PageBody<R> {
+export function paginate<T extends { id: string }, R>(ordered: readonly T[], query: URLSearchParams, visible: (item: T) => boolean, render: (item: T) => R): PageBody<R> {
   const limit = parseLimit(query.get('limit'))
   const afterId = query.get('after_id')
   const beforeId = query.get('before_id')

@@ -18,7 +18,21 @@ type Json = Record<string, unknown>
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Keywords structured outputs refuse (platform docs, "JSON Schema limitations"). */
-const REFUSED = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'maxItems', 'uniqueItems', 'oneOf', 'not', 'if', 'patternProperties']
+const REFUSED = [
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'maxItems',
+  'uniqueItems',
+  'oneOf',
+  'not',
+  'if',
+  'patternProperties'
+]
 
 /** Why the real service would refuse this `output_config`, or undefined when it is fine. */
 export function outputConfigProblem(config: unknown, structuredOutputs: boolean): string | undefined {
@@ -124,7 +138,7 @@ function generate(node: unknown, root: Json, random: () => number, depth: number
     }
     return merged
   }
-  const type = Array.isArray(node.type) ? node.type.find((t) => t !== 'null') ?? 'null' : node.type ?? (isRecord(node.properties) ? 'object' : 'string')
+  const type = Array.isArray(node.type) ? (node.type.find((t) => t !== 'null') ?? 'null') : (node.type ?? (isRecord(node.properties) ? 'object' : 'string'))
   switch (type) {
     case 'object': {
       const out: Json = {}

@@ -100,28 +100,73 @@ const FOUR_FIVE = capabilities({ thinking: ['enabled', 'disabled'] })
 
 /** Newest first, as the Models API lists them. */
 export const DEFAULT_MODELS: readonly SimModel[] = [
-  model({ id: 'claude-haiku-5-5', display_name: 'Claude Haiku 5.5', created: '2026-10-07', line: 'haiku',
-    max_tokens: 64_000, max_input_tokens: 200_000, capabilities: FIVE }),
-  model({ id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5', created: '2026-09-28', line: 'sonnet',
-    max_tokens: 128_000, max_input_tokens: 1_000_000, capabilities: FIVE }),
-  model({ id: 'claude-opus-5-5', display_name: 'Claude Opus 5.5', created: '2026-08-18', line: 'opus',
-    max_tokens: 128_000, max_input_tokens: 1_000_000, capabilities: FIVE }),
+  model({ id: 'claude-haiku-5-5', display_name: 'Claude Haiku 5.5', created: '2026-10-07', line: 'haiku', max_tokens: 64_000, max_input_tokens: 200_000, capabilities: FIVE }),
+  model({
+    id: 'claude-sonnet-5-5',
+    display_name: 'Claude Sonnet 5.5',
+    created: '2026-09-28',
+    line: 'sonnet',
+    max_tokens: 128_000,
+    max_input_tokens: 1_000_000,
+    capabilities: FIVE
+  }),
+  model({ id: 'claude-opus-5-5', display_name: 'Claude Opus 5.5', created: '2026-08-18', line: 'opus', max_tokens: 128_000, max_input_tokens: 1_000_000, capabilities: FIVE }),
   // A research preview that is not offered through the Batch API: preflight must catch it.
-  model({ id: 'claude-mythos-preview', display_name: 'Claude Mythos Preview', created: '2026-04-07', line: 'mythos',
-    max_tokens: 128_000, max_input_tokens: 1_000_000,
-    capabilities: capabilities({ batch: false, thinking: ['adaptive', 'disabled'], extraEffort: ['max'] }) }),
-  model({ id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6', created: '2026-02-17', line: 'sonnet',
-    max_tokens: 64_000, max_input_tokens: 1_000_000, capabilities: FOUR_SIX }),
-  model({ id: 'claude-opus-4-6', display_name: 'Claude Opus 4.6', created: '2026-02-05', line: 'opus',
-    max_tokens: 128_000, max_input_tokens: 1_000_000, capabilities: FOUR_SIX }),
-  model({ id: 'claude-haiku-4-5-20251001', display_name: 'Claude Haiku 4.5', created: '2025-10-01', line: 'haiku',
-    max_tokens: 64_000, max_input_tokens: 200_000, capabilities: FOUR_FIVE, aliases: ['claude-haiku-4-5'] }),
-  model({ id: 'claude-sonnet-4-5-20250929', display_name: 'Claude Sonnet 4.5', created: '2025-09-29', line: 'sonnet',
-    max_tokens: 64_000, max_input_tokens: 1_000_000, capabilities: FOUR_FIVE, aliases: ['claude-sonnet-4-5'],
-    lifecycle: 'deprecated', deprecated: '2026-08-01', retires: '2026-11-30' }),
-  model({ id: 'claude-3-5-haiku-20241022', display_name: 'Claude Haiku 3.5', created: '2024-10-22', line: 'haiku',
-    max_tokens: 8_192, max_input_tokens: 200_000, capabilities: capabilities({ thinking: ['disabled'] }),
-    aliases: ['claude-3-5-haiku-latest'], lifecycle: 'retired', deprecated: '2025-10-28', retires: '2026-02-19' })
+  model({
+    id: 'claude-mythos-preview',
+    display_name: 'Claude Mythos Preview',
+    created: '2026-04-07',
+    line: 'mythos',
+    max_tokens: 128_000,
+    max_input_tokens: 1_000_000,
+    capabilities: capabilities({ batch: false, thinking: ['adaptive', 'disabled'], extraEffort: ['max'] })
+  }),
+  model({
+    id: 'claude-sonnet-4-6',
+    display_name: 'Claude Sonnet 4.6',
+    created: '2026-02-17',
+    line: 'sonnet',
+    max_tokens: 64_000,
+    max_input_tokens: 1_000_000,
+    capabilities: FOUR_SIX
+  }),
+  model({ id: 'claude-opus-4-6', display_name: 'Claude Opus 4.6', created: '2026-02-05', line: 'opus', max_tokens: 128_000, max_input_tokens: 1_000_000, capabilities: FOUR_SIX }),
+  model({
+    id: 'claude-haiku-4-5-20251001',
+    display_name: 'Claude Haiku 4.5',
+    created: '2025-10-01',
+    line: 'haiku',
+    max_tokens: 64_000,
+    max_input_tokens: 200_000,
+    capabilities: FOUR_FIVE,
+    aliases: ['claude-haiku-4-5']
+  }),
+  model({
+    id: 'claude-sonnet-4-5-20250929',
+    display_name: 'Claude Sonnet 4.5',
+    created: '2025-09-29',
+    line: 'sonnet',
+    max_tokens: 64_000,
+    max_input_tokens: 1_000_000,
+    capabilities: FOUR_FIVE,
+    aliases: ['claude-sonnet-4-5'],
+    lifecycle: 'deprecated',
+    deprecated: '2026-08-01',
+    retires: '2026-11-30'
+  }),
+  model({
+    id: 'claude-3-5-haiku-20241022',
+    display_name: 'Claude Haiku 3.5',
+    created: '2024-10-22',
+    line: 'haiku',
+    max_tokens: 8_192,
+    max_input_tokens: 200_000,
+    capabilities: capabilities({ thinking: ['disabled'] }),
+    aliases: ['claude-3-5-haiku-latest'],
+    lifecycle: 'retired',
+    deprecated: '2025-10-28',
+    retires: '2026-02-19'
+  })
 ]
 
 /** Finds a model by id or alias, whatever its lifecycle. */

@@ -30,9 +30,7 @@ export function parseCreateBody(body: unknown, maxRequests: number): BatchItem[]
     throw invalidRequest(`requests: List should have at least 1 item after validation, not ${requests.length}`)
   }
   if (requests.length > maxRequests) {
-    throw invalidRequest(
-      `requests: List should have at most ${maxRequests} items after validation, not ${requests.length}`
-    )
+    throw invalidRequest(`requests: List should have at most ${maxRequests} items after validation, not ${requests.length}`)
   }
   const items = requests.map(parseItem)
   rejectDuplicateIds(items)
@@ -81,19 +79,40 @@ export interface RowError {
   request_id: string | null
 }
 
-export type RowOutcome =
-  | { type: 'succeeded'; model: SimModel; cache?: CacheUsage }
-  | { type: 'errored'; error: RowError }
-  | { type: 'canceled' }
-  | { type: 'expired' }
+export type RowOutcome = { type: 'succeeded'; model: SimModel; cache?: CacheUsage } | { type: 'errored'; error: RowError } | { type: 'canceled' } | { type: 'expired' }
 
 /** Top-level fields of Messages API create params (SDK 1.12.0, including the beta resource's), plus the
  *  sampling parameters that API version 2023-06-01 still accepts. Anything else is "Extra inputs". */
 const MESSAGE_PARAMS = new Set([
-  'max_tokens', 'messages', 'model', 'billing_policy', 'cache_control', 'compaction', 'container',
-  'context_management', 'diagnostics', 'fallback_credit_token', 'fallbacks', 'inference_geo', 'mcp_servers',
-  'metadata', 'output_config', 'output_format', 'service_tier', 'speed', 'stop_sequences', 'stream', 'system',
-  'temperature', 'thinking', 'thread', 'tool_choice', 'tools', 'top_k', 'top_p', 'user_profile_id'
+  'max_tokens',
+  'messages',
+  'model',
+  'billing_policy',
+  'cache_control',
+  'compaction',
+  'container',
+  'context_management',
+  'diagnostics',
+  'fallback_credit_token',
+  'fallbacks',
+  'inference_geo',
+  'mcp_servers',
+  'metadata',
+  'output_config',
+  'output_format',
+  'service_tier',
+  'speed',
+  'stop_sequences',
+  'stream',
+  'system',
+  'temperature',
+  'thinking',
+  'thread',
+  'tool_choice',
+  'tools',
+  'top_k',
+  'top_p',
+  'user_profile_id'
 ])
 
 /** Removed from requests made with API version 2026-10-21 (batch-api.md §3.1, migration guide). */
@@ -185,9 +204,7 @@ function checkModelLimits(params: Record<string, unknown>, model: SimModel, maxT
     throw invalid(`model: ${model.id} is not supported in the Message Batches API`)
   }
   if (model.max_tokens !== null && maxTokens > model.max_tokens) {
-    throw invalid(
-      `max_tokens: ${maxTokens} > ${model.max_tokens}, which is the maximum allowed number of output tokens for ${model.id}`
-    )
+    throw invalid(`max_tokens: ${maxTokens} > ${model.max_tokens}, which is the maximum allowed number of output tokens for ${model.id}`)
   }
   const format = outputConfigProblem(params.output_config, model.capabilities?.structured_outputs.supported !== false)
   if (format) throw invalid(format)
@@ -263,8 +280,18 @@ export function shuffledOrder(n: number, seed: string): Uint32Array {
 
 /** Fields `POST /v1/messages/count_tokens` accepts (SDK 1.12.0 `MessageCountTokensParams`, plus beta fields). */
 const COUNT_TOKENS_PARAMS = new Set([
-  'messages', 'model', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'output_format',
-  'cache_control', 'speed', 'context_management', 'mcp_servers'
+  'messages',
+  'model',
+  'system',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'output_config',
+  'output_format',
+  'cache_control',
+  'speed',
+  'context_management',
+  'mcp_servers'
 ])
 
 export function countTokens(body: unknown, models: readonly SimModel[]): { input_tokens: number } {

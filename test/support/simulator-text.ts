@@ -38,12 +38,7 @@ export function stableStringify(value: unknown): string {
 
 /** sfc32 seeded from the first 128 bits of a hex digest: small, fast, and identical on every platform. */
 export function createPrng(seedHex: string): () => number {
-  let [a, b, c, d] = [0, 8, 16, 24].map((i) => Number.parseInt(seedHex.slice(i, i + 8), 16) >>> 0) as [
-    number,
-    number,
-    number,
-    number
-  ]
+  let [a, b, c, d] = [0, 8, 16, 24].map((i) => Number.parseInt(seedHex.slice(i, i + 8), 16) >>> 0) as [number, number, number, number]
   return () => {
     a >>>= 0
     b >>>= 0
@@ -182,8 +177,29 @@ function gist(prompt: string): string {
 }
 
 const STOP_WORDS = new Set([
-  'about', 'above', 'after', 'again', 'their', 'there', 'these', 'those', 'which', 'while', 'would', 'could',
-  'should', 'where', 'being', 'other', 'please', 'write', 'explain', 'describe', 'under', 'using', 'every'
+  'about',
+  'above',
+  'after',
+  'again',
+  'their',
+  'there',
+  'these',
+  'those',
+  'which',
+  'while',
+  'would',
+  'could',
+  'should',
+  'where',
+  'being',
+  'other',
+  'please',
+  'write',
+  'explain',
+  'describe',
+  'under',
+  'using',
+  'every'
 ])
 
 /** Up to three distinct longer words of the prompt, so the body visibly relates to what was asked. */
@@ -196,15 +212,25 @@ function pickKeywords(prompt: string, random: () => number): string[] {
 
 const OPENERS = ['In short,', 'Put simply,', 'On balance,', 'Looking closer,', 'In practice,', 'Taken together,']
 const SUBJECTS = [
-  'the main idea', 'the proposed approach', 'this question', 'the underlying trade-off', 'a careful reading',
-  'the simplest explanation', 'the evidence at hand', 'a practical plan'
+  'the main idea',
+  'the proposed approach',
+  'this question',
+  'the underlying trade-off',
+  'a careful reading',
+  'the simplest explanation',
+  'the evidence at hand',
+  'a practical plan'
 ]
-const VERBS = [
-  'suggests', 'depends on', 'points toward', 'highlights', 'rests on', 'comes down to', 'benefits from', 'calls for'
-]
+const VERBS = ['suggests', 'depends on', 'points toward', 'highlights', 'rests on', 'comes down to', 'benefits from', 'calls for']
 const OBJECTS = [
-  'a clear structure', 'small, testable steps', 'consistent naming', 'a short summary up front', 'concrete examples',
-  'an honest list of limitations', 'measuring before optimizing', 'the needs of the reader'
+  'a clear structure',
+  'small, testable steps',
+  'consistent naming',
+  'a short summary up front',
+  'concrete examples',
+  'an honest list of limitations',
+  'measuring before optimizing',
+  'the needs of the reader'
 ]
 const ENDINGS = ['', ' in most cases', ' without much extra effort', ' over time', ' once the details are checked']
 

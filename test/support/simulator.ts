@@ -58,15 +58,7 @@ import {
 } from './simulator-http.js'
 import { batchCacheUsage } from './simulator-cache.js'
 import { DEFAULT_MODELS, findModel, newestFirst, toModelInfo, type SimModel } from './simulator-models.js'
-import {
-  countTokens,
-  parseCreateBody,
-  processRequest,
-  resultLine,
-  shuffledOrder,
-  type BatchItem,
-  type RowOutcome
-} from './simulator-requests.js'
+import { countTokens, parseCreateBody, processRequest, resultLine, shuffledOrder, type BatchItem, type RowOutcome } from './simulator-requests.js'
 
 export type { SimModel } from './simulator-models.js'
 export { DEFAULT_MODELS } from './simulator-models.js'
@@ -350,13 +342,7 @@ export class BatchSimulator {
     if (!this.apiKeys.has(key)) throw new SimError(401, 'API key is invalid.')
   }
 
-  private async send(
-    res: ServerResponse,
-    call: SimCall,
-    requestId: string,
-    reply: Reply,
-    cut?: { afterLines?: number; afterBytes?: number }
-  ): Promise<void> {
+  private async send(res: ServerResponse, call: SimCall, requestId: string, reply: Reply, cut?: { afterLines?: number; afterBytes?: number }): Promise<void> {
     if (res.destroyed) return // the client gave up (e.g. its timeout fired during a delay)
     call.status = reply.status
     res.setHeader('request-id', requestId)
@@ -410,10 +396,15 @@ export class BatchSimulator {
   private listBatches(query: URLSearchParams): Reply {
     const newestFirstBatches = [...this.store].reverse()
     return json(
-      paginate(newestFirstBatches, query, (batch) => !batch.deleted, (batch) => {
-        this.settle(batch, true)
-        return this.render(batch)
-      })
+      paginate(
+        newestFirstBatches,
+        query,
+        (batch) => !batch.deleted,
+        (batch) => {
+          this.settle(batch, true)
+          return this.render(batch)
+        }
+      )
     )
   }
 
@@ -500,12 +491,13 @@ export class BatchSimulator {
     const processingMs = this.processingMs
     const doneBy = (index: number): boolean => batch.createdMs + processingMs * ((index + 1) / n) <= cutoffMs
     const base = { models: this.models, version: batch.version, workerRequestId: () => randomId('workerreq_') }
-    batch.outcomes = batch.items.map((item, index) =>
-      doneBy(index) ? processRequest(item.params, base) : { type: unfinished }
-    )
+    batch.outcomes = batch.items.map((item, index) => (doneBy(index) ? processRequest(item.params, base) : { type: unfinished }))
     // Prompt caching within the batch: who writes a prefix and who reads it (simulator-cache.ts).
     const outcomes = batch.outcomes
-    batchCacheUsage(batch.items, outcomes.map((o) => (o.type === 'succeeded' ? o.model : undefined))).forEach((cache, i) => {
+    batchCacheUsage(
+      batch.items,
+      outcomes.map((o) => (o.type === 'succeeded' ? o.model : undefined))
+    ).forEach((cache, i) => {
       const outcome = outcomes[i]!
       if (cache && outcome.type === 'succeeded') outcome.cache = cache
     })
@@ -574,9 +566,7 @@ function pathSegment(raw: string | undefined): string {
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')])
-  )
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]))
 }
 
 function apiVersion(headers: IncomingHttpHeaders): string {

@@ -20,7 +20,8 @@ import { BatchSimulator, DEFAULT_API_KEY } from '../support/simulator.js'
 
 // @actions/glob logs its options with core.debug, and the wait logs progress; keep test output readable.
 const write0 = process.stdout.write.bind(process.stdout)
-process.stdout.write = ((chunk: unknown, ...rest: never[]) => (typeof chunk === 'string' && /^::|waited/.test(chunk) ? true : write0(chunk as string, ...rest))) as typeof process.stdout.write
+process.stdout.write = ((chunk: unknown, ...rest: never[]) =>
+  typeof chunk === 'string' && /^::|waited/.test(chunk) ? true : write0(chunk as string, ...rest)) as typeof process.stdout.write
 
 let sim: BatchSimulator | undefined
 afterEach(async () => {
@@ -53,7 +54,13 @@ async function planOf(ws: string): Promise<Plan> {
 
 const client = () => createClient({ apiKey: DEFAULT_API_KEY, baseURL: sim!.url })
 const create = (plan: Plan, sleep?: (ms: number) => Promise<void>) =>
-  createBatch(client(), { body: () => batchBody(plan.spoolPath, plan.requests), requestCount: plan.requests.length, known: new Set(), log: () => {}, sleep: sleep ?? (async () => {}) })
+  createBatch(client(), {
+    body: () => batchBody(plan.spoolPath, plan.requests),
+    requestCount: plan.requests.length,
+    known: new Set(),
+    log: () => {},
+    sleep: sleep ?? (async () => {})
+  })
 
 async function collectAll(ws: string, plan: Plan, refs: BatchRef[]) {
   const collector = await ResultCollector.create({ plan, workspace: ws, resultsPath: path.join(ws, '..', `${path.basename(ws)}.results.jsonl`), prices: {} })
@@ -87,7 +94,11 @@ describe('a batch found after a lost create answer', () => {
     const candidates = created.verified ? [] : created.candidates
     expect(candidates).toHaveLength(1)
 
-    const { gathered, collector } = await collectAll(mine, planA, candidates.map((b) => batchRef(b, 0, false)))
+    const { gathered, collector } = await collectAll(
+      mine,
+      planA,
+      candidates.map((b) => batchRef(b, 0, false))
+    )
     expect(gathered.notOurs.map((n) => n.id)).toEqual([candidates[0]!.id])
     expect(gathered.unsent).toEqual([0])
     expect(collector.written.size).toBe(0)
@@ -95,7 +106,7 @@ describe('a batch found after a lost create answer', () => {
     expect(sim.batches()).toHaveLength(1)
   })
 
-  it('is proved by its result ids when it is this submission\'s, and told apart from another made at the same moment', async () => {
+  it("is proved by its result ids when it is this submission's, and told apart from another made at the same moment", async () => {
     sim = await BatchSimulator.start()
     const mine = await workspaceWith({ 'prompts/a.md': 'Mine.\n' })
     const theirs = await workspaceWith({ 'prompts/b.md': 'Theirs.\n' })
@@ -115,7 +126,11 @@ describe('a batch found after a lost create answer', () => {
     expect(candidates).toHaveLength(2)
     expect(sim.batches()).toHaveLength(2)
 
-    const { gathered, collector } = await collectAll(mine, planA, candidates.map((b) => batchRef(b, 0, false)))
+    const { gathered, collector } = await collectAll(
+      mine,
+      planA,
+      candidates.map((b) => batchRef(b, 0, false))
+    )
     expect(gathered.settled).toBe(true)
     expect(gathered.notOurs).toHaveLength(1)
     expect([...collector.written]).toEqual(['generated/a.md'])
@@ -123,7 +138,7 @@ describe('a batch found after a lost create answer', () => {
     expect(await readFile(path.join(mine, 'generated/a.md'), 'utf8')).not.toMatch(/Theirs/)
   })
 
-  it('writes nothing when a batch carries this submission\'s tag but not exactly the ids it sent', async () => {
+  it("writes nothing when a batch carries this submission's tag but not exactly the ids it sent", async () => {
     sim = await BatchSimulator.start()
     const ws = await workspaceWith({ 'prompts/a.md': 'One.\n', 'prompts/b.md': 'Two.\n' })
     const plan = await planOf(ws)

@@ -289,6 +289,7710 @@ exports.decodedLength = function (s) {
 
 /***/ }),
 
+/***/ 52210:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
+const core_1 = __nccwpck_require__(63893);
+const draft2020_1 = __nccwpck_require__(54298);
+const discriminator_1 = __nccwpck_require__(28886);
+const json_schema_2020_12_1 = __nccwpck_require__(93995);
+const META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
+class Ajv2020 extends core_1.default {
+    constructor(opts = {}) {
+        super({
+            ...opts,
+            dynamicRef: true,
+            next: true,
+            unevaluated: true,
+        });
+    }
+    _addVocabularies() {
+        super._addVocabularies();
+        draft2020_1.default.forEach((v) => this.addVocabulary(v));
+        if (this.opts.discriminator)
+            this.addKeyword(discriminator_1.default);
+    }
+    _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        const { $data, meta } = this.opts;
+        if (!meta)
+            return;
+        json_schema_2020_12_1.default.call(this, $data);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+    }
+    defaultMeta() {
+        return (this.opts.defaultMeta =
+            super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : undefined));
+    }
+}
+exports.Ajv2020 = Ajv2020;
+module.exports = exports = Ajv2020;
+module.exports.Ajv2020 = Ajv2020;
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports["default"] = Ajv2020;
+var validate_1 = __nccwpck_require__(87881);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
+var codegen_1 = __nccwpck_require__(81436);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
+var validation_error_1 = __nccwpck_require__(33021);
+Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
+var ref_error_1 = __nccwpck_require__(53162);
+Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
+//# sourceMappingURL=2020.js.map
+
+/***/ }),
+
+/***/ 42463:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
+const core_1 = __nccwpck_require__(63893);
+const draft7_1 = __nccwpck_require__(39941);
+const discriminator_1 = __nccwpck_require__(28886);
+const draft7MetaSchema = __nccwpck_require__(72079);
+const META_SUPPORT_DATA = ["/properties"];
+const META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
+class Ajv extends core_1.default {
+    _addVocabularies() {
+        super._addVocabularies();
+        draft7_1.default.forEach((v) => this.addVocabulary(v));
+        if (this.opts.discriminator)
+            this.addKeyword(discriminator_1.default);
+    }
+    _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        if (!this.opts.meta)
+            return;
+        const metaSchema = this.opts.$data
+            ? this.$dataMetaSchema(draft7MetaSchema, META_SUPPORT_DATA)
+            : draft7MetaSchema;
+        this.addMetaSchema(metaSchema, META_SCHEMA_ID, false);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+    }
+    defaultMeta() {
+        return (this.opts.defaultMeta =
+            super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : undefined));
+    }
+}
+exports.Ajv = Ajv;
+module.exports = exports = Ajv;
+module.exports.Ajv = Ajv;
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports["default"] = Ajv;
+var validate_1 = __nccwpck_require__(87881);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
+var codegen_1 = __nccwpck_require__(81436);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
+var validation_error_1 = __nccwpck_require__(33021);
+Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
+var ref_error_1 = __nccwpck_require__(53162);
+Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
+//# sourceMappingURL=ajv.js.map
+
+/***/ }),
+
+/***/ 80567:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+class _CodeOrName {
+}
+exports._CodeOrName = _CodeOrName;
+exports.IDENTIFIER = /^[a-z$_][a-z$_0-9]*$/i;
+class Name extends _CodeOrName {
+    constructor(s) {
+        super();
+        if (!exports.IDENTIFIER.test(s))
+            throw new Error("CodeGen: name must be a valid identifier");
+        this.str = s;
+    }
+    toString() {
+        return this.str;
+    }
+    emptyStr() {
+        return false;
+    }
+    get names() {
+        return { [this.str]: 1 };
+    }
+}
+exports.Name = Name;
+class _Code extends _CodeOrName {
+    constructor(code) {
+        super();
+        this._items = typeof code === "string" ? [code] : code;
+    }
+    toString() {
+        return this.str;
+    }
+    emptyStr() {
+        if (this._items.length > 1)
+            return false;
+        const item = this._items[0];
+        return item === "" || item === '""';
+    }
+    get str() {
+        var _a;
+        return ((_a = this._str) !== null && _a !== void 0 ? _a : (this._str = this._items.reduce((s, c) => `${s}${c}`, "")));
+    }
+    get names() {
+        var _a;
+        return ((_a = this._names) !== null && _a !== void 0 ? _a : (this._names = this._items.reduce((names, c) => {
+            if (c instanceof Name)
+                names[c.str] = (names[c.str] || 0) + 1;
+            return names;
+        }, {})));
+    }
+}
+exports._Code = _Code;
+exports.nil = new _Code("");
+function _(strs, ...args) {
+    const code = [strs[0]];
+    let i = 0;
+    while (i < args.length) {
+        addCodeArg(code, args[i]);
+        code.push(strs[++i]);
+    }
+    return new _Code(code);
+}
+exports._ = _;
+const plus = new _Code("+");
+function str(strs, ...args) {
+    const expr = [safeStringify(strs[0])];
+    let i = 0;
+    while (i < args.length) {
+        expr.push(plus);
+        addCodeArg(expr, args[i]);
+        expr.push(plus, safeStringify(strs[++i]));
+    }
+    optimize(expr);
+    return new _Code(expr);
+}
+exports.str = str;
+function addCodeArg(code, arg) {
+    if (arg instanceof _Code)
+        code.push(...arg._items);
+    else if (arg instanceof Name)
+        code.push(arg);
+    else
+        code.push(interpolate(arg));
+}
+exports.addCodeArg = addCodeArg;
+function optimize(expr) {
+    let i = 1;
+    while (i < expr.length - 1) {
+        if (expr[i] === plus) {
+            const res = mergeExprItems(expr[i - 1], expr[i + 1]);
+            if (res !== undefined) {
+                expr.splice(i - 1, 3, res);
+                continue;
+            }
+            expr[i++] = "+";
+        }
+        i++;
+    }
+}
+function mergeExprItems(a, b) {
+    if (b === '""')
+        return a;
+    if (a === '""')
+        return b;
+    if (typeof a == "string") {
+        if (b instanceof Name || a[a.length - 1] !== '"')
+            return;
+        if (typeof b != "string")
+            return `${a.slice(0, -1)}${b}"`;
+        if (b[0] === '"')
+            return a.slice(0, -1) + b.slice(1);
+        return;
+    }
+    if (typeof b == "string" && b[0] === '"' && !(a instanceof Name))
+        return `"${a}${b.slice(1)}`;
+    return;
+}
+function strConcat(c1, c2) {
+    return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str `${c1}${c2}`;
+}
+exports.strConcat = strConcat;
+// TODO do not allow arrays here
+function interpolate(x) {
+    return typeof x == "number" || typeof x == "boolean" || x === null
+        ? x
+        : safeStringify(Array.isArray(x) ? x.join(",") : x);
+}
+function stringify(x) {
+    return new _Code(safeStringify(x));
+}
+exports.stringify = stringify;
+function safeStringify(x) {
+    return JSON.stringify(x)
+        .replace(/\u2028/g, "\\u2028")
+        .replace(/\u2029/g, "\\u2029");
+}
+exports.safeStringify = safeStringify;
+function getProperty(key) {
+    return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _ `[${key}]`;
+}
+exports.getProperty = getProperty;
+//Does best effort to format the name properly
+function getEsmExportName(key) {
+    if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
+        return new _Code(`${key}`);
+    }
+    throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
+}
+exports.getEsmExportName = getEsmExportName;
+function regexpCode(rx) {
+    return new _Code(rx.toString());
+}
+exports.regexpCode = regexpCode;
+//# sourceMappingURL=code.js.map
+
+/***/ }),
+
+/***/ 81436:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
+const code_1 = __nccwpck_require__(80567);
+const scope_1 = __nccwpck_require__(77788);
+var code_2 = __nccwpck_require__(80567);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return code_2._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return code_2.str; } }));
+Object.defineProperty(exports, "strConcat", ({ enumerable: true, get: function () { return code_2.strConcat; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return code_2.nil; } }));
+Object.defineProperty(exports, "getProperty", ({ enumerable: true, get: function () { return code_2.getProperty; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return code_2.stringify; } }));
+Object.defineProperty(exports, "regexpCode", ({ enumerable: true, get: function () { return code_2.regexpCode; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return code_2.Name; } }));
+var scope_2 = __nccwpck_require__(77788);
+Object.defineProperty(exports, "Scope", ({ enumerable: true, get: function () { return scope_2.Scope; } }));
+Object.defineProperty(exports, "ValueScope", ({ enumerable: true, get: function () { return scope_2.ValueScope; } }));
+Object.defineProperty(exports, "ValueScopeName", ({ enumerable: true, get: function () { return scope_2.ValueScopeName; } }));
+Object.defineProperty(exports, "varKinds", ({ enumerable: true, get: function () { return scope_2.varKinds; } }));
+exports.operators = {
+    GT: new code_1._Code(">"),
+    GTE: new code_1._Code(">="),
+    LT: new code_1._Code("<"),
+    LTE: new code_1._Code("<="),
+    EQ: new code_1._Code("==="),
+    NEQ: new code_1._Code("!=="),
+    NOT: new code_1._Code("!"),
+    OR: new code_1._Code("||"),
+    AND: new code_1._Code("&&"),
+    ADD: new code_1._Code("+"),
+};
+class Node {
+    optimizeNodes() {
+        return this;
+    }
+    optimizeNames(_names, _constants) {
+        return this;
+    }
+}
+class Def extends Node {
+    constructor(varKind, name, rhs) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.rhs = rhs;
+    }
+    render({ es5, _n }) {
+        const varKind = es5 ? scope_1.varKinds.var : this.varKind;
+        const rhs = this.rhs === undefined ? "" : ` = ${this.rhs}`;
+        return `${varKind} ${this.name}${rhs};` + _n;
+    }
+    optimizeNames(names, constants) {
+        if (!names[this.name.str])
+            return;
+        if (this.rhs)
+            this.rhs = optimizeExpr(this.rhs, names, constants);
+        return this;
+    }
+    get names() {
+        return this.rhs instanceof code_1._CodeOrName ? this.rhs.names : {};
+    }
+}
+class Assign extends Node {
+    constructor(lhs, rhs, sideEffects) {
+        super();
+        this.lhs = lhs;
+        this.rhs = rhs;
+        this.sideEffects = sideEffects;
+    }
+    render({ _n }) {
+        return `${this.lhs} = ${this.rhs};` + _n;
+    }
+    optimizeNames(names, constants) {
+        if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
+            return;
+        this.rhs = optimizeExpr(this.rhs, names, constants);
+        return this;
+    }
+    get names() {
+        const names = this.lhs instanceof code_1.Name ? {} : { ...this.lhs.names };
+        return addExprNames(names, this.rhs);
+    }
+}
+class AssignOp extends Assign {
+    constructor(lhs, op, rhs, sideEffects) {
+        super(lhs, rhs, sideEffects);
+        this.op = op;
+    }
+    render({ _n }) {
+        return `${this.lhs} ${this.op}= ${this.rhs};` + _n;
+    }
+}
+class Label extends Node {
+    constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+    }
+    render({ _n }) {
+        return `${this.label}:` + _n;
+    }
+}
+class Break extends Node {
+    constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+    }
+    render({ _n }) {
+        const label = this.label ? ` ${this.label}` : "";
+        return `break${label};` + _n;
+    }
+}
+class Throw extends Node {
+    constructor(error) {
+        super();
+        this.error = error;
+    }
+    render({ _n }) {
+        return `throw ${this.error};` + _n;
+    }
+    get names() {
+        return this.error.names;
+    }
+}
+class AnyCode extends Node {
+    constructor(code) {
+        super();
+        this.code = code;
+    }
+    render({ _n }) {
+        return `${this.code};` + _n;
+    }
+    optimizeNodes() {
+        return `${this.code}` ? this : undefined;
+    }
+    optimizeNames(names, constants) {
+        this.code = optimizeExpr(this.code, names, constants);
+        return this;
+    }
+    get names() {
+        return this.code instanceof code_1._CodeOrName ? this.code.names : {};
+    }
+}
+class ParentNode extends Node {
+    constructor(nodes = []) {
+        super();
+        this.nodes = nodes;
+    }
+    render(opts) {
+        return this.nodes.reduce((code, n) => code + n.render(opts), "");
+    }
+    optimizeNodes() {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+            const n = nodes[i].optimizeNodes();
+            if (Array.isArray(n))
+                nodes.splice(i, 1, ...n);
+            else if (n)
+                nodes[i] = n;
+            else
+                nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : undefined;
+    }
+    optimizeNames(names, constants) {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+            // iterating backwards improves 1-pass optimization
+            const n = nodes[i];
+            if (n.optimizeNames(names, constants))
+                continue;
+            subtractNames(names, n.names);
+            nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : undefined;
+    }
+    get names() {
+        return this.nodes.reduce((names, n) => addNames(names, n.names), {});
+    }
+}
+class BlockNode extends ParentNode {
+    render(opts) {
+        return "{" + opts._n + super.render(opts) + "}" + opts._n;
+    }
+}
+class Root extends ParentNode {
+}
+class Else extends BlockNode {
+}
+Else.kind = "else";
+class If extends BlockNode {
+    constructor(condition, nodes) {
+        super(nodes);
+        this.condition = condition;
+    }
+    render(opts) {
+        let code = `if(${this.condition})` + super.render(opts);
+        if (this.else)
+            code += "else " + this.else.render(opts);
+        return code;
+    }
+    optimizeNodes() {
+        super.optimizeNodes();
+        const cond = this.condition;
+        if (cond === true)
+            return this.nodes; // else is ignored here
+        let e = this.else;
+        if (e) {
+            const ns = e.optimizeNodes();
+            e = this.else = Array.isArray(ns) ? new Else(ns) : ns;
+        }
+        if (e) {
+            if (cond === false)
+                return e instanceof If ? e : e.nodes;
+            if (this.nodes.length)
+                return this;
+            return new If(not(cond), e instanceof If ? [e] : e.nodes);
+        }
+        if (cond === false || !this.nodes.length)
+            return undefined;
+        return this;
+    }
+    optimizeNames(names, constants) {
+        var _a;
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants);
+        if (!(super.optimizeNames(names, constants) || this.else))
+            return;
+        this.condition = optimizeExpr(this.condition, names, constants);
+        return this;
+    }
+    get names() {
+        const names = super.names;
+        addExprNames(names, this.condition);
+        if (this.else)
+            addNames(names, this.else.names);
+        return names;
+    }
+}
+If.kind = "if";
+class For extends BlockNode {
+}
+For.kind = "for";
+class ForLoop extends For {
+    constructor(iteration) {
+        super();
+        this.iteration = iteration;
+    }
+    render(opts) {
+        return `for(${this.iteration})` + super.render(opts);
+    }
+    optimizeNames(names, constants) {
+        if (!super.optimizeNames(names, constants))
+            return;
+        this.iteration = optimizeExpr(this.iteration, names, constants);
+        return this;
+    }
+    get names() {
+        return addNames(super.names, this.iteration.names);
+    }
+}
+class ForRange extends For {
+    constructor(varKind, name, from, to) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.from = from;
+        this.to = to;
+    }
+    render(opts) {
+        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
+        const { name, from, to } = this;
+        return `for(${varKind} ${name}=${from}; ${name}<${to}; ${name}++)` + super.render(opts);
+    }
+    get names() {
+        const names = addExprNames(super.names, this.from);
+        return addExprNames(names, this.to);
+    }
+}
+class ForIter extends For {
+    constructor(loop, varKind, name, iterable) {
+        super();
+        this.loop = loop;
+        this.varKind = varKind;
+        this.name = name;
+        this.iterable = iterable;
+    }
+    render(opts) {
+        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
+    }
+    optimizeNames(names, constants) {
+        if (!super.optimizeNames(names, constants))
+            return;
+        this.iterable = optimizeExpr(this.iterable, names, constants);
+        return this;
+    }
+    get names() {
+        return addNames(super.names, this.iterable.names);
+    }
+}
+class Func extends BlockNode {
+    constructor(name, args, async) {
+        super();
+        this.name = name;
+        this.args = args;
+        this.async = async;
+    }
+    render(opts) {
+        const _async = this.async ? "async " : "";
+        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
+    }
+}
+Func.kind = "func";
+class Return extends ParentNode {
+    render(opts) {
+        return "return " + super.render(opts);
+    }
+}
+Return.kind = "return";
+class Try extends BlockNode {
+    render(opts) {
+        let code = "try" + super.render(opts);
+        if (this.catch)
+            code += this.catch.render(opts);
+        if (this.finally)
+            code += this.finally.render(opts);
+        return code;
+    }
+    optimizeNodes() {
+        var _a, _b;
+        super.optimizeNodes();
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
+        return this;
+    }
+    optimizeNames(names, constants) {
+        var _a, _b;
+        super.optimizeNames(names, constants);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants);
+        return this;
+    }
+    get names() {
+        const names = super.names;
+        if (this.catch)
+            addNames(names, this.catch.names);
+        if (this.finally)
+            addNames(names, this.finally.names);
+        return names;
+    }
+}
+class Catch extends BlockNode {
+    constructor(error) {
+        super();
+        this.error = error;
+    }
+    render(opts) {
+        return `catch(${this.error})` + super.render(opts);
+    }
+}
+Catch.kind = "catch";
+class Finally extends BlockNode {
+    render(opts) {
+        return "finally" + super.render(opts);
+    }
+}
+Finally.kind = "finally";
+class CodeGen {
+    constructor(extScope, opts = {}) {
+        this._values = {};
+        this._blockStarts = [];
+        this._constants = {};
+        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
+        this._extScope = extScope;
+        this._scope = new scope_1.Scope({ parent: extScope });
+        this._nodes = [new Root()];
+    }
+    toString() {
+        return this._root.render(this.opts);
+    }
+    // returns unique name in the internal scope
+    name(prefix) {
+        return this._scope.name(prefix);
+    }
+    // reserves unique name in the external scope
+    scopeName(prefix) {
+        return this._extScope.name(prefix);
+    }
+    // reserves unique name in the external scope and assigns value to it
+    scopeValue(prefixOrName, value) {
+        const name = this._extScope.value(prefixOrName, value);
+        const vs = this._values[name.prefix] || (this._values[name.prefix] = new Set());
+        vs.add(name);
+        return name;
+    }
+    getScopeValue(prefix, keyOrRef) {
+        return this._extScope.getValue(prefix, keyOrRef);
+    }
+    // return code that assigns values in the external scope to the names that are used internally
+    // (same names that were returned by gen.scopeName or gen.scopeValue)
+    scopeRefs(scopeName) {
+        return this._extScope.scopeRefs(scopeName, this._values);
+    }
+    scopeCode() {
+        return this._extScope.scopeCode(this._values);
+    }
+    _def(varKind, nameOrPrefix, rhs, constant) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (rhs !== undefined && constant)
+            this._constants[name.str] = rhs;
+        this._leafNode(new Def(varKind, name, rhs));
+        return name;
+    }
+    // `const` declaration (`var` in es5 mode)
+    const(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.const, nameOrPrefix, rhs, _constant);
+    }
+    // `let` declaration with optional assignment (`var` in es5 mode)
+    let(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.let, nameOrPrefix, rhs, _constant);
+    }
+    // `var` declaration with optional assignment
+    var(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.var, nameOrPrefix, rhs, _constant);
+    }
+    // assignment code
+    assign(lhs, rhs, sideEffects) {
+        return this._leafNode(new Assign(lhs, rhs, sideEffects));
+    }
+    // `+=` code
+    add(lhs, rhs) {
+        return this._leafNode(new AssignOp(lhs, exports.operators.ADD, rhs));
+    }
+    // appends passed SafeExpr to code or executes Block
+    code(c) {
+        if (typeof c == "function")
+            c();
+        else if (c !== code_1.nil)
+            this._leafNode(new AnyCode(c));
+        return this;
+    }
+    // returns code for object literal for the passed argument list of key-value pairs
+    object(...keyValues) {
+        const code = ["{"];
+        for (const [key, value] of keyValues) {
+            if (code.length > 1)
+                code.push(",");
+            code.push(key);
+            if (key !== value || this.opts.es5) {
+                code.push(":");
+                (0, code_1.addCodeArg)(code, value);
+            }
+        }
+        code.push("}");
+        return new code_1._Code(code);
+    }
+    // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
+    if(condition, thenBody, elseBody) {
+        this._blockNode(new If(condition));
+        if (thenBody && elseBody) {
+            this.code(thenBody).else().code(elseBody).endIf();
+        }
+        else if (thenBody) {
+            this.code(thenBody).endIf();
+        }
+        else if (elseBody) {
+            throw new Error('CodeGen: "else" body without "then" body');
+        }
+        return this;
+    }
+    // `else if` clause - invalid without `if` or after `else` clauses
+    elseIf(condition) {
+        return this._elseNode(new If(condition));
+    }
+    // `else` clause - only valid after `if` or `else if` clauses
+    else() {
+        return this._elseNode(new Else());
+    }
+    // end `if` statement (needed if gen.if was used only with condition)
+    endIf() {
+        return this._endBlockNode(If, Else);
+    }
+    _for(node, forBody) {
+        this._blockNode(node);
+        if (forBody)
+            this.code(forBody).endFor();
+        return this;
+    }
+    // a generic `for` clause (or statement if `forBody` is passed)
+    for(iteration, forBody) {
+        return this._for(new ForLoop(iteration), forBody);
+    }
+    // `for` statement for a range of values
+    forRange(nameOrPrefix, from, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForRange(varKind, name, from, to), () => forBody(name));
+    }
+    // `for-of` statement (in es5 mode replace with a normal for loop)
+    forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (this.opts.es5) {
+            const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
+            return this.forRange("_i", 0, (0, code_1._) `${arr}.length`, (i) => {
+                this.var(name, (0, code_1._) `${arr}[${i}]`);
+                forBody(name);
+            });
+        }
+        return this._for(new ForIter("of", varKind, name, iterable), () => forBody(name));
+    }
+    // `for-in` statement.
+    // With option `ownProperties` replaced with a `for-of` loop for object keys
+    forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
+        if (this.opts.ownProperties) {
+            return this.forOf(nameOrPrefix, (0, code_1._) `Object.keys(${obj})`, forBody);
+        }
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
+    }
+    // end `for` loop
+    endFor() {
+        return this._endBlockNode(For);
+    }
+    // `label` statement
+    label(label) {
+        return this._leafNode(new Label(label));
+    }
+    // `break` statement
+    break(label) {
+        return this._leafNode(new Break(label));
+    }
+    // `return` statement
+    return(value) {
+        const node = new Return();
+        this._blockNode(node);
+        this.code(value);
+        if (node.nodes.length !== 1)
+            throw new Error('CodeGen: "return" should have one node');
+        return this._endBlockNode(Return);
+    }
+    // `try` statement
+    try(tryBody, catchCode, finallyCode) {
+        if (!catchCode && !finallyCode)
+            throw new Error('CodeGen: "try" without "catch" and "finally"');
+        const node = new Try();
+        this._blockNode(node);
+        this.code(tryBody);
+        if (catchCode) {
+            const error = this.name("e");
+            this._currNode = node.catch = new Catch(error);
+            catchCode(error);
+        }
+        if (finallyCode) {
+            this._currNode = node.finally = new Finally();
+            this.code(finallyCode);
+        }
+        return this._endBlockNode(Catch, Finally);
+    }
+    // `throw` statement
+    throw(error) {
+        return this._leafNode(new Throw(error));
+    }
+    // start self-balancing block
+    block(body, nodeCount) {
+        this._blockStarts.push(this._nodes.length);
+        if (body)
+            this.code(body).endBlock(nodeCount);
+        return this;
+    }
+    // end the current self-balancing block
+    endBlock(nodeCount) {
+        const len = this._blockStarts.pop();
+        if (len === undefined)
+            throw new Error("CodeGen: not in self-balancing block");
+        const toClose = this._nodes.length - len;
+        if (toClose < 0 || (nodeCount !== undefined && toClose !== nodeCount)) {
+            throw new Error(`CodeGen: wrong number of nodes: ${toClose} vs ${nodeCount} expected`);
+        }
+        this._nodes.length = len;
+        return this;
+    }
+    // `function` heading (or definition if funcBody is passed)
+    func(name, args = code_1.nil, async, funcBody) {
+        this._blockNode(new Func(name, args, async));
+        if (funcBody)
+            this.code(funcBody).endFunc();
+        return this;
+    }
+    // end function definition
+    endFunc() {
+        return this._endBlockNode(Func);
+    }
+    optimize(n = 1) {
+        while (n-- > 0) {
+            this._root.optimizeNodes();
+            this._root.optimizeNames(this._root.names, this._constants);
+        }
+    }
+    _leafNode(node) {
+        this._currNode.nodes.push(node);
+        return this;
+    }
+    _blockNode(node) {
+        this._currNode.nodes.push(node);
+        this._nodes.push(node);
+    }
+    _endBlockNode(N1, N2) {
+        const n = this._currNode;
+        if (n instanceof N1 || (N2 && n instanceof N2)) {
+            this._nodes.pop();
+            return this;
+        }
+        throw new Error(`CodeGen: not in block "${N2 ? `${N1.kind}/${N2.kind}` : N1.kind}"`);
+    }
+    _elseNode(node) {
+        const n = this._currNode;
+        if (!(n instanceof If)) {
+            throw new Error('CodeGen: "else" without "if"');
+        }
+        this._currNode = n.else = node;
+        return this;
+    }
+    get _root() {
+        return this._nodes[0];
+    }
+    get _currNode() {
+        const ns = this._nodes;
+        return ns[ns.length - 1];
+    }
+    set _currNode(node) {
+        const ns = this._nodes;
+        ns[ns.length - 1] = node;
+    }
+}
+exports.CodeGen = CodeGen;
+function addNames(names, from) {
+    for (const n in from)
+        names[n] = (names[n] || 0) + (from[n] || 0);
+    return names;
+}
+function addExprNames(names, from) {
+    return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
+}
+function optimizeExpr(expr, names, constants) {
+    if (expr instanceof code_1.Name)
+        return replaceName(expr);
+    if (!canOptimize(expr))
+        return expr;
+    return new code_1._Code(expr._items.reduce((items, c) => {
+        if (c instanceof code_1.Name)
+            c = replaceName(c);
+        if (c instanceof code_1._Code)
+            items.push(...c._items);
+        else
+            items.push(c);
+        return items;
+    }, []));
+    function replaceName(n) {
+        const c = constants[n.str];
+        if (c === undefined || names[n.str] !== 1)
+            return n;
+        delete names[n.str];
+        return c;
+    }
+    function canOptimize(e) {
+        return (e instanceof code_1._Code &&
+            e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants[c.str] !== undefined));
+    }
+}
+function subtractNames(names, from) {
+    for (const n in from)
+        names[n] = (names[n] || 0) - (from[n] || 0);
+}
+function not(x) {
+    return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._) `!${par(x)}`;
+}
+exports.not = not;
+const andCode = mappend(exports.operators.AND);
+// boolean AND (&&) expression with the passed arguments
+function and(...args) {
+    return args.reduce(andCode);
+}
+exports.and = and;
+const orCode = mappend(exports.operators.OR);
+// boolean OR (||) expression with the passed arguments
+function or(...args) {
+    return args.reduce(orCode);
+}
+exports.or = or;
+function mappend(op) {
+    return (x, y) => (x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._) `${par(x)} ${op} ${par(y)}`);
+}
+function par(x) {
+    return x instanceof code_1.Name ? x : (0, code_1._) `(${x})`;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 77788:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
+const code_1 = __nccwpck_require__(80567);
+class ValueError extends Error {
+    constructor(name) {
+        super(`CodeGen: "code" for ${name} not defined`);
+        this.value = name.value;
+    }
+}
+var UsedValueState;
+(function (UsedValueState) {
+    UsedValueState[UsedValueState["Started"] = 0] = "Started";
+    UsedValueState[UsedValueState["Completed"] = 1] = "Completed";
+})(UsedValueState || (exports.UsedValueState = UsedValueState = {}));
+exports.varKinds = {
+    const: new code_1.Name("const"),
+    let: new code_1.Name("let"),
+    var: new code_1.Name("var"),
+};
+class Scope {
+    constructor({ prefixes, parent } = {}) {
+        this._names = {};
+        this._prefixes = prefixes;
+        this._parent = parent;
+    }
+    toName(nameOrPrefix) {
+        return nameOrPrefix instanceof code_1.Name ? nameOrPrefix : this.name(nameOrPrefix);
+    }
+    name(prefix) {
+        return new code_1.Name(this._newName(prefix));
+    }
+    _newName(prefix) {
+        const ng = this._names[prefix] || this._nameGroup(prefix);
+        return `${prefix}${ng.index++}`;
+    }
+    _nameGroup(prefix) {
+        var _a, _b;
+        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || (this._prefixes && !this._prefixes.has(prefix))) {
+            throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
+        }
+        return (this._names[prefix] = { prefix, index: 0 });
+    }
+}
+exports.Scope = Scope;
+class ValueScopeName extends code_1.Name {
+    constructor(prefix, nameStr) {
+        super(nameStr);
+        this.prefix = prefix;
+    }
+    setValue(value, { property, itemIndex }) {
+        this.value = value;
+        this.scopePath = (0, code_1._) `.${new code_1.Name(property)}[${itemIndex}]`;
+    }
+}
+exports.ValueScopeName = ValueScopeName;
+const line = (0, code_1._) `\n`;
+class ValueScope extends Scope {
+    constructor(opts) {
+        super(opts);
+        this._values = {};
+        this._scope = opts.scope;
+        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
+    }
+    get() {
+        return this._scope;
+    }
+    name(prefix) {
+        return new ValueScopeName(prefix, this._newName(prefix));
+    }
+    value(nameOrPrefix, value) {
+        var _a;
+        if (value.ref === undefined)
+            throw new Error("CodeGen: ref must be passed in value");
+        const name = this.toName(nameOrPrefix);
+        const { prefix } = name;
+        const valueKey = (_a = value.key) !== null && _a !== void 0 ? _a : value.ref;
+        let vs = this._values[prefix];
+        if (vs) {
+            const _name = vs.get(valueKey);
+            if (_name)
+                return _name;
+        }
+        else {
+            vs = this._values[prefix] = new Map();
+        }
+        vs.set(valueKey, name);
+        const s = this._scope[prefix] || (this._scope[prefix] = []);
+        const itemIndex = s.length;
+        s[itemIndex] = value.ref;
+        name.setValue(value, { property: prefix, itemIndex });
+        return name;
+    }
+    getValue(prefix, keyOrRef) {
+        const vs = this._values[prefix];
+        if (!vs)
+            return;
+        return vs.get(keyOrRef);
+    }
+    scopeRefs(scopeName, values = this._values) {
+        return this._reduceValues(values, (name) => {
+            if (name.scopePath === undefined)
+                throw new Error(`CodeGen: name "${name}" has no value`);
+            return (0, code_1._) `${scopeName}${name.scopePath}`;
+        });
+    }
+    scopeCode(values = this._values, usedValues, getCode) {
+        return this._reduceValues(values, (name) => {
+            if (name.value === undefined)
+                throw new Error(`CodeGen: name "${name}" has no value`);
+            return name.value.code;
+        }, usedValues, getCode);
+    }
+    _reduceValues(values, valueCode, usedValues = {}, getCode) {
+        let code = code_1.nil;
+        for (const prefix in values) {
+            const vs = values[prefix];
+            if (!vs)
+                continue;
+            const nameSet = (usedValues[prefix] = usedValues[prefix] || new Map());
+            vs.forEach((name) => {
+                if (nameSet.has(name))
+                    return;
+                nameSet.set(name, UsedValueState.Started);
+                let c = valueCode(name);
+                if (c) {
+                    const def = this.opts.es5 ? exports.varKinds.var : exports.varKinds.const;
+                    code = (0, code_1._) `${code}${def} ${name} = ${c};${this.opts._n}`;
+                }
+                else if ((c = getCode === null || getCode === void 0 ? void 0 : getCode(name))) {
+                    code = (0, code_1._) `${code}${c}${this.opts._n}`;
+                }
+                else {
+                    throw new ValueError(name);
+                }
+                nameSet.set(name, UsedValueState.Completed);
+            });
+        }
+        return code;
+    }
+}
+exports.ValueScope = ValueScope;
+//# sourceMappingURL=scope.js.map
+
+/***/ }),
+
+/***/ 81283:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
+exports.keywordError = {
+    message: ({ keyword }) => (0, codegen_1.str) `must pass "${keyword}" keyword validation`,
+};
+exports.keyword$DataError = {
+    message: ({ keyword, schemaType }) => schemaType
+        ? (0, codegen_1.str) `"${keyword}" keyword must be ${schemaType} ($data)`
+        : (0, codegen_1.str) `"${keyword}" keyword is invalid ($data)`,
+};
+function reportError(cxt, error = exports.keywordError, errorPaths, overrideAllErrors) {
+    const { it } = cxt;
+    const { gen, compositeRule, allErrors } = it;
+    const errObj = errorObjectCode(cxt, error, errorPaths);
+    if (overrideAllErrors !== null && overrideAllErrors !== void 0 ? overrideAllErrors : (compositeRule || allErrors)) {
+        addError(gen, errObj);
+    }
+    else {
+        returnErrors(it, (0, codegen_1._) `[${errObj}]`);
+    }
+}
+exports.reportError = reportError;
+function reportExtraError(cxt, error = exports.keywordError, errorPaths) {
+    const { it } = cxt;
+    const { gen, compositeRule, allErrors } = it;
+    const errObj = errorObjectCode(cxt, error, errorPaths);
+    addError(gen, errObj);
+    if (!(compositeRule || allErrors)) {
+        returnErrors(it, names_1.default.vErrors);
+    }
+}
+exports.reportExtraError = reportExtraError;
+function resetErrorsCount(gen, errsCount) {
+    gen.assign(names_1.default.errors, errsCount);
+    gen.if((0, codegen_1._) `${names_1.default.vErrors} !== null`, () => gen.if(errsCount, () => gen.assign((0, codegen_1._) `${names_1.default.vErrors}.length`, errsCount), () => gen.assign(names_1.default.vErrors, null)));
+}
+exports.resetErrorsCount = resetErrorsCount;
+function extendErrors({ gen, keyword, schemaValue, data, errsCount, it, }) {
+    /* istanbul ignore if */
+    if (errsCount === undefined)
+        throw new Error("ajv implementation error");
+    const err = gen.name("err");
+    gen.forRange("i", errsCount, names_1.default.errors, (i) => {
+        gen.const(err, (0, codegen_1._) `${names_1.default.vErrors}[${i}]`);
+        gen.if((0, codegen_1._) `${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._) `${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._) `${err}.schemaPath`, (0, codegen_1.str) `${it.errSchemaPath}/${keyword}`);
+        if (it.opts.verbose) {
+            gen.assign((0, codegen_1._) `${err}.schema`, schemaValue);
+            gen.assign((0, codegen_1._) `${err}.data`, data);
+        }
+    });
+}
+exports.extendErrors = extendErrors;
+function addError(gen, errObj) {
+    const err = gen.const("err", errObj);
+    gen.if((0, codegen_1._) `${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._) `[${err}]`), (0, codegen_1._) `${names_1.default.vErrors}.push(${err})`);
+    gen.code((0, codegen_1._) `${names_1.default.errors}++`);
+}
+function returnErrors(it, errs) {
+    const { gen, validateName, schemaEnv } = it;
+    if (schemaEnv.$async) {
+        gen.throw((0, codegen_1._) `new ${it.ValidationError}(${errs})`);
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, errs);
+        gen.return(false);
+    }
+}
+const E = {
+    keyword: new codegen_1.Name("keyword"),
+    schemaPath: new codegen_1.Name("schemaPath"), // also used in JTD errors
+    params: new codegen_1.Name("params"),
+    propertyName: new codegen_1.Name("propertyName"),
+    message: new codegen_1.Name("message"),
+    schema: new codegen_1.Name("schema"),
+    parentSchema: new codegen_1.Name("parentSchema"),
+};
+function errorObjectCode(cxt, error, errorPaths) {
+    const { createErrors } = cxt.it;
+    if (createErrors === false)
+        return (0, codegen_1._) `{}`;
+    return errorObject(cxt, error, errorPaths);
+}
+function errorObject(cxt, error, errorPaths = {}) {
+    const { gen, it } = cxt;
+    const keyValues = [
+        errorInstancePath(it, errorPaths),
+        errorSchemaPath(cxt, errorPaths),
+    ];
+    extraErrorProps(cxt, error, keyValues);
+    return gen.object(...keyValues);
+}
+function errorInstancePath({ errorPath }, { instancePath }) {
+    const instPath = instancePath
+        ? (0, codegen_1.str) `${errorPath}${(0, util_1.getErrorPath)(instancePath, util_1.Type.Str)}`
+        : errorPath;
+    return [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, instPath)];
+}
+function errorSchemaPath({ keyword, it: { errSchemaPath } }, { schemaPath, parentSchema }) {
+    let schPath = parentSchema ? errSchemaPath : (0, codegen_1.str) `${errSchemaPath}/${keyword}`;
+    if (schemaPath) {
+        schPath = (0, codegen_1.str) `${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
+    }
+    return [E.schemaPath, schPath];
+}
+function extraErrorProps(cxt, { params, message }, keyValues) {
+    const { keyword, data, schemaValue, it } = cxt;
+    const { opts, propertyName, topSchemaRef, schemaPath } = it;
+    keyValues.push([E.keyword, keyword], [E.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._) `{}`]);
+    if (opts.messages) {
+        keyValues.push([E.message, typeof message == "function" ? message(cxt) : message]);
+    }
+    if (opts.verbose) {
+        keyValues.push([E.schema, schemaValue], [E.parentSchema, (0, codegen_1._) `${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
+    }
+    if (propertyName)
+        keyValues.push([E.propertyName, propertyName]);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 2718:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const validation_error_1 = __nccwpck_require__(33021);
+const names_1 = __nccwpck_require__(90630);
+const resolve_1 = __nccwpck_require__(24090);
+const util_1 = __nccwpck_require__(84464);
+const validate_1 = __nccwpck_require__(87881);
+class SchemaEnv {
+    constructor(env) {
+        var _a;
+        this.refs = {};
+        this.dynamicAnchors = {};
+        let schema;
+        if (typeof env.schema == "object")
+            schema = env.schema;
+        this.schema = env.schema;
+        this.schemaId = env.schemaId;
+        this.root = env.root || this;
+        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.schemaPath = env.schemaPath;
+        this.localRefs = env.localRefs;
+        this.meta = env.meta;
+        this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
+        this.refs = {};
+    }
+}
+exports.SchemaEnv = SchemaEnv;
+// let codeSize = 0
+// let nodeCount = 0
+// Compiles schema in SchemaEnv
+function compileSchema(sch) {
+    // TODO refactor - remove compilations
+    const _sch = getCompilingSchema.call(this, sch);
+    if (_sch)
+        return _sch;
+    const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId); // TODO if getFullPath removed 1 tests fails
+    const { es5, lines } = this.opts.code;
+    const { ownProperties } = this.opts;
+    const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
+    let _ValidationError;
+    if (sch.$async) {
+        _ValidationError = gen.scopeValue("Error", {
+            ref: validation_error_1.default,
+            code: (0, codegen_1._) `require("ajv/dist/runtime/validation_error").default`,
+        });
+    }
+    const validateName = gen.scopeName("validate");
+    sch.validateName = validateName;
+    const schemaCxt = {
+        gen,
+        allErrors: this.opts.allErrors,
+        data: names_1.default.data,
+        parentData: names_1.default.parentData,
+        parentDataProperty: names_1.default.parentDataProperty,
+        dataNames: [names_1.default.data],
+        dataPathArr: [codegen_1.nil], // TODO can its length be used as dataLevel if nil is removed?
+        dataLevel: 0,
+        dataTypes: [],
+        definedProperties: new Set(),
+        topSchemaRef: gen.scopeValue("schema", this.opts.code.source === true
+            ? { ref: sch.schema, code: (0, codegen_1.stringify)(sch.schema) }
+            : { ref: sch.schema }),
+        validateName,
+        ValidationError: _ValidationError,
+        schema: sch.schema,
+        schemaEnv: sch,
+        rootId,
+        baseId: sch.baseId || rootId,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: sch.schemaPath || (this.opts.jtd ? "" : "#"),
+        errorPath: (0, codegen_1._) `""`,
+        opts: this.opts,
+        self: this,
+    };
+    let sourceCode;
+    try {
+        this._compilations.add(sch);
+        (0, validate_1.validateFunctionCode)(schemaCxt);
+        gen.optimize(this.opts.code.optimize);
+        // gen.optimize(1)
+        const validateCode = gen.toString();
+        sourceCode = `${gen.scopeRefs(names_1.default.scope)}return ${validateCode}`;
+        // console.log((codeSize += sourceCode.length), (nodeCount += gen.nodeCount))
+        if (this.opts.code.process)
+            sourceCode = this.opts.code.process(sourceCode, sch);
+        // console.log("\n\n\n *** \n", sourceCode)
+        const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
+        const validate = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate });
+        validate.errors = null;
+        validate.schema = sch.schema;
+        validate.schemaEnv = sch;
+        if (sch.$async)
+            validate.$async = true;
+        if (this.opts.code.source === true) {
+            validate.source = { validateName, validateCode, scopeValues: gen._values };
+        }
+        if (this.opts.unevaluated) {
+            const { props, items } = schemaCxt;
+            validate.evaluated = {
+                props: props instanceof codegen_1.Name ? undefined : props,
+                items: items instanceof codegen_1.Name ? undefined : items,
+                dynamicProps: props instanceof codegen_1.Name,
+                dynamicItems: items instanceof codegen_1.Name,
+            };
+            if (validate.source)
+                validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
+        }
+        sch.validate = validate;
+        return sch;
+    }
+    catch (e) {
+        delete sch.validate;
+        delete sch.validateName;
+        if (sourceCode)
+            this.logger.error("Error compiling schema, function code:", sourceCode);
+        // console.log("\n\n\n *** \n", sourceCode, this.opts)
+        throw e;
+    }
+    finally {
+        this._compilations.delete(sch);
+    }
+}
+exports.compileSchema = compileSchema;
+function resolveRef(root, baseId, ref) {
+    var _a;
+    ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
+    const schOrFunc = root.refs[ref];
+    if (schOrFunc)
+        return schOrFunc;
+    let _sch = resolve.call(this, root, ref);
+    if (_sch === undefined) {
+        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref]; // TODO maybe localRefs should hold SchemaEnv
+        const { schemaId } = this.opts;
+        if (schema)
+            _sch = new SchemaEnv({ schema, schemaId, root, baseId });
+    }
+    if (_sch === undefined)
+        return;
+    return (root.refs[ref] = inlineOrCompile.call(this, _sch));
+}
+exports.resolveRef = resolveRef;
+function inlineOrCompile(sch) {
+    if ((0, resolve_1.inlineRef)(sch.schema, this.opts.inlineRefs))
+        return sch.schema;
+    return sch.validate ? sch : compileSchema.call(this, sch);
+}
+// Index of schema compilation in the currently compiled list
+function getCompilingSchema(schEnv) {
+    for (const sch of this._compilations) {
+        if (sameSchemaEnv(sch, schEnv))
+            return sch;
+    }
+}
+exports.getCompilingSchema = getCompilingSchema;
+function sameSchemaEnv(s1, s2) {
+    return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
+}
+// resolve and compile the references ($ref)
+// TODO returns AnySchemaObject (if the schema can be inlined) or validation function
+function resolve(root, // information about the root schema for the current schema
+ref // reference to resolve
+) {
+    let sch;
+    while (typeof (sch = this.refs[ref]) == "string")
+        ref = sch;
+    return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
+}
+// Resolve schema, its root and baseId
+function resolveSchema(root, // root object with properties schema, refs TODO below SchemaEnv is assigned to it
+ref // reference to resolve
+) {
+    const p = this.opts.uriResolver.parse(ref);
+    const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p);
+    let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, undefined);
+    // TODO `Object.keys(root.schema).length > 0` should not be needed - but removing breaks 2 tests
+    if (Object.keys(root.schema).length > 0 && refPath === baseId) {
+        return getJsonPointer.call(this, p, root);
+    }
+    const id = (0, resolve_1.normalizeId)(refPath);
+    const schOrRef = this.refs[id] || this.schemas[id];
+    if (typeof schOrRef == "string") {
+        const sch = resolveSchema.call(this, root, schOrRef);
+        if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
+            return;
+        return getJsonPointer.call(this, p, sch);
+    }
+    if (typeof (schOrRef === null || schOrRef === void 0 ? void 0 : schOrRef.schema) !== "object")
+        return;
+    if (!schOrRef.validate)
+        compileSchema.call(this, schOrRef);
+    if (id === (0, resolve_1.normalizeId)(ref)) {
+        const { schema } = schOrRef;
+        const { schemaId } = this.opts;
+        const schId = schema[schemaId];
+        if (schId)
+            baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        return new SchemaEnv({ schema, schemaId, root, baseId });
+    }
+    return getJsonPointer.call(this, p, schOrRef);
+}
+exports.resolveSchema = resolveSchema;
+const PREVENT_SCOPE_CHANGE = new Set([
+    "properties",
+    "patternProperties",
+    "enum",
+    "dependencies",
+    "definitions",
+]);
+function getJsonPointer(parsedRef, { baseId, schema, root }) {
+    var _a;
+    if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
+        return;
+    for (const part of parsedRef.fragment.slice(1).split("/")) {
+        if (typeof schema === "boolean")
+            return;
+        const partSchema = schema[(0, util_1.unescapeFragment)(part)];
+        if (partSchema === undefined)
+            return;
+        schema = partSchema;
+        // TODO PREVENT_SCOPE_CHANGE could be defined in keyword def?
+        const schId = typeof schema === "object" && schema[this.opts.schemaId];
+        if (!PREVENT_SCOPE_CHANGE.has(part) && schId) {
+            baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        }
+    }
+    let env;
+    if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
+        const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
+        env = resolveSchema.call(this, root, $ref);
+    }
+    // even though resolution failed we need to return SchemaEnv to throw exception
+    // so that compileAsync loads missing schema.
+    const { schemaId } = this.opts;
+    env = env || new SchemaEnv({ schema, schemaId, root, baseId });
+    if (env.schema !== env.root.schema)
+        return env;
+    return undefined;
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 90630:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const names = {
+    // validation function arguments
+    data: new codegen_1.Name("data"), // data passed to validation function
+    // args passed from referencing schema
+    valCxt: new codegen_1.Name("valCxt"), // validation/data context - should not be used directly, it is destructured to the names below
+    instancePath: new codegen_1.Name("instancePath"),
+    parentData: new codegen_1.Name("parentData"),
+    parentDataProperty: new codegen_1.Name("parentDataProperty"),
+    rootData: new codegen_1.Name("rootData"), // root data - same as the data passed to the first/top validation function
+    dynamicAnchors: new codegen_1.Name("dynamicAnchors"), // used to support recursiveRef and dynamicRef
+    // function scoped variables
+    vErrors: new codegen_1.Name("vErrors"), // null or array of validation errors
+    errors: new codegen_1.Name("errors"), // counter of validation errors
+    this: new codegen_1.Name("this"),
+    // "globals"
+    self: new codegen_1.Name("self"),
+    scope: new codegen_1.Name("scope"),
+    // JTD serialize/parse name for JSON string and position
+    json: new codegen_1.Name("json"),
+    jsonPos: new codegen_1.Name("jsonPos"),
+    jsonLen: new codegen_1.Name("jsonLen"),
+    jsonPart: new codegen_1.Name("jsonPart"),
+};
+exports["default"] = names;
+//# sourceMappingURL=names.js.map
+
+/***/ }),
+
+/***/ 53162:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const resolve_1 = __nccwpck_require__(24090);
+class MissingRefError extends Error {
+    constructor(resolver, baseId, ref, msg) {
+        super(msg || `can't resolve reference ${ref} from id ${baseId}`);
+        this.missingRef = (0, resolve_1.resolveUrl)(resolver, baseId, ref);
+        this.missingSchema = (0, resolve_1.normalizeId)((0, resolve_1.getFullPath)(resolver, this.missingRef));
+    }
+}
+exports["default"] = MissingRefError;
+//# sourceMappingURL=ref_error.js.map
+
+/***/ }),
+
+/***/ 24090:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
+const util_1 = __nccwpck_require__(84464);
+const equal = __nccwpck_require__(23430);
+const traverse = __nccwpck_require__(81167);
+// TODO refactor to use keyword definitions
+const SIMPLE_INLINED = new Set([
+    "type",
+    "format",
+    "pattern",
+    "maxLength",
+    "minLength",
+    "maxProperties",
+    "minProperties",
+    "maxItems",
+    "minItems",
+    "maximum",
+    "minimum",
+    "uniqueItems",
+    "multipleOf",
+    "required",
+    "enum",
+    "const",
+]);
+function inlineRef(schema, limit = true) {
+    if (typeof schema == "boolean")
+        return true;
+    if (limit === true)
+        return !hasRef(schema);
+    if (!limit)
+        return false;
+    return countKeys(schema) <= limit;
+}
+exports.inlineRef = inlineRef;
+const REF_KEYWORDS = new Set([
+    "$ref",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+]);
+function hasRef(schema) {
+    for (const key in schema) {
+        if (REF_KEYWORDS.has(key))
+            return true;
+        const sch = schema[key];
+        if (Array.isArray(sch) && sch.some(hasRef))
+            return true;
+        if (typeof sch == "object" && hasRef(sch))
+            return true;
+    }
+    return false;
+}
+function countKeys(schema) {
+    let count = 0;
+    for (const key in schema) {
+        if (key === "$ref")
+            return Infinity;
+        count++;
+        if (SIMPLE_INLINED.has(key))
+            continue;
+        if (typeof schema[key] == "object") {
+            (0, util_1.eachItem)(schema[key], (sch) => (count += countKeys(sch)));
+        }
+        if (count === Infinity)
+            return Infinity;
+    }
+    return count;
+}
+function getFullPath(resolver, id = "", normalize) {
+    if (normalize !== false)
+        id = normalizeId(id);
+    const p = resolver.parse(id);
+    return _getFullPath(resolver, p);
+}
+exports.getFullPath = getFullPath;
+function _getFullPath(resolver, p) {
+    const serialized = resolver.serialize(p);
+    return serialized.split("#")[0] + "#";
+}
+exports._getFullPath = _getFullPath;
+const TRAILING_SLASH_HASH = /#\/?$/;
+function normalizeId(id) {
+    return id ? id.replace(TRAILING_SLASH_HASH, "") : "";
+}
+exports.normalizeId = normalizeId;
+function resolveUrl(resolver, baseId, id) {
+    id = normalizeId(id);
+    return resolver.resolve(baseId, id);
+}
+exports.resolveUrl = resolveUrl;
+const ANCHOR = /^[a-z_][-a-z0-9._]*$/i;
+function getSchemaRefs(schema, baseId) {
+    if (typeof schema == "boolean")
+        return {};
+    const { schemaId, uriResolver } = this.opts;
+    const schId = normalizeId(schema[schemaId] || baseId);
+    const baseIds = { "": schId };
+    const pathPrefix = getFullPath(uriResolver, schId, false);
+    const localRefs = {};
+    const schemaRefs = new Set();
+    traverse(schema, { allKeys: true }, (sch, jsonPtr, _, parentJsonPtr) => {
+        if (parentJsonPtr === undefined)
+            return;
+        const fullPath = pathPrefix + jsonPtr;
+        let innerBaseId = baseIds[parentJsonPtr];
+        if (typeof sch[schemaId] == "string")
+            innerBaseId = addRef.call(this, sch[schemaId]);
+        addAnchor.call(this, sch.$anchor);
+        addAnchor.call(this, sch.$dynamicAnchor);
+        baseIds[jsonPtr] = innerBaseId;
+        function addRef(ref) {
+            // eslint-disable-next-line @typescript-eslint/unbound-method
+            const _resolve = this.opts.uriResolver.resolve;
+            ref = normalizeId(innerBaseId ? _resolve(innerBaseId, ref) : ref);
+            if (schemaRefs.has(ref))
+                throw ambiguos(ref);
+            schemaRefs.add(ref);
+            let schOrRef = this.refs[ref];
+            if (typeof schOrRef == "string")
+                schOrRef = this.refs[schOrRef];
+            if (typeof schOrRef == "object") {
+                checkAmbiguosRef(sch, schOrRef.schema, ref);
+            }
+            else if (ref !== normalizeId(fullPath)) {
+                if (ref[0] === "#") {
+                    checkAmbiguosRef(sch, localRefs[ref], ref);
+                    localRefs[ref] = sch;
+                }
+                else {
+                    this.refs[ref] = fullPath;
+                }
+            }
+            return ref;
+        }
+        function addAnchor(anchor) {
+            if (typeof anchor == "string") {
+                if (!ANCHOR.test(anchor))
+                    throw new Error(`invalid anchor "${anchor}"`);
+                addRef.call(this, `#${anchor}`);
+            }
+        }
+    });
+    return localRefs;
+    function checkAmbiguosRef(sch1, sch2, ref) {
+        if (sch2 !== undefined && !equal(sch1, sch2))
+            throw ambiguos(ref);
+    }
+    function ambiguos(ref) {
+        return new Error(`reference "${ref}" resolves to more than one schema`);
+    }
+}
+exports.getSchemaRefs = getSchemaRefs;
+//# sourceMappingURL=resolve.js.map
+
+/***/ }),
+
+/***/ 7353:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getRules = exports.isJSONType = void 0;
+const _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
+const jsonTypes = new Set(_jsonTypes);
+function isJSONType(x) {
+    return typeof x == "string" && jsonTypes.has(x);
+}
+exports.isJSONType = isJSONType;
+function getRules() {
+    const groups = {
+        number: { type: "number", rules: [] },
+        string: { type: "string", rules: [] },
+        array: { type: "array", rules: [] },
+        object: { type: "object", rules: [] },
+    };
+    return {
+        types: { ...groups, integer: true, boolean: true, null: true },
+        rules: [{ rules: [] }, groups.number, groups.string, groups.array, groups.object],
+        post: { rules: [] },
+        all: {},
+        keywords: {},
+    };
+}
+exports.getRules = getRules;
+//# sourceMappingURL=rules.js.map
+
+/***/ }),
+
+/***/ 84464:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const code_1 = __nccwpck_require__(80567);
+// TODO refactor to use Set
+function toHash(arr) {
+    const hash = {};
+    for (const item of arr)
+        hash[item] = true;
+    return hash;
+}
+exports.toHash = toHash;
+function alwaysValidSchema(it, schema) {
+    if (typeof schema == "boolean")
+        return schema;
+    if (Object.keys(schema).length === 0)
+        return true;
+    checkUnknownRules(it, schema);
+    return !schemaHasRules(schema, it.self.RULES.all);
+}
+exports.alwaysValidSchema = alwaysValidSchema;
+function checkUnknownRules(it, schema = it.schema) {
+    const { opts, self } = it;
+    if (!opts.strictSchema)
+        return;
+    if (typeof schema === "boolean")
+        return;
+    const rules = self.RULES.keywords;
+    for (const key in schema) {
+        if (!rules[key])
+            checkStrictMode(it, `unknown keyword: "${key}"`);
+    }
+}
+exports.checkUnknownRules = checkUnknownRules;
+function schemaHasRules(schema, rules) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (rules[key])
+            return true;
+    return false;
+}
+exports.schemaHasRules = schemaHasRules;
+function schemaHasRulesButRef(schema, RULES) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (key !== "$ref" && RULES.all[key])
+            return true;
+    return false;
+}
+exports.schemaHasRulesButRef = schemaHasRulesButRef;
+function schemaRefOrVal({ topSchemaRef, schemaPath }, schema, keyword, $data) {
+    if (!$data) {
+        if (typeof schema == "number" || typeof schema == "boolean")
+            return schema;
+        if (typeof schema == "string")
+            return (0, codegen_1._) `${schema}`;
+    }
+    return (0, codegen_1._) `${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
+}
+exports.schemaRefOrVal = schemaRefOrVal;
+function unescapeFragment(str) {
+    return unescapeJsonPointer(decodeURIComponent(str));
+}
+exports.unescapeFragment = unescapeFragment;
+function escapeFragment(str) {
+    return encodeURIComponent(escapeJsonPointer(str));
+}
+exports.escapeFragment = escapeFragment;
+function escapeJsonPointer(str) {
+    if (typeof str == "number")
+        return `${str}`;
+    return str.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+exports.escapeJsonPointer = escapeJsonPointer;
+function unescapeJsonPointer(str) {
+    return str.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+exports.unescapeJsonPointer = unescapeJsonPointer;
+function eachItem(xs, f) {
+    if (Array.isArray(xs)) {
+        for (const x of xs)
+            f(x);
+    }
+    else {
+        f(xs);
+    }
+}
+exports.eachItem = eachItem;
+function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues, resultToName, }) {
+    return (gen, from, to, toName) => {
+        const res = to === undefined
+            ? from
+            : to instanceof codegen_1.Name
+                ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to) : mergeToName(gen, from, to), to)
+                : from instanceof codegen_1.Name
+                    ? (mergeToName(gen, to, from), from)
+                    : mergeValues(from, to);
+        return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
+    };
+}
+exports.mergeEvaluated = {
+    props: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true && ${from} !== undefined`, () => {
+            gen.if((0, codegen_1._) `${from} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._) `${to} || {}`).code((0, codegen_1._) `Object.assign(${to}, ${from})`));
+        }),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true`, () => {
+            if (from === true) {
+                gen.assign(to, true);
+            }
+            else {
+                gen.assign(to, (0, codegen_1._) `${to} || {}`);
+                setEvaluated(gen, to, from);
+            }
+        }),
+        mergeValues: (from, to) => (from === true ? true : { ...from, ...to }),
+        resultToName: evaluatedPropsToName,
+    }),
+    items: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._) `${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._) `${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._) `${to} > ${from} ? ${to} : ${from}`)),
+        mergeValues: (from, to) => (from === true ? true : Math.max(from, to)),
+        resultToName: (gen, items) => gen.var("items", items),
+    }),
+};
+function evaluatedPropsToName(gen, ps) {
+    if (ps === true)
+        return gen.var("props", true);
+    const props = gen.var("props", (0, codegen_1._) `{}`);
+    if (ps !== undefined)
+        setEvaluated(gen, props, ps);
+    return props;
+}
+exports.evaluatedPropsToName = evaluatedPropsToName;
+function setEvaluated(gen, props, ps) {
+    Object.keys(ps).forEach((p) => gen.assign((0, codegen_1._) `${props}${(0, codegen_1.getProperty)(p)}`, true));
+}
+exports.setEvaluated = setEvaluated;
+const snippets = {};
+function useFunc(gen, f) {
+    return gen.scopeValue("func", {
+        ref: f,
+        code: snippets[f.code] || (snippets[f.code] = new code_1._Code(f.code)),
+    });
+}
+exports.useFunc = useFunc;
+var Type;
+(function (Type) {
+    Type[Type["Num"] = 0] = "Num";
+    Type[Type["Str"] = 1] = "Str";
+})(Type || (exports.Type = Type = {}));
+function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
+    // let path
+    if (dataProp instanceof codegen_1.Name) {
+        const isNumber = dataPropType === Type.Num;
+        return jsPropertySyntax
+            ? isNumber
+                ? (0, codegen_1._) `"[" + ${dataProp} + "]"`
+                : (0, codegen_1._) `"['" + ${dataProp} + "']"`
+            : isNumber
+                ? (0, codegen_1._) `"/" + ${dataProp}`
+                : (0, codegen_1._) `"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`; // TODO maybe use global escapePointer
+    }
+    return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
+}
+exports.getErrorPath = getErrorPath;
+function checkStrictMode(it, msg, mode = it.opts.strictSchema) {
+    if (!mode)
+        return;
+    msg = `strict mode: ${msg}`;
+    if (mode === true)
+        throw new Error(msg);
+    it.self.logger.warn(msg);
+}
+exports.checkStrictMode = checkStrictMode;
+//# sourceMappingURL=util.js.map
+
+/***/ }),
+
+/***/ 37692:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
+function schemaHasRulesForType({ schema, self }, type) {
+    const group = self.RULES.types[type];
+    return group && group !== true && shouldUseGroup(schema, group);
+}
+exports.schemaHasRulesForType = schemaHasRulesForType;
+function shouldUseGroup(schema, group) {
+    return group.rules.some((rule) => shouldUseRule(schema, rule));
+}
+exports.shouldUseGroup = shouldUseGroup;
+function shouldUseRule(schema, rule) {
+    var _a;
+    return (schema[rule.keyword] !== undefined ||
+        ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== undefined)));
+}
+exports.shouldUseRule = shouldUseRule;
+//# sourceMappingURL=applicability.js.map
+
+/***/ }),
+
+/***/ 35346:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
+const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const boolError = {
+    message: "boolean schema is false",
+};
+function topBoolOrEmptySchema(it) {
+    const { gen, schema, validateName } = it;
+    if (schema === false) {
+        falseSchemaError(it, false);
+    }
+    else if (typeof schema == "object" && schema.$async === true) {
+        gen.return(names_1.default.data);
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, null);
+        gen.return(true);
+    }
+}
+exports.topBoolOrEmptySchema = topBoolOrEmptySchema;
+function boolOrEmptySchema(it, valid) {
+    const { gen, schema } = it;
+    if (schema === false) {
+        gen.var(valid, false); // TODO var
+        falseSchemaError(it);
+    }
+    else {
+        gen.var(valid, true); // TODO var
+    }
+}
+exports.boolOrEmptySchema = boolOrEmptySchema;
+function falseSchemaError(it, overrideAllErrors) {
+    const { gen, data } = it;
+    // TODO maybe some other interface should be used for non-keyword validation errors...
+    const cxt = {
+        gen,
+        keyword: "false schema",
+        data,
+        schema: false,
+        schemaCode: false,
+        schemaValue: false,
+        params: {},
+        it,
+    };
+    (0, errors_1.reportError)(cxt, boolError, undefined, overrideAllErrors);
+}
+//# sourceMappingURL=boolSchema.js.map
+
+/***/ }),
+
+/***/ 86685:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
+const rules_1 = __nccwpck_require__(7353);
+const applicability_1 = __nccwpck_require__(37692);
+const errors_1 = __nccwpck_require__(81283);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+var DataType;
+(function (DataType) {
+    DataType[DataType["Correct"] = 0] = "Correct";
+    DataType[DataType["Wrong"] = 1] = "Wrong";
+})(DataType || (exports.DataType = DataType = {}));
+function getSchemaTypes(schema) {
+    const types = getJSONTypes(schema.type);
+    const hasNull = types.includes("null");
+    if (hasNull) {
+        if (schema.nullable === false)
+            throw new Error("type: null contradicts nullable: false");
+    }
+    else {
+        if (!types.length && schema.nullable !== undefined) {
+            throw new Error('"nullable" cannot be used without "type"');
+        }
+        if (schema.nullable === true)
+            types.push("null");
+    }
+    return types;
+}
+exports.getSchemaTypes = getSchemaTypes;
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+function getJSONTypes(ts) {
+    const types = Array.isArray(ts) ? ts : ts ? [ts] : [];
+    if (types.every(rules_1.isJSONType))
+        return types;
+    throw new Error("type must be JSONType or JSONType[]: " + types.join(","));
+}
+exports.getJSONTypes = getJSONTypes;
+function coerceAndCheckDataType(it, types) {
+    const { gen, data, opts } = it;
+    const coerceTo = coerceToTypes(types, opts.coerceTypes);
+    const checkTypes = types.length > 0 &&
+        !(coerceTo.length === 0 && types.length === 1 && (0, applicability_1.schemaHasRulesForType)(it, types[0]));
+    if (checkTypes) {
+        const wrongType = checkDataTypes(types, data, opts.strictNumbers, DataType.Wrong);
+        gen.if(wrongType, () => {
+            if (coerceTo.length)
+                coerceData(it, types, coerceTo);
+            else
+                reportTypeError(it);
+        });
+    }
+    return checkTypes;
+}
+exports.coerceAndCheckDataType = coerceAndCheckDataType;
+const COERCIBLE = new Set(["string", "number", "integer", "boolean", "null"]);
+function coerceToTypes(types, coerceTypes) {
+    return coerceTypes
+        ? types.filter((t) => COERCIBLE.has(t) || (coerceTypes === "array" && t === "array"))
+        : [];
+}
+function coerceData(it, types, coerceTo) {
+    const { gen, data, opts } = it;
+    const dataType = gen.let("dataType", (0, codegen_1._) `typeof ${data}`);
+    const coerced = gen.let("coerced", (0, codegen_1._) `undefined`);
+    if (opts.coerceTypes === "array") {
+        gen.if((0, codegen_1._) `${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen
+            .assign(data, (0, codegen_1._) `${data}[0]`)
+            .assign(dataType, (0, codegen_1._) `typeof ${data}`)
+            .if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
+    }
+    gen.if((0, codegen_1._) `${coerced} !== undefined`);
+    for (const t of coerceTo) {
+        if (COERCIBLE.has(t) || (t === "array" && opts.coerceTypes === "array")) {
+            coerceSpecificType(t);
+        }
+    }
+    gen.else();
+    reportTypeError(it);
+    gen.endIf();
+    gen.if((0, codegen_1._) `${coerced} !== undefined`, () => {
+        gen.assign(data, coerced);
+        assignParentData(it, coerced);
+    });
+    function coerceSpecificType(t) {
+        switch (t) {
+            case "string":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} == "number" || ${dataType} == "boolean"`)
+                    .assign(coerced, (0, codegen_1._) `"" + ${data}`)
+                    .elseIf((0, codegen_1._) `${data} === null`)
+                    .assign(coerced, (0, codegen_1._) `""`);
+                return;
+            case "number":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} == "boolean" || ${data} === null
+              || (${dataType} == "string" && ${data} && ${data} == +${data})`)
+                    .assign(coerced, (0, codegen_1._) `+${data}`);
+                return;
+            case "integer":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} === "boolean" || ${data} === null
+              || (${dataType} === "string" && ${data} && ${data} == +${data} && !(${data} % 1))`)
+                    .assign(coerced, (0, codegen_1._) `+${data}`);
+                return;
+            case "boolean":
+                gen
+                    .elseIf((0, codegen_1._) `${data} === "false" || ${data} === 0 || ${data} === null`)
+                    .assign(coerced, false)
+                    .elseIf((0, codegen_1._) `${data} === "true" || ${data} === 1`)
+                    .assign(coerced, true);
+                return;
+            case "null":
+                gen.elseIf((0, codegen_1._) `${data} === "" || ${data} === 0 || ${data} === false`);
+                gen.assign(coerced, null);
+                return;
+            case "array":
+                gen
+                    .elseIf((0, codegen_1._) `${dataType} === "string" || ${dataType} === "number"
+              || ${dataType} === "boolean" || ${data} === null`)
+                    .assign(coerced, (0, codegen_1._) `[${data}]`);
+        }
+    }
+}
+function assignParentData({ gen, parentData, parentDataProperty }, expr) {
+    // TODO use gen.property
+    gen.if((0, codegen_1._) `${parentData} !== undefined`, () => gen.assign((0, codegen_1._) `${parentData}[${parentDataProperty}]`, expr));
+}
+function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
+    const EQ = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
+    let cond;
+    switch (dataType) {
+        case "null":
+            return (0, codegen_1._) `${data} ${EQ} null`;
+        case "array":
+            cond = (0, codegen_1._) `Array.isArray(${data})`;
+            break;
+        case "object":
+            cond = (0, codegen_1._) `${data} && typeof ${data} == "object" && !Array.isArray(${data})`;
+            break;
+        case "integer":
+            cond = numCond((0, codegen_1._) `!(${data} % 1) && !isNaN(${data})`);
+            break;
+        case "number":
+            cond = numCond();
+            break;
+        default:
+            return (0, codegen_1._) `typeof ${data} ${EQ} ${dataType}`;
+    }
+    return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
+    function numCond(_cond = codegen_1.nil) {
+        return (0, codegen_1.and)((0, codegen_1._) `typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._) `isFinite(${data})` : codegen_1.nil);
+    }
+}
+exports.checkDataType = checkDataType;
+function checkDataTypes(dataTypes, data, strictNums, correct) {
+    if (dataTypes.length === 1) {
+        return checkDataType(dataTypes[0], data, strictNums, correct);
+    }
+    let cond;
+    const types = (0, util_1.toHash)(dataTypes);
+    if (types.array && types.object) {
+        const notObj = (0, codegen_1._) `typeof ${data} != "object"`;
+        cond = types.null ? notObj : (0, codegen_1._) `!${data} || ${notObj}`;
+        delete types.null;
+        delete types.array;
+        delete types.object;
+    }
+    else {
+        cond = codegen_1.nil;
+    }
+    if (types.number)
+        delete types.integer;
+    for (const t in types)
+        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
+    return cond;
+}
+exports.checkDataTypes = checkDataTypes;
+const typeError = {
+    message: ({ schema }) => `must be ${schema}`,
+    params: ({ schema, schemaValue }) => typeof schema == "string" ? (0, codegen_1._) `{type: ${schema}}` : (0, codegen_1._) `{type: ${schemaValue}}`,
+};
+function reportTypeError(it) {
+    const cxt = getTypeErrorContext(it);
+    (0, errors_1.reportError)(cxt, typeError);
+}
+exports.reportTypeError = reportTypeError;
+function getTypeErrorContext(it) {
+    const { gen, data, schema } = it;
+    const schemaCode = (0, util_1.schemaRefOrVal)(it, schema, "type");
+    return {
+        gen,
+        keyword: "type",
+        data,
+        schema: schema.type,
+        schemaCode,
+        schemaValue: schemaCode,
+        parentSchema: schema,
+        params: {},
+        it,
+    };
+}
+//# sourceMappingURL=dataType.js.map
+
+/***/ }),
+
+/***/ 11699:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.assignDefaults = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+function assignDefaults(it, ty) {
+    const { properties, items } = it.schema;
+    if (ty === "object" && properties) {
+        for (const key in properties) {
+            assignDefault(it, key, properties[key].default);
+        }
+    }
+    else if (ty === "array" && Array.isArray(items)) {
+        items.forEach((sch, i) => assignDefault(it, i, sch.default));
+    }
+}
+exports.assignDefaults = assignDefaults;
+function assignDefault(it, prop, defaultValue) {
+    const { gen, compositeRule, data, opts } = it;
+    if (defaultValue === undefined)
+        return;
+    const childData = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(prop)}`;
+    if (compositeRule) {
+        (0, util_1.checkStrictMode)(it, `default is ignored for: ${childData}`);
+        return;
+    }
+    let condition = (0, codegen_1._) `${childData} === undefined`;
+    if (opts.useDefaults === "empty") {
+        condition = (0, codegen_1._) `${condition} || ${childData} === null || ${childData} === ""`;
+    }
+    // `${childData} === undefined` +
+    // (opts.useDefaults === "empty" ? ` || ${childData} === null || ${childData} === ""` : "")
+    gen.if(condition, (0, codegen_1._) `${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
+}
+//# sourceMappingURL=defaults.js.map
+
+/***/ }),
+
+/***/ 87881:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
+const boolSchema_1 = __nccwpck_require__(35346);
+const dataType_1 = __nccwpck_require__(86685);
+const applicability_1 = __nccwpck_require__(37692);
+const dataType_2 = __nccwpck_require__(86685);
+const defaults_1 = __nccwpck_require__(11699);
+const keyword_1 = __nccwpck_require__(15202);
+const subschema_1 = __nccwpck_require__(26200);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const resolve_1 = __nccwpck_require__(24090);
+const util_1 = __nccwpck_require__(84464);
+const errors_1 = __nccwpck_require__(81283);
+// schema compilation - generates validation function, subschemaCode (below) is used for subschemas
+function validateFunctionCode(it) {
+    if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+            topSchemaObjCode(it);
+            return;
+        }
+    }
+    validateFunction(it, () => (0, boolSchema_1.topBoolOrEmptySchema)(it));
+}
+exports.validateFunctionCode = validateFunctionCode;
+function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
+    if (opts.code.es5) {
+        gen.func(validateName, (0, codegen_1._) `${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
+            gen.code((0, codegen_1._) `"use strict"; ${funcSourceUrl(schema, opts)}`);
+            destructureValCxtES5(gen, opts);
+            gen.code(body);
+        });
+    }
+    else {
+        gen.func(validateName, (0, codegen_1._) `${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
+    }
+}
+function destructureValCxt(opts) {
+    return (0, codegen_1._) `{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._) `, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
+}
+function destructureValCxtES5(gen, opts) {
+    gen.if(names_1.default.valCxt, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.instancePath}`);
+        gen.var(names_1.default.parentData, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.parentData}`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
+        gen.var(names_1.default.rootData, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.rootData}`);
+        if (opts.dynamicRef)
+            gen.var(names_1.default.dynamicAnchors, (0, codegen_1._) `${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
+    }, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._) `""`);
+        gen.var(names_1.default.parentData, (0, codegen_1._) `undefined`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._) `undefined`);
+        gen.var(names_1.default.rootData, names_1.default.data);
+        if (opts.dynamicRef)
+            gen.var(names_1.default.dynamicAnchors, (0, codegen_1._) `{}`);
+    });
+}
+function topSchemaObjCode(it) {
+    const { schema, opts, gen } = it;
+    validateFunction(it, () => {
+        if (opts.$comment && schema.$comment)
+            commentKeyword(it);
+        checkNoDefault(it);
+        gen.let(names_1.default.vErrors, null);
+        gen.let(names_1.default.errors, 0);
+        if (opts.unevaluated)
+            resetEvaluated(it);
+        typeAndKeywords(it);
+        returnResults(it);
+    });
+    return;
+}
+function resetEvaluated(it) {
+    // TODO maybe some hook to execute it in the end to check whether props/items are Name, as in assignEvaluated
+    const { gen, validateName } = it;
+    it.evaluated = gen.const("evaluated", (0, codegen_1._) `${validateName}.evaluated`);
+    gen.if((0, codegen_1._) `${it.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._) `${it.evaluated}.props`, (0, codegen_1._) `undefined`));
+    gen.if((0, codegen_1._) `${it.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._) `${it.evaluated}.items`, (0, codegen_1._) `undefined`));
+}
+function funcSourceUrl(schema, opts) {
+    const schId = typeof schema == "object" && schema[opts.schemaId];
+    return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._) `/*# sourceURL=${schId} */` : codegen_1.nil;
+}
+// schema compilation - this function is used recursively to generate code for sub-schemas
+function subschemaCode(it, valid) {
+    if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+            subSchemaObjCode(it, valid);
+            return;
+        }
+    }
+    (0, boolSchema_1.boolOrEmptySchema)(it, valid);
+}
+function schemaCxtHasRules({ schema, self }) {
+    if (typeof schema == "boolean")
+        return !schema;
+    for (const key in schema)
+        if (self.RULES.all[key])
+            return true;
+    return false;
+}
+function isSchemaObj(it) {
+    return typeof it.schema != "boolean";
+}
+function subSchemaObjCode(it, valid) {
+    const { schema, gen, opts } = it;
+    if (opts.$comment && schema.$comment)
+        commentKeyword(it);
+    updateContext(it);
+    checkAsyncSchema(it);
+    const errsCount = gen.const("_errs", names_1.default.errors);
+    typeAndKeywords(it, errsCount);
+    // TODO var
+    gen.var(valid, (0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+}
+function checkKeywords(it) {
+    (0, util_1.checkUnknownRules)(it);
+    checkRefsAndKeywords(it);
+}
+function typeAndKeywords(it, errsCount) {
+    if (it.opts.jtd)
+        return schemaKeywords(it, [], false, errsCount);
+    const types = (0, dataType_1.getSchemaTypes)(it.schema);
+    const checkedTypes = (0, dataType_1.coerceAndCheckDataType)(it, types);
+    schemaKeywords(it, types, !checkedTypes, errsCount);
+}
+function checkRefsAndKeywords(it) {
+    const { schema, errSchemaPath, opts, self } = it;
+    if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self.RULES)) {
+        self.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
+    }
+}
+function checkNoDefault(it) {
+    const { schema, opts } = it;
+    if (schema.default !== undefined && opts.useDefaults && opts.strictSchema) {
+        (0, util_1.checkStrictMode)(it, "default is ignored in the schema root");
+    }
+}
+function updateContext(it) {
+    const schId = it.schema[it.opts.schemaId];
+    if (schId)
+        it.baseId = (0, resolve_1.resolveUrl)(it.opts.uriResolver, it.baseId, schId);
+}
+function checkAsyncSchema(it) {
+    if (it.schema.$async && !it.schemaEnv.$async)
+        throw new Error("async schema in sync schema");
+}
+function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
+    const msg = schema.$comment;
+    if (opts.$comment === true) {
+        gen.code((0, codegen_1._) `${names_1.default.self}.logger.log(${msg})`);
+    }
+    else if (typeof opts.$comment == "function") {
+        const schemaPath = (0, codegen_1.str) `${errSchemaPath}/$comment`;
+        const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
+        gen.code((0, codegen_1._) `${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
+    }
+}
+function returnResults(it) {
+    const { gen, schemaEnv, validateName, ValidationError, opts } = it;
+    if (schemaEnv.$async) {
+        // TODO assign unevaluated
+        gen.if((0, codegen_1._) `${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._) `new ${ValidationError}(${names_1.default.vErrors})`));
+    }
+    else {
+        gen.assign((0, codegen_1._) `${validateName}.errors`, names_1.default.vErrors);
+        if (opts.unevaluated)
+            assignEvaluated(it);
+        gen.return((0, codegen_1._) `${names_1.default.errors} === 0`);
+    }
+}
+function assignEvaluated({ gen, evaluated, props, items }) {
+    if (props instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._) `${evaluated}.props`, props);
+    if (items instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._) `${evaluated}.items`, items);
+}
+function schemaKeywords(it, types, typeErrors, errsCount) {
+    const { gen, schema, data, allErrors, opts, self } = it;
+    const { RULES } = self;
+    if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
+        gen.block(() => keywordCode(it, "$ref", RULES.all.$ref.definition)); // TODO typecast
+        return;
+    }
+    if (!opts.jtd)
+        checkStrictTypes(it, types);
+    gen.block(() => {
+        for (const group of RULES.rules)
+            groupKeywords(group);
+        groupKeywords(RULES.post);
+    });
+    function groupKeywords(group) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group))
+            return;
+        if (group.type) {
+            gen.if((0, dataType_2.checkDataType)(group.type, data, opts.strictNumbers));
+            iterateKeywords(it, group);
+            if (types.length === 1 && types[0] === group.type && typeErrors) {
+                gen.else();
+                (0, dataType_2.reportTypeError)(it);
+            }
+            gen.endIf();
+        }
+        else {
+            iterateKeywords(it, group);
+        }
+        // TODO make it "ok" call?
+        if (!allErrors)
+            gen.if((0, codegen_1._) `${names_1.default.errors} === ${errsCount || 0}`);
+    }
+}
+function iterateKeywords(it, group) {
+    const { gen, schema, opts: { useDefaults }, } = it;
+    if (useDefaults)
+        (0, defaults_1.assignDefaults)(it, group.type);
+    gen.block(() => {
+        for (const rule of group.rules) {
+            if ((0, applicability_1.shouldUseRule)(schema, rule)) {
+                keywordCode(it, rule.keyword, rule.definition, group.type);
+            }
+        }
+    });
+}
+function checkStrictTypes(it, types) {
+    if (it.schemaEnv.meta || !it.opts.strictTypes)
+        return;
+    checkContextTypes(it, types);
+    if (!it.opts.allowUnionTypes)
+        checkMultipleTypes(it, types);
+    checkKeywordTypes(it, it.dataTypes);
+}
+function checkContextTypes(it, types) {
+    if (!types.length)
+        return;
+    if (!it.dataTypes.length) {
+        it.dataTypes = types;
+        return;
+    }
+    types.forEach((t) => {
+        if (!includesType(it.dataTypes, t)) {
+            strictTypesError(it, `type "${t}" not allowed by context "${it.dataTypes.join(",")}"`);
+        }
+    });
+    narrowSchemaTypes(it, types);
+}
+function checkMultipleTypes(it, ts) {
+    if (ts.length > 1 && !(ts.length === 2 && ts.includes("null"))) {
+        strictTypesError(it, "use allowUnionTypes to allow union type keyword");
+    }
+}
+function checkKeywordTypes(it, ts) {
+    const rules = it.self.RULES.all;
+    for (const keyword in rules) {
+        const rule = rules[keyword];
+        if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule)) {
+            const { type } = rule.definition;
+            if (type.length && !type.some((t) => hasApplicableType(ts, t))) {
+                strictTypesError(it, `missing type "${type.join(",")}" for keyword "${keyword}"`);
+            }
+        }
+    }
+}
+function hasApplicableType(schTs, kwdT) {
+    return schTs.includes(kwdT) || (kwdT === "number" && schTs.includes("integer"));
+}
+function includesType(ts, t) {
+    return ts.includes(t) || (t === "integer" && ts.includes("number"));
+}
+function narrowSchemaTypes(it, withTypes) {
+    const ts = [];
+    for (const t of it.dataTypes) {
+        if (includesType(withTypes, t))
+            ts.push(t);
+        else if (withTypes.includes("integer") && t === "number")
+            ts.push("integer");
+    }
+    it.dataTypes = ts;
+}
+function strictTypesError(it, msg) {
+    const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+    msg += ` at "${schemaPath}" (strictTypes)`;
+    (0, util_1.checkStrictMode)(it, msg, it.opts.strictTypes);
+}
+class KeywordCxt {
+    constructor(it, def, keyword) {
+        (0, keyword_1.validateKeywordUsage)(it, def, keyword);
+        this.gen = it.gen;
+        this.allErrors = it.allErrors;
+        this.keyword = keyword;
+        this.data = it.data;
+        this.schema = it.schema[keyword];
+        this.$data = def.$data && it.opts.$data && this.schema && this.schema.$data;
+        this.schemaValue = (0, util_1.schemaRefOrVal)(it, this.schema, keyword, this.$data);
+        this.schemaType = def.schemaType;
+        this.parentSchema = it.schema;
+        this.params = {};
+        this.it = it;
+        this.def = def;
+        if (this.$data) {
+            this.schemaCode = it.gen.const("vSchema", getData(this.$data, it));
+        }
+        else {
+            this.schemaCode = this.schemaValue;
+            if (!(0, keyword_1.validSchemaType)(this.schema, def.schemaType, def.allowUndefined)) {
+                throw new Error(`${keyword} value must be ${JSON.stringify(def.schemaType)}`);
+            }
+        }
+        if ("code" in def ? def.trackErrors : def.errors !== false) {
+            this.errsCount = it.gen.const("_errs", names_1.default.errors);
+        }
+    }
+    result(condition, successAction, failAction) {
+        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
+    }
+    failResult(condition, successAction, failAction) {
+        this.gen.if(condition);
+        if (failAction)
+            failAction();
+        else
+            this.error();
+        if (successAction) {
+            this.gen.else();
+            successAction();
+            if (this.allErrors)
+                this.gen.endIf();
+        }
+        else {
+            if (this.allErrors)
+                this.gen.endIf();
+            else
+                this.gen.else();
+        }
+    }
+    pass(condition, failAction) {
+        this.failResult((0, codegen_1.not)(condition), undefined, failAction);
+    }
+    fail(condition) {
+        if (condition === undefined) {
+            this.error();
+            if (!this.allErrors)
+                this.gen.if(false); // this branch will be removed by gen.optimize
+            return;
+        }
+        this.gen.if(condition);
+        this.error();
+        if (this.allErrors)
+            this.gen.endIf();
+        else
+            this.gen.else();
+    }
+    fail$data(condition) {
+        if (!this.$data)
+            return this.fail(condition);
+        const { schemaCode } = this;
+        this.fail((0, codegen_1._) `${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
+    }
+    error(append, errorParams, errorPaths) {
+        if (errorParams) {
+            this.setParams(errorParams);
+            this._error(append, errorPaths);
+            this.setParams({});
+            return;
+        }
+        this._error(append, errorPaths);
+    }
+    _error(append, errorPaths) {
+        ;
+        (append ? errors_1.reportExtraError : errors_1.reportError)(this, this.def.error, errorPaths);
+    }
+    $dataError() {
+        (0, errors_1.reportError)(this, this.def.$dataError || errors_1.keyword$DataError);
+    }
+    reset() {
+        if (this.errsCount === undefined)
+            throw new Error('add "trackErrors" to keyword definition');
+        (0, errors_1.resetErrorsCount)(this.gen, this.errsCount);
+    }
+    ok(cond) {
+        if (!this.allErrors)
+            this.gen.if(cond);
+    }
+    setParams(obj, assign) {
+        if (assign)
+            Object.assign(this.params, obj);
+        else
+            this.params = obj;
+    }
+    block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
+        this.gen.block(() => {
+            this.check$data(valid, $dataValid);
+            codeBlock();
+        });
+    }
+    check$data(valid = codegen_1.nil, $dataValid = codegen_1.nil) {
+        if (!this.$data)
+            return;
+        const { gen, schemaCode, schemaType, def } = this;
+        gen.if((0, codegen_1.or)((0, codegen_1._) `${schemaCode} === undefined`, $dataValid));
+        if (valid !== codegen_1.nil)
+            gen.assign(valid, true);
+        if (schemaType.length || def.validateSchema) {
+            gen.elseIf(this.invalid$data());
+            this.$dataError();
+            if (valid !== codegen_1.nil)
+                gen.assign(valid, false);
+        }
+        gen.else();
+    }
+    invalid$data() {
+        const { gen, schemaCode, schemaType, def, it } = this;
+        return (0, codegen_1.or)(wrong$DataType(), invalid$DataSchema());
+        function wrong$DataType() {
+            if (schemaType.length) {
+                /* istanbul ignore if */
+                if (!(schemaCode instanceof codegen_1.Name))
+                    throw new Error("ajv implementation error");
+                const st = Array.isArray(schemaType) ? schemaType : [schemaType];
+                return (0, codegen_1._) `${(0, dataType_2.checkDataTypes)(st, schemaCode, it.opts.strictNumbers, dataType_2.DataType.Wrong)}`;
+            }
+            return codegen_1.nil;
+        }
+        function invalid$DataSchema() {
+            if (def.validateSchema) {
+                const validateSchemaRef = gen.scopeValue("validate$data", { ref: def.validateSchema }); // TODO value.code for standalone
+                return (0, codegen_1._) `!${validateSchemaRef}(${schemaCode})`;
+            }
+            return codegen_1.nil;
+        }
+    }
+    subschema(appl, valid) {
+        const subschema = (0, subschema_1.getSubschema)(this.it, appl);
+        (0, subschema_1.extendSubschemaData)(subschema, this.it, appl);
+        (0, subschema_1.extendSubschemaMode)(subschema, appl);
+        const nextContext = { ...this.it, ...subschema, items: undefined, props: undefined };
+        subschemaCode(nextContext, valid);
+        return nextContext;
+    }
+    mergeEvaluated(schemaCxt, toName) {
+        const { it, gen } = this;
+        if (!it.opts.unevaluated)
+            return;
+        if (it.props !== true && schemaCxt.props !== undefined) {
+            it.props = util_1.mergeEvaluated.props(gen, schemaCxt.props, it.props, toName);
+        }
+        if (it.items !== true && schemaCxt.items !== undefined) {
+            it.items = util_1.mergeEvaluated.items(gen, schemaCxt.items, it.items, toName);
+        }
+    }
+    mergeValidEvaluated(schemaCxt, valid) {
+        const { it, gen } = this;
+        if (it.opts.unevaluated && (it.props !== true || it.items !== true)) {
+            gen.if(valid, () => this.mergeEvaluated(schemaCxt, codegen_1.Name));
+            return true;
+        }
+    }
+}
+exports.KeywordCxt = KeywordCxt;
+function keywordCode(it, keyword, def, ruleType) {
+    const cxt = new KeywordCxt(it, def, keyword);
+    if ("code" in def) {
+        def.code(cxt, ruleType);
+    }
+    else if (cxt.$data && def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+    }
+    else if ("macro" in def) {
+        (0, keyword_1.macroKeywordCode)(cxt, def);
+    }
+    else if (def.compile || def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+    }
+}
+const JSON_POINTER = /^\/(?:[^~]|~0|~1)*$/;
+const RELATIVE_JSON_POINTER = /^([0-9]+)(#|\/(?:[^~]|~0|~1)*)?$/;
+function getData($data, { dataLevel, dataNames, dataPathArr }) {
+    let jsonPointer;
+    let data;
+    if ($data === "")
+        return names_1.default.rootData;
+    if ($data[0] === "/") {
+        if (!JSON_POINTER.test($data))
+            throw new Error(`Invalid JSON-pointer: ${$data}`);
+        jsonPointer = $data;
+        data = names_1.default.rootData;
+    }
+    else {
+        const matches = RELATIVE_JSON_POINTER.exec($data);
+        if (!matches)
+            throw new Error(`Invalid JSON-pointer: ${$data}`);
+        const up = +matches[1];
+        jsonPointer = matches[2];
+        if (jsonPointer === "#") {
+            if (up >= dataLevel)
+                throw new Error(errorMsg("property/index", up));
+            return dataPathArr[dataLevel - up];
+        }
+        if (up > dataLevel)
+            throw new Error(errorMsg("data", up));
+        data = dataNames[dataLevel - up];
+        if (!jsonPointer)
+            return data;
+    }
+    let expr = data;
+    const segments = jsonPointer.split("/");
+    for (const segment of segments) {
+        if (segment) {
+            data = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)((0, util_1.unescapeJsonPointer)(segment))}`;
+            expr = (0, codegen_1._) `${expr} && ${data}`;
+        }
+    }
+    return expr;
+    function errorMsg(pointerType, up) {
+        return `Cannot access ${pointerType} ${up} levels up, current level is ${dataLevel}`;
+    }
+}
+exports.getData = getData;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 15202:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const code_1 = __nccwpck_require__(28484);
+const errors_1 = __nccwpck_require__(81283);
+function macroKeywordCode(cxt, def) {
+    const { gen, keyword, schema, parentSchema, it } = cxt;
+    const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
+    const schemaRef = useKeyword(gen, keyword, macroSchema);
+    if (it.opts.validateSchema !== false)
+        it.self.validateSchema(macroSchema, true);
+    const valid = gen.name("valid");
+    cxt.subschema({
+        schema: macroSchema,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+        topSchemaRef: schemaRef,
+        compositeRule: true,
+    }, valid);
+    cxt.pass(valid, () => cxt.error(true));
+}
+exports.macroKeywordCode = macroKeywordCode;
+function funcKeywordCode(cxt, def) {
+    var _a;
+    const { gen, keyword, schema, parentSchema, $data, it } = cxt;
+    checkAsyncKeyword(it, def);
+    const validate = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+    const validateRef = useKeyword(gen, keyword, validate);
+    const valid = gen.let("valid");
+    cxt.block$data(valid, validateKeyword);
+    cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+    function validateKeyword() {
+        if (def.errors === false) {
+            assignValid();
+            if (def.modifying)
+                modifyData(cxt);
+            reportErrs(() => cxt.error());
+        }
+        else {
+            const ruleErrs = def.async ? validateAsync() : validateSync();
+            if (def.modifying)
+                modifyData(cxt);
+            reportErrs(() => addErrs(cxt, ruleErrs));
+        }
+    }
+    function validateAsync() {
+        const ruleErrs = gen.let("ruleErrs", null);
+        gen.try(() => assignValid((0, codegen_1._) `await `), (e) => gen.assign(valid, false).if((0, codegen_1._) `${e} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._) `${e}.errors`), () => gen.throw(e)));
+        return ruleErrs;
+    }
+    function validateSync() {
+        const validateErrs = (0, codegen_1._) `${validateRef}.errors`;
+        gen.assign(validateErrs, null);
+        assignValid(codegen_1.nil);
+        return validateErrs;
+    }
+    function assignValid(_await = def.async ? (0, codegen_1._) `await ` : codegen_1.nil) {
+        const passCxt = it.opts.passContext ? names_1.default.this : names_1.default.self;
+        const passSchema = !(("compile" in def && !$data) || def.schema === false);
+        gen.assign(valid, (0, codegen_1._) `${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
+    }
+    function reportErrs(errors) {
+        var _a;
+        gen.if((0, codegen_1.not)((_a = def.valid) !== null && _a !== void 0 ? _a : valid), errors);
+    }
+}
+exports.funcKeywordCode = funcKeywordCode;
+function modifyData(cxt) {
+    const { gen, data, it } = cxt;
+    gen.if(it.parentData, () => gen.assign(data, (0, codegen_1._) `${it.parentData}[${it.parentDataProperty}]`));
+}
+function addErrs(cxt, errs) {
+    const { gen } = cxt;
+    gen.if((0, codegen_1._) `Array.isArray(${errs})`, () => {
+        gen
+            .assign(names_1.default.vErrors, (0, codegen_1._) `${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`)
+            .assign(names_1.default.errors, (0, codegen_1._) `${names_1.default.vErrors}.length`);
+        (0, errors_1.extendErrors)(cxt);
+    }, () => cxt.error());
+}
+function checkAsyncKeyword({ schemaEnv }, def) {
+    if (def.async && !schemaEnv.$async)
+        throw new Error("async keyword in sync schema");
+}
+function useKeyword(gen, keyword, result) {
+    if (result === undefined)
+        throw new Error(`keyword "${keyword}" failed to compile`);
+    return gen.scopeValue("keyword", typeof result == "function" ? { ref: result } : { ref: result, code: (0, codegen_1.stringify)(result) });
+}
+function validSchemaType(schema, schemaType, allowUndefined = false) {
+    // TODO add tests
+    return (!schemaType.length ||
+        schemaType.some((st) => st === "array"
+            ? Array.isArray(schema)
+            : st === "object"
+                ? schema && typeof schema == "object" && !Array.isArray(schema)
+                : typeof schema == st || (allowUndefined && typeof schema == "undefined")));
+}
+exports.validSchemaType = validSchemaType;
+function validateKeywordUsage({ schema, opts, self, errSchemaPath }, def, keyword) {
+    /* istanbul ignore if */
+    if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
+        throw new Error("ajv implementation error");
+    }
+    const deps = def.dependencies;
+    if (deps === null || deps === void 0 ? void 0 : deps.some((kwd) => !Object.prototype.hasOwnProperty.call(schema, kwd))) {
+        throw new Error(`parent schema must have dependencies of ${keyword}: ${deps.join(",")}`);
+    }
+    if (def.validateSchema) {
+        const valid = def.validateSchema(schema[keyword]);
+        if (!valid) {
+            const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` +
+                self.errorsText(def.validateSchema.errors);
+            if (opts.validateSchema === "log")
+                self.logger.error(msg);
+            else
+                throw new Error(msg);
+        }
+    }
+}
+exports.validateKeywordUsage = validateKeywordUsage;
+//# sourceMappingURL=keyword.js.map
+
+/***/ }),
+
+/***/ 26200:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
+    if (keyword !== undefined && schema !== undefined) {
+        throw new Error('both "keyword" and "schema" passed, only one allowed');
+    }
+    if (keyword !== undefined) {
+        const sch = it.schema[keyword];
+        return schemaProp === undefined
+            ? {
+                schema: sch,
+                schemaPath: (0, codegen_1._) `${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}`,
+                errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+            }
+            : {
+                schema: sch[schemaProp],
+                schemaPath: (0, codegen_1._) `${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}${(0, codegen_1.getProperty)(schemaProp)}`,
+                errSchemaPath: `${it.errSchemaPath}/${keyword}/${(0, util_1.escapeFragment)(schemaProp)}`,
+            };
+    }
+    if (schema !== undefined) {
+        if (schemaPath === undefined || errSchemaPath === undefined || topSchemaRef === undefined) {
+            throw new Error('"schemaPath", "errSchemaPath" and "topSchemaRef" are required with "schema"');
+        }
+        return {
+            schema,
+            schemaPath,
+            topSchemaRef,
+            errSchemaPath,
+        };
+    }
+    throw new Error('either "keyword" or "schema" must be passed');
+}
+exports.getSubschema = getSubschema;
+function extendSubschemaData(subschema, it, { dataProp, dataPropType: dpType, data, dataTypes, propertyName }) {
+    if (data !== undefined && dataProp !== undefined) {
+        throw new Error('both "data" and "dataProp" passed, only one allowed');
+    }
+    const { gen } = it;
+    if (dataProp !== undefined) {
+        const { errorPath, dataPathArr, opts } = it;
+        const nextData = gen.let("data", (0, codegen_1._) `${it.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
+        dataContextProps(nextData);
+        subschema.errorPath = (0, codegen_1.str) `${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
+        subschema.parentDataProperty = (0, codegen_1._) `${dataProp}`;
+        subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
+    }
+    if (data !== undefined) {
+        const nextData = data instanceof codegen_1.Name ? data : gen.let("data", data, true); // replaceable if used once?
+        dataContextProps(nextData);
+        if (propertyName !== undefined)
+            subschema.propertyName = propertyName;
+        // TODO something is possibly wrong here with not changing parentDataProperty and not appending dataPathArr
+    }
+    if (dataTypes)
+        subschema.dataTypes = dataTypes;
+    function dataContextProps(_nextData) {
+        subschema.data = _nextData;
+        subschema.dataLevel = it.dataLevel + 1;
+        subschema.dataTypes = [];
+        it.definedProperties = new Set();
+        subschema.parentData = it.data;
+        subschema.dataNames = [...it.dataNames, _nextData];
+    }
+}
+exports.extendSubschemaData = extendSubschemaData;
+function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, compositeRule, createErrors, allErrors }) {
+    if (compositeRule !== undefined)
+        subschema.compositeRule = compositeRule;
+    if (createErrors !== undefined)
+        subschema.createErrors = createErrors;
+    if (allErrors !== undefined)
+        subschema.allErrors = allErrors;
+    subschema.jtdDiscriminator = jtdDiscriminator; // not inherited
+    subschema.jtdMetadata = jtdMetadata; // not inherited
+}
+exports.extendSubschemaMode = extendSubschemaMode;
+//# sourceMappingURL=subschema.js.map
+
+/***/ }),
+
+/***/ 63893:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
+var validate_1 = __nccwpck_require__(87881);
+Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
+var codegen_1 = __nccwpck_require__(81436);
+Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
+Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
+Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
+Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
+Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
+Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
+const validation_error_1 = __nccwpck_require__(33021);
+const ref_error_1 = __nccwpck_require__(53162);
+const rules_1 = __nccwpck_require__(7353);
+const compile_1 = __nccwpck_require__(2718);
+const codegen_2 = __nccwpck_require__(81436);
+const resolve_1 = __nccwpck_require__(24090);
+const dataType_1 = __nccwpck_require__(86685);
+const util_1 = __nccwpck_require__(84464);
+const $dataRefSchema = __nccwpck_require__(63837);
+const uri_1 = __nccwpck_require__(36285);
+const defaultRegExp = (str, flags) => new RegExp(str, flags);
+defaultRegExp.code = "new RegExp";
+const META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
+const EXT_SCOPE_NAMES = new Set([
+    "validate",
+    "serialize",
+    "parse",
+    "wrapper",
+    "root",
+    "schema",
+    "keyword",
+    "pattern",
+    "formats",
+    "validate$data",
+    "func",
+    "obj",
+    "Error",
+]);
+const removedOptions = {
+    errorDataPath: "",
+    format: "`validateFormats: false` can be used instead.",
+    nullable: '"nullable" keyword is supported by default.',
+    jsonPointers: "Deprecated jsPropertySyntax can be used instead.",
+    extendRefs: "Deprecated ignoreKeywordsWithRef can be used instead.",
+    missingRefs: "Pass empty schema with $id that should be ignored to ajv.addSchema.",
+    processCode: "Use option `code: {process: (code, schemaEnv: object) => string}`",
+    sourceCode: "Use option `code: {source: true}`",
+    strictDefaults: "It is default now, see option `strict`.",
+    strictKeywords: "It is default now, see option `strict`.",
+    uniqueItems: '"uniqueItems" keyword is always validated.',
+    unknownFormats: "Disable strict mode or pass `true` to `ajv.addFormat` (or `formats` option).",
+    cache: "Map is used as cache, schema object as key.",
+    serialize: "Map is used as cache, schema object as key.",
+    ajvErrors: "It is default now.",
+};
+const deprecatedOptions = {
+    ignoreKeywordsWithRef: "",
+    jsPropertySyntax: "",
+    unicode: '"minLength"/"maxLength" account for unicode characters by default.',
+};
+const MAX_EXPRESSION = 200;
+// eslint-disable-next-line complexity
+function requiredOptions(o) {
+    var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+    const s = o.strict;
+    const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
+    const optimize = _optz === true || _optz === undefined ? 1 : _optz || 0;
+    const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+    const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
+    return {
+        strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
+        strictNumbers: (_h = (_g = o.strictNumbers) !== null && _g !== void 0 ? _g : s) !== null && _h !== void 0 ? _h : true,
+        strictTypes: (_k = (_j = o.strictTypes) !== null && _j !== void 0 ? _j : s) !== null && _k !== void 0 ? _k : "log",
+        strictTuples: (_m = (_l = o.strictTuples) !== null && _l !== void 0 ? _l : s) !== null && _m !== void 0 ? _m : "log",
+        strictRequired: (_p = (_o = o.strictRequired) !== null && _o !== void 0 ? _o : s) !== null && _p !== void 0 ? _p : false,
+        code: o.code ? { ...o.code, optimize, regExp } : { optimize, regExp },
+        loopRequired: (_q = o.loopRequired) !== null && _q !== void 0 ? _q : MAX_EXPRESSION,
+        loopEnum: (_r = o.loopEnum) !== null && _r !== void 0 ? _r : MAX_EXPRESSION,
+        meta: (_s = o.meta) !== null && _s !== void 0 ? _s : true,
+        messages: (_t = o.messages) !== null && _t !== void 0 ? _t : true,
+        inlineRefs: (_u = o.inlineRefs) !== null && _u !== void 0 ? _u : true,
+        schemaId: (_v = o.schemaId) !== null && _v !== void 0 ? _v : "$id",
+        addUsedSchema: (_w = o.addUsedSchema) !== null && _w !== void 0 ? _w : true,
+        validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,
+        validateFormats: (_y = o.validateFormats) !== null && _y !== void 0 ? _y : true,
+        unicodeRegExp: (_z = o.unicodeRegExp) !== null && _z !== void 0 ? _z : true,
+        int32range: (_0 = o.int32range) !== null && _0 !== void 0 ? _0 : true,
+        uriResolver: uriResolver,
+    };
+}
+class Ajv {
+    constructor(opts = {}) {
+        this.schemas = {};
+        this.refs = {};
+        this.formats = Object.create(null);
+        this._compilations = new Set();
+        this._loading = {};
+        this._cache = new Map();
+        opts = this.opts = { ...opts, ...requiredOptions(opts) };
+        const { es5, lines } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
+        this.logger = getLogger(opts.logger);
+        const formatOpt = opts.validateFormats;
+        opts.validateFormats = false;
+        this.RULES = (0, rules_1.getRules)();
+        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
+        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
+        this._metaOpts = getMetaSchemaOptions.call(this);
+        if (opts.formats)
+            addInitialFormats.call(this);
+        this._addVocabularies();
+        this._addDefaultMetaSchema();
+        if (opts.keywords)
+            addInitialKeywords.call(this, opts.keywords);
+        if (typeof opts.meta == "object")
+            this.addMetaSchema(opts.meta);
+        addInitialSchemas.call(this);
+        opts.validateFormats = formatOpt;
+    }
+    _addVocabularies() {
+        this.addKeyword("$async");
+    }
+    _addDefaultMetaSchema() {
+        const { $data, meta, schemaId } = this.opts;
+        let _dataRefSchema = $dataRefSchema;
+        if (schemaId === "id") {
+            _dataRefSchema = { ...$dataRefSchema };
+            _dataRefSchema.id = _dataRefSchema.$id;
+            delete _dataRefSchema.$id;
+        }
+        if (meta && $data)
+            this.addMetaSchema(_dataRefSchema, _dataRefSchema[schemaId], false);
+    }
+    defaultMeta() {
+        const { meta, schemaId } = this.opts;
+        return (this.opts.defaultMeta = typeof meta == "object" ? meta[schemaId] || meta : undefined);
+    }
+    validate(schemaKeyRef, // key, ref or schema object
+    // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
+    data // to be validated
+    ) {
+        let v;
+        if (typeof schemaKeyRef == "string") {
+            v = this.getSchema(schemaKeyRef);
+            if (!v)
+                throw new Error(`no schema with key or ref "${schemaKeyRef}"`);
+        }
+        else {
+            v = this.compile(schemaKeyRef);
+        }
+        const valid = v(data);
+        if (!("$async" in v))
+            this.errors = v.errors;
+        return valid;
+    }
+    compile(schema, _meta) {
+        const sch = this._addSchema(schema, _meta);
+        return (sch.validate || this._compileSchemaEnv(sch));
+    }
+    compileAsync(schema, meta) {
+        if (typeof this.opts.loadSchema != "function") {
+            throw new Error("options.loadSchema should be a function");
+        }
+        const { loadSchema } = this.opts;
+        return runCompileAsync.call(this, schema, meta);
+        async function runCompileAsync(_schema, _meta) {
+            await loadMetaSchema.call(this, _schema.$schema);
+            const sch = this._addSchema(_schema, _meta);
+            return sch.validate || _compileAsync.call(this, sch);
+        }
+        async function loadMetaSchema($ref) {
+            if ($ref && !this.getSchema($ref)) {
+                await runCompileAsync.call(this, { $ref }, true);
+            }
+        }
+        async function _compileAsync(sch) {
+            try {
+                return this._compileSchemaEnv(sch);
+            }
+            catch (e) {
+                if (!(e instanceof ref_error_1.default))
+                    throw e;
+                checkLoaded.call(this, e);
+                await loadMissingSchema.call(this, e.missingSchema);
+                return _compileAsync.call(this, sch);
+            }
+        }
+        function checkLoaded({ missingSchema: ref, missingRef }) {
+            if (this.refs[ref]) {
+                throw new Error(`AnySchema ${ref} is loaded but ${missingRef} cannot be resolved`);
+            }
+        }
+        async function loadMissingSchema(ref) {
+            const _schema = await _loadSchema.call(this, ref);
+            if (!this.refs[ref])
+                await loadMetaSchema.call(this, _schema.$schema);
+            if (!this.refs[ref])
+                this.addSchema(_schema, ref, meta);
+        }
+        async function _loadSchema(ref) {
+            const p = this._loading[ref];
+            if (p)
+                return p;
+            try {
+                return await (this._loading[ref] = loadSchema(ref));
+            }
+            finally {
+                delete this._loading[ref];
+            }
+        }
+    }
+    // Adds schema to the instance
+    addSchema(schema, // If array is passed, `key` will be ignored
+    key, // Optional schema key. Can be passed to `validate` method instead of schema object or id/ref. One schema per instance can have empty `id` and `key`.
+    _meta, // true if schema is a meta-schema. Used internally, addMetaSchema should be used instead.
+    _validateSchema = this.opts.validateSchema // false to skip schema validation. Used internally, option validateSchema should be used instead.
+    ) {
+        if (Array.isArray(schema)) {
+            for (const sch of schema)
+                this.addSchema(sch, undefined, _meta, _validateSchema);
+            return this;
+        }
+        let id;
+        if (typeof schema === "object") {
+            const { schemaId } = this.opts;
+            id = schema[schemaId];
+            if (id !== undefined && typeof id != "string") {
+                throw new Error(`schema ${schemaId} must be string`);
+            }
+        }
+        key = (0, resolve_1.normalizeId)(key || id);
+        this._checkUnique(key);
+        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
+        return this;
+    }
+    // Add schema that will be used to validate other schemas
+    // options in META_IGNORE_OPTIONS are alway set to false
+    addMetaSchema(schema, key, // schema key
+    _validateSchema = this.opts.validateSchema // false to skip schema validation, can be used to override validateSchema option for meta-schema
+    ) {
+        this.addSchema(schema, key, true, _validateSchema);
+        return this;
+    }
+    //  Validate schema against its meta-schema
+    validateSchema(schema, throwOrLogError) {
+        if (typeof schema == "boolean")
+            return true;
+        let $schema;
+        $schema = schema.$schema;
+        if ($schema !== undefined && typeof $schema != "string") {
+            throw new Error("$schema must be a string");
+        }
+        $schema = $schema || this.opts.defaultMeta || this.defaultMeta();
+        if (!$schema) {
+            this.logger.warn("meta-schema not available");
+            this.errors = null;
+            return true;
+        }
+        const valid = this.validate($schema, schema);
+        if (!valid && throwOrLogError) {
+            const message = "schema is invalid: " + this.errorsText();
+            if (this.opts.validateSchema === "log")
+                this.logger.error(message);
+            else
+                throw new Error(message);
+        }
+        return valid;
+    }
+    // Get compiled schema by `key` or `ref`.
+    // (`key` that was passed to `addSchema` or full schema reference - `schema.$id` or resolved id)
+    getSchema(keyRef) {
+        let sch;
+        while (typeof (sch = getSchEnv.call(this, keyRef)) == "string")
+            keyRef = sch;
+        if (sch === undefined) {
+            const { schemaId } = this.opts;
+            const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
+            sch = compile_1.resolveSchema.call(this, root, keyRef);
+            if (!sch)
+                return;
+            this.refs[keyRef] = sch;
+        }
+        return (sch.validate || this._compileSchemaEnv(sch));
+    }
+    // Remove cached schema(s).
+    // If no parameter is passed all schemas but meta-schemas are removed.
+    // If RegExp is passed all schemas with key/id matching pattern but meta-schemas are removed.
+    // Even if schema is referenced by other schemas it still can be removed as other schemas have local references.
+    removeSchema(schemaKeyRef) {
+        if (schemaKeyRef instanceof RegExp) {
+            this._removeAllSchemas(this.schemas, schemaKeyRef);
+            this._removeAllSchemas(this.refs, schemaKeyRef);
+            return this;
+        }
+        switch (typeof schemaKeyRef) {
+            case "undefined":
+                this._removeAllSchemas(this.schemas);
+                this._removeAllSchemas(this.refs);
+                this._cache.clear();
+                return this;
+            case "string": {
+                const sch = getSchEnv.call(this, schemaKeyRef);
+                if (typeof sch == "object")
+                    this._cache.delete(sch.schema);
+                delete this.schemas[schemaKeyRef];
+                delete this.refs[schemaKeyRef];
+                return this;
+            }
+            case "object": {
+                const cacheKey = schemaKeyRef;
+                this._cache.delete(cacheKey);
+                let id = schemaKeyRef[this.opts.schemaId];
+                if (id) {
+                    id = (0, resolve_1.normalizeId)(id);
+                    delete this.schemas[id];
+                    delete this.refs[id];
+                }
+                return this;
+            }
+            default:
+                throw new Error("ajv.removeSchema: invalid parameter");
+        }
+    }
+    // add "vocabulary" - a collection of keywords
+    addVocabulary(definitions) {
+        for (const def of definitions)
+            this.addKeyword(def);
+        return this;
+    }
+    addKeyword(kwdOrDef, def // deprecated
+    ) {
+        let keyword;
+        if (typeof kwdOrDef == "string") {
+            keyword = kwdOrDef;
+            if (typeof def == "object") {
+                this.logger.warn("these parameters are deprecated, see docs for addKeyword");
+                def.keyword = keyword;
+            }
+        }
+        else if (typeof kwdOrDef == "object" && def === undefined) {
+            def = kwdOrDef;
+            keyword = def.keyword;
+            if (Array.isArray(keyword) && !keyword.length) {
+                throw new Error("addKeywords: keyword must be string or non-empty array");
+            }
+        }
+        else {
+            throw new Error("invalid addKeywords parameters");
+        }
+        checkKeyword.call(this, keyword, def);
+        if (!def) {
+            (0, util_1.eachItem)(keyword, (kwd) => addRule.call(this, kwd));
+            return this;
+        }
+        keywordMetaschema.call(this, def);
+        const definition = {
+            ...def,
+            type: (0, dataType_1.getJSONTypes)(def.type),
+            schemaType: (0, dataType_1.getJSONTypes)(def.schemaType),
+        };
+        (0, util_1.eachItem)(keyword, definition.type.length === 0
+            ? (k) => addRule.call(this, k, definition)
+            : (k) => definition.type.forEach((t) => addRule.call(this, k, definition, t)));
+        return this;
+    }
+    getKeyword(keyword) {
+        const rule = this.RULES.all[keyword];
+        return typeof rule == "object" ? rule.definition : !!rule;
+    }
+    // Remove keyword
+    removeKeyword(keyword) {
+        // TODO return type should be Ajv
+        const { RULES } = this;
+        delete RULES.keywords[keyword];
+        delete RULES.all[keyword];
+        for (const group of RULES.rules) {
+            const i = group.rules.findIndex((rule) => rule.keyword === keyword);
+            if (i >= 0)
+                group.rules.splice(i, 1);
+        }
+        return this;
+    }
+    // Add format
+    addFormat(name, format) {
+        if (typeof format == "string")
+            format = new RegExp(format);
+        this.formats[name] = format;
+        return this;
+    }
+    errorsText(errors = this.errors, // optional array of validation errors
+    { separator = ", ", dataVar = "data" } = {} // optional options with properties `separator` and `dataVar`
+    ) {
+        if (!errors || errors.length === 0)
+            return "No errors";
+        return errors
+            .map((e) => `${dataVar}${e.instancePath} ${e.message}`)
+            .reduce((text, msg) => text + separator + msg);
+    }
+    $dataMetaSchema(metaSchema, keywordsJsonPointers) {
+        const rules = this.RULES.all;
+        metaSchema = JSON.parse(JSON.stringify(metaSchema));
+        for (const jsonPointer of keywordsJsonPointers) {
+            const segments = jsonPointer.split("/").slice(1); // first segment is an empty string
+            let keywords = metaSchema;
+            for (const seg of segments)
+                keywords = keywords[seg];
+            for (const key in rules) {
+                const rule = rules[key];
+                if (typeof rule != "object")
+                    continue;
+                const { $data } = rule.definition;
+                const schema = keywords[key];
+                if ($data && schema)
+                    keywords[key] = schemaOrData(schema);
+            }
+        }
+        return metaSchema;
+    }
+    _removeAllSchemas(schemas, regex) {
+        for (const keyRef in schemas) {
+            const sch = schemas[keyRef];
+            if (!regex || regex.test(keyRef)) {
+                if (typeof sch == "string") {
+                    delete schemas[keyRef];
+                }
+                else if (sch && !sch.meta) {
+                    this._cache.delete(sch.schema);
+                    delete schemas[keyRef];
+                }
+            }
+        }
+    }
+    _addSchema(schema, meta, baseId, validateSchema = this.opts.validateSchema, addSchema = this.opts.addUsedSchema) {
+        let id;
+        const { schemaId } = this.opts;
+        if (typeof schema == "object") {
+            id = schema[schemaId];
+        }
+        else {
+            if (this.opts.jtd)
+                throw new Error("schema must be object");
+            else if (typeof schema != "boolean")
+                throw new Error("schema must be object or boolean");
+        }
+        let sch = this._cache.get(schema);
+        if (sch !== undefined)
+            return sch;
+        baseId = (0, resolve_1.normalizeId)(id || baseId);
+        const localRefs = resolve_1.getSchemaRefs.call(this, schema, baseId);
+        sch = new compile_1.SchemaEnv({ schema, schemaId, meta, baseId, localRefs });
+        this._cache.set(sch.schema, sch);
+        if (addSchema && !baseId.startsWith("#")) {
+            // TODO atm it is allowed to overwrite schemas without id (instead of not adding them)
+            if (baseId)
+                this._checkUnique(baseId);
+            this.refs[baseId] = sch;
+        }
+        if (validateSchema)
+            this.validateSchema(schema, true);
+        return sch;
+    }
+    _checkUnique(id) {
+        if (this.schemas[id] || this.refs[id]) {
+            throw new Error(`schema with key or id "${id}" already exists`);
+        }
+    }
+    _compileSchemaEnv(sch) {
+        if (sch.meta)
+            this._compileMetaSchema(sch);
+        else
+            compile_1.compileSchema.call(this, sch);
+        /* istanbul ignore if */
+        if (!sch.validate)
+            throw new Error("ajv implementation error");
+        return sch.validate;
+    }
+    _compileMetaSchema(sch) {
+        const currentOpts = this.opts;
+        this.opts = this._metaOpts;
+        try {
+            compile_1.compileSchema.call(this, sch);
+        }
+        finally {
+            this.opts = currentOpts;
+        }
+    }
+}
+Ajv.ValidationError = validation_error_1.default;
+Ajv.MissingRefError = ref_error_1.default;
+exports["default"] = Ajv;
+function checkOptions(checkOpts, options, msg, log = "error") {
+    for (const key in checkOpts) {
+        const opt = key;
+        if (opt in options)
+            this.logger[log](`${msg}: option ${key}. ${checkOpts[opt]}`);
+    }
+}
+function getSchEnv(keyRef) {
+    keyRef = (0, resolve_1.normalizeId)(keyRef); // TODO tests fail without this line
+    return this.schemas[keyRef] || this.refs[keyRef];
+}
+function addInitialSchemas() {
+    const optsSchemas = this.opts.schemas;
+    if (!optsSchemas)
+        return;
+    if (Array.isArray(optsSchemas))
+        this.addSchema(optsSchemas);
+    else
+        for (const key in optsSchemas)
+            this.addSchema(optsSchemas[key], key);
+}
+function addInitialFormats() {
+    for (const name in this.opts.formats) {
+        const format = this.opts.formats[name];
+        if (format)
+            this.addFormat(name, format);
+    }
+}
+function addInitialKeywords(defs) {
+    if (Array.isArray(defs)) {
+        this.addVocabulary(defs);
+        return;
+    }
+    this.logger.warn("keywords option as map is deprecated, pass array");
+    for (const keyword in defs) {
+        const def = defs[keyword];
+        if (!def.keyword)
+            def.keyword = keyword;
+        this.addKeyword(def);
+    }
+}
+function getMetaSchemaOptions() {
+    const metaOpts = { ...this.opts };
+    for (const opt of META_IGNORE_OPTIONS)
+        delete metaOpts[opt];
+    return metaOpts;
+}
+const noLogs = { log() { }, warn() { }, error() { } };
+function getLogger(logger) {
+    if (logger === false)
+        return noLogs;
+    if (logger === undefined)
+        return console;
+    if (logger.log && logger.warn && logger.error)
+        return logger;
+    throw new Error("logger must implement log, warn and error methods");
+}
+const KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
+function checkKeyword(keyword, def) {
+    const { RULES } = this;
+    (0, util_1.eachItem)(keyword, (kwd) => {
+        if (RULES.keywords[kwd])
+            throw new Error(`Keyword ${kwd} is already defined`);
+        if (!KEYWORD_NAME.test(kwd))
+            throw new Error(`Keyword ${kwd} has invalid name`);
+    });
+    if (!def)
+        return;
+    if (def.$data && !("code" in def || "validate" in def)) {
+        throw new Error('$data keyword must have "code" or "validate" function');
+    }
+}
+function addRule(keyword, definition, dataType) {
+    var _a;
+    const post = definition === null || definition === void 0 ? void 0 : definition.post;
+    if (dataType && post)
+        throw new Error('keyword with "post" flag cannot have "type"');
+    const { RULES } = this;
+    let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
+    if (!ruleGroup) {
+        ruleGroup = { type: dataType, rules: [] };
+        RULES.rules.push(ruleGroup);
+    }
+    RULES.keywords[keyword] = true;
+    if (!definition)
+        return;
+    const rule = {
+        keyword,
+        definition: {
+            ...definition,
+            type: (0, dataType_1.getJSONTypes)(definition.type),
+            schemaType: (0, dataType_1.getJSONTypes)(definition.schemaType),
+        },
+    };
+    if (definition.before)
+        addBeforeRule.call(this, ruleGroup, rule, definition.before);
+    else
+        ruleGroup.rules.push(rule);
+    RULES.all[keyword] = rule;
+    (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
+}
+function addBeforeRule(ruleGroup, rule, before) {
+    const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
+    if (i >= 0) {
+        ruleGroup.rules.splice(i, 0, rule);
+    }
+    else {
+        ruleGroup.rules.push(rule);
+        this.logger.warn(`rule ${before} is not defined`);
+    }
+}
+function keywordMetaschema(def) {
+    let { metaSchema } = def;
+    if (metaSchema === undefined)
+        return;
+    if (def.$data && this.opts.$data)
+        metaSchema = schemaOrData(metaSchema);
+    def.validateSchema = this.compile(metaSchema, true);
+}
+const $dataRef = {
+    $ref: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
+};
+function schemaOrData(schema) {
+    return { anyOf: [schema, $dataRef] };
+}
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 93995:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const metaSchema = __nccwpck_require__(61678);
+const applicator = __nccwpck_require__(57216);
+const unevaluated = __nccwpck_require__(99547);
+const content = __nccwpck_require__(28226);
+const core = __nccwpck_require__(80518);
+const format = __nccwpck_require__(4588);
+const metadata = __nccwpck_require__(15707);
+const validation = __nccwpck_require__(97082);
+const META_SUPPORT_DATA = ["/properties"];
+function addMetaSchema2020($data) {
+    ;
+    [
+        metaSchema,
+        applicator,
+        unevaluated,
+        content,
+        core,
+        with$data(this, format),
+        metadata,
+        with$data(this, validation),
+    ].forEach((sch) => this.addMetaSchema(sch, undefined, false));
+    return this;
+    function with$data(ajv, sch) {
+        return $data ? ajv.$dataMetaSchema(sch, META_SUPPORT_DATA) : sch;
+    }
+}
+exports["default"] = addMetaSchema2020;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 24951:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// https://github.com/ajv-validator/ajv/issues/889
+const equal = __nccwpck_require__(23430);
+equal.code = 'require("ajv/dist/runtime/equal").default';
+exports["default"] = equal;
+//# sourceMappingURL=equal.js.map
+
+/***/ }),
+
+/***/ 36214:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+// https://mathiasbynens.be/notes/javascript-encoding
+// https://github.com/bestiejs/punycode.js - punycode.ucs2.decode
+function ucs2length(str) {
+    const len = str.length;
+    let length = 0;
+    let pos = 0;
+    let value;
+    while (pos < len) {
+        length++;
+        value = str.charCodeAt(pos++);
+        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+            // high surrogate, and there is a next character
+            value = str.charCodeAt(pos);
+            if ((value & 0xfc00) === 0xdc00)
+                pos++; // low surrogate
+        }
+    }
+    return length;
+}
+exports["default"] = ucs2length;
+ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+//# sourceMappingURL=ucs2length.js.map
+
+/***/ }),
+
+/***/ 36285:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const uri = __nccwpck_require__(24352);
+uri.code = 'require("ajv/dist/runtime/uri").default';
+exports["default"] = uri;
+//# sourceMappingURL=uri.js.map
+
+/***/ }),
+
+/***/ 33021:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+class ValidationError extends Error {
+    constructor(errors) {
+        super("validation failed");
+        this.errors = errors;
+        this.ajv = this.validation = true;
+    }
+}
+exports["default"] = ValidationError;
+//# sourceMappingURL=validation_error.js.map
+
+/***/ }),
+
+/***/ 73448:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateAdditionalItems = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "additionalItems",
+    type: "array",
+    schemaType: ["boolean", "object"],
+    before: "uniqueItems",
+    error,
+    code(cxt) {
+        const { parentSchema, it } = cxt;
+        const { items } = parentSchema;
+        if (!Array.isArray(items)) {
+            (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
+            return;
+        }
+        validateAdditionalItems(cxt, items);
+    },
+};
+function validateAdditionalItems(cxt, items) {
+    const { gen, schema, data, keyword, it } = cxt;
+    it.items = true;
+    const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+    if (schema === false) {
+        cxt.setParams({ len: items.length });
+        cxt.pass((0, codegen_1._) `${len} <= ${items.length}`);
+    }
+    else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+        const valid = gen.var("valid", (0, codegen_1._) `${len} <= ${items.length}`); // TODO var
+        gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
+        cxt.ok(valid);
+    }
+    function validateItems(valid) {
+        gen.forRange("i", items.length, len, (i) => {
+            cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
+            if (!it.allErrors)
+                gen.if((0, codegen_1.not)(valid), () => gen.break());
+        });
+    }
+}
+exports.validateAdditionalItems = validateAdditionalItems;
+exports["default"] = def;
+//# sourceMappingURL=additionalItems.js.map
+
+/***/ }),
+
+/***/ 42431:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: "must NOT have additional properties",
+    params: ({ params }) => (0, codegen_1._) `{additionalProperty: ${params.additionalProperty}}`,
+};
+const def = {
+    keyword: "additionalProperties",
+    type: ["object"],
+    schemaType: ["boolean", "object"],
+    allowUndefined: true,
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, data, errsCount, it } = cxt;
+        /* istanbul ignore if */
+        if (!errsCount)
+            throw new Error("ajv implementation error");
+        const { allErrors, opts } = it;
+        it.props = true;
+        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
+        const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
+        checkAdditionalProperties();
+        cxt.ok((0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+        function checkAdditionalProperties() {
+            gen.forIn("key", data, (key) => {
+                if (!props.length && !patProps.length)
+                    additionalPropertyCode(key);
+                else
+                    gen.if(isAdditional(key), () => additionalPropertyCode(key));
+            });
+        }
+        function isAdditional(key) {
+            let definedProp;
+            if (props.length > 8) {
+                // TODO maybe an option instead of hard-coded 8?
+                const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
+                definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
+            }
+            else if (props.length) {
+                definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._) `${key} === ${p}`));
+            }
+            else {
+                definedProp = codegen_1.nil;
+            }
+            if (patProps.length) {
+                definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._) `${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
+            }
+            return (0, codegen_1.not)(definedProp);
+        }
+        function deleteAdditional(key) {
+            gen.code((0, codegen_1._) `delete ${data}[${key}]`);
+        }
+        function additionalPropertyCode(key) {
+            if (opts.removeAdditional === "all" || (opts.removeAdditional && schema === false)) {
+                deleteAdditional(key);
+                return;
+            }
+            if (schema === false) {
+                cxt.setParams({ additionalProperty: key });
+                cxt.error();
+                if (!allErrors)
+                    gen.break();
+                return;
+            }
+            if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+                const valid = gen.name("valid");
+                if (opts.removeAdditional === "failing") {
+                    applyAdditionalSchema(key, valid, false);
+                    gen.if((0, codegen_1.not)(valid), () => {
+                        cxt.reset();
+                        deleteAdditional(key);
+                    });
+                }
+                else {
+                    applyAdditionalSchema(key, valid);
+                    if (!allErrors)
+                        gen.if((0, codegen_1.not)(valid), () => gen.break());
+                }
+            }
+        }
+        function applyAdditionalSchema(key, valid, errors) {
+            const subschema = {
+                keyword: "additionalProperties",
+                dataProp: key,
+                dataPropType: util_1.Type.Str,
+            };
+            if (errors === false) {
+                Object.assign(subschema, {
+                    compositeRule: true,
+                    createErrors: false,
+                    allErrors: false,
+                });
+            }
+            cxt.subschema(subschema, valid);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=additionalProperties.js.map
+
+/***/ }),
+
+/***/ 39205:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "allOf",
+    schemaType: "array",
+    code(cxt) {
+        const { gen, schema, it } = cxt;
+        /* istanbul ignore if */
+        if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+        const valid = gen.name("valid");
+        schema.forEach((sch, i) => {
+            if ((0, util_1.alwaysValidSchema)(it, sch))
+                return;
+            const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
+            cxt.ok(valid);
+            cxt.mergeEvaluated(schCxt);
+        });
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=allOf.js.map
+
+/***/ }),
+
+/***/ 89380:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const def = {
+    keyword: "anyOf",
+    schemaType: "array",
+    trackErrors: true,
+    code: code_1.validateUnion,
+    error: { message: "must match a schema in anyOf" },
+};
+exports["default"] = def;
+//# sourceMappingURL=anyOf.js.map
+
+/***/ }),
+
+/***/ 16182:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { min, max } }) => max === undefined
+        ? (0, codegen_1.str) `must contain at least ${min} valid item(s)`
+        : (0, codegen_1.str) `must contain at least ${min} and no more than ${max} valid item(s)`,
+    params: ({ params: { min, max } }) => max === undefined ? (0, codegen_1._) `{minContains: ${min}}` : (0, codegen_1._) `{minContains: ${min}, maxContains: ${max}}`,
+};
+const def = {
+    keyword: "contains",
+    type: "array",
+    schemaType: ["object", "boolean"],
+    before: "uniqueItems",
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        let min;
+        let max;
+        const { minContains, maxContains } = parentSchema;
+        if (it.opts.next) {
+            min = minContains === undefined ? 1 : minContains;
+            max = maxContains;
+        }
+        else {
+            min = 1;
+        }
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        cxt.setParams({ min, max });
+        if (max === undefined && min === 0) {
+            (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
+            return;
+        }
+        if (max !== undefined && min > max) {
+            (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
+            cxt.fail();
+            return;
+        }
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+            let cond = (0, codegen_1._) `${len} >= ${min}`;
+            if (max !== undefined)
+                cond = (0, codegen_1._) `${cond} && ${len} <= ${max}`;
+            cxt.pass(cond);
+            return;
+        }
+        it.items = true;
+        const valid = gen.name("valid");
+        if (max === undefined && min === 1) {
+            validateItems(valid, () => gen.if(valid, () => gen.break()));
+        }
+        else if (min === 0) {
+            gen.let(valid, true);
+            if (max !== undefined)
+                gen.if((0, codegen_1._) `${data}.length > 0`, validateItemsWithCount);
+        }
+        else {
+            gen.let(valid, false);
+            validateItemsWithCount();
+        }
+        cxt.result(valid, () => cxt.reset());
+        function validateItemsWithCount() {
+            const schValid = gen.name("_valid");
+            const count = gen.let("count", 0);
+            validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
+        }
+        function validateItems(_valid, block) {
+            gen.forRange("i", 0, len, (i) => {
+                cxt.subschema({
+                    keyword: "contains",
+                    dataProp: i,
+                    dataPropType: util_1.Type.Num,
+                    compositeRule: true,
+                }, _valid);
+                block();
+            });
+        }
+        function checkLimits(count) {
+            gen.code((0, codegen_1._) `${count}++`);
+            if (max === undefined) {
+                gen.if((0, codegen_1._) `${count} >= ${min}`, () => gen.assign(valid, true).break());
+            }
+            else {
+                gen.if((0, codegen_1._) `${count} > ${max}`, () => gen.assign(valid, false).break());
+                if (min === 1)
+                    gen.assign(valid, true);
+                else
+                    gen.if((0, codegen_1._) `${count} >= ${min}`, () => gen.assign(valid, true));
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=contains.js.map
+
+/***/ }),
+
+/***/ 95826:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+exports.error = {
+    message: ({ params: { property, depsCount, deps } }) => {
+        const property_ies = depsCount === 1 ? "property" : "properties";
+        return (0, codegen_1.str) `must have ${property_ies} ${deps} when property ${property} is present`;
+    },
+    params: ({ params: { property, depsCount, deps, missingProperty } }) => (0, codegen_1._) `{property: ${property},
+    missingProperty: ${missingProperty},
+    depsCount: ${depsCount},
+    deps: ${deps}}`, // TODO change to reference
+};
+const def = {
+    keyword: "dependencies",
+    type: "object",
+    schemaType: "object",
+    error: exports.error,
+    code(cxt) {
+        const [propDeps, schDeps] = splitDependencies(cxt);
+        validatePropertyDeps(cxt, propDeps);
+        validateSchemaDeps(cxt, schDeps);
+    },
+};
+function splitDependencies({ schema }) {
+    const propertyDeps = {};
+    const schemaDeps = {};
+    for (const key in schema) {
+        if (key === "__proto__")
+            continue;
+        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
+        deps[key] = schema[key];
+    }
+    return [propertyDeps, schemaDeps];
+}
+function validatePropertyDeps(cxt, propertyDeps = cxt.schema) {
+    const { gen, data, it } = cxt;
+    if (Object.keys(propertyDeps).length === 0)
+        return;
+    const missing = gen.let("missing");
+    for (const prop in propertyDeps) {
+        const deps = propertyDeps[prop];
+        if (deps.length === 0)
+            continue;
+        const hasProperty = (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties);
+        cxt.setParams({
+            property: prop,
+            depsCount: deps.length,
+            deps: deps.join(", "),
+        });
+        if (it.allErrors) {
+            gen.if(hasProperty, () => {
+                for (const depProp of deps) {
+                    (0, code_1.checkReportMissingProp)(cxt, depProp);
+                }
+            });
+        }
+        else {
+            gen.if((0, codegen_1._) `${hasProperty} && (${(0, code_1.checkMissingProp)(cxt, deps, missing)})`);
+            (0, code_1.reportMissingProp)(cxt, missing);
+            gen.else();
+        }
+    }
+}
+exports.validatePropertyDeps = validatePropertyDeps;
+function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
+    const { gen, data, keyword, it } = cxt;
+    const valid = gen.name("valid");
+    for (const prop in schemaDeps) {
+        if ((0, util_1.alwaysValidSchema)(it, schemaDeps[prop]))
+            continue;
+        gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties), () => {
+            const schCxt = cxt.subschema({ keyword, schemaProp: prop }, valid);
+            cxt.mergeValidEvaluated(schCxt, valid);
+        }, () => gen.var(valid, true) // TODO var
+        );
+        cxt.ok(valid);
+    }
+}
+exports.validateSchemaDeps = validateSchemaDeps;
+exports["default"] = def;
+//# sourceMappingURL=dependencies.js.map
+
+/***/ }),
+
+/***/ 73818:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dependencies_1 = __nccwpck_require__(95826);
+const def = {
+    keyword: "dependentSchemas",
+    type: "object",
+    schemaType: "object",
+    code: (cxt) => (0, dependencies_1.validateSchemaDeps)(cxt),
+};
+exports["default"] = def;
+//# sourceMappingURL=dependentSchemas.js.map
+
+/***/ }),
+
+/***/ 48584:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params }) => (0, codegen_1.str) `must match "${params.ifClause}" schema`,
+    params: ({ params }) => (0, codegen_1._) `{failingKeyword: ${params.ifClause}}`,
+};
+const def = {
+    keyword: "if",
+    schemaType: ["object", "boolean"],
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, parentSchema, it } = cxt;
+        if (parentSchema.then === undefined && parentSchema.else === undefined) {
+            (0, util_1.checkStrictMode)(it, '"if" without "then" and "else" is ignored');
+        }
+        const hasThen = hasSchema(it, "then");
+        const hasElse = hasSchema(it, "else");
+        if (!hasThen && !hasElse)
+            return;
+        const valid = gen.let("valid", true);
+        const schValid = gen.name("_valid");
+        validateIf();
+        cxt.reset();
+        if (hasThen && hasElse) {
+            const ifClause = gen.let("ifClause");
+            cxt.setParams({ ifClause });
+            gen.if(schValid, validateClause("then", ifClause), validateClause("else", ifClause));
+        }
+        else if (hasThen) {
+            gen.if(schValid, validateClause("then"));
+        }
+        else {
+            gen.if((0, codegen_1.not)(schValid), validateClause("else"));
+        }
+        cxt.pass(valid, () => cxt.error(true));
+        function validateIf() {
+            const schCxt = cxt.subschema({
+                keyword: "if",
+                compositeRule: true,
+                createErrors: false,
+                allErrors: false,
+            }, schValid);
+            cxt.mergeEvaluated(schCxt);
+        }
+        function validateClause(keyword, ifClause) {
+            return () => {
+                const schCxt = cxt.subschema({ keyword }, schValid);
+                gen.assign(valid, schValid);
+                cxt.mergeValidEvaluated(schCxt, valid);
+                if (ifClause)
+                    gen.assign(ifClause, (0, codegen_1._) `${keyword}`);
+                else
+                    cxt.setParams({ ifClause: keyword });
+            };
+        }
+    },
+};
+function hasSchema(it, keyword) {
+    const schema = it.schema[keyword];
+    return schema !== undefined && !(0, util_1.alwaysValidSchema)(it, schema);
+}
+exports["default"] = def;
+//# sourceMappingURL=if.js.map
+
+/***/ }),
+
+/***/ 28775:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const additionalItems_1 = __nccwpck_require__(73448);
+const prefixItems_1 = __nccwpck_require__(6467);
+const items_1 = __nccwpck_require__(75791);
+const items2020_1 = __nccwpck_require__(52959);
+const contains_1 = __nccwpck_require__(16182);
+const dependencies_1 = __nccwpck_require__(95826);
+const propertyNames_1 = __nccwpck_require__(71372);
+const additionalProperties_1 = __nccwpck_require__(42431);
+const properties_1 = __nccwpck_require__(88778);
+const patternProperties_1 = __nccwpck_require__(50664);
+const not_1 = __nccwpck_require__(8350);
+const anyOf_1 = __nccwpck_require__(89380);
+const oneOf_1 = __nccwpck_require__(22490);
+const allOf_1 = __nccwpck_require__(39205);
+const if_1 = __nccwpck_require__(48584);
+const thenElse_1 = __nccwpck_require__(46829);
+function getApplicator(draft2020 = false) {
+    const applicator = [
+        // any
+        not_1.default,
+        anyOf_1.default,
+        oneOf_1.default,
+        allOf_1.default,
+        if_1.default,
+        thenElse_1.default,
+        // object
+        propertyNames_1.default,
+        additionalProperties_1.default,
+        dependencies_1.default,
+        properties_1.default,
+        patternProperties_1.default,
+    ];
+    // array
+    if (draft2020)
+        applicator.push(prefixItems_1.default, items2020_1.default);
+    else
+        applicator.push(additionalItems_1.default, items_1.default);
+    applicator.push(contains_1.default);
+    return applicator;
+}
+exports["default"] = getApplicator;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 75791:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateTuple = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+const def = {
+    keyword: "items",
+    type: "array",
+    schemaType: ["object", "array", "boolean"],
+    before: "uniqueItems",
+    code(cxt) {
+        const { schema, it } = cxt;
+        if (Array.isArray(schema))
+            return validateTuple(cxt, "additionalItems", schema);
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        cxt.ok((0, code_1.validateArray)(cxt));
+    },
+};
+function validateTuple(cxt, extraItems, schArr = cxt.schema) {
+    const { gen, parentSchema, data, keyword, it } = cxt;
+    checkStrictTuple(parentSchema);
+    if (it.opts.unevaluated && schArr.length && it.items !== true) {
+        it.items = util_1.mergeEvaluated.items(gen, schArr.length, it.items);
+    }
+    const valid = gen.name("valid");
+    const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+    schArr.forEach((sch, i) => {
+        if ((0, util_1.alwaysValidSchema)(it, sch))
+            return;
+        gen.if((0, codegen_1._) `${len} > ${i}`, () => cxt.subschema({
+            keyword,
+            schemaProp: i,
+            dataProp: i,
+        }, valid));
+        cxt.ok(valid);
+    });
+    function checkStrictTuple(sch) {
+        const { opts, errSchemaPath } = it;
+        const l = schArr.length;
+        const fullTuple = l === sch.minItems && (l === sch.maxItems || sch[extraItems] === false);
+        if (opts.strictTuples && !fullTuple) {
+            const msg = `"${keyword}" is ${l}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
+            (0, util_1.checkStrictMode)(it, msg, opts.strictTuples);
+        }
+    }
+}
+exports.validateTuple = validateTuple;
+exports["default"] = def;
+//# sourceMappingURL=items.js.map
+
+/***/ }),
+
+/***/ 52959:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const code_1 = __nccwpck_require__(28484);
+const additionalItems_1 = __nccwpck_require__(73448);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "items",
+    type: "array",
+    schemaType: ["object", "boolean"],
+    before: "uniqueItems",
+    error,
+    code(cxt) {
+        const { schema, parentSchema, it } = cxt;
+        const { prefixItems } = parentSchema;
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        if (prefixItems)
+            (0, additionalItems_1.validateAdditionalItems)(cxt, prefixItems);
+        else
+            cxt.ok((0, code_1.validateArray)(cxt));
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=items2020.js.map
+
+/***/ }),
+
+/***/ 8350:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "not",
+    schemaType: ["object", "boolean"],
+    trackErrors: true,
+    code(cxt) {
+        const { gen, schema, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+            cxt.fail();
+            return;
+        }
+        const valid = gen.name("valid");
+        cxt.subschema({
+            keyword: "not",
+            compositeRule: true,
+            createErrors: false,
+            allErrors: false,
+        }, valid);
+        cxt.failResult(valid, () => cxt.reset(), () => cxt.error());
+    },
+    error: { message: "must NOT be valid" },
+};
+exports["default"] = def;
+//# sourceMappingURL=not.js.map
+
+/***/ }),
+
+/***/ 22490:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: "must match exactly one schema in oneOf",
+    params: ({ params }) => (0, codegen_1._) `{passingSchemas: ${params.passing}}`,
+};
+const def = {
+    keyword: "oneOf",
+    schemaType: "array",
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, parentSchema, it } = cxt;
+        /* istanbul ignore if */
+        if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+        if (it.opts.discriminator && parentSchema.discriminator)
+            return;
+        const schArr = schema;
+        const valid = gen.let("valid", false);
+        const passing = gen.let("passing", null);
+        const schValid = gen.name("_valid");
+        cxt.setParams({ passing });
+        // TODO possibly fail straight away (with warning or exception) if there are two empty always valid schemas
+        gen.block(validateOneOf);
+        cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+        function validateOneOf() {
+            schArr.forEach((sch, i) => {
+                let schCxt;
+                if ((0, util_1.alwaysValidSchema)(it, sch)) {
+                    gen.var(schValid, true);
+                }
+                else {
+                    schCxt = cxt.subschema({
+                        keyword: "oneOf",
+                        schemaProp: i,
+                        compositeRule: true,
+                    }, schValid);
+                }
+                if (i > 0) {
+                    gen
+                        .if((0, codegen_1._) `${schValid} && ${valid}`)
+                        .assign(valid, false)
+                        .assign(passing, (0, codegen_1._) `[${passing}, ${i}]`)
+                        .else();
+                }
+                gen.if(schValid, () => {
+                    gen.assign(valid, true);
+                    gen.assign(passing, i);
+                    if (schCxt)
+                        cxt.mergeEvaluated(schCxt, codegen_1.Name);
+                });
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=oneOf.js.map
+
+/***/ }),
+
+/***/ 50664:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const util_2 = __nccwpck_require__(84464);
+const def = {
+    keyword: "patternProperties",
+    type: "object",
+    schemaType: "object",
+    code(cxt) {
+        const { gen, schema, data, parentSchema, it } = cxt;
+        const { opts } = it;
+        const patterns = (0, code_1.allSchemaProperties)(schema);
+        const alwaysValidPatterns = patterns.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (patterns.length === 0 ||
+            (alwaysValidPatterns.length === patterns.length &&
+                (!it.opts.unevaluated || it.props === true))) {
+            return;
+        }
+        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
+        const valid = gen.name("valid");
+        if (it.props !== true && !(it.props instanceof codegen_1.Name)) {
+            it.props = (0, util_2.evaluatedPropsToName)(gen, it.props);
+        }
+        const { props } = it;
+        validatePatternProperties();
+        function validatePatternProperties() {
+            for (const pat of patterns) {
+                if (checkProperties)
+                    checkMatchingProperties(pat);
+                if (it.allErrors) {
+                    validateProperties(pat);
+                }
+                else {
+                    gen.var(valid, true); // TODO var
+                    validateProperties(pat);
+                    gen.if(valid);
+                }
+            }
+        }
+        function checkMatchingProperties(pat) {
+            for (const prop in checkProperties) {
+                if (new RegExp(pat).test(prop)) {
+                    (0, util_1.checkStrictMode)(it, `property ${prop} matches pattern ${pat} (use allowMatchingProperties)`);
+                }
+            }
+        }
+        function validateProperties(pat) {
+            gen.forIn("key", data, (key) => {
+                gen.if((0, codegen_1._) `${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
+                    const alwaysValid = alwaysValidPatterns.includes(pat);
+                    if (!alwaysValid) {
+                        cxt.subschema({
+                            keyword: "patternProperties",
+                            schemaProp: pat,
+                            dataProp: key,
+                            dataPropType: util_2.Type.Str,
+                        }, valid);
+                    }
+                    if (it.opts.unevaluated && props !== true) {
+                        gen.assign((0, codegen_1._) `${props}[${key}]`, true);
+                    }
+                    else if (!alwaysValid && !it.allErrors) {
+                        // can short-circuit if `unevaluatedProperties` is not supported (opts.next === false)
+                        // or if all properties were evaluated (props === true)
+                        gen.if((0, codegen_1.not)(valid), () => gen.break());
+                    }
+                });
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=patternProperties.js.map
+
+/***/ }),
+
+/***/ 6467:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const items_1 = __nccwpck_require__(75791);
+const def = {
+    keyword: "prefixItems",
+    type: "array",
+    schemaType: ["array"],
+    before: "uniqueItems",
+    code: (cxt) => (0, items_1.validateTuple)(cxt, "items"),
+};
+exports["default"] = def;
+//# sourceMappingURL=prefixItems.js.map
+
+/***/ }),
+
+/***/ 88778:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const validate_1 = __nccwpck_require__(87881);
+const code_1 = __nccwpck_require__(28484);
+const util_1 = __nccwpck_require__(84464);
+const additionalProperties_1 = __nccwpck_require__(42431);
+const def = {
+    keyword: "properties",
+    type: "object",
+    schemaType: "object",
+    code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        if (it.opts.removeAdditional === "all" && parentSchema.additionalProperties === undefined) {
+            additionalProperties_1.default.code(new validate_1.KeywordCxt(it, additionalProperties_1.default, "additionalProperties"));
+        }
+        const allProps = (0, code_1.allSchemaProperties)(schema);
+        for (const prop of allProps) {
+            it.definedProperties.add(prop);
+        }
+        if (it.opts.unevaluated && allProps.length && it.props !== true) {
+            it.props = util_1.mergeEvaluated.props(gen, (0, util_1.toHash)(allProps), it.props);
+        }
+        const properties = allProps.filter((p) => !(0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (properties.length === 0)
+            return;
+        const valid = gen.name("valid");
+        for (const prop of properties) {
+            if (hasDefault(prop)) {
+                applyPropertySchema(prop);
+            }
+            else {
+                gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties));
+                applyPropertySchema(prop);
+                if (!it.allErrors)
+                    gen.else().var(valid, true);
+                gen.endIf();
+            }
+            cxt.it.definedProperties.add(prop);
+            cxt.ok(valid);
+        }
+        function hasDefault(prop) {
+            return it.opts.useDefaults && !it.compositeRule && schema[prop].default !== undefined;
+        }
+        function applyPropertySchema(prop) {
+            cxt.subschema({
+                keyword: "properties",
+                schemaProp: prop,
+                dataProp: prop,
+            }, valid);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=properties.js.map
+
+/***/ }),
+
+/***/ 71372:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: "property name must be valid",
+    params: ({ params }) => (0, codegen_1._) `{propertyName: ${params.propertyName}}`,
+};
+const def = {
+    keyword: "propertyNames",
+    type: "object",
+    schemaType: ["object", "boolean"],
+    error,
+    code(cxt) {
+        const { gen, schema, data, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+            return;
+        const valid = gen.name("valid");
+        gen.forIn("key", data, (key) => {
+            cxt.setParams({ propertyName: key });
+            cxt.subschema({
+                keyword: "propertyNames",
+                data: key,
+                dataTypes: ["string"],
+                propertyName: key,
+                compositeRule: true,
+            }, valid);
+            gen.if((0, codegen_1.not)(valid), () => {
+                cxt.error(true);
+                if (!it.allErrors)
+                    gen.break();
+            });
+        });
+        cxt.ok(valid);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=propertyNames.js.map
+
+/***/ }),
+
+/***/ 46829:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: ["then", "else"],
+    schemaType: ["object", "boolean"],
+    code({ keyword, parentSchema, it }) {
+        if (parentSchema.if === undefined)
+            (0, util_1.checkStrictMode)(it, `"${keyword}" without "if" is ignored`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=thenElse.js.map
+
+/***/ }),
+
+/***/ 28484:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
+const util_2 = __nccwpck_require__(84464);
+function checkReportMissingProp(cxt, prop) {
+    const { gen, data, it } = cxt;
+    gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
+        cxt.setParams({ missingProperty: (0, codegen_1._) `${prop}` }, true);
+        cxt.error();
+    });
+}
+exports.checkReportMissingProp = checkReportMissingProp;
+function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
+    return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._) `${missing} = ${prop}`)));
+}
+exports.checkMissingProp = checkMissingProp;
+function reportMissingProp(cxt, missing) {
+    cxt.setParams({ missingProperty: missing }, true);
+    cxt.error();
+}
+exports.reportMissingProp = reportMissingProp;
+function hasPropFunc(gen) {
+    return gen.scopeValue("func", {
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        ref: Object.prototype.hasOwnProperty,
+        code: (0, codegen_1._) `Object.prototype.hasOwnProperty`,
+    });
+}
+exports.hasPropFunc = hasPropFunc;
+function isOwnProperty(gen, data, property) {
+    return (0, codegen_1._) `${hasPropFunc(gen)}.call(${data}, ${property})`;
+}
+exports.isOwnProperty = isOwnProperty;
+function propertyInData(gen, data, property, ownProperties) {
+    const cond = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(property)} !== undefined`;
+    return ownProperties ? (0, codegen_1._) `${cond} && ${isOwnProperty(gen, data, property)}` : cond;
+}
+exports.propertyInData = propertyInData;
+function noPropertyInData(gen, data, property, ownProperties) {
+    const cond = (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(property)} === undefined`;
+    return ownProperties ? (0, codegen_1.or)(cond, (0, codegen_1.not)(isOwnProperty(gen, data, property))) : cond;
+}
+exports.noPropertyInData = noPropertyInData;
+function allSchemaProperties(schemaMap) {
+    return schemaMap ? Object.keys(schemaMap).filter((p) => p !== "__proto__") : [];
+}
+exports.allSchemaProperties = allSchemaProperties;
+function schemaProperties(it, schemaMap) {
+    return allSchemaProperties(schemaMap).filter((p) => !(0, util_1.alwaysValidSchema)(it, schemaMap[p]));
+}
+exports.schemaProperties = schemaProperties;
+function callValidateCode({ schemaCode, data, it: { gen, topSchemaRef, schemaPath, errorPath }, it }, func, context, passSchema) {
+    const dataAndSchema = passSchema ? (0, codegen_1._) `${schemaCode}, ${data}, ${topSchemaRef}${schemaPath}` : data;
+    const valCxt = [
+        [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, errorPath)],
+        [names_1.default.parentData, it.parentData],
+        [names_1.default.parentDataProperty, it.parentDataProperty],
+        [names_1.default.rootData, names_1.default.rootData],
+    ];
+    if (it.opts.dynamicRef)
+        valCxt.push([names_1.default.dynamicAnchors, names_1.default.dynamicAnchors]);
+    const args = (0, codegen_1._) `${dataAndSchema}, ${gen.object(...valCxt)}`;
+    return context !== codegen_1.nil ? (0, codegen_1._) `${func}.call(${context}, ${args})` : (0, codegen_1._) `${func}(${args})`;
+}
+exports.callValidateCode = callValidateCode;
+const newRegExp = (0, codegen_1._) `new RegExp`;
+function usePattern({ gen, it: { opts } }, pattern) {
+    const u = opts.unicodeRegExp ? "u" : "";
+    const { regExp } = opts.code;
+    const rx = regExp(pattern, u);
+    return gen.scopeValue("pattern", {
+        key: rx.toString(),
+        ref: rx,
+        code: (0, codegen_1._) `${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u})`,
+    });
+}
+exports.usePattern = usePattern;
+function validateArray(cxt) {
+    const { gen, data, keyword, it } = cxt;
+    const valid = gen.name("valid");
+    if (it.allErrors) {
+        const validArr = gen.let("valid", true);
+        validateItems(() => gen.assign(validArr, false));
+        return validArr;
+    }
+    gen.var(valid, true);
+    validateItems(() => gen.break());
+    return valid;
+    function validateItems(notValid) {
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        gen.forRange("i", 0, len, (i) => {
+            cxt.subschema({
+                keyword,
+                dataProp: i,
+                dataPropType: util_1.Type.Num,
+            }, valid);
+            gen.if((0, codegen_1.not)(valid), notValid);
+        });
+    }
+}
+exports.validateArray = validateArray;
+function validateUnion(cxt) {
+    const { gen, schema, keyword, it } = cxt;
+    /* istanbul ignore if */
+    if (!Array.isArray(schema))
+        throw new Error("ajv implementation error");
+    const alwaysValid = schema.some((sch) => (0, util_1.alwaysValidSchema)(it, sch));
+    if (alwaysValid && !it.opts.unevaluated)
+        return;
+    const valid = gen.let("valid", false);
+    const schValid = gen.name("_valid");
+    gen.block(() => schema.forEach((_sch, i) => {
+        const schCxt = cxt.subschema({
+            keyword,
+            schemaProp: i,
+            compositeRule: true,
+        }, schValid);
+        gen.assign(valid, (0, codegen_1._) `${valid} || ${schValid}`);
+        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
+        // can short-circuit if `unevaluatedProperties/Items` not supported (opts.unevaluated !== true)
+        // or if all properties and items were evaluated (it.props === true && it.items === true)
+        if (!merged)
+            gen.if((0, codegen_1.not)(valid));
+    }));
+    cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+}
+exports.validateUnion = validateUnion;
+//# sourceMappingURL=code.js.map
+
+/***/ }),
+
+/***/ 69872:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const def = {
+    keyword: "id",
+    code() {
+        throw new Error('NOT SUPPORTED: keyword "id", use "$id" for schema ID');
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=id.js.map
+
+/***/ }),
+
+/***/ 97397:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const id_1 = __nccwpck_require__(69872);
+const ref_1 = __nccwpck_require__(92996);
+const core = [
+    "$schema",
+    "$id",
+    "$defs",
+    "$vocabulary",
+    { keyword: "$comment" },
+    "definitions",
+    id_1.default,
+    ref_1.default,
+];
+exports["default"] = core;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 92996:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.callRef = exports.getValidate = void 0;
+const ref_error_1 = __nccwpck_require__(53162);
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const compile_1 = __nccwpck_require__(2718);
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "$ref",
+    schemaType: "string",
+    code(cxt) {
+        const { gen, schema: $ref, it } = cxt;
+        const { baseId, schemaEnv: env, validateName, opts, self } = it;
+        const { root } = env;
+        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
+            return callRootRef();
+        const schOrEnv = compile_1.resolveRef.call(self, root, baseId, $ref);
+        if (schOrEnv === undefined)
+            throw new ref_error_1.default(it.opts.uriResolver, baseId, $ref);
+        if (schOrEnv instanceof compile_1.SchemaEnv)
+            return callValidate(schOrEnv);
+        return inlineRefSchema(schOrEnv);
+        function callRootRef() {
+            if (env === root)
+                return callRef(cxt, validateName, env, env.$async);
+            const rootName = gen.scopeValue("root", { ref: root });
+            return callRef(cxt, (0, codegen_1._) `${rootName}.validate`, root, root.$async);
+        }
+        function callValidate(sch) {
+            const v = getValidate(cxt, sch);
+            callRef(cxt, v, sch, sch.$async);
+        }
+        function inlineRefSchema(sch) {
+            const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
+            const valid = gen.name("valid");
+            const schCxt = cxt.subschema({
+                schema: sch,
+                dataTypes: [],
+                schemaPath: codegen_1.nil,
+                topSchemaRef: schName,
+                errSchemaPath: $ref,
+            }, valid);
+            cxt.mergeEvaluated(schCxt);
+            cxt.ok(valid);
+        }
+    },
+};
+function getValidate(cxt, sch) {
+    const { gen } = cxt;
+    return sch.validate
+        ? gen.scopeValue("validate", { ref: sch.validate })
+        : (0, codegen_1._) `${gen.scopeValue("wrapper", { ref: sch })}.validate`;
+}
+exports.getValidate = getValidate;
+function callRef(cxt, v, sch, $async) {
+    const { gen, it } = cxt;
+    const { allErrors, schemaEnv: env, opts } = it;
+    const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
+    if ($async)
+        callAsyncRef();
+    else
+        callSyncRef();
+    function callAsyncRef() {
+        if (!env.$async)
+            throw new Error("async schema referenced by sync schema");
+        const valid = gen.let("valid");
+        gen.try(() => {
+            gen.code((0, codegen_1._) `await ${(0, code_1.callValidateCode)(cxt, v, passCxt)}`);
+            addEvaluatedFrom(v); // TODO will not work with async, it has to be returned with the result
+            if (!allErrors)
+                gen.assign(valid, true);
+        }, (e) => {
+            gen.if((0, codegen_1._) `!(${e} instanceof ${it.ValidationError})`, () => gen.throw(e));
+            addErrorsFrom(e);
+            if (!allErrors)
+                gen.assign(valid, false);
+        });
+        cxt.ok(valid);
+    }
+    function callSyncRef() {
+        cxt.result((0, code_1.callValidateCode)(cxt, v, passCxt), () => addEvaluatedFrom(v), () => addErrorsFrom(v));
+    }
+    function addErrorsFrom(source) {
+        const errs = (0, codegen_1._) `${source}.errors`;
+        gen.assign(names_1.default.vErrors, (0, codegen_1._) `${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`); // TODO tagged
+        gen.assign(names_1.default.errors, (0, codegen_1._) `${names_1.default.vErrors}.length`);
+    }
+    function addEvaluatedFrom(source) {
+        var _a;
+        if (!it.opts.unevaluated)
+            return;
+        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
+        // TODO refactor
+        if (it.props !== true) {
+            if (schEvaluated && !schEvaluated.dynamicProps) {
+                if (schEvaluated.props !== undefined) {
+                    it.props = util_1.mergeEvaluated.props(gen, schEvaluated.props, it.props);
+                }
+            }
+            else {
+                const props = gen.var("props", (0, codegen_1._) `${source}.evaluated.props`);
+                it.props = util_1.mergeEvaluated.props(gen, props, it.props, codegen_1.Name);
+            }
+        }
+        if (it.items !== true) {
+            if (schEvaluated && !schEvaluated.dynamicItems) {
+                if (schEvaluated.items !== undefined) {
+                    it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
+                }
+            }
+            else {
+                const items = gen.var("items", (0, codegen_1._) `${source}.evaluated.items`);
+                it.items = util_1.mergeEvaluated.items(gen, items, it.items, codegen_1.Name);
+            }
+        }
+    }
+}
+exports.callRef = callRef;
+exports["default"] = def;
+//# sourceMappingURL=ref.js.map
+
+/***/ }),
+
+/***/ 28886:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const types_1 = __nccwpck_require__(87115);
+const compile_1 = __nccwpck_require__(2718);
+const ref_error_1 = __nccwpck_require__(53162);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag
+        ? `tag "${tagName}" must be string`
+        : `value of tag "${tagName}" must be in oneOf`,
+    params: ({ params: { discrError, tag, tagName } }) => (0, codegen_1._) `{error: ${discrError}, tag: ${tagName}, tagValue: ${tag}}`,
+};
+const def = {
+    keyword: "discriminator",
+    type: "object",
+    schemaType: "object",
+    error,
+    code(cxt) {
+        const { gen, data, schema, parentSchema, it } = cxt;
+        const { oneOf } = parentSchema;
+        if (!it.opts.discriminator) {
+            throw new Error("discriminator: requires discriminator option");
+        }
+        const tagName = schema.propertyName;
+        if (typeof tagName != "string")
+            throw new Error("discriminator: requires propertyName");
+        if (schema.mapping)
+            throw new Error("discriminator: mapping is not supported");
+        if (!oneOf)
+            throw new Error("discriminator: requires oneOf keyword");
+        const valid = gen.let("valid", false);
+        const tag = gen.const("tag", (0, codegen_1._) `${data}${(0, codegen_1.getProperty)(tagName)}`);
+        gen.if((0, codegen_1._) `typeof ${tag} == "string"`, () => validateMapping(), () => cxt.error(false, { discrError: types_1.DiscrError.Tag, tag, tagName }));
+        cxt.ok(valid);
+        function validateMapping() {
+            const mapping = getMapping();
+            gen.if(false);
+            for (const tagValue in mapping) {
+                gen.elseIf((0, codegen_1._) `${tag} === ${tagValue}`);
+                gen.assign(valid, applyTagSchema(mapping[tagValue]));
+            }
+            gen.else();
+            cxt.error(false, { discrError: types_1.DiscrError.Mapping, tag, tagName });
+            gen.endIf();
+        }
+        function applyTagSchema(schemaProp) {
+            const _valid = gen.name("valid");
+            const schCxt = cxt.subschema({ keyword: "oneOf", schemaProp }, _valid);
+            cxt.mergeEvaluated(schCxt, codegen_1.Name);
+            return _valid;
+        }
+        function getMapping() {
+            var _a;
+            const oneOfMapping = {};
+            const topRequired = hasRequired(parentSchema);
+            let tagRequired = true;
+            for (let i = 0; i < oneOf.length; i++) {
+                let sch = oneOf[i];
+                if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
+                    const ref = sch.$ref;
+                    sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
+                    if (sch instanceof compile_1.SchemaEnv)
+                        sch = sch.schema;
+                    if (sch === undefined)
+                        throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
+                }
+                const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
+                if (typeof propSch != "object") {
+                    throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
+                }
+                tagRequired = tagRequired && (topRequired || hasRequired(sch));
+                addMappings(propSch, i);
+            }
+            if (!tagRequired)
+                throw new Error(`discriminator: "${tagName}" must be required`);
+            return oneOfMapping;
+            function hasRequired({ required }) {
+                return Array.isArray(required) && required.includes(tagName);
+            }
+            function addMappings(sch, i) {
+                if (sch.const) {
+                    addMapping(sch.const, i);
+                }
+                else if (sch.enum) {
+                    for (const tagValue of sch.enum) {
+                        addMapping(tagValue, i);
+                    }
+                }
+                else {
+                    throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
+                }
+            }
+            function addMapping(tagValue, i) {
+                if (typeof tagValue != "string" || tagValue in oneOfMapping) {
+                    throw new Error(`discriminator: "${tagName}" values must be unique strings`);
+                }
+                oneOfMapping[tagValue] = i;
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 87115:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DiscrError = void 0;
+var DiscrError;
+(function (DiscrError) {
+    DiscrError["Tag"] = "tag";
+    DiscrError["Mapping"] = "mapping";
+})(DiscrError || (exports.DiscrError = DiscrError = {}));
+//# sourceMappingURL=types.js.map
+
+/***/ }),
+
+/***/ 54298:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const core_1 = __nccwpck_require__(97397);
+const validation_1 = __nccwpck_require__(85481);
+const applicator_1 = __nccwpck_require__(28775);
+const dynamic_1 = __nccwpck_require__(59923);
+const next_1 = __nccwpck_require__(17844);
+const unevaluated_1 = __nccwpck_require__(62010);
+const format_1 = __nccwpck_require__(72601);
+const metadata_1 = __nccwpck_require__(56620);
+const draft2020Vocabularies = [
+    dynamic_1.default,
+    core_1.default,
+    validation_1.default,
+    (0, applicator_1.default)(true),
+    format_1.default,
+    metadata_1.metadataVocabulary,
+    metadata_1.contentVocabulary,
+    next_1.default,
+    unevaluated_1.default,
+];
+exports["default"] = draft2020Vocabularies;
+//# sourceMappingURL=draft2020.js.map
+
+/***/ }),
+
+/***/ 39941:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const core_1 = __nccwpck_require__(97397);
+const validation_1 = __nccwpck_require__(85481);
+const applicator_1 = __nccwpck_require__(28775);
+const format_1 = __nccwpck_require__(72601);
+const metadata_1 = __nccwpck_require__(56620);
+const draft7Vocabularies = [
+    core_1.default,
+    validation_1.default,
+    (0, applicator_1.default)(),
+    format_1.default,
+    metadata_1.metadataVocabulary,
+    metadata_1.contentVocabulary,
+];
+exports["default"] = draft7Vocabularies;
+//# sourceMappingURL=draft7.js.map
+
+/***/ }),
+
+/***/ 68639:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.dynamicAnchor = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const compile_1 = __nccwpck_require__(2718);
+const ref_1 = __nccwpck_require__(92996);
+const def = {
+    keyword: "$dynamicAnchor",
+    schemaType: "string",
+    code: (cxt) => dynamicAnchor(cxt, cxt.schema),
+};
+function dynamicAnchor(cxt, anchor) {
+    const { gen, it } = cxt;
+    it.schemaEnv.root.dynamicAnchors[anchor] = true;
+    const v = (0, codegen_1._) `${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`;
+    const validate = it.errSchemaPath === "#" ? it.validateName : _getValidate(cxt);
+    gen.if((0, codegen_1._) `!${v}`, () => gen.assign(v, validate));
+}
+exports.dynamicAnchor = dynamicAnchor;
+function _getValidate(cxt) {
+    const { schemaEnv, schema, self } = cxt.it;
+    const { root, baseId, localRefs, meta } = schemaEnv.root;
+    const { schemaId } = self.opts;
+    const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
+    compile_1.compileSchema.call(self, sch);
+    return (0, ref_1.getValidate)(cxt, sch);
+}
+exports["default"] = def;
+//# sourceMappingURL=dynamicAnchor.js.map
+
+/***/ }),
+
+/***/ 5065:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.dynamicRef = void 0;
+const codegen_1 = __nccwpck_require__(81436);
+const names_1 = __nccwpck_require__(90630);
+const ref_1 = __nccwpck_require__(92996);
+const def = {
+    keyword: "$dynamicRef",
+    schemaType: "string",
+    code: (cxt) => dynamicRef(cxt, cxt.schema),
+};
+function dynamicRef(cxt, ref) {
+    const { gen, keyword, it } = cxt;
+    if (ref[0] !== "#")
+        throw new Error(`"${keyword}" only supports hash fragment reference`);
+    const anchor = ref.slice(1);
+    if (it.allErrors) {
+        _dynamicRef();
+    }
+    else {
+        const valid = gen.let("valid", false);
+        _dynamicRef(valid);
+        cxt.ok(valid);
+    }
+    function _dynamicRef(valid) {
+        // TODO the assumption here is that `recursiveRef: #` always points to the root
+        // of the schema object, which is not correct, because there may be $id that
+        // makes # point to it, and the target schema may not contain dynamic/recursiveAnchor.
+        // Because of that 2 tests in recursiveRef.json fail.
+        // This is a similar problem to #815 (`$id` doesn't alter resolution scope for `{ "$ref": "#" }`).
+        // (This problem is not tested in JSON-Schema-Test-Suite)
+        if (it.schemaEnv.root.dynamicAnchors[anchor]) {
+            const v = gen.let("_v", (0, codegen_1._) `${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`);
+            gen.if(v, _callRef(v, valid), _callRef(it.validateName, valid));
+        }
+        else {
+            _callRef(it.validateName, valid)();
+        }
+    }
+    function _callRef(validate, valid) {
+        return valid
+            ? () => gen.block(() => {
+                (0, ref_1.callRef)(cxt, validate);
+                gen.let(valid, true);
+            })
+            : () => (0, ref_1.callRef)(cxt, validate);
+    }
+}
+exports.dynamicRef = dynamicRef;
+exports["default"] = def;
+//# sourceMappingURL=dynamicRef.js.map
+
+/***/ }),
+
+/***/ 59923:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dynamicAnchor_1 = __nccwpck_require__(68639);
+const dynamicRef_1 = __nccwpck_require__(5065);
+const recursiveAnchor_1 = __nccwpck_require__(39982);
+const recursiveRef_1 = __nccwpck_require__(41794);
+const dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
+exports["default"] = dynamic;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 39982:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dynamicAnchor_1 = __nccwpck_require__(68639);
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: "$recursiveAnchor",
+    schemaType: "boolean",
+    code(cxt) {
+        if (cxt.schema)
+            (0, dynamicAnchor_1.dynamicAnchor)(cxt, "");
+        else
+            (0, util_1.checkStrictMode)(cxt.it, "$recursiveAnchor: false is ignored");
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=recursiveAnchor.js.map
+
+/***/ }),
+
+/***/ 41794:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dynamicRef_1 = __nccwpck_require__(5065);
+const def = {
+    keyword: "$recursiveRef",
+    schemaType: "string",
+    code: (cxt) => (0, dynamicRef_1.dynamicRef)(cxt, cxt.schema),
+};
+exports["default"] = def;
+//# sourceMappingURL=recursiveRef.js.map
+
+/***/ }),
+
+/***/ 26402:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must match format "${schemaCode}"`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{format: ${schemaCode}}`,
+};
+const def = {
+    keyword: "format",
+    type: ["number", "string"],
+    schemaType: "string",
+    $data: true,
+    error,
+    code(cxt, ruleType) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const { opts, errSchemaPath, schemaEnv, self } = it;
+        if (!opts.validateFormats)
+            return;
+        if ($data)
+            validate$DataFormat();
+        else
+            validateFormat();
+        function validate$DataFormat() {
+            const fmts = gen.scopeValue("formats", {
+                ref: self.formats,
+                code: opts.code.formats,
+            });
+            const fDef = gen.const("fDef", (0, codegen_1._) `${fmts}[${schemaCode}]`);
+            const fType = gen.let("fType");
+            const format = gen.let("format");
+            // TODO simplify
+            gen.if((0, codegen_1._) `typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._) `${fDef}.type || "string"`).assign(format, (0, codegen_1._) `${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._) `"string"`).assign(format, fDef));
+            cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
+            function unknownFmt() {
+                if (opts.strictSchema === false)
+                    return codegen_1.nil;
+                return (0, codegen_1._) `${schemaCode} && !${format}`;
+            }
+            function invalidFmt() {
+                const callFormat = schemaEnv.$async
+                    ? (0, codegen_1._) `(${fDef}.async ? await ${format}(${data}) : ${format}(${data}))`
+                    : (0, codegen_1._) `${format}(${data})`;
+                const validData = (0, codegen_1._) `(typeof ${format} == "function" ? ${callFormat} : ${format}.test(${data}))`;
+                return (0, codegen_1._) `${format} && ${format} !== true && ${fType} === ${ruleType} && !${validData}`;
+            }
+        }
+        function validateFormat() {
+            const formatDef = self.formats[schema];
+            if (!formatDef) {
+                unknownFormat();
+                return;
+            }
+            if (formatDef === true)
+                return;
+            const [fmtType, format, fmtRef] = getFormat(formatDef);
+            if (fmtType === ruleType)
+                cxt.pass(validCondition());
+            function unknownFormat() {
+                if (opts.strictSchema === false) {
+                    self.logger.warn(unknownMsg());
+                    return;
+                }
+                throw new Error(unknownMsg());
+                function unknownMsg() {
+                    return `unknown format "${schema}" ignored in schema at path "${errSchemaPath}"`;
+                }
+            }
+            function getFormat(fmtDef) {
+                const code = fmtDef instanceof RegExp
+                    ? (0, codegen_1.regexpCode)(fmtDef)
+                    : opts.code.formats
+                        ? (0, codegen_1._) `${opts.code.formats}${(0, codegen_1.getProperty)(schema)}`
+                        : undefined;
+                const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+                if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
+                    return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._) `${fmt}.validate`];
+                }
+                return ["string", fmtDef, fmt];
+            }
+            function validCondition() {
+                if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
+                    if (!schemaEnv.$async)
+                        throw new Error("async format in sync schema");
+                    return (0, codegen_1._) `await ${fmtRef}(${data})`;
+                }
+                return typeof format == "function" ? (0, codegen_1._) `${fmtRef}(${data})` : (0, codegen_1._) `${fmtRef}.test(${data})`;
+            }
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=format.js.map
+
+/***/ }),
+
+/***/ 72601:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const format_1 = __nccwpck_require__(26402);
+const format = [format_1.default];
+exports["default"] = format;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 56620:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.contentVocabulary = exports.metadataVocabulary = void 0;
+exports.metadataVocabulary = [
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "examples",
+];
+exports.contentVocabulary = [
+    "contentMediaType",
+    "contentEncoding",
+    "contentSchema",
+];
+//# sourceMappingURL=metadata.js.map
+
+/***/ }),
+
+/***/ 17844:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dependentRequired_1 = __nccwpck_require__(20643);
+const dependentSchemas_1 = __nccwpck_require__(73818);
+const limitContains_1 = __nccwpck_require__(3907);
+const next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
+exports["default"] = next;
+//# sourceMappingURL=next.js.map
+
+/***/ }),
+
+/***/ 62010:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const unevaluatedProperties_1 = __nccwpck_require__(16855);
+const unevaluatedItems_1 = __nccwpck_require__(64144);
+const unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
+exports["default"] = unevaluated;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 64144:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { len } }) => (0, codegen_1.str) `must NOT have more than ${len} items`,
+    params: ({ params: { len } }) => (0, codegen_1._) `{limit: ${len}}`,
+};
+const def = {
+    keyword: "unevaluatedItems",
+    type: "array",
+    schemaType: ["boolean", "object"],
+    error,
+    code(cxt) {
+        const { gen, schema, data, it } = cxt;
+        const items = it.items || 0;
+        if (items === true)
+            return;
+        const len = gen.const("len", (0, codegen_1._) `${data}.length`);
+        if (schema === false) {
+            cxt.setParams({ len: items });
+            cxt.fail((0, codegen_1._) `${len} > ${items}`);
+        }
+        else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+            const valid = gen.var("valid", (0, codegen_1._) `${len} <= ${items}`);
+            gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items));
+            cxt.ok(valid);
+        }
+        it.items = true;
+        function validateItems(valid, from) {
+            gen.forRange("i", from, len, (i) => {
+                cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
+                if (!it.allErrors)
+                    gen.if((0, codegen_1.not)(valid), () => gen.break());
+            });
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=unevaluatedItems.js.map
+
+/***/ }),
+
+/***/ 16855:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const names_1 = __nccwpck_require__(90630);
+const error = {
+    message: "must NOT have unevaluated properties",
+    params: ({ params }) => (0, codegen_1._) `{unevaluatedProperty: ${params.unevaluatedProperty}}`,
+};
+const def = {
+    keyword: "unevaluatedProperties",
+    type: "object",
+    schemaType: ["boolean", "object"],
+    trackErrors: true,
+    error,
+    code(cxt) {
+        const { gen, schema, data, errsCount, it } = cxt;
+        /* istanbul ignore if */
+        if (!errsCount)
+            throw new Error("ajv implementation error");
+        const { allErrors, props } = it;
+        if (props instanceof codegen_1.Name) {
+            gen.if((0, codegen_1._) `${props} !== true`, () => gen.forIn("key", data, (key) => gen.if(unevaluatedDynamic(props, key), () => unevaluatedPropCode(key))));
+        }
+        else if (props !== true) {
+            gen.forIn("key", data, (key) => props === undefined
+                ? unevaluatedPropCode(key)
+                : gen.if(unevaluatedStatic(props, key), () => unevaluatedPropCode(key)));
+        }
+        it.props = true;
+        cxt.ok((0, codegen_1._) `${errsCount} === ${names_1.default.errors}`);
+        function unevaluatedPropCode(key) {
+            if (schema === false) {
+                cxt.setParams({ unevaluatedProperty: key });
+                cxt.error();
+                if (!allErrors)
+                    gen.break();
+                return;
+            }
+            if (!(0, util_1.alwaysValidSchema)(it, schema)) {
+                const valid = gen.name("valid");
+                cxt.subschema({
+                    keyword: "unevaluatedProperties",
+                    dataProp: key,
+                    dataPropType: util_1.Type.Str,
+                }, valid);
+                if (!allErrors)
+                    gen.if((0, codegen_1.not)(valid), () => gen.break());
+            }
+        }
+        function unevaluatedDynamic(evaluatedProps, key) {
+            return (0, codegen_1._) `!${evaluatedProps} || !${evaluatedProps}[${key}]`;
+        }
+        function unevaluatedStatic(evaluatedProps, key) {
+            const ps = [];
+            for (const p in evaluatedProps) {
+                if (evaluatedProps[p] === true)
+                    ps.push((0, codegen_1._) `${key} !== ${p}`);
+            }
+            return (0, codegen_1.and)(...ps);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=unevaluatedProperties.js.map
+
+/***/ }),
+
+/***/ 98026:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
+const error = {
+    message: "must be equal to constant",
+    params: ({ schemaCode }) => (0, codegen_1._) `{allowedValue: ${schemaCode}}`,
+};
+const def = {
+    keyword: "const",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schemaCode, schema } = cxt;
+        if ($data || (schema && typeof schema == "object")) {
+            cxt.fail$data((0, codegen_1._) `!${(0, util_1.useFunc)(gen, equal_1.default)}(${data}, ${schemaCode})`);
+        }
+        else {
+            cxt.fail((0, codegen_1._) `${schema} !== ${data}`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=const.js.map
+
+/***/ }),
+
+/***/ 20643:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dependencies_1 = __nccwpck_require__(95826);
+const def = {
+    keyword: "dependentRequired",
+    type: "object",
+    schemaType: "object",
+    error: dependencies_1.error,
+    code: (cxt) => (0, dependencies_1.validatePropertyDeps)(cxt),
+};
+exports["default"] = def;
+//# sourceMappingURL=dependentRequired.js.map
+
+/***/ }),
+
+/***/ 93200:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
+const error = {
+    message: "must be equal to one of the allowed values",
+    params: ({ schemaCode }) => (0, codegen_1._) `{allowedValues: ${schemaCode}}`,
+};
+const def = {
+    keyword: "enum",
+    schemaType: "array",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        if (!$data && schema.length === 0)
+            throw new Error("enum must have non-empty array");
+        const useLoop = schema.length >= it.opts.loopEnum;
+        let eql;
+        const getEql = () => (eql !== null && eql !== void 0 ? eql : (eql = (0, util_1.useFunc)(gen, equal_1.default)));
+        let valid;
+        if (useLoop || $data) {
+            valid = gen.let("valid");
+            cxt.block$data(valid, loopEnum);
+        }
+        else {
+            /* istanbul ignore if */
+            if (!Array.isArray(schema))
+                throw new Error("ajv implementation error");
+            const vSchema = gen.const("vSchema", schemaCode);
+            valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
+        }
+        cxt.pass(valid);
+        function loopEnum() {
+            gen.assign(valid, false);
+            gen.forOf("v", schemaCode, (v) => gen.if((0, codegen_1._) `${getEql()}(${data}, ${v})`, () => gen.assign(valid, true).break()));
+        }
+        function equalCode(vSchema, i) {
+            const sch = schema[i];
+            return typeof sch === "object" && sch !== null
+                ? (0, codegen_1._) `${getEql()}(${data}, ${vSchema}[${i}])`
+                : (0, codegen_1._) `${data} === ${sch}`;
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=enum.js.map
+
+/***/ }),
+
+/***/ 85481:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const limitNumber_1 = __nccwpck_require__(43723);
+const multipleOf_1 = __nccwpck_require__(18132);
+const limitLength_1 = __nccwpck_require__(46962);
+const pattern_1 = __nccwpck_require__(96023);
+const limitProperties_1 = __nccwpck_require__(895);
+const required_1 = __nccwpck_require__(94504);
+const limitItems_1 = __nccwpck_require__(36296);
+const uniqueItems_1 = __nccwpck_require__(65132);
+const const_1 = __nccwpck_require__(98026);
+const enum_1 = __nccwpck_require__(93200);
+const validation = [
+    // number
+    limitNumber_1.default,
+    multipleOf_1.default,
+    // string
+    limitLength_1.default,
+    pattern_1.default,
+    // object
+    limitProperties_1.default,
+    required_1.default,
+    // array
+    limitItems_1.default,
+    uniqueItems_1.default,
+    // any
+    { keyword: "type", schemaType: ["string", "array"] },
+    { keyword: "nullable", schemaType: "boolean" },
+    const_1.default,
+    enum_1.default,
+];
+exports["default"] = validation;
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 3907:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const util_1 = __nccwpck_require__(84464);
+const def = {
+    keyword: ["maxContains", "minContains"],
+    type: "array",
+    schemaType: "number",
+    code({ keyword, parentSchema, it }) {
+        if (parentSchema.contains === undefined) {
+            (0, util_1.checkStrictMode)(it, `"${keyword}" without "contains" is ignored`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitContains.js.map
+
+/***/ }),
+
+/***/ 36296:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxItems" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} items`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxItems", "minItems"],
+    type: "array",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxItems" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._) `${data}.length ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitItems.js.map
+
+/***/ }),
+
+/***/ 46962:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const ucs2length_1 = __nccwpck_require__(36214);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxLength" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} characters`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxLength", "minLength"],
+    type: "string",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode, it } = cxt;
+        const op = keyword === "maxLength" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        const len = it.opts.unicode === false ? (0, codegen_1._) `${data}.length` : (0, codegen_1._) `${(0, util_1.useFunc)(cxt.gen, ucs2length_1.default)}(${data})`;
+        cxt.fail$data((0, codegen_1._) `${len} ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitLength.js.map
+
+/***/ }),
+
+/***/ 43723:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const ops = codegen_1.operators;
+const KWDs = {
+    maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
+    minimum: { okStr: ">=", ok: ops.GTE, fail: ops.LT },
+    exclusiveMaximum: { okStr: "<", ok: ops.LT, fail: ops.GTE },
+    exclusiveMinimum: { okStr: ">", ok: ops.GT, fail: ops.LTE },
+};
+const error = {
+    message: ({ keyword, schemaCode }) => (0, codegen_1.str) `must be ${KWDs[keyword].okStr} ${schemaCode}`,
+    params: ({ keyword, schemaCode }) => (0, codegen_1._) `{comparison: ${KWDs[keyword].okStr}, limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: Object.keys(KWDs),
+    type: "number",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        cxt.fail$data((0, codegen_1._) `${data} ${KWDs[keyword].fail} ${schemaCode} || isNaN(${data})`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitNumber.js.map
+
+/***/ }),
+
+/***/ 895:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message({ keyword, schemaCode }) {
+        const comp = keyword === "maxProperties" ? "more" : "fewer";
+        return (0, codegen_1.str) `must NOT have ${comp} than ${schemaCode} properties`;
+    },
+    params: ({ schemaCode }) => (0, codegen_1._) `{limit: ${schemaCode}}`,
+};
+const def = {
+    keyword: ["maxProperties", "minProperties"],
+    type: "object",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxProperties" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._) `Object.keys(${data}).length ${op} ${schemaCode}`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=limitProperties.js.map
+
+/***/ }),
+
+/***/ 18132:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must be multiple of ${schemaCode}`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{multipleOf: ${schemaCode}}`,
+};
+const def = {
+    keyword: "multipleOf",
+    type: "number",
+    schemaType: "number",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, schemaCode, it } = cxt;
+        // const bdt = bad$DataType(schemaCode, <string>def.schemaType, $data)
+        const prec = it.opts.multipleOfPrecision;
+        const res = gen.let("res");
+        const invalid = prec
+            ? (0, codegen_1._) `Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}`
+            : (0, codegen_1._) `${res} !== parseInt(${res})`;
+        cxt.fail$data((0, codegen_1._) `(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=multipleOf.js.map
+
+/***/ }),
+
+/***/ 96023:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const util_1 = __nccwpck_require__(84464);
+const codegen_1 = __nccwpck_require__(81436);
+const error = {
+    message: ({ schemaCode }) => (0, codegen_1.str) `must match pattern "${schemaCode}"`,
+    params: ({ schemaCode }) => (0, codegen_1._) `{pattern: ${schemaCode}}`,
+};
+const def = {
+    keyword: "pattern",
+    type: "string",
+    schemaType: "string",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const u = it.opts.unicodeRegExp ? "u" : "";
+        if ($data) {
+            const { regExp } = it.opts.code;
+            const regExpCode = regExp.code === "new RegExp" ? (0, codegen_1._) `new RegExp` : (0, util_1.useFunc)(gen, regExp);
+            const valid = gen.let("valid");
+            gen.try(() => gen.assign(valid, (0, codegen_1._) `${regExpCode}(${schemaCode}, ${u}).test(${data})`), () => gen.assign(valid, false));
+            cxt.fail$data((0, codegen_1._) `!${valid}`);
+        }
+        else {
+            const regExp = (0, code_1.usePattern)(cxt, schema);
+            cxt.fail$data((0, codegen_1._) `!${regExp}.test(${data})`);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=pattern.js.map
+
+/***/ }),
+
+/***/ 94504:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const code_1 = __nccwpck_require__(28484);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const error = {
+    message: ({ params: { missingProperty } }) => (0, codegen_1.str) `must have required property '${missingProperty}'`,
+    params: ({ params: { missingProperty } }) => (0, codegen_1._) `{missingProperty: ${missingProperty}}`,
+};
+const def = {
+    keyword: "required",
+    type: "object",
+    schemaType: "array",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, schema, schemaCode, data, $data, it } = cxt;
+        const { opts } = it;
+        if (!$data && schema.length === 0)
+            return;
+        const useLoop = schema.length >= opts.loopRequired;
+        if (it.allErrors)
+            allErrorsMode();
+        else
+            exitOnErrorMode();
+        if (opts.strictRequired) {
+            const props = cxt.parentSchema.properties;
+            const { definedProperties } = cxt.it;
+            for (const requiredKey of schema) {
+                if ((props === null || props === void 0 ? void 0 : props[requiredKey]) === undefined && !definedProperties.has(requiredKey)) {
+                    const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+                    const msg = `required property "${requiredKey}" is not defined at "${schemaPath}" (strictRequired)`;
+                    (0, util_1.checkStrictMode)(it, msg, it.opts.strictRequired);
+                }
+            }
+        }
+        function allErrorsMode() {
+            if (useLoop || $data) {
+                cxt.block$data(codegen_1.nil, loopAllRequired);
+            }
+            else {
+                for (const prop of schema) {
+                    (0, code_1.checkReportMissingProp)(cxt, prop);
+                }
+            }
+        }
+        function exitOnErrorMode() {
+            const missing = gen.let("missing");
+            if (useLoop || $data) {
+                const valid = gen.let("valid", true);
+                cxt.block$data(valid, () => loopUntilMissing(missing, valid));
+                cxt.ok(valid);
+            }
+            else {
+                gen.if((0, code_1.checkMissingProp)(cxt, schema, missing));
+                (0, code_1.reportMissingProp)(cxt, missing);
+                gen.else();
+            }
+        }
+        function loopAllRequired() {
+            gen.forOf("prop", schemaCode, (prop) => {
+                cxt.setParams({ missingProperty: prop });
+                gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
+            });
+        }
+        function loopUntilMissing(missing, valid) {
+            cxt.setParams({ missingProperty: missing });
+            gen.forOf(missing, schemaCode, () => {
+                gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
+                gen.if((0, codegen_1.not)(valid), () => {
+                    cxt.error();
+                    gen.break();
+                });
+            }, codegen_1.nil);
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=required.js.map
+
+/***/ }),
+
+/***/ 65132:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+const dataType_1 = __nccwpck_require__(86685);
+const codegen_1 = __nccwpck_require__(81436);
+const util_1 = __nccwpck_require__(84464);
+const equal_1 = __nccwpck_require__(24951);
+const error = {
+    message: ({ params: { i, j } }) => (0, codegen_1.str) `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+    params: ({ params: { i, j } }) => (0, codegen_1._) `{i: ${i}, j: ${j}}`,
+};
+const def = {
+    keyword: "uniqueItems",
+    type: "array",
+    schemaType: "boolean",
+    $data: true,
+    error,
+    code(cxt) {
+        const { gen, data, $data, schema, parentSchema, schemaCode, it } = cxt;
+        if (!$data && !schema)
+            return;
+        const valid = gen.let("valid");
+        const itemTypes = parentSchema.items ? (0, dataType_1.getSchemaTypes)(parentSchema.items) : [];
+        cxt.block$data(valid, validateUniqueItems, (0, codegen_1._) `${schemaCode} === false`);
+        cxt.ok(valid);
+        function validateUniqueItems() {
+            const i = gen.let("i", (0, codegen_1._) `${data}.length`);
+            const j = gen.let("j");
+            cxt.setParams({ i, j });
+            gen.assign(valid, true);
+            gen.if((0, codegen_1._) `${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+        }
+        function canOptimize() {
+            return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
+        }
+        function loopN(i, j) {
+            const item = gen.name("item");
+            const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
+            const indices = gen.const("indices", (0, codegen_1._) `{}`);
+            gen.for((0, codegen_1._) `;${i}--;`, () => {
+                gen.let(item, (0, codegen_1._) `${data}[${i}]`);
+                gen.if(wrongType, (0, codegen_1._) `continue`);
+                if (itemTypes.length > 1)
+                    gen.if((0, codegen_1._) `typeof ${item} == "string"`, (0, codegen_1._) `${item} += "_"`);
+                gen
+                    .if((0, codegen_1._) `typeof ${indices}[${item}] == "number"`, () => {
+                    gen.assign(j, (0, codegen_1._) `${indices}[${item}]`);
+                    cxt.error();
+                    gen.assign(valid, false).break();
+                })
+                    .code((0, codegen_1._) `${indices}[${item}] = ${i}`);
+            });
+        }
+        function loopN2(i, j) {
+            const eql = (0, util_1.useFunc)(gen, equal_1.default);
+            const outer = gen.name("outer");
+            gen.label(outer).for((0, codegen_1._) `;${i}--;`, () => gen.for((0, codegen_1._) `${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._) `${eql}(${data}[${i}], ${data}[${j}])`, () => {
+                cxt.error();
+                gen.assign(valid, false).break(outer);
+            })));
+        }
+    },
+};
+exports["default"] = def;
+//# sourceMappingURL=uniqueItems.js.map
+
+/***/ }),
+
+/***/ 63251:
+/***/ (function(module) {
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+(function (global, factory) {
+	 true ? module.exports = factory() :
+	0;
+}(this, (function () { 'use strict';
+
+	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+	function getCjsExportFromNamespace (n) {
+		return n && n['default'] || n;
+	}
+
+	var load = function(received, defaults, onto = {}) {
+	  var k, ref, v;
+	  for (k in defaults) {
+	    v = defaults[k];
+	    onto[k] = (ref = received[k]) != null ? ref : v;
+	  }
+	  return onto;
+	};
+
+	var overwrite = function(received, defaults, onto = {}) {
+	  var k, v;
+	  for (k in received) {
+	    v = received[k];
+	    if (defaults[k] !== void 0) {
+	      onto[k] = v;
+	    }
+	  }
+	  return onto;
+	};
+
+	var parser = {
+		load: load,
+		overwrite: overwrite
+	};
+
+	var DLList;
+
+	DLList = class DLList {
+	  constructor(incr, decr) {
+	    this.incr = incr;
+	    this.decr = decr;
+	    this._first = null;
+	    this._last = null;
+	    this.length = 0;
+	  }
+
+	  push(value) {
+	    var node;
+	    this.length++;
+	    if (typeof this.incr === "function") {
+	      this.incr();
+	    }
+	    node = {
+	      value,
+	      prev: this._last,
+	      next: null
+	    };
+	    if (this._last != null) {
+	      this._last.next = node;
+	      this._last = node;
+	    } else {
+	      this._first = this._last = node;
+	    }
+	    return void 0;
+	  }
+
+	  shift() {
+	    var value;
+	    if (this._first == null) {
+	      return;
+	    } else {
+	      this.length--;
+	      if (typeof this.decr === "function") {
+	        this.decr();
+	      }
+	    }
+	    value = this._first.value;
+	    if ((this._first = this._first.next) != null) {
+	      this._first.prev = null;
+	    } else {
+	      this._last = null;
+	    }
+	    return value;
+	  }
+
+	  first() {
+	    if (this._first != null) {
+	      return this._first.value;
+	    }
+	  }
+
+	  getArray() {
+	    var node, ref, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, ref.value));
+	    }
+	    return results;
+	  }
+
+	  forEachShift(cb) {
+	    var node;
+	    node = this.shift();
+	    while (node != null) {
+	      (cb(node), node = this.shift());
+	    }
+	    return void 0;
+	  }
+
+	  debug() {
+	    var node, ref, ref1, ref2, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, {
+	        value: ref.value,
+	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+	        next: (ref2 = ref.next) != null ? ref2.value : void 0
+	      }));
+	    }
+	    return results;
+	  }
+
+	};
+
+	var DLList_1 = DLList;
+
+	var Events;
+
+	Events = class Events {
+	  constructor(instance) {
+	    this.instance = instance;
+	    this._events = {};
+	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+	      throw new Error("An Emitter already exists for this object");
+	    }
+	    this.instance.on = (name, cb) => {
+	      return this._addListener(name, "many", cb);
+	    };
+	    this.instance.once = (name, cb) => {
+	      return this._addListener(name, "once", cb);
+	    };
+	    this.instance.removeAllListeners = (name = null) => {
+	      if (name != null) {
+	        return delete this._events[name];
+	      } else {
+	        return this._events = {};
+	      }
+	    };
+	  }
+
+	  _addListener(name, status, cb) {
+	    var base;
+	    if ((base = this._events)[name] == null) {
+	      base[name] = [];
+	    }
+	    this._events[name].push({cb, status});
+	    return this.instance;
+	  }
+
+	  listenerCount(name) {
+	    if (this._events[name] != null) {
+	      return this._events[name].length;
+	    } else {
+	      return 0;
+	    }
+	  }
+
+	  async trigger(name, ...args) {
+	    var e, promises;
+	    try {
+	      if (name !== "debug") {
+	        this.trigger("debug", `Event triggered: ${name}`, args);
+	      }
+	      if (this._events[name] == null) {
+	        return;
+	      }
+	      this._events[name] = this._events[name].filter(function(listener) {
+	        return listener.status !== "none";
+	      });
+	      promises = this._events[name].map(async(listener) => {
+	        var e, returned;
+	        if (listener.status === "none") {
+	          return;
+	        }
+	        if (listener.status === "once") {
+	          listener.status = "none";
+	        }
+	        try {
+	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+	          if (typeof (returned != null ? returned.then : void 0) === "function") {
+	            return (await returned);
+	          } else {
+	            return returned;
+	          }
+	        } catch (error) {
+	          e = error;
+	          {
+	            this.trigger("error", e);
+	          }
+	          return null;
+	        }
+	      });
+	      return ((await Promise.all(promises))).find(function(x) {
+	        return x != null;
+	      });
+	    } catch (error) {
+	      e = error;
+	      {
+	        this.trigger("error", e);
+	      }
+	      return null;
+	    }
+	  }
+
+	};
+
+	var Events_1 = Events;
+
+	var DLList$1, Events$1, Queues;
+
+	DLList$1 = DLList_1;
+
+	Events$1 = Events_1;
+
+	Queues = class Queues {
+	  constructor(num_priorities) {
+	    var i;
+	    this.Events = new Events$1(this);
+	    this._length = 0;
+	    this._lists = (function() {
+	      var j, ref, results;
+	      results = [];
+	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
+	        results.push(new DLList$1((() => {
+	          return this.incr();
+	        }), (() => {
+	          return this.decr();
+	        })));
+	      }
+	      return results;
+	    }).call(this);
+	  }
+
+	  incr() {
+	    if (this._length++ === 0) {
+	      return this.Events.trigger("leftzero");
+	    }
+	  }
+
+	  decr() {
+	    if (--this._length === 0) {
+	      return this.Events.trigger("zero");
+	    }
+	  }
+
+	  push(job) {
+	    return this._lists[job.options.priority].push(job);
+	  }
+
+	  queued(priority) {
+	    if (priority != null) {
+	      return this._lists[priority].length;
+	    } else {
+	      return this._length;
+	    }
+	  }
+
+	  shiftAll(fn) {
+	    return this._lists.forEach(function(list) {
+	      return list.forEachShift(fn);
+	    });
+	  }
+
+	  getFirst(arr = this._lists) {
+	    var j, len, list;
+	    for (j = 0, len = arr.length; j < len; j++) {
+	      list = arr[j];
+	      if (list.length > 0) {
+	        return list;
+	      }
+	    }
+	    return [];
+	  }
+
+	  shiftLastFrom(priority) {
+	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+	  }
+
+	};
+
+	var Queues_1 = Queues;
+
+	var BottleneckError;
+
+	BottleneckError = class BottleneckError extends Error {};
+
+	var BottleneckError_1 = BottleneckError;
+
+	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+	NUM_PRIORITIES = 10;
+
+	DEFAULT_PRIORITY = 5;
+
+	parser$1 = parser;
+
+	BottleneckError$1 = BottleneckError_1;
+
+	Job = class Job {
+	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+	    this.task = task;
+	    this.args = args;
+	    this.rejectOnDrop = rejectOnDrop;
+	    this.Events = Events;
+	    this._states = _states;
+	    this.Promise = Promise;
+	    this.options = parser$1.load(options, jobDefaults);
+	    this.options.priority = this._sanitizePriority(this.options.priority);
+	    if (this.options.id === jobDefaults.id) {
+	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+	    }
+	    this.promise = new this.Promise((_resolve, _reject) => {
+	      this._resolve = _resolve;
+	      this._reject = _reject;
+	    });
+	    this.retryCount = 0;
+	  }
+
+	  _sanitizePriority(priority) {
+	    var sProperty;
+	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+	    if (sProperty < 0) {
+	      return 0;
+	    } else if (sProperty > NUM_PRIORITIES - 1) {
+	      return NUM_PRIORITIES - 1;
+	    } else {
+	      return sProperty;
+	    }
+	  }
+
+	  _randomIndex() {
+	    return Math.random().toString(36).slice(2);
+	  }
+
+	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+	    if (this._states.remove(this.options.id)) {
+	      if (this.rejectOnDrop) {
+	        this._reject(error != null ? error : new BottleneckError$1(message));
+	      }
+	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+	      return true;
+	    } else {
+	      return false;
+	    }
+	  }
+
+	  _assertStatus(expected) {
+	    var status;
+	    status = this._states.jobStatus(this.options.id);
+	    if (!(status === expected || (expected === "DONE" && status === null))) {
+	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+	    }
+	  }
+
+	  doReceive() {
+	    this._states.start(this.options.id);
+	    return this.Events.trigger("received", {args: this.args, options: this.options});
+	  }
+
+	  doQueue(reachedHWM, blocked) {
+	    this._assertStatus("RECEIVED");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+	  }
+
+	  doRun() {
+	    if (this.retryCount === 0) {
+	      this._assertStatus("QUEUED");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+	  }
+
+	  async doExecute(chained, clearGlobalState, run, free) {
+	    var error, eventInfo, passed;
+	    if (this.retryCount === 0) {
+	      this._assertStatus("RUNNING");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    this.Events.trigger("executing", eventInfo);
+	    try {
+	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+	      if (clearGlobalState()) {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._resolve(passed);
+	      }
+	    } catch (error1) {
+	      error = error1;
+	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	    }
+	  }
+
+	  doExpire(clearGlobalState, run, free) {
+	    var error, eventInfo;
+	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+	      this._states.next(this.options.id);
+	    }
+	    this._assertStatus("EXECUTING");
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	  }
+
+	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+	    var retry, retryAfter;
+	    if (clearGlobalState()) {
+	      retry = (await this.Events.trigger("failed", error, eventInfo));
+	      if (retry != null) {
+	        retryAfter = ~~retry;
+	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+	        this.retryCount++;
+	        return run(retryAfter);
+	      } else {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._reject(error);
+	      }
+	    }
+	  }
+
+	  doDone(eventInfo) {
+	    this._assertStatus("EXECUTING");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("done", eventInfo);
+	  }
+
+	};
+
+	var Job_1 = Job;
+
+	var BottleneckError$2, LocalDatastore, parser$2;
+
+	parser$2 = parser;
+
+	BottleneckError$2 = BottleneckError_1;
+
+	LocalDatastore = class LocalDatastore {
+	  constructor(instance, storeOptions, storeInstanceOptions) {
+	    this.instance = instance;
+	    this.storeOptions = storeOptions;
+	    this.clientId = this.instance._randomIndex();
+	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+	    this._running = 0;
+	    this._done = 0;
+	    this._unblockTime = 0;
+	    this.ready = this.Promise.resolve();
+	    this.clients = {};
+	    this._startHeartbeat();
+	  }
+
+	  _startHeartbeat() {
+	    var base;
+	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+	      return typeof (base = (this.heartbeat = setInterval(() => {
+	        var amount, incr, maximum, now, reservoir;
+	        now = Date.now();
+	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+	          this._lastReservoirRefresh = now;
+	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+	          this.instance._drainAll(this.computeCapacity());
+	        }
+	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+	          ({
+	            reservoirIncreaseAmount: amount,
+	            reservoirIncreaseMaximum: maximum,
+	            reservoir
+	          } = this.storeOptions);
+	          this._lastReservoirIncrease = now;
+	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+	          if (incr > 0) {
+	            this.storeOptions.reservoir += incr;
+	            return this.instance._drainAll(this.computeCapacity());
+	          }
+	        }
+	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+	    } else {
+	      return clearInterval(this.heartbeat);
+	    }
+	  }
+
+	  async __publish__(message) {
+	    await this.yieldLoop();
+	    return this.instance.Events.trigger("message", message.toString());
+	  }
+
+	  async __disconnect__(flush) {
+	    await this.yieldLoop();
+	    clearInterval(this.heartbeat);
+	    return this.Promise.resolve();
+	  }
+
+	  yieldLoop(t = 0) {
+	    return new this.Promise(function(resolve, reject) {
+	      return setTimeout(resolve, t);
+	    });
+	  }
+
+	  computePenalty() {
+	    var ref;
+	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+	  }
+
+	  async __updateSettings__(options) {
+	    await this.yieldLoop();
+	    parser$2.overwrite(options, options, this.storeOptions);
+	    this._startHeartbeat();
+	    this.instance._drainAll(this.computeCapacity());
+	    return true;
+	  }
+
+	  async __running__() {
+	    await this.yieldLoop();
+	    return this._running;
+	  }
+
+	  async __queued__() {
+	    await this.yieldLoop();
+	    return this.instance.queued();
+	  }
+
+	  async __done__() {
+	    await this.yieldLoop();
+	    return this._done;
+	  }
+
+	  async __groupCheck__(time) {
+	    await this.yieldLoop();
+	    return (this._nextRequest + this.timeout) < time;
+	  }
+
+	  computeCapacity() {
+	    var maxConcurrent, reservoir;
+	    ({maxConcurrent, reservoir} = this.storeOptions);
+	    if ((maxConcurrent != null) && (reservoir != null)) {
+	      return Math.min(maxConcurrent - this._running, reservoir);
+	    } else if (maxConcurrent != null) {
+	      return maxConcurrent - this._running;
+	    } else if (reservoir != null) {
+	      return reservoir;
+	    } else {
+	      return null;
+	    }
+	  }
+
+	  conditionsCheck(weight) {
+	    var capacity;
+	    capacity = this.computeCapacity();
+	    return (capacity == null) || weight <= capacity;
+	  }
+
+	  async __incrementReservoir__(incr) {
+	    var reservoir;
+	    await this.yieldLoop();
+	    reservoir = this.storeOptions.reservoir += incr;
+	    this.instance._drainAll(this.computeCapacity());
+	    return reservoir;
+	  }
+
+	  async __currentReservoir__() {
+	    await this.yieldLoop();
+	    return this.storeOptions.reservoir;
+	  }
+
+	  isBlocked(now) {
+	    return this._unblockTime >= now;
+	  }
+
+	  check(weight, now) {
+	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+	  }
+
+	  async __check__(weight) {
+	    var now;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    return this.check(weight, now);
+	  }
+
+	  async __register__(index, weight, expiration) {
+	    var now, wait;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    if (this.conditionsCheck(weight)) {
+	      this._running += weight;
+	      if (this.storeOptions.reservoir != null) {
+	        this.storeOptions.reservoir -= weight;
+	      }
+	      wait = Math.max(this._nextRequest - now, 0);
+	      this._nextRequest = now + wait + this.storeOptions.minTime;
+	      return {
+	        success: true,
+	        wait,
+	        reservoir: this.storeOptions.reservoir
+	      };
+	    } else {
+	      return {
+	        success: false
+	      };
+	    }
+	  }
+
+	  strategyIsBlock() {
+	    return this.storeOptions.strategy === 3;
+	  }
+
+	  async __submit__(queueLength, weight) {
+	    var blocked, now, reachedHWM;
+	    await this.yieldLoop();
+	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+	    }
+	    now = Date.now();
+	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+	    if (blocked) {
+	      this._unblockTime = now + this.computePenalty();
+	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+	      this.instance._dropAllQueued();
+	    }
+	    return {
+	      reachedHWM,
+	      blocked,
+	      strategy: this.storeOptions.strategy
+	    };
+	  }
+
+	  async __free__(index, weight) {
+	    await this.yieldLoop();
+	    this._running -= weight;
+	    this._done += weight;
+	    this.instance._drainAll(this.computeCapacity());
+	    return {
+	      running: this._running
+	    };
+	  }
+
+	};
+
+	var LocalDatastore_1 = LocalDatastore;
+
+	var BottleneckError$3, States;
+
+	BottleneckError$3 = BottleneckError_1;
+
+	States = class States {
+	  constructor(status1) {
+	    this.status = status1;
+	    this._jobs = {};
+	    this.counts = this.status.map(function() {
+	      return 0;
+	    });
+	  }
+
+	  next(id) {
+	    var current, next;
+	    current = this._jobs[id];
+	    next = current + 1;
+	    if ((current != null) && next < this.status.length) {
+	      this.counts[current]--;
+	      this.counts[next]++;
+	      return this._jobs[id]++;
+	    } else if (current != null) {
+	      this.counts[current]--;
+	      return delete this._jobs[id];
+	    }
+	  }
+
+	  start(id) {
+	    var initial;
+	    initial = 0;
+	    this._jobs[id] = initial;
+	    return this.counts[initial]++;
+	  }
+
+	  remove(id) {
+	    var current;
+	    current = this._jobs[id];
+	    if (current != null) {
+	      this.counts[current]--;
+	      delete this._jobs[id];
+	    }
+	    return current != null;
+	  }
+
+	  jobStatus(id) {
+	    var ref;
+	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+	  }
+
+	  statusJobs(status) {
+	    var k, pos, ref, results, v;
+	    if (status != null) {
+	      pos = this.status.indexOf(status);
+	      if (pos < 0) {
+	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+	      }
+	      ref = this._jobs;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        if (v === pos) {
+	          results.push(k);
+	        }
+	      }
+	      return results;
+	    } else {
+	      return Object.keys(this._jobs);
+	    }
+	  }
+
+	  statusCounts() {
+	    return this.counts.reduce(((acc, v, i) => {
+	      acc[this.status[i]] = v;
+	      return acc;
+	    }), {});
+	  }
+
+	};
+
+	var States_1 = States;
+
+	var DLList$2, Sync;
+
+	DLList$2 = DLList_1;
+
+	Sync = class Sync {
+	  constructor(name, Promise) {
+	    this.schedule = this.schedule.bind(this);
+	    this.name = name;
+	    this.Promise = Promise;
+	    this._running = 0;
+	    this._queue = new DLList$2();
+	  }
+
+	  isEmpty() {
+	    return this._queue.length === 0;
+	  }
+
+	  async _tryToRun() {
+	    var args, cb, error, reject, resolve, returned, task;
+	    if ((this._running < 1) && this._queue.length > 0) {
+	      this._running++;
+	      ({task, args, resolve, reject} = this._queue.shift());
+	      cb = (await (async function() {
+	        try {
+	          returned = (await task(...args));
+	          return function() {
+	            return resolve(returned);
+	          };
+	        } catch (error1) {
+	          error = error1;
+	          return function() {
+	            return reject(error);
+	          };
+	        }
+	      })());
+	      this._running--;
+	      this._tryToRun();
+	      return cb();
+	    }
+	  }
+
+	  schedule(task, ...args) {
+	    var promise, reject, resolve;
+	    resolve = reject = null;
+	    promise = new this.Promise(function(_resolve, _reject) {
+	      resolve = _resolve;
+	      return reject = _reject;
+	    });
+	    this._queue.push({task, args, resolve, reject});
+	    this._tryToRun();
+	    return promise;
+	  }
+
+	};
+
+	var Sync_1 = Sync;
+
+	var version = "2.19.5";
+	var version$1 = {
+		version: version
+	};
+
+	var version$2 = /*#__PURE__*/Object.freeze({
+		version: version,
+		default: version$1
+	});
+
+	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+	parser$3 = parser;
+
+	Events$2 = Events_1;
+
+	RedisConnection$1 = require$$2;
+
+	IORedisConnection$1 = require$$3;
+
+	Scripts$1 = require$$4;
+
+	Group = (function() {
+	  class Group {
+	    constructor(limiterOptions = {}) {
+	      this.deleteKey = this.deleteKey.bind(this);
+	      this.limiterOptions = limiterOptions;
+	      parser$3.load(this.limiterOptions, this.defaults, this);
+	      this.Events = new Events$2(this);
+	      this.instances = {};
+	      this.Bottleneck = Bottleneck_1;
+	      this._startAutoCleanup();
+	      this.sharedConnection = this.connection != null;
+	      if (this.connection == null) {
+	        if (this.limiterOptions.datastore === "redis") {
+	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        } else if (this.limiterOptions.datastore === "ioredis") {
+	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        }
+	      }
+	    }
+
+	    key(key = "") {
+	      var ref;
+	      return (ref = this.instances[key]) != null ? ref : (() => {
+	        var limiter;
+	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+	          id: `${this.id}-${key}`,
+	          timeout: this.timeout,
+	          connection: this.connection
+	        }));
+	        this.Events.trigger("created", limiter, key);
+	        return limiter;
+	      })();
+	    }
+
+	    async deleteKey(key = "") {
+	      var deleted, instance;
+	      instance = this.instances[key];
+	      if (this.connection) {
+	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+	      }
+	      if (instance != null) {
+	        delete this.instances[key];
+	        await instance.disconnect();
+	      }
+	      return (instance != null) || deleted > 0;
+	    }
+
+	    limiters() {
+	      var k, ref, results, v;
+	      ref = this.instances;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        results.push({
+	          key: k,
+	          limiter: v
+	        });
+	      }
+	      return results;
+	    }
+
+	    keys() {
+	      return Object.keys(this.instances);
+	    }
+
+	    async clusterKeys() {
+	      var cursor, end, found, i, k, keys, len, next, start;
+	      if (this.connection == null) {
+	        return this.Promise.resolve(this.keys());
+	      }
+	      keys = [];
+	      cursor = null;
+	      start = `b_${this.id}-`.length;
+	      end = "_settings".length;
+	      while (cursor !== 0) {
+	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+	        cursor = ~~next;
+	        for (i = 0, len = found.length; i < len; i++) {
+	          k = found[i];
+	          keys.push(k.slice(start, -end));
+	        }
+	      }
+	      return keys;
+	    }
+
+	    _startAutoCleanup() {
+	      var base;
+	      clearInterval(this.interval);
+	      return typeof (base = (this.interval = setInterval(async() => {
+	        var e, k, ref, results, time, v;
+	        time = Date.now();
+	        ref = this.instances;
+	        results = [];
+	        for (k in ref) {
+	          v = ref[k];
+	          try {
+	            if ((await v._store.__groupCheck__(time))) {
+	              results.push(this.deleteKey(k));
+	            } else {
+	              results.push(void 0);
+	            }
+	          } catch (error) {
+	            e = error;
+	            results.push(v.Events.trigger("error", e));
+	          }
+	        }
+	        return results;
+	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+	    }
+
+	    updateSettings(options = {}) {
+	      parser$3.overwrite(options, this.defaults, this);
+	      parser$3.overwrite(options, options, this.limiterOptions);
+	      if (options.timeout != null) {
+	        return this._startAutoCleanup();
+	      }
+	    }
+
+	    disconnect(flush = true) {
+	      var ref;
+	      if (!this.sharedConnection) {
+	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+	      }
+	    }
+
+	  }
+	  Group.prototype.defaults = {
+	    timeout: 1000 * 60 * 5,
+	    connection: null,
+	    Promise: Promise,
+	    id: "group-key"
+	  };
+
+	  return Group;
+
+	}).call(commonjsGlobal);
+
+	var Group_1 = Group;
+
+	var Batcher, Events$3, parser$4;
+
+	parser$4 = parser;
+
+	Events$3 = Events_1;
+
+	Batcher = (function() {
+	  class Batcher {
+	    constructor(options = {}) {
+	      this.options = options;
+	      parser$4.load(this.options, this.defaults, this);
+	      this.Events = new Events$3(this);
+	      this._arr = [];
+	      this._resetPromise();
+	      this._lastFlush = Date.now();
+	    }
+
+	    _resetPromise() {
+	      return this._promise = new this.Promise((res, rej) => {
+	        return this._resolve = res;
+	      });
+	    }
+
+	    _flush() {
+	      clearTimeout(this._timeout);
+	      this._lastFlush = Date.now();
+	      this._resolve();
+	      this.Events.trigger("batch", this._arr);
+	      this._arr = [];
+	      return this._resetPromise();
+	    }
+
+	    add(data) {
+	      var ret;
+	      this._arr.push(data);
+	      ret = this._promise;
+	      if (this._arr.length === this.maxSize) {
+	        this._flush();
+	      } else if ((this.maxTime != null) && this._arr.length === 1) {
+	        this._timeout = setTimeout(() => {
+	          return this._flush();
+	        }, this.maxTime);
+	      }
+	      return ret;
+	    }
+
+	  }
+	  Batcher.prototype.defaults = {
+	    maxTime: null,
+	    maxSize: null,
+	    Promise: Promise
+	  };
+
+	  return Batcher;
+
+	}).call(commonjsGlobal);
+
+	var Batcher_1 = Batcher;
+
+	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$8 = getCjsExportFromNamespace(version$2);
+
+	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+	  splice = [].splice;
+
+	NUM_PRIORITIES$1 = 10;
+
+	DEFAULT_PRIORITY$1 = 5;
+
+	parser$5 = parser;
+
+	Queues$1 = Queues_1;
+
+	Job$1 = Job_1;
+
+	LocalDatastore$1 = LocalDatastore_1;
+
+	RedisDatastore$1 = require$$4$1;
+
+	Events$4 = Events_1;
+
+	States$1 = States_1;
+
+	Sync$1 = Sync_1;
+
+	Bottleneck = (function() {
+	  class Bottleneck {
+	    constructor(options = {}, ...invalid) {
+	      var storeInstanceOptions, storeOptions;
+	      this._addToQueue = this._addToQueue.bind(this);
+	      this._validateOptions(options, invalid);
+	      parser$5.load(options, this.instanceDefaults, this);
+	      this._queues = new Queues$1(NUM_PRIORITIES$1);
+	      this._scheduled = {};
+	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+	      this._limiter = null;
+	      this.Events = new Events$4(this);
+	      this._submitLock = new Sync$1("submit", this.Promise);
+	      this._registerLock = new Sync$1("register", this.Promise);
+	      storeOptions = parser$5.load(options, this.storeDefaults, {});
+	      this._store = (function() {
+	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else if (this.datastore === "local") {
+	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else {
+	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+	        }
+	      }).call(this);
+	      this._queues.on("leftzero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+	      });
+	      this._queues.on("zero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+	      });
+	    }
+
+	    _validateOptions(options, invalid) {
+	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+	      }
+	    }
+
+	    ready() {
+	      return this._store.ready;
+	    }
+
+	    clients() {
+	      return this._store.clients;
+	    }
+
+	    channel() {
+	      return `b_${this.id}`;
+	    }
+
+	    channel_client() {
+	      return `b_${this.id}_${this._store.clientId}`;
+	    }
+
+	    publish(message) {
+	      return this._store.__publish__(message);
+	    }
+
+	    disconnect(flush = true) {
+	      return this._store.__disconnect__(flush);
+	    }
+
+	    chain(_limiter) {
+	      this._limiter = _limiter;
+	      return this;
+	    }
+
+	    queued(priority) {
+	      return this._queues.queued(priority);
+	    }
+
+	    clusterQueued() {
+	      return this._store.__queued__();
+	    }
+
+	    empty() {
+	      return this.queued() === 0 && this._submitLock.isEmpty();
+	    }
+
+	    running() {
+	      return this._store.__running__();
+	    }
+
+	    done() {
+	      return this._store.__done__();
+	    }
+
+	    jobStatus(id) {
+	      return this._states.jobStatus(id);
+	    }
+
+	    jobs(status) {
+	      return this._states.statusJobs(status);
+	    }
+
+	    counts() {
+	      return this._states.statusCounts();
+	    }
+
+	    _randomIndex() {
+	      return Math.random().toString(36).slice(2);
+	    }
+
+	    check(weight = 1) {
+	      return this._store.__check__(weight);
+	    }
+
+	    _clearGlobalState(index) {
+	      if (this._scheduled[index] != null) {
+	        clearTimeout(this._scheduled[index].expiration);
+	        delete this._scheduled[index];
+	        return true;
+	      } else {
+	        return false;
+	      }
+	    }
+
+	    async _free(index, job, options, eventInfo) {
+	      var e, running;
+	      try {
+	        ({running} = (await this._store.__free__(index, options.weight)));
+	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+	        if (running === 0 && this.empty()) {
+	          return this.Events.trigger("idle");
+	        }
+	      } catch (error1) {
+	        e = error1;
+	        return this.Events.trigger("error", e);
+	      }
+	    }
+
+	    _run(index, job, wait) {
+	      var clearGlobalState, free, run;
+	      job.doRun();
+	      clearGlobalState = this._clearGlobalState.bind(this, index);
+	      run = this._run.bind(this, index, job);
+	      free = this._free.bind(this, index, job);
+	      return this._scheduled[index] = {
+	        timeout: setTimeout(() => {
+	          return job.doExecute(this._limiter, clearGlobalState, run, free);
+	        }, wait),
+	        expiration: job.options.expiration != null ? setTimeout(function() {
+	          return job.doExpire(clearGlobalState, run, free);
+	        }, wait + job.options.expiration) : void 0,
+	        job: job
+	      };
+	    }
+
+	    _drainOne(capacity) {
+	      return this._registerLock.schedule(() => {
+	        var args, index, next, options, queue;
+	        if (this.queued() === 0) {
+	          return this.Promise.resolve(null);
+	        }
+	        queue = this._queues.getFirst();
+	        ({options, args} = next = queue.first());
+	        if ((capacity != null) && options.weight > capacity) {
+	          return this.Promise.resolve(null);
+	        }
+	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+	        index = this._randomIndex();
+	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+	          var empty;
+	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+	          if (success) {
+	            queue.shift();
+	            empty = this.empty();
+	            if (empty) {
+	              this.Events.trigger("empty");
+	            }
+	            if (reservoir === 0) {
+	              this.Events.trigger("depleted", empty);
+	            }
+	            this._run(index, next, wait);
+	            return this.Promise.resolve(options.weight);
+	          } else {
+	            return this.Promise.resolve(null);
+	          }
+	        });
+	      });
+	    }
+
+	    _drainAll(capacity, total = 0) {
+	      return this._drainOne(capacity).then((drained) => {
+	        var newCapacity;
+	        if (drained != null) {
+	          newCapacity = capacity != null ? capacity - drained : capacity;
+	          return this._drainAll(newCapacity, total + drained);
+	        } else {
+	          return this.Promise.resolve(total);
+	        }
+	      }).catch((e) => {
+	        return this.Events.trigger("error", e);
+	      });
+	    }
+
+	    _dropAllQueued(message) {
+	      return this._queues.shiftAll(function(job) {
+	        return job.doDrop({message});
+	      });
+	    }
+
+	    stop(options = {}) {
+	      var done, waitForExecuting;
+	      options = parser$5.load(options, this.stopDefaults);
+	      waitForExecuting = (at) => {
+	        var finished;
+	        finished = () => {
+	          var counts;
+	          counts = this._states.counts;
+	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+	        };
+	        return new this.Promise((resolve, reject) => {
+	          if (finished()) {
+	            return resolve();
+	          } else {
+	            return this.on("done", () => {
+	              if (finished()) {
+	                this.removeAllListeners("done");
+	                return resolve();
+	              }
+	            });
+	          }
+	        });
+	      };
+	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+	        return next.doDrop({
+	          message: options.dropErrorMessage
+	        });
+	      }, this._drainOne = () => {
+	        return this.Promise.resolve(null);
+	      }, this._registerLock.schedule(() => {
+	        return this._submitLock.schedule(() => {
+	          var k, ref, v;
+	          ref = this._scheduled;
+	          for (k in ref) {
+	            v = ref[k];
+	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+	              clearTimeout(v.timeout);
+	              clearTimeout(v.expiration);
+	              v.job.doDrop({
+	                message: options.dropErrorMessage
+	              });
+	            }
+	          }
+	          this._dropAllQueued(options.dropErrorMessage);
+	          return waitForExecuting(0);
+	        });
+	      })) : this.schedule({
+	        priority: NUM_PRIORITIES$1 - 1,
+	        weight: 0
+	      }, () => {
+	        return waitForExecuting(1);
+	      });
+	      this._receive = function(job) {
+	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+	      };
+	      this.stop = () => {
+	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+	      };
+	      return done;
+	    }
+
+	    async _addToQueue(job) {
+	      var args, blocked, error, options, reachedHWM, shifted, strategy;
+	      ({args, options} = job);
+	      try {
+	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+	      } catch (error1) {
+	        error = error1;
+	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+	        job.doDrop({error});
+	        return false;
+	      }
+	      if (blocked) {
+	        job.doDrop();
+	        return true;
+	      } else if (reachedHWM) {
+	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+	        if (shifted != null) {
+	          shifted.doDrop();
+	        }
+	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+	          if (shifted == null) {
+	            job.doDrop();
+	          }
+	          return reachedHWM;
+	        }
+	      }
+	      job.doQueue(reachedHWM, blocked);
+	      this._queues.push(job);
+	      await this._drainAll();
+	      return reachedHWM;
+	    }
+
+	    _receive(job) {
+	      if (this._states.jobStatus(job.options.id) != null) {
+	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+	        return false;
+	      } else {
+	        job.doReceive();
+	        return this._submitLock.schedule(this._addToQueue, job);
+	      }
+	    }
+
+	    submit(...args) {
+	      var cb, fn, job, options, ref, ref1, task;
+	      if (typeof args[0] === "function") {
+	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+	        options = parser$5.load({}, this.jobDefaults);
+	      } else {
+	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+	        options = parser$5.load(options, this.jobDefaults);
+	      }
+	      task = (...args) => {
+	        return new this.Promise(function(resolve, reject) {
+	          return fn(...args, function(...args) {
+	            return (args[0] != null ? reject : resolve)(args);
+	          });
+	        });
+	      };
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      job.promise.then(function(args) {
+	        return typeof cb === "function" ? cb(...args) : void 0;
+	      }).catch(function(args) {
+	        if (Array.isArray(args)) {
+	          return typeof cb === "function" ? cb(...args) : void 0;
+	        } else {
+	          return typeof cb === "function" ? cb(args) : void 0;
+	        }
+	      });
+	      return this._receive(job);
+	    }
+
+	    schedule(...args) {
+	      var job, options, task;
+	      if (typeof args[0] === "function") {
+	        [task, ...args] = args;
+	        options = {};
+	      } else {
+	        [options, task, ...args] = args;
+	      }
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      this._receive(job);
+	      return job.promise;
+	    }
+
+	    wrap(fn) {
+	      var schedule, wrapped;
+	      schedule = this.schedule.bind(this);
+	      wrapped = function(...args) {
+	        return schedule(fn.bind(this), ...args);
+	      };
+	      wrapped.withOptions = function(options, ...args) {
+	        return schedule(options, fn, ...args);
+	      };
+	      return wrapped;
+	    }
+
+	    async updateSettings(options = {}) {
+	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+	      parser$5.overwrite(options, this.instanceDefaults, this);
+	      return this;
+	    }
+
+	    currentReservoir() {
+	      return this._store.__currentReservoir__();
+	    }
+
+	    incrementReservoir(incr = 0) {
+	      return this._store.__incrementReservoir__(incr);
+	    }
+
+	  }
+	  Bottleneck.default = Bottleneck;
+
+	  Bottleneck.Events = Events$4;
+
+	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+	    LEAK: 1,
+	    OVERFLOW: 2,
+	    OVERFLOW_PRIORITY: 4,
+	    BLOCK: 3
+	  };
+
+	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+	  Bottleneck.prototype.jobDefaults = {
+	    priority: DEFAULT_PRIORITY$1,
+	    weight: 1,
+	    expiration: null,
+	    id: "<no-id>"
+	  };
+
+	  Bottleneck.prototype.storeDefaults = {
+	    maxConcurrent: null,
+	    minTime: 0,
+	    highWater: null,
+	    strategy: Bottleneck.prototype.strategy.LEAK,
+	    penalty: null,
+	    reservoir: null,
+	    reservoirRefreshInterval: null,
+	    reservoirRefreshAmount: null,
+	    reservoirIncreaseInterval: null,
+	    reservoirIncreaseAmount: null,
+	    reservoirIncreaseMaximum: null
+	  };
+
+	  Bottleneck.prototype.localStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 250
+	  };
+
+	  Bottleneck.prototype.redisStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 5000,
+	    clientTimeout: 10000,
+	    Redis: null,
+	    clientOptions: {},
+	    clusterNodes: null,
+	    clearDatastore: false,
+	    connection: null
+	  };
+
+	  Bottleneck.prototype.instanceDefaults = {
+	    datastore: "local",
+	    connection: null,
+	    id: "<no-id>",
+	    rejectOnDrop: true,
+	    trackDoneStatus: false,
+	    Promise: Promise
+	  };
+
+	  Bottleneck.prototype.stopDefaults = {
+	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+	    dropWaitingJobs: true,
+	    dropErrorMessage: "This limiter has been stopped."
+	  };
+
+	  return Bottleneck;
+
+	}).call(commonjsGlobal);
+
+	var Bottleneck_1 = Bottleneck;
+
+	var lib = Bottleneck_1;
+
+	return lib;
+
+})));
+
+
+/***/ }),
+
+/***/ 23430:
+/***/ ((module) => {
+
+
+
+// do not edit .js files directly - edit src/index.jst
+
+
+
+module.exports = function equal(a, b) {
+  if (a === b) return true;
+
+  if (a && b && typeof a == 'object' && typeof b == 'object') {
+    if (a.constructor !== b.constructor) return false;
+
+    var length, i, keys;
+    if (Array.isArray(a)) {
+      length = a.length;
+      if (length != b.length) return false;
+      for (i = length; i-- !== 0;)
+        if (!equal(a[i], b[i])) return false;
+      return true;
+    }
+
+
+
+    if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
+    if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b.valueOf();
+    if (a.toString !== Object.prototype.toString) return a.toString() === b.toString();
+
+    keys = Object.keys(a);
+    length = keys.length;
+    if (length !== Object.keys(b).length) return false;
+
+    for (i = length; i-- !== 0;)
+      if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
+
+    for (i = length; i-- !== 0;) {
+      var key = keys[i];
+
+      if (!equal(a[key], b[key])) return false;
+    }
+
+    return true;
+  }
+
+  // true if both NaN, false otherwise
+  return a!==a && b!==b;
+};
+
+
+/***/ }),
+
 /***/ 84887:
 /***/ (function(module) {
 
@@ -719,6 +8423,106 @@ function pbkdf2(password, salt, iterations, dkLen) {
 }
 exports.pbkdf2 = pbkdf2;
 });
+
+
+/***/ }),
+
+/***/ 81167:
+/***/ ((module) => {
+
+
+
+var traverse = module.exports = function (schema, opts, cb) {
+  // Legacy support for v0.3.1 and earlier.
+  if (typeof opts == 'function') {
+    cb = opts;
+    opts = {};
+  }
+
+  cb = opts.cb || cb;
+  var pre = (typeof cb == 'function') ? cb : cb.pre || function() {};
+  var post = cb.post || function() {};
+
+  _traverse(opts, pre, post, schema, '', schema);
+};
+
+
+traverse.keywords = {
+  additionalItems: true,
+  items: true,
+  contains: true,
+  additionalProperties: true,
+  propertyNames: true,
+  not: true,
+  if: true,
+  then: true,
+  else: true
+};
+
+traverse.arrayKeywords = {
+  items: true,
+  allOf: true,
+  anyOf: true,
+  oneOf: true
+};
+
+traverse.propsKeywords = {
+  $defs: true,
+  definitions: true,
+  properties: true,
+  patternProperties: true,
+  dependencies: true
+};
+
+traverse.skipKeywords = {
+  default: true,
+  enum: true,
+  const: true,
+  required: true,
+  maximum: true,
+  minimum: true,
+  exclusiveMaximum: true,
+  exclusiveMinimum: true,
+  multipleOf: true,
+  maxLength: true,
+  minLength: true,
+  pattern: true,
+  format: true,
+  maxItems: true,
+  minItems: true,
+  uniqueItems: true,
+  maxProperties: true,
+  minProperties: true
+};
+
+
+function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
+  if (schema && typeof schema == 'object' && !Array.isArray(schema)) {
+    pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+    for (var key in schema) {
+      var sch = schema[key];
+      if (Array.isArray(sch)) {
+        if (key in traverse.arrayKeywords) {
+          for (var i=0; i<sch.length; i++)
+            _traverse(opts, pre, post, sch[i], jsonPtr + '/' + key + '/' + i, rootSchema, jsonPtr, key, schema, i);
+        }
+      } else if (key in traverse.propsKeywords) {
+        if (sch && typeof sch == 'object') {
+          for (var prop in sch)
+            _traverse(opts, pre, post, sch[prop], jsonPtr + '/' + key + '/' + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
+        }
+      } else if (key in traverse.keywords || (opts.allKeys && !(key in traverse.skipKeywords))) {
+        _traverse(opts, pre, post, sch, jsonPtr + '/' + key, rootSchema, jsonPtr, key, schema);
+      }
+    }
+    post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+  }
+}
+
+
+function escapeJsonPtr(str) {
+  return str.replace(/~/g, '~0').replace(/\//g, '~1');
+}
 
 
 /***/ }),
@@ -29258,13 +37062,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https")
 
 /***/ }),
 
-/***/ 98995:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-
-/***/ }),
-
 /***/ 77030:
 /***/ ((module) => {
 
@@ -29437,6 +37234,1809 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+
+/***/ }),
+
+/***/ 24352:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = __nccwpck_require__(15077)
+const { SCHEMES, getSchemeHandler } = __nccwpck_require__(75300)
+
+const VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u
+const MALFORMED_SCHEME_ERROR = 'URI scheme is malformed.'
+const MALFORMED_HOST_ERROR = 'URI host is malformed.'
+// ASCII characters outside the RFC 3986 reg-name set (unreserved, sub-delims
+// and "%" for pct-encoded): C0 controls, space, DEL, and "#/:<>?@[\]^`{|}.
+const FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u
+
+/**
+ * RFC 3986 section 3.1 does not allow percent-encoding in a scheme, so the
+ * scheme is validated as-is and never decoded. Decoding would let inert input
+ * such as `%6Aavascript:` become a live `javascript:` scheme.
+ *
+ * @param {string} scheme
+ * @returns {string}
+ */
+function validateScheme (scheme) {
+  const stringScheme = String(scheme)
+  if (!VALID_SCHEME.test(stringScheme)) {
+    throw new TypeError(MALFORMED_SCHEME_ERROR)
+  }
+  return stringScheme
+}
+
+/**
+ * @template {import('./types/index').URIComponent|string} T
+ * @param {T} uri
+ * @param {import('./types/index').Options} [options]
+ * @returns {T}
+ */
+function normalize (uri, options) {
+  if (typeof uri === 'string') {
+    uri = /** @type {T} */ (normalizeString(uri, options))
+  } else if (typeof uri === 'object') {
+    uri = /** @type {T} */ (parse(serialize(uri, options), options))
+  }
+  return uri
+}
+
+/**
+ * @param {string} baseURI
+ * @param {string} relativeURI
+ * @param {import('./types/index').Options} [options]
+ * @returns {string}
+ */
+function resolve (baseURI, relativeURI, options) {
+  const schemelessOptions = options ? Object.assign({ scheme: 'null' }, options) : { scheme: 'null' }
+  const {
+    parsed: baseParsed,
+    malformedAuthorityOrPort: baseMalformed,
+    malformedPercentEncoding: baseMalformedPercentEncoding,
+    malformedSchemeSpecific: baseMalformedSchemeSpecific,
+    malformedHost: baseMalformedHost,
+    malformedScheme: baseMalformedScheme
+  } = parseWithStatus(baseURI, schemelessOptions)
+  const {
+    parsed: relativeParsed,
+    malformedAuthorityOrPort: relativeMalformed,
+    malformedPercentEncoding: relativeMalformedPercentEncoding,
+    malformedSchemeSpecific: relativeMalformedSchemeSpecific,
+    malformedHost: relativeMalformedHost,
+    malformedScheme: relativeMalformedScheme
+  } = parseWithStatus(relativeURI, schemelessOptions)
+  if (
+    baseMalformed ||
+    relativeMalformed ||
+    baseMalformedPercentEncoding ||
+    relativeMalformedPercentEncoding ||
+    baseMalformedSchemeSpecific ||
+    relativeMalformedSchemeSpecific ||
+    baseMalformedHost ||
+    relativeMalformedHost ||
+    baseMalformedScheme ||
+    relativeMalformedScheme
+  ) {
+    throw new Error(baseParsed.error || relativeParsed.error || 'URI is malformed.')
+  }
+  const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true)
+  const resolvedSchemeHandler = getSchemeHandler((options && options.scheme) || resolved.scheme)
+  const resolvedHost = resolved.host
+  const resolvedHostIsIP = resolvedHost !== undefined && resolvedHost !== '' &&
+    (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6)
+  // Inputs are parsed scheme-neutrally, so delimiters and controls in a domain
+  // host are only detected here, once the final scheme is known. They always
+  // fail closed, including in percent-encoded hosts.
+  if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
+    throw new Error(MALFORMED_HOST_ERROR)
+  }
+  canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)
+  // Percent escapes in an ASCII reg-name are encoded data. The WHATWG hostname
+  // parser can reject them even though fast-uri preserves them safely as RFC
+  // 3986 data. A raw non-ASCII host must still fail closed if conversion fails.
+  const encodedASCIIHost = resolvedHost && resolvedHost.indexOf('%') !== -1 &&
+    !/\P{ASCII}/u.test(resolvedHost)
+  if (resolved.error && !encodedASCIIHost) {
+    throw new Error(resolved.error)
+  }
+  schemelessOptions.skipEscape = true
+  return serialize(resolved, schemelessOptions)
+}
+
+/**
+ * @param {import ('./types/index').URIComponent} base
+ * @param {import ('./types/index').URIComponent} relative
+ * @param {import('./types/index').Options} [options]
+ * @param {boolean} [skipNormalization=false]
+ * @returns {import ('./types/index').URIComponent}
+ */
+function resolveComponent (base, relative, options, skipNormalization) {
+  /** @type {import('./types/index').URIComponent} */
+  const target = {}
+  if (!skipNormalization) {
+    base = parse(serialize(base, options), options) // normalize base component
+    relative = parse(serialize(relative, options), options) // normalize relative component
+  }
+  options = options || {}
+
+  if (!options.tolerant && relative.scheme) {
+    target.scheme = relative.scheme
+    // target.authority = relative.authority;
+    target.userinfo = relative.userinfo
+    target.host = relative.host
+    target.port = relative.port
+    target.path = removeDotSegments(relative.path || '')
+    target.query = relative.query
+  } else {
+    if (relative.userinfo !== undefined || relative.host !== undefined || relative.port !== undefined) {
+      // target.authority = relative.authority;
+      target.userinfo = relative.userinfo
+      target.host = relative.host
+      target.port = relative.port
+      target.path = removeDotSegments(relative.path || '')
+      target.query = relative.query
+    } else {
+      if (!relative.path) {
+        target.path = base.path
+        if (relative.query !== undefined) {
+          target.query = relative.query
+        } else {
+          target.query = base.query
+        }
+      } else {
+        if (relative.path[0] === '/') {
+          target.path = removeDotSegments(relative.path)
+        } else {
+          const baseHasAuthority = base.userinfo !== undefined || base.host !== undefined || base.port !== undefined
+          if (baseHasAuthority && !base.path) {
+            target.path = '/' + relative.path
+          } else if (!base.path) {
+            target.path = relative.path
+          } else {
+            target.path = base.path.slice(0, base.path.lastIndexOf('/') + 1) + relative.path
+          }
+          target.path = base.scheme === undefined && !baseHasAuthority && target.path[0] !== '/'
+            ? removeDotSegmentsRelative(target.path)
+            : removeDotSegments(target.path)
+        }
+        target.query = relative.query
+      }
+      // target.authority = base.authority;
+      target.userinfo = base.userinfo
+      target.host = base.host
+      target.port = base.port
+    }
+    target.scheme = base.scheme
+  }
+
+  target.fragment = relative.fragment
+
+  return target
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uriA
+ * @param {import ('./types/index').URIComponent|string} uriB
+ * @param {import ('./types/index').Options} options
+ * @returns {boolean}
+ */
+function equal (uriA, uriB, options) {
+  const normalizedA = normalizeComparableURI(uriA, options)
+  const normalizedB = normalizeComparableURI(uriB, options)
+
+  return normalizedA !== undefined && normalizedB !== undefined && normalizedA === normalizedB
+}
+
+/**
+ * @param {Readonly<import('./types/index').URIComponent>} cmpts
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function serialize (cmpts, opts) {
+  const component = {
+    host: cmpts.host,
+    scheme: cmpts.scheme,
+    userinfo: cmpts.userinfo,
+    port: cmpts.port,
+    path: cmpts.path,
+    query: cmpts.query,
+    nid: cmpts.nid,
+    nss: cmpts.nss,
+    uuid: cmpts.uuid,
+    fragment: cmpts.fragment,
+    reference: cmpts.reference,
+    resourceName: cmpts.resourceName,
+    secure: cmpts.secure,
+    error: ''
+  }
+  const options = Object.assign({}, opts)
+  const uriTokens = []
+
+  if (component.scheme) {
+    component.scheme = validateScheme(component.scheme)
+  }
+
+  // find scheme handler
+  const schemeHandler = getSchemeHandler(options.scheme || component.scheme)
+
+  // perform scheme specific serialization
+  if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options)
+
+  const hasAuthority = component.userinfo !== undefined || component.host !== undefined || component.port !== undefined
+  // A reference with no emitted scheme is path-noscheme: a bare ':' in its
+  // first path segment would reparse as a scheme (RFC 3986 3.3/4.2). Enforced
+  // under skipEscape too (resolve()), so the reapply below gates on this flag.
+  const schemelessReference = (component.scheme === undefined || options.reference === 'suffix') && !hasAuthority
+  const pathNoScheme = !options.skipEscape && schemelessReference
+
+  if (component.path !== undefined) {
+    if (!options.skipEscape) {
+      component.path = serializePathEncoding(component.path, pathNoScheme)
+    } else {
+      component.path = normalizePercentEncoding(component.path)
+    }
+  }
+
+  if (options.reference !== 'suffix' && component.scheme) {
+    // Scheme handlers may replace the scheme during serialization.
+    component.scheme = validateScheme(component.scheme)
+    uriTokens.push(component.scheme, ':')
+  }
+
+  const authority = recomposeAuthority(component)
+  if (authority !== undefined) {
+    if (options.reference !== 'suffix') {
+      uriTokens.push('//')
+    }
+
+    uriTokens.push(authority)
+
+    if (component.path && component.path[0] !== '/') {
+      uriTokens.push('/')
+    }
+  }
+  if (component.path !== undefined) {
+    let s = component.path
+
+    if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
+      // A relative-path reference keeps its unresolvable leading ".." segments
+      // and must never become root-relative (RFC 3986 section 5.2.4 applies to
+      // merged target paths, not to the reference itself).
+      s = schemelessReference && s[0] !== '/'
+        ? removeDotSegmentsRelative(s)
+        : removeDotSegments(s)
+    }
+
+    // Dot-segment removal can expose a colon that was not originally in the
+    // first segment (for example, "./a:b"). Reapply path-noscheme encoding so
+    // the serialized relative reference cannot be reparsed as a URI scheme.
+    if (schemelessReference) {
+      s = serializePathEncoding(s, true)
+    }
+
+    if (
+      authority === undefined &&
+      s[0] === '/' &&
+      s[1] === '/'
+    ) {
+      // don't allow the path to start with "//"
+      s = '/%2F' + s.slice(2)
+    }
+
+    uriTokens.push(s)
+  }
+
+  if (component.query !== undefined) {
+    uriTokens.push('?', encodeQuery(component.query))
+  }
+
+  if (component.fragment !== undefined) {
+    uriTokens.push('#', encodeFragment(component.fragment))
+  }
+  return uriTokens.join('')
+}
+
+const URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u
+
+// Captures the authority component (between "//" and the next "/", "?" or "#"),
+// with or without a scheme prefix, for the literal-backslash rejection below.
+const AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/
+
+// Captures the leading authority-introducer region after an optional scheme: a
+// run of forward slashes, backslashes, and the characters the WHATWG URL parser
+// removes before parsing (TAB U+0009, LF U+000A, CR U+000D). A valid introducer
+// is exactly "//". Node treats "\" as "/" on special schemes and strips those
+// characters first, so forms like "\\", "/\", "\/", "/<TAB>/", or a leading
+// "<TAB>//" reach an authority in Node while fast-uri's URI_PARSE folds them into
+// the path group (host confusion / SSRF / redirect bypass).
+const AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {RegExpMatchArray} matches
+ * @returns {string|undefined}
+ */
+function getParseError (parsed, matches) {
+  if (matches[2] !== undefined && parsed.path && parsed.path[0] !== '/') {
+    return 'URI path must start with "/" when authority is present.'
+  }
+
+  if (typeof parsed.port === 'number' && (parsed.port < 0 || parsed.port > 65535)) {
+    return 'URI port is malformed.'
+  }
+
+  return undefined
+}
+
+/**
+ * Checks percent syntax without decoding the represented octets. RFC 3986
+ * percent-encoding is byte-oriented, so sequences such as `%FF` are valid even
+ * though they are not independently valid UTF-8.
+ *
+ * @param {string|undefined} component
+ * @returns {boolean}
+ */
+function hasMalformedPercentEncoding (component) {
+  if (component === undefined) return false
+
+  let percent = component.indexOf('%')
+  while (percent !== -1) {
+    if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
+      return true
+    }
+    percent = component.indexOf('%', percent + 3)
+  }
+
+  return false
+}
+
+/**
+ * Whether the host is a bracketed IP literal (RFC 3986 `IP-literal`).
+ * An unterminated `[` is not a literal, so it must still be validated as a
+ * reg-name instead of being waved through as an IP.
+ *
+ * @param {string} host
+ * @returns {boolean}
+ */
+function isIPLiteral (host) {
+  return host[0] === '[' && host[host.length - 1] === ']'
+}
+
+/**
+ * @param {RegExpMatchArray} matches
+ * @returns {boolean}
+ */
+function hasMalformedComponentPercentEncoding (matches) {
+  // Bracketed IP literals use a raw "%" as the zone separator for historical
+  // compatibility. Their parsing is intentionally left to normalizeIPv6.
+  const host = matches[4]
+  return hasMalformedPercentEncoding(matches[3]) ||
+    (host !== undefined && !isIPLiteral(host) && hasMalformedPercentEncoding(host)) ||
+    hasMalformedPercentEncoding(matches[6]) ||
+    hasMalformedPercentEncoding(matches[7]) ||
+    hasMalformedPercentEncoding(matches[8])
+}
+
+/**
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean, unicodeSupport?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean} whether host conversion failed
+ */
+function canonicalizeHost (parsed, options, schemeHandler, isIP) {
+  if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
+    parsed.error = parsed.error || MALFORMED_HOST_ERROR
+    return true
+  }
+
+  if (
+    !options.unicodeSupport &&
+    (!schemeHandler || !schemeHandler.unicodeSupport) &&
+    parsed.host &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    isIP === false &&
+    nonSimpleDomain(parsed.host)
+  ) {
+    let url
+    try {
+      url = new URL('http://' + parsed.host)
+    } catch (e) {
+      parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e
+      return true
+    }
+    // The WHATWG parser must have read the whole input as a host. Anything
+    // else means it found a delimiter fast-uri did not, so its hostname would
+    // describe a different authority.
+    if (!isHostOnlyURL(url)) {
+      parsed.error = parsed.error || MALFORMED_HOST_ERROR
+      return true
+    }
+    parsed.host = url.hostname
+  }
+  return false
+}
+
+/**
+ * Whether a domain host contains an ASCII character that RFC 3986 does not
+ * allow in a reg-name (unreserved, sub-delims, or pct-encoded). Such a host is
+ * rejected instead of being handed to the WHATWG URL parser, which would treat
+ * "@" as a userinfo delimiter (silently dropping the data before it) and strip
+ * TAB, LF, and CR. Non-ASCII characters remain allowed for IDNs.
+ *
+ * @param {import('./types/index').URIComponent} parsed
+ * @param {import('./types/index').Options} options
+ * @param {{ domainHost?: boolean }|undefined} schemeHandler
+ * @param {boolean} isIP
+ * @returns {boolean}
+ */
+function hasForbiddenDomainHost (parsed, options, schemeHandler, isIP) {
+  return Boolean(
+    parsed.host &&
+    isIP === false &&
+    !isIPLiteral(parsed.host) &&
+    (options.domainHost || (schemeHandler && schemeHandler.domainHost)) &&
+    FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
+  )
+}
+
+/**
+ * @param {URL} url
+ * @returns {boolean}
+ */
+function isHostOnlyURL (url) {
+  return url.username === '' &&
+    url.password === '' &&
+    url.port === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.hostname !== ''
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ parsed: import('./types/index').URIComponent, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function parseWithStatus (uri, opts) {
+  const options = Object.assign({}, opts)
+  /** @type {import('./types/index').URIComponent} */
+  const parsed = {
+    scheme: undefined,
+    userinfo: undefined,
+    host: '',
+    port: undefined,
+    path: '',
+    query: undefined,
+    fragment: undefined
+  }
+
+  let malformedAuthorityOrPort = false
+  let malformedPercentEncoding = false
+  let malformedSchemeSpecific = false
+  let malformedHost = false
+  let malformedIPLiteral = false
+  let malformedScheme = false
+
+  let isIP = false
+  if (options.reference === 'suffix') {
+    if (options.scheme) {
+      uri = options.scheme + ':' + uri
+    } else {
+      uri = '//' + uri
+    }
+  }
+
+  // A literal backslash (U+005C) is not a valid RFC 3986 URI character and is
+  // not an authority delimiter. Reject it in the authority rather than
+  // rewriting it: normalizing "\" -> "/" (WHATWG error recovery) could silently
+  // change the resource identified by an otherwise-invalid input, and lets "\"
+  // act as a host delimiter here while Node's native URL parses a different
+  // host (SSRF / redirect / origin-allowlist bypass). Percent-encoded %5C is
+  // untouched and remains valid encoded data.
+  const authorityMatch = uri.match(AUTHORITY_PREFIX)
+  if (authorityMatch !== null && authorityMatch[1].indexOf('\\') !== -1) {
+    parsed.error = 'URI authority must not contain a literal backslash.'
+    malformedAuthorityOrPort = true
+  }
+
+  // Reject a malformed or whitespace-smuggled authority introducer. fast-uri
+  // only recognizes a literal "//"; anything else in the leading separator run
+  // (a backslash, or a "//" that appears only after removing the TAB/LF/CR that
+  // Node strips) means the authority fast-uri parses differs from the one Node's
+  // URL resolves. Reject rather than rewrite, mirroring the literal-backslash
+  // guard above. Percent-encoded forms (%5C, %09) are untouched, valid data.
+  const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION)
+  if (introducerMatch !== null) {
+    const region = introducerMatch[1]
+    const normalizedRegion = region.replace(/[\t\n\r]/g, '')
+    // Two or more leading separators introduce an authority.
+    if (normalizedRegion.length >= 2) {
+      if (normalizedRegion.slice(0, 2) !== '//') {
+        parsed.error = parsed.error || 'URI authority must not contain a literal backslash.'
+        malformedAuthorityOrPort = true
+      } else if (region.length !== normalizedRegion.length) {
+        parsed.error = parsed.error || 'URI authority introducer must not contain whitespace.'
+        malformedAuthorityOrPort = true
+      }
+    }
+  }
+
+  const matches = uri.match(URI_PARSE)
+
+  if (matches) {
+    // store each component
+    parsed.scheme = matches[1]
+    parsed.userinfo = matches[3]
+    parsed.host = matches[4]
+    parsed.port = parseInt(matches[5], 10)
+    parsed.path = matches[6] || ''
+    parsed.query = matches[7]
+    parsed.fragment = matches[8]
+
+    if (parsed.scheme !== undefined) {
+      if (VALID_SCHEME.test(parsed.scheme)) {
+        parsed.scheme = parsed.scheme.toLowerCase()
+      } else {
+        parsed.error = parsed.error || MALFORMED_SCHEME_ERROR
+        malformedScheme = true
+      }
+    }
+
+    malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches)
+    if (malformedPercentEncoding) {
+      parsed.error = parsed.error || 'URI contains malformed percent-encoding.'
+    }
+
+    // fix port number
+    if (isNaN(parsed.port)) {
+      parsed.port = matches[5]
+    }
+
+    const parseError = getParseError(parsed, matches)
+    if (parseError !== undefined) {
+      parsed.error = parsed.error || parseError
+      malformedAuthorityOrPort = true
+    }
+
+    if (parsed.host) {
+      const ipv4result = isIPv4(parsed.host)
+      if (ipv4result === false) {
+        const bracketedIPLiteral = isIPLiteral(parsed.host)
+        const hasIPLiteralBracket = parsed.host.indexOf('[') !== -1 || parsed.host.indexOf(']') !== -1
+        const ipv6result = normalizeIPv6(parsed.host)
+        isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true
+        malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true)
+        parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase()
+
+        if (malformedIPLiteral) {
+          parsed.error = parsed.error || MALFORMED_HOST_ERROR
+          malformedAuthorityOrPort = true
+        }
+      } else {
+        isIP = true
+      }
+    }
+    if (parsed.scheme === undefined && parsed.userinfo === undefined && parsed.host === undefined && parsed.port === undefined && parsed.query === undefined && !parsed.path) {
+      parsed.reference = 'same-document'
+    } else if (parsed.scheme === undefined) {
+      parsed.reference = 'relative'
+    } else if (parsed.fragment === undefined) {
+      parsed.reference = 'absolute'
+    } else {
+      parsed.reference = 'uri'
+    }
+
+    // check for reference errors
+    if (options.reference && options.reference !== 'suffix' && options.reference !== parsed.reference) {
+      parsed.error = parsed.error || 'URI is not a ' + options.reference + ' reference.'
+    }
+
+    // find scheme handler
+    const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme)
+
+    // convert Unicode IDN -> ASCII IDN when the effective scheme uses domain hosts
+    if (!malformedIPLiteral) {
+      malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP)
+    }
+
+    if (uri.indexOf('%') !== -1 && parsed.host !== undefined && !malformedIPLiteral) {
+      let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true)
+      if (!isIP) {
+        // Fold reg-name case after decoding unreserved octets. The second
+        // pass only restores uppercase hex in escapes that remain encoded.
+        host = normalizePercentEncoding(host.toLowerCase())
+      }
+      // Resolution parses both inputs with the internal `null` scheme before
+      // the effective scheme is known. Keep raw host delimiters for that step
+      // so resolve() can reject them for domain-host schemes; the resolved
+      // authority is encoded when it is serialized.
+      parsed.host = isIP || options.scheme !== 'null' ? reescapeHostDelimiters(host, isIP) : host
+    }
+
+    if (!schemeHandler || (schemeHandler && !schemeHandler.skipNormalize)) {
+      if (parsed.path) {
+        parsed.path = normalizePathEncoding(parsed.path)
+      }
+      if (parsed.query) {
+        parsed.query = normalizeQueryFragmentEncoding(parsed.query)
+      }
+      if (parsed.fragment) {
+        parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment)
+      }
+    }
+
+    // perform scheme specific parsing
+    if (schemeHandler && schemeHandler.parse) {
+      schemeHandler.parse(parsed, options)
+      if (schemeHandler === SCHEMES.urn && parsed.nid === undefined) {
+        malformedSchemeSpecific = true
+      }
+    }
+  } else {
+    parsed.error = parsed.error || 'URI can not be parsed.'
+  }
+  return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme }
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns
+ */
+function parse (uri, opts) {
+  return parseWithStatus(uri, opts).parsed
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string}
+ */
+function normalizeString (uri, opts) {
+  return normalizeStringWithStatus(uri, opts).normalized
+}
+
+/**
+ * @param {string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {{ normalized: string, malformedAuthorityOrPort: boolean, malformedPercentEncoding: boolean, malformedSchemeSpecific: boolean, malformedHost: boolean, malformedScheme: boolean }}
+ */
+function normalizeStringWithStatus (uri, opts) {
+  const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts)
+  return {
+    normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
+    malformedAuthorityOrPort,
+    malformedPercentEncoding,
+    malformedSchemeSpecific,
+    malformedHost,
+    malformedScheme
+  }
+}
+
+/**
+ * @param {import ('./types/index').URIComponent|string} uri
+ * @param {import('./types/index').Options} [opts]
+ * @returns {string|undefined}
+ */
+function normalizeComparableURI (uri, opts) {
+  if (typeof uri !== 'string' && typeof uri !== 'object') {
+    return undefined
+  }
+
+  let value
+  try {
+    value = typeof uri === 'string' ? uri : serialize(uri, opts)
+  } catch {
+    return undefined
+  }
+  const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts)
+  return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? undefined : normalized
+}
+
+const fastUri = {
+  SCHEMES,
+  normalize,
+  resolve,
+  resolveComponent,
+  equal,
+  serialize,
+  parse
+}
+
+module.exports = fastUri
+module.exports["default"] = fastUri
+module.exports.fastUri = fastUri
+
+
+/***/ }),
+
+/***/ 75300:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { isUUID } = __nccwpck_require__(15077)
+const URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu
+
+const supportedSchemeNames = /** @type {const} */ (['http', 'https', 'ws',
+  'wss', 'urn', 'urn:uuid'])
+
+/** @typedef {supportedSchemeNames[number]} SchemeName */
+
+/**
+ * @param {string} name
+ * @returns {name is SchemeName}
+ */
+function isValidSchemeName (name) {
+  return supportedSchemeNames.indexOf(/** @type {*} */ (name)) !== -1
+}
+
+/**
+ * @callback SchemeFn
+ * @param {import('../types/index').URIComponent} component
+ * @param {import('../types/index').Options} options
+ * @returns {import('../types/index').URIComponent}
+ */
+
+/**
+ * @typedef {Object} SchemeHandler
+ * @property {SchemeName} scheme - The scheme name.
+ * @property {boolean} [domainHost] - Indicates if the scheme supports domain hosts.
+ * @property {SchemeFn} parse - Function to parse the URI component for this scheme.
+ * @property {SchemeFn} serialize - Function to serialize the URI component for this scheme.
+ * @property {boolean} [skipNormalize] - Indicates if normalization should be skipped for this scheme.
+ * @property {boolean} [absolutePath] - Indicates if the scheme uses absolute paths.
+ * @property {boolean} [unicodeSupport] - Indicates if the scheme supports Unicode.
+ */
+
+/**
+ * @param {import('../types/index').URIComponent} wsComponent
+ * @returns {boolean}
+ */
+function wsIsSecure (wsComponent) {
+  if (wsComponent.secure === true) {
+    return true
+  } else if (wsComponent.secure === false) {
+    return false
+  } else if (wsComponent.scheme) {
+    return (
+      wsComponent.scheme.length === 3 &&
+      (wsComponent.scheme[0] === 'w' || wsComponent.scheme[0] === 'W') &&
+      (wsComponent.scheme[1] === 's' || wsComponent.scheme[1] === 'S') &&
+      (wsComponent.scheme[2] === 's' || wsComponent.scheme[2] === 'S')
+    )
+  } else {
+    return false
+  }
+}
+
+/** @type {SchemeFn} */
+function httpParse (component) {
+  if (!component.host) {
+    component.error = component.error || 'HTTP URIs must have a host.'
+  }
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function httpSerialize (component) {
+  const secure = String(component.scheme).toLowerCase() === 'https'
+
+  // normalize the default port
+  if (component.port === (secure ? 443 : 80) || component.port === '') {
+    component.port = undefined
+  }
+
+  // normalize the empty path
+  if (!component.path) {
+    component.path = '/'
+  }
+
+  // NOTE: We do not parse query strings for HTTP URIs
+  // as WWW Form Url Encoded query strings are part of the HTML4+ spec,
+  // and not the HTTP spec.
+
+  return component
+}
+
+/** @type {SchemeFn} */
+function wsParse (wsComponent) {
+// indicate if the secure flag is set
+  wsComponent.secure = wsIsSecure(wsComponent)
+
+  // construct resouce name
+  wsComponent.resourceName = (wsComponent.path || '/') + (wsComponent.query ? '?' + wsComponent.query : '')
+  wsComponent.path = undefined
+  wsComponent.query = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function wsSerialize (wsComponent) {
+// normalize the default port
+  if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === '') {
+    wsComponent.port = undefined
+  }
+
+  // ensure scheme matches secure flag
+  if (typeof wsComponent.secure === 'boolean') {
+    wsComponent.scheme = (wsComponent.secure ? 'wss' : 'ws')
+    wsComponent.secure = undefined
+  }
+
+  // reconstruct path from resource name
+  if (wsComponent.resourceName) {
+    const queryIndex = wsComponent.resourceName.indexOf('?')
+    const path = queryIndex === -1
+      ? wsComponent.resourceName
+      : wsComponent.resourceName.slice(0, queryIndex)
+    wsComponent.path = (path && path !== '/' ? path : undefined)
+    wsComponent.query = queryIndex === -1
+      ? undefined
+      : wsComponent.resourceName.slice(queryIndex + 1)
+    wsComponent.resourceName = undefined
+  }
+
+  // forbid fragment component
+  wsComponent.fragment = undefined
+
+  return wsComponent
+}
+
+/** @type {SchemeFn} */
+function urnParse (urnComponent, options) {
+  if (!urnComponent.path) {
+    urnComponent.error = 'URN can not be parsed'
+    return urnComponent
+  }
+  const matches = urnComponent.path.match(URN_REG)
+  if (matches && matches[0] === urnComponent.path) {
+    const scheme = options.scheme || urnComponent.scheme || 'urn'
+    urnComponent.nid = matches[1].toLowerCase()
+    urnComponent.nss = matches[2]
+    const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`
+    const schemeHandler = getSchemeHandler(urnScheme)
+    urnComponent.path = undefined
+
+    if (schemeHandler) {
+      urnComponent = schemeHandler.parse(urnComponent, options)
+    }
+  } else {
+    urnComponent.error = urnComponent.error || 'URN can not be parsed.'
+  }
+
+  return urnComponent
+}
+
+/** @type {SchemeFn} */
+function urnSerialize (urnComponent, options) {
+  if (urnComponent.nid === undefined) {
+    throw new Error('URN without nid cannot be serialized')
+  }
+  const scheme = options.scheme || urnComponent.scheme || 'urn'
+  const nid = urnComponent.nid.toLowerCase()
+  const urnScheme = `${scheme}:${options.nid || nid}`
+  const schemeHandler = getSchemeHandler(urnScheme)
+
+  if (schemeHandler) {
+    urnComponent = schemeHandler.serialize(urnComponent, options)
+  }
+
+  const uriComponent = urnComponent
+  const nss = urnComponent.nss
+  uriComponent.path = `${nid || options.nid}:${nss}`
+
+  options.skipEscape = true
+  return uriComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidParse (urnComponent, options) {
+  const uuidComponent = urnComponent
+  uuidComponent.uuid = uuidComponent.nss
+  uuidComponent.nss = undefined
+
+  if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
+    uuidComponent.error = uuidComponent.error || 'UUID is not valid.'
+  }
+
+  return uuidComponent
+}
+
+/** @type {SchemeFn} */
+function urnuuidSerialize (uuidComponent) {
+  const urnComponent = uuidComponent
+  // normalize UUID
+  urnComponent.nss = (uuidComponent.uuid || '').toLowerCase()
+  return urnComponent
+}
+
+const http = /** @type {SchemeHandler} */ ({
+  scheme: 'http',
+  domainHost: true,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const https = /** @type {SchemeHandler} */ ({
+  scheme: 'https',
+  domainHost: http.domainHost,
+  parse: httpParse,
+  serialize: httpSerialize
+})
+
+const ws = /** @type {SchemeHandler} */ ({
+  scheme: 'ws',
+  domainHost: true,
+  parse: wsParse,
+  serialize: wsSerialize
+})
+
+const wss = /** @type {SchemeHandler} */ ({
+  scheme: 'wss',
+  domainHost: ws.domainHost,
+  parse: ws.parse,
+  serialize: ws.serialize
+})
+
+const urn = /** @type {SchemeHandler} */ ({
+  scheme: 'urn',
+  parse: urnParse,
+  serialize: urnSerialize,
+  skipNormalize: true
+})
+
+const urnuuid = /** @type {SchemeHandler} */ ({
+  scheme: 'urn:uuid',
+  parse: urnuuidParse,
+  serialize: urnuuidSerialize,
+  skipNormalize: true
+})
+
+const SCHEMES = /** @type {Record<SchemeName, SchemeHandler>} */ ({
+  http,
+  https,
+  ws,
+  wss,
+  urn,
+  'urn:uuid': urnuuid
+})
+
+Object.setPrototypeOf(SCHEMES, null)
+
+/**
+ * @param {string|undefined} scheme
+ * @returns {SchemeHandler|undefined}
+ */
+function getSchemeHandler (scheme) {
+  return (
+    scheme && (
+      SCHEMES[/** @type {SchemeName} */ (scheme)] ||
+      SCHEMES[/** @type {SchemeName} */(scheme.toLowerCase())])
+  ) ||
+    undefined
+}
+
+module.exports = {
+  wsIsSecure,
+  SCHEMES,
+  isValidSchemeName,
+  getSchemeHandler,
+}
+
+
+/***/ }),
+
+/***/ 15077:
+/***/ ((module) => {
+
+
+
+/** @type {(value: string) => boolean} */
+const isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u)
+
+/** @type {(value: string) => boolean} */
+const isPort = RegExp.prototype.test.bind(/^\d*$/u)
+
+/** @type {(value: string) => boolean} */
+const isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu)
+
+/** @type {(value: string) => boolean} */
+const isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu)
+
+/** @type {(value: string) => boolean} */
+const isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u)
+
+/** @type {(value: string) => boolean} */
+const isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u)
+
+/** @type {(value: string) => boolean} */
+const isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u)
+
+const BYTE_HEX = new Array(256)
+{
+  const HEX_DIGITS = '0123456789ABCDEF'
+  for (let i = 0; i < 256; i++) {
+    BYTE_HEX[i] = '%' + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 0xF]
+  }
+}
+function percentEncodeNonAscii (cp) {
+  if (cp < 0x800) {
+    return BYTE_HEX[0xC0 | (cp >> 6)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  if (cp < 0x10000) {
+    return BYTE_HEX[0xE0 | (cp >> 12)] +
+           BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+           BYTE_HEX[0x80 | (cp & 0x3F)]
+  }
+  return BYTE_HEX[0xF0 | (cp >> 18)] +
+         BYTE_HEX[0x80 | ((cp >> 12) & 0x3F)] +
+         BYTE_HEX[0x80 | ((cp >> 6) & 0x3F)] +
+         BYTE_HEX[0x80 | (cp & 0x3F)]
+}
+
+/**
+ * @param {Array<string>} input
+ * @returns {string}
+ */
+function stringArrayToHexStripped (input) {
+  let acc = ''
+  let code = 0
+  let i = 0
+
+  for (i = 0; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (code === 48) {
+      continue
+    }
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+    break
+  }
+
+  for (i += 1; i < input.length; i++) {
+    code = input[i].charCodeAt(0)
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102))) {
+      return ''
+    }
+    acc += input[i]
+  }
+  return acc
+}
+
+/** @type {(value: string) => boolean} */
+const isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/)
+
+/** @type {(value: string) => boolean} */
+const isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/)
+
+/** @type {(value: string) => boolean} */
+const isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/)
+
+/**
+ * @param {string} value
+ * @returns {boolean}
+ */
+const nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u)
+
+/**
+ * @param {string} zone
+ * @returns {boolean}
+ */
+function isZoneIdentifier (zone) {
+  if (zone.length === 0) return false
+
+  for (let i = 0; i < zone.length; i++) {
+    if (isZoneCharacter(zone[i])) continue
+    if (zone[i] === '%' && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
+      i += 2
+      continue
+    }
+    return false
+  }
+
+  return true
+}
+
+/**
+ * Compresses the longest run of zero hextets to "::" per RFC 5952. A run of a
+ * single zero hextet is left uncompressed. On ties the leftmost run wins.
+ *
+ * @param {string[]} hextets
+ * @returns {string}
+ */
+function compressIPv6ZeroRun (hextets) {
+  let bestStart = -1
+  let bestLength = 0
+  let runStart = -1
+  let runLength = 0
+  for (let i = 0; i < hextets.length; i++) {
+    if (hextets[i] === '0') {
+      if (runStart === -1) runStart = i
+      runLength++
+      if (runLength > bestLength) {
+        bestLength = runLength
+        bestStart = runStart
+      }
+    } else {
+      runStart = -1
+      runLength = 0
+    }
+  }
+
+  if (bestLength < 2) return hextets.join(':')
+
+  const head = hextets.slice(0, bestStart).join(':')
+  const tail = hextets.slice(bestStart + bestLength).join(':')
+  return head + '::' + tail
+}
+
+/**
+ * Validates an IPv6 address against the alternatives in RFC 3986 section
+ * 3.2.2 and returns the same address with leading hextet zeroes removed.
+ * An embedded IPv4 address counts as two hextets and is only valid at the end.
+ *
+ * @param {string} input
+ * @returns {string|undefined}
+ */
+function normalizeIPv6Address (input) {
+  const compression = input.indexOf('::')
+  if (compression !== -1 && input.indexOf('::', compression + 1) !== -1) return undefined
+
+  const left = compression === -1 ? input.split(':') : input.slice(0, compression).split(':')
+  const right = compression === -1 ? [] : input.slice(compression + 2).split(':')
+  if (compression !== -1) {
+    if (left.length === 1 && left[0] === '') left.length = 0
+    if (right.length === 1 && right[0] === '') right.length = 0
+  }
+
+  const parts = left.concat(right)
+  let hextetCount = 0
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
+    if (part === '') return undefined
+
+    if (part.indexOf('.') !== -1) {
+      if (i !== parts.length - 1 || (compression !== -1 && right.length === 0) || !isIPv4(part)) return undefined
+      hextetCount += 2
+      continue
+    }
+
+    if (!isHextet(part)) return undefined
+    parts[i] = parseInt(part, 16).toString(16)
+    hextetCount++
+  }
+
+  if (compression === -1) {
+    if (hextetCount !== 8) return undefined
+    return compressIPv6ZeroRun(parts)
+  }
+  if (hextetCount >= 8) return undefined
+
+  // expand "::" then re-compress the longest run for a canonical result
+  const expanded = parts.slice(0, left.length)
+  for (let i = hextetCount; i < 8; i++) expanded.push('0')
+  for (let i = left.length; i < parts.length; i++) expanded.push(parts[i])
+  return compressIPv6ZeroRun(expanded)
+}
+
+/**
+ * @typedef {Object} NormalizeIPv6Result
+ * @property {string} host - The normalized host.
+ * @property {string} [escapedHost] - The escaped host.
+ * @property {boolean} isIPV6 - Indicates if the host is an IPv6 address.
+ * @property {boolean} [isIPVFuture] - Indicates if the host is an IPvFuture literal.
+ * @property {boolean} [error] - Indicates if a bracketed IP literal is malformed.
+ */
+
+/**
+ * Validates and normalizes a bracketed IP literal. Raw zone separators remain
+ * accepted for backwards compatibility, while encoded separators and zone
+ * contents follow RFC 6874.
+ *
+ * @param {string} host
+ * @returns {NormalizeIPv6Result}
+ */
+function normalizeIPv6 (host) {
+  const bracketed = host[0] === '[' && host[host.length - 1] === ']'
+  const hasBracket = host[0] === '[' || host[host.length - 1] === ']'
+  if (hasBracket && !bracketed) return { host, isIPV6: false, error: true }
+
+  let input = bracketed ? host.slice(1, -1) : host
+  if (bracketed && isIPvFuture(input)) {
+    input = input.toLowerCase()
+    return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true }
+  }
+
+  if (findToken(input, ':') < 2) {
+    return { host, isIPV6: false, error: bracketed }
+  }
+
+  let zoneIdentifier = ''
+  const zoneSeparator = input.indexOf('%')
+  if (zoneSeparator !== -1) {
+    const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === '%25' ? 3 : 1
+    zoneIdentifier = input.slice(zoneSeparator + separatorLength)
+    if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true }
+    input = input.slice(0, zoneSeparator)
+  }
+
+  const address = normalizeIPv6Address(input)
+  if (address === undefined) return { host, isIPV6: false, error: true }
+
+  return {
+    host: address + (zoneIdentifier ? '%' + zoneIdentifier : ''),
+    escapedHost: address + (zoneIdentifier ? '%25' + zoneIdentifier : ''),
+    isIPV6: true
+  }
+}
+
+/**
+ * @param {string} str
+ * @param {string} token
+ * @returns {number}
+ */
+function findToken (str, token) {
+  let ind = 0
+  for (let i = 0; i < str.length; i++) {
+    if (str[i] === token) ind++
+  }
+  return ind
+}
+
+/**
+ * @param {string} path
+ * @returns {string}
+ *
+ * @see https://datatracker.ietf.org/doc/html/rfc3986#section-5.2.4
+ */
+function removeDotSegments (path) {
+  let input = path
+  const output = []
+  let nextSlash = -1
+  let len = 0
+
+  // eslint-disable-next-line no-cond-assign
+  while (len = input.length) {
+    if (len === 1) {
+      if (input === '.') {
+        break
+      } else if (input === '/') {
+        output.push('/')
+        break
+      } else {
+        output.push(input)
+        break
+      }
+    } else if (len === 2) {
+      if (input[0] === '.') {
+        if (input[1] === '.') {
+          break
+        } else if (input[1] === '/') {
+          input = input.slice(2)
+          continue
+        }
+      } else if (input[0] === '/') {
+        if (input[1] === '.' || input[1] === '/') {
+          output.push('/')
+          break
+        }
+      }
+    } else if (len === 3) {
+      if (input === '/..') {
+        if (output.length !== 0) {
+          output.pop()
+        }
+        output.push('/')
+        break
+      }
+    }
+    if (input[0] === '.') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(3)
+          continue
+        }
+      } else if (input[1] === '/') {
+        input = input.slice(2)
+        continue
+      }
+    } else if (input[0] === '/') {
+      if (input[1] === '.') {
+        if (input[2] === '/') {
+          input = input.slice(2)
+          continue
+        } else if (input[2] === '.') {
+          if (input[3] === '/') {
+            input = input.slice(3)
+            if (output.length !== 0) {
+              output.pop()
+            }
+            continue
+          }
+        }
+      }
+    }
+
+    // Rule 2E: Move normal path segment to output
+    if ((nextSlash = input.indexOf('/', 1)) === -1) {
+      output.push(input)
+      break
+    } else {
+      output.push(input.slice(0, nextSlash))
+      input = input.slice(nextSlash)
+    }
+  }
+
+  return output.join('')
+}
+
+/**
+ * Removes dot segments from the path of a relative reference (a path that does
+ * not start with "/") without changing what it resolves to against any base.
+ * Unlike `removeDotSegments`, leading ".." segments that cannot be collapsed
+ * are kept, the result never becomes root-relative, and a result that would be
+ * empty or start with an empty segment is prefixed with "." (an empty path
+ * means "same document" and a leading "//" would introduce an authority).
+ *
+ * @param {string} path
+ * @returns {string}
+ */
+function removeDotSegmentsRelative (path) {
+  if (path === '' || path[0] === '/') {
+    return removeDotSegments(path)
+  }
+
+  const segments = path.split('/')
+  const last = segments.length - 1
+  /** @type {string[]} */
+  const output = []
+  let trailingDirectory = false
+
+  for (let i = 0; i <= last; i++) {
+    const segment = segments[i]
+    if (segment === '.' || segment === '..') {
+      if (segment === '..') {
+        if (output.length !== 0 && output[output.length - 1] !== '..') {
+          output.pop()
+        } else {
+          output.push('..')
+        }
+      }
+      trailingDirectory = i === last
+    } else {
+      output.push(segment)
+    }
+  }
+
+  if (trailingDirectory && output[output.length - 1] !== '..') {
+    output.push('')
+  }
+  if (output.length === 0 || output[0] === '' || output[0].includes(':')) {
+    // An empty path, a leading empty segment ("//"), or a first segment
+    // containing ":" (which would be mistaken for a scheme, RFC 3986 section
+    // 4.2) must stay behind a "." segment so the reference keeps its meaning.
+    output.unshift('.')
+  }
+
+  return output.join('/')
+}
+
+/**
+ * Re-escape RFC 3986 gen-delims that must not appear literally in the host.
+ * After the URI regex parses, these characters cannot be literal in the host
+ * field, so any that appear after decoding came from percent-encoding and
+ * must be restored to prevent authority structure changes.
+ *
+ * @param {string} host
+ * @param {boolean} isIP - true for IPv4/IPv6 hosts (skip colon re-escaping)
+ * @returns {string}
+ */
+const HOST_DELIMS = { '@': '%40', '/': '%2F', '?': '%3F', '#': '%23', ':': '%3A' }
+const HOST_DELIM_RE = /[@/?#:]/g
+const HOST_DELIM_NO_COLON_RE = /[@/?#]/g
+
+function reescapeHostDelimiters (host, isIP) {
+  const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE
+  re.lastIndex = 0
+  return host.replace(re, (ch) => HOST_DELIMS[ch])
+}
+
+/**
+ * Normalizes percent escapes and optionally decodes only unreserved ASCII bytes.
+ * Reserved delimiters such as `%2F` stay escaped; `%2E` is unreserved.
+ *
+ * @param {string} input
+ * @param {boolean} [decodeUnreserved=false]
+ * @returns {string}
+ */
+function normalizePercentEncoding (input, decodeUnreserved = false) {
+  if (input.indexOf('%') === -1) {
+    return input
+  }
+
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decodeUnreserved && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    output += input[i]
+  }
+
+  return output
+}
+
+/**
+ * Normalizes path data without turning reserved escapes into live path syntax.
+ * Valid escapes are uppercased, raw unsafe characters are escaped, and only
+ * unreserved bytes that are not `.` are decoded.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizePathEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (decoded !== '.' && isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isPathCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Serializes a path without rewriting reserved data. Raw RFC 3986 path
+ * characters remain literal, valid escapes are preserved and uppercased, and
+ * everything else is UTF-8 percent-encoded. In a path-noscheme, a colon in the
+ * first segment must be escaped so the result cannot be parsed as a scheme.
+ *
+ * @param {string} input
+ * @param {boolean} [pathNoScheme=false]
+ * @returns {string}
+ */
+function serializePathEncoding (input, pathNoScheme = false) {
+  let output = ''
+  let firstSegment = pathNoScheme && input[0] !== '/'
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (ch === '/') {
+      firstSegment = false
+    }
+
+    if (isPathCharacter(ch) && (ch !== ':' || !firstSegment)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Percent-encodes a URI component using its RFC 3986 literal character set.
+ * Existing valid escapes are preserved and normalized to uppercase hex.
+ *
+ * @param {string} input
+ * @param {(value: string) => boolean} isAllowed
+ * @returns {string}
+ */
+function encodeComponent (input, isAllowed) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    if (isAllowed(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Encodes userinfo while preserving its RFC 3986 §3.2.1 literal characters.
+ * In particular, authority delimiters such as `@`, `/`, `?`, and `#` are data.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeUserinfo (input) {
+  return encodeComponent(input, isUserinfoCharacter)
+}
+
+/**
+ * Encodes query data using the RFC 3986 §3.4 grammar. A literal `#` must be
+ * escaped because it would otherwise begin the fragment component.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeQuery (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+/**
+ * Encodes fragment data using the RFC 3986 §3.5 grammar.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function encodeFragment (input) {
+  return encodeComponent(input, isQueryFragmentCharacter)
+}
+
+function isEscapeSafe (cp) {
+  return (
+    (cp >= 0x30 && cp <= 0x39) ||
+    (cp >= 0x41 && cp <= 0x5A) ||
+    (cp >= 0x61 && cp <= 0x7A) ||
+    cp === 0x2A || cp === 0x2B || cp === 0x2D || cp === 0x2E ||
+    cp === 0x2F || cp === 0x40 || cp === 0x5F
+  )
+}
+
+/**
+ * Normalizes the percent-encoding of a query or fragment component.
+ *
+ * Like `normalizePathEncoding`, but uses the query/fragment character set
+ * (which additionally allows `?`) and decodes `.` since it has no dot-segment
+ * meaning outside of a path.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function normalizeQueryFragmentEncoding (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i]
+    if (ch === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        const normalizedHex = hex.toUpperCase()
+        const decoded = String.fromCharCode(parseInt(normalizedHex, 16))
+
+        if (isUnreserved(decoded)) {
+          output += decoded
+        } else {
+          output += '%' + normalizedHex
+        }
+
+        i += 2
+        continue
+      }
+    }
+
+    if (isQueryFragmentCharacter(ch)) {
+      output += ch
+    } else {
+      const code = input.charCodeAt(i)
+      if (code < 0x80) {
+        output += isEscapeSafe(code) ? ch : BYTE_HEX[code]
+      } else if (code < 0xD800 || code > 0xDFFF) {
+        output += percentEncodeNonAscii(code)
+      } else if (code <= 0xDBFF && i + 1 < input.length) {
+        const low = input.charCodeAt(i + 1)
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          output += percentEncodeNonAscii(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+          i++
+        } else {
+          output += percentEncodeNonAscii(0xFFFD)
+        }
+      } else {
+        output += percentEncodeNonAscii(0xFFFD)
+      }
+    }
+  }
+
+  return output
+}
+
+/**
+ * Escapes a component while preserving existing valid percent escapes.
+ *
+ * @param {string} input
+ * @returns {string}
+ */
+function escapePreservingEscapes (input) {
+  let output = ''
+
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === '%' && i + 2 < input.length) {
+      const hex = input.slice(i + 1, i + 3)
+      if (isHexPair(hex)) {
+        output += '%' + hex.toUpperCase()
+        i += 2
+        continue
+      }
+    }
+
+    output += escape(input[i])
+  }
+
+  return output
+}
+
+/**
+ * @param {import('../types/index').URIComponent} component
+ * @returns {string|undefined}
+ */
+function recomposeAuthority (component) {
+  const uriTokens = []
+
+  if (component.userinfo !== undefined) {
+    uriTokens.push(encodeUserinfo(component.userinfo))
+    uriTokens.push('@')
+  }
+
+  if (component.host !== undefined) {
+    let host = component.host
+    if (!isIPv4(host)) {
+      let ipV6res = normalizeIPv6(host)
+      if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
+        // Decode only unreserved bytes, once. In particular, keep %25 encoded
+        // so it cannot introduce a second escape during recomposition.
+        host = normalizePercentEncoding(host, true)
+        ipV6res = normalizeIPv6(host)
+      }
+      if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
+        host = `[${ipV6res.escapedHost}]`
+      } else {
+        host = reescapeHostDelimiters(host, false)
+      }
+    }
+    uriTokens.push(host)
+  }
+
+  if (typeof component.port === 'number' || typeof component.port === 'string') {
+    const port = String(component.port)
+    if (!isPort(port)) {
+      throw new TypeError('URI port is malformed.')
+    }
+    uriTokens.push(':')
+    uriTokens.push(port)
+  }
+
+  return uriTokens.length ? uriTokens.join('') : undefined
+};
+
+module.exports = {
+  nonSimpleDomain,
+  recomposeAuthority,
+  reescapeHostDelimiters,
+  normalizePercentEncoding,
+  normalizePathEncoding,
+  serializePathEncoding,
+  normalizeQueryFragmentEncoding,
+  encodeUserinfo,
+  encodeQuery,
+  encodeFragment,
+  escapePreservingEscapes,
+  removeDotSegments,
+  removeDotSegmentsRelative,
+  isIPv4,
+  isUUID,
+  normalizeIPv6,
+  stringArrayToHexStripped
+}
+
 
 /***/ }),
 
@@ -38170,7 +47770,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(28206);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47662);
 // The action's entry point. The logic lives in main.ts, which @github/local-action also runs directly.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38180,7 +47780,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 28206:
+/***/ 47662:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38279,6 +47879,7 @@ function checkRelative(ws, value, what) {
  * takes it) or another control character (a line break would start a new line in the log).
  */
 function controlCharacter(value) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
     const m = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(value);
     if (!m)
         return undefined;
@@ -38445,6 +48046,45 @@ const TABLE = {
     'claude-haiku-4-5': p(1, 5)
 };
 /**
+ * The minimum cacheable prompt length in tokens, per model: a prefix shorter than this is not cached
+ * even when marked with cache_control (no error: it is billed as plain input). From Anthropic's prompt
+ * caching docs ("Cache limitations", platform.claude.com/docs/en/build-with-claude/prompt-caching,
+ * as quoted on 2026-10-08). Fable 5.2 and Mythos 5.2 are not listed there yet: like every model not in
+ * this table they get the range of the table (see minCacheTokens).
+ */
+const MIN_CACHE_TOKENS = {
+    'claude-fable-5-1': 512,
+    'claude-mythos-5-1': 512,
+    'claude-opus-5-5': 512,
+    'claude-opus-5': 512,
+    'claude-sonnet-5-5': 512,
+    'claude-fable-5': 512,
+    'claude-mythos-5': 512,
+    'claude-haiku-5-5': 512,
+    'claude-opus-4-8': 1024,
+    'claude-sonnet-5': 1024,
+    'claude-sonnet-4-6': 1024,
+    'claude-sonnet-4-5': 1024,
+    'claude-opus-4-1': 1024,
+    'claude-opus-4': 1024,
+    'claude-sonnet-4': 1024,
+    'claude-mythos-preview': 2048,
+    'claude-opus-4-7': 2048,
+    'claude-opus-4-6': 4096,
+    'claude-opus-4-5': 4096,
+    'claude-haiku-4-5': 4096
+};
+const MIN_CACHE_VALUES = Object.values(MIN_CACHE_TOKENS);
+/**
+ * The model's minimum cacheable prompt length as a range: `low` decides whether a prefix is worth a
+ * cache_control (marking a prefix the API finds too short costs nothing), `high` whether the estimate
+ * may count on the cache. Equal for a model in the table; the table's whole range for any other.
+ */
+function minCacheTokens(model) {
+    const known = MIN_CACHE_TOKENS[baseModelId(model)];
+    return known ? { low: known, high: known } : { low: Math.min(...MIN_CACHE_VALUES), high: Math.max(...MIN_CACHE_VALUES) };
+}
+/**
  * Parses the `model-prices` input: YAML or JSON mapping a model id to standard prices in USD per
  * million tokens, e.g. `claude-haiku-4-5: { input: 1, output: 5 }`. Cache prices default to the
  * usual multipliers of the input price.
@@ -38455,7 +48095,7 @@ function parsePriceOverrides(text) {
         parsed = (0,dist/* parse */.qg)(text);
     }
     catch (error) {
-        throw new Error(`not valid YAML or JSON: ${error.message.split('\n')[0]}`);
+        throw new Error(`not valid YAML or JSON: ${error.message.split('\n')[0]}`, { cause: error });
     }
     if (!isRecord(parsed))
         throw new Error('expected a mapping of model id to { input, output } prices per million tokens.');
@@ -38635,8 +48275,12 @@ class SourceFiles {
         this.byReal = byReal;
     }
     static none = new SourceFiles(new Map(), new Map());
-    /** `files` are workspace-relative POSIX paths; those that do not exist are kept by name only. */
-    static async of(workspace, files) {
+    /**
+     * `files` are workspace-relative POSIX paths; those that do not exist are kept by name only.
+     * `known` gives the real path of a file already resolved while reading it (100,000 prompt files
+     * need not be resolved twice); undefined means resolve it here.
+     */
+    static async of(workspace, files, known) {
         const byName = new Map();
         const byReal = new Map();
         let root;
@@ -38652,7 +48296,7 @@ class SourceFiles {
                 continue;
             byName.set(fold(relative), relative);
             try {
-                const real = await (0,promises_.realpath)(external_node_path_.resolve(workspace, relative));
+                const real = known?.(relative) ?? (await (0,promises_.realpath)(external_node_path_.resolve(workspace, relative)));
                 if (isInside(root, real))
                     byReal.set(fold(toPosix(external_node_path_.relative(root, real))), relative);
             }
@@ -38817,8 +48461,17 @@ function checkWritable(workspace, relative) {
  * writes the temporary file itself, for outputs streamed rather than held whole.
  */
 async function writeFileAtomic(file, content) {
-    await (0,promises_.mkdir)(external_node_path_.dirname(file), { recursive: true });
-    const temporary = external_node_path_.join(external_node_path_.dirname(file), `.${external_node_path_.basename(file)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeInPlace(file, content);
+}
+// Temporary names: random once per process, then counted, so that no two writes share one (and
+// 100,000 writes do not each ask for random bytes). Not the target's name plus a suffix: a name of
+// 255 bytes, which the path rules allow, would then be too long for the file system.
+const TEMP_PREFIX = (0,external_node_crypto_.randomBytes)(4).toString('hex');
+let tempCount = 0;
+/** writeFileAtomic into a folder that exists. */
+async function writeInPlace(file, content) {
+    const temporary = external_node_path_.join(external_node_path_.dirname(file), `.claude-batch-${TEMP_PREFIX}-${(tempCount++).toString(36)}.tmp`);
     try {
         if (typeof content === 'function')
             await content(temporary);
@@ -38848,13 +48501,37 @@ async function writeOutputFile(workspace, relative, content) {
         throw new OutputPathError(checked.error);
     const file = external_node_path_.resolve(workspace, checked.path);
     const dir = external_node_path_.dirname(file);
-    await (0,promises_.mkdir)(dir, { recursive: true });
-    // A link swapped in between the check and mkdir would show here: the folder must still be inside.
-    const [root, real] = await Promise.all([(0,promises_.realpath)(workspace), (0,promises_.realpath)(dir)]);
-    if (!isInside(root, real)) {
+    // The folder is made only when missing (most outputs share a few folders, and a write is a
+    // handful of file-system calls). A link swapped in after the check would show here: the folder
+    // must still be inside.
+    const [root, real] = await Promise.all([workspaceRoot(workspace), (0,promises_.realpath)(dir).catch(missing)]);
+    const inside = real ?? (await (0,promises_.mkdir)(dir, { recursive: true }), await (0,promises_.realpath)(dir));
+    if (!isInside(root, inside)) {
         throw new OutputPathError(`Output path ${JSON.stringify(relative)} is outside the workspace once symbolic links are followed. Nothing was written to it.`);
     }
-    await writeFileAtomic(file, content);
+    await writeInPlace(file, content);
+}
+/** undefined for a path that does not exist (yet); any other failure is thrown. */
+function missing(error) {
+    if (error.code === 'ENOENT')
+        return undefined;
+    throw error;
+}
+/**
+ * The workspace's real path, read once per process: 100,000 writes need not each ask again, and
+ * the first answer is the stricter reference (a workspace replaced mid-run by a link elsewhere
+ * would otherwise move "inside" with it).
+ */
+const roots = new Map();
+function workspaceRoot(workspace) {
+    let root = roots.get(workspace);
+    if (!root) {
+        root = (0,promises_.realpath)(workspace);
+        // A failure is not kept: the next write asks again.
+        root.catch(() => roots.delete(workspace));
+        roots.set(workspace, root);
+    }
+    return root;
 }
 //# sourceMappingURL=atomic.js.map
 ;// CONCATENATED MODULE: ./lib/state/lock.js
@@ -38918,8 +48595,10 @@ function formatLock(lock) {
 /** The lock's text piece by piece: 100,000 entries are never one string. */
 function* lockLines(lock) {
     const keys = [...lock.keys()].sort();
-    if (!keys.length)
-        return yield '{}\n';
+    if (!keys.length) {
+        yield '{}\n';
+        return;
+    }
     yield '{\n';
     for (const [i, key] of keys.entries()) {
         const e = lock.get(key);
@@ -38961,7 +48640,398 @@ async function writeLock(workspace, file, update, remove = [], dropPaths = new S
     return lock;
 }
 //# sourceMappingURL=lock.js.map
+;// CONCATENATED MODULE: ./lib/plan/spool.js
+
+
+
+
+/**
+ * The requests' `params`, one JSON line each, on disk: planning writes them once, and submission
+ * streams them into the create call, so 100,000 prompts never sit in memory together.
+ */
+class SpoolWriter {
+    path;
+    stream;
+    offset = 0;
+    // The sum (mod 2^64) of every request's hash: a digest of the whole submission that does not
+    // depend on the order the files were read in.
+    sum = 0n;
+    constructor(path) {
+        this.path = path;
+        this.stream = (0,external_node_fs_.createWriteStream)(path);
+    }
+    /** Appends one params object; returns where its JSON lies in the file. `key` names the request in the digest. */
+    async append(params, key = '') {
+        const line = Buffer.from(JSON.stringify(params) + '\n');
+        this.sum = (this.sum + (0,external_node_crypto_.createHash)('sha256').update(key).update('\n').update(line).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
+        const at = { offset: this.offset, bytes: line.length - 1 };
+        this.offset += line.length;
+        if (!this.stream.write(line))
+            await (0,external_node_events_.once)(this.stream, 'drain');
+        return at;
+    }
+    /** Appends params already serialised (copied from another spool). */
+    async appendRaw(json) {
+        const at = { offset: this.offset, bytes: json.length };
+        this.offset += json.length + 1;
+        if (!this.stream.write(Buffer.concat([json, NEWLINE])))
+            await (0,external_node_events_.once)(this.stream, 'drain');
+        return at;
+    }
+    async close() {
+        this.stream.end();
+        await (0,external_node_events_.once)(this.stream, 'finish');
+    }
+    /** What every request appended says, keys and params, as 16 hex digits. */
+    digest() {
+        return this.sum.toString(16).padStart(16, '0');
+    }
+}
+const NEWLINE = Buffer.from('\n');
+/**
+ * The body of a create call, `{"requests":[{"custom_id":…,"params":…},…]}`, produced piece by piece
+ * from the spool. The items must be consecutive in the spool (chunks always are).
+ */
+async function* batchBody(path, items) {
+    if (items.length === 0)
+        throw new Error('a batch needs at least one request');
+    const first = items[0];
+    const last = items[items.length - 1];
+    // Read up to and including the last item's newline, so every item is followed by one.
+    const stream = (0,external_node_fs_.createReadStream)(path, { start: first.offset, end: last.offset + last.bytes, highWaterMark: 1 << 20 });
+    let index = 0;
+    let pending = Buffer.alloc(0);
+    let out = [Buffer.from('{"requests":[')];
+    let outBytes = 0;
+    for await (const chunk of stream) {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        // Items are consecutive, each followed by one newline, so lengths alone cut the stream. An item
+        // is taken only once its newline has arrived too: it may start the next chunk.
+        for (;;) {
+            const item = items[index];
+            if (!item || pending.length < item.bytes + 1)
+                break;
+            const head = `${index ? ',' : ''}{"custom_id":${JSON.stringify(item.customId)},"params":`;
+            out.push(Buffer.from(head), pending.subarray(0, item.bytes), Buffer.from('}'));
+            outBytes += head.length + item.bytes + 1;
+            pending = pending.subarray(item.bytes + 1);
+            index++;
+        }
+        if (outBytes >= 1 << 20) {
+            yield Buffer.concat(out);
+            out = [];
+            outBytes = 0;
+        }
+    }
+    if (index !== items.length)
+        throw new Error(`the request spool ended after ${index} of ${items.length} requests`);
+    out.push(Buffer.from(']}'));
+    yield Buffer.concat(out);
+}
+/** Reads the params of a few requests (token-count samples) without reading the whole spool. */
+async function readParams(path, items) {
+    const file = await (0,promises_.open)(path, 'r');
+    try {
+        const result = [];
+        for (const item of items) {
+            const buffer = Buffer.alloc(item.bytes);
+            await file.read(buffer, 0, item.bytes, item.offset);
+            result.push(JSON.parse(buffer.toString('utf8')));
+        }
+        return result;
+    }
+    finally {
+        await file.close();
+    }
+}
+/** Size in bytes of one item inside the create body, for splitting under the API's size limit. */
+function itemBytes(customId, paramsBytes) {
+    return `,{"custom_id":${JSON.stringify(customId)},"params":}`.length + paramsBytes;
+}
+const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
+//# sourceMappingURL=spool.js.map
+;// CONCATENATED MODULE: ./lib/plan/cache.js
+/**
+ * Prompt caching (input `cache`): which shared prefix of a batch gets a `cache_control`.
+ *
+ * A prefix is worth caching when two or more requests of the same batch share it and it is long
+ * enough for the model (cost/prices.ts, minCacheTokens). Two prefixes are considered, in the API's
+ * prefix order (tools, system, messages):
+ * - the system prompt, sent as `[{type: "text", text, cache_control: {type: "ephemeral", ttl: "1h"}}]`;
+ * - a data template's fixed leading text (when its variables come after it): that user message becomes
+ *   two text blocks, the fixed lead with cache_control and the rest without.
+ * The one-hour TTL because a batch can take longer than the default five minutes.
+ *
+ * What is planned (the spool, the fingerprint, the submission's digest) is the request as written:
+ * the blocks are put in only when a batch's body is built (`cachedBody`). So switching `cache`, or a
+ * prefix becoming shared, never changes a fingerprint, and never re-sends an unchanged prompt.
+ *
+ * Counting "shared" streams: each request keeps a 48-bit hash of each prefix (never its text), and a
+ * batch's hashes are counted in one Map when its body is built or its cost estimated.
+ */
+
+
+
+
+
+const CACHE_MODES = ['auto', 'off'];
+/** What every marked block carries. */
+const CACHE_CONTROL = { type: 'ephemeral', ttl: '1h' };
+/** Bits of a request's mark in a batch. */
+const MARK_SYSTEM = 1;
+const MARK_LEAD = 2;
+/**
+ * Most bytes the blocks add to one request's JSON (both prefixes marked): the wrappers and the
+ * cache_control objects. Splitting counts it, so a marked batch still fits the API's 256 MB.
+ */
+const CACHE_MARK_BYTES = 256;
+// Fields that do not change what a prefix caches; everything else (model, tools, output_config,
+// thinking, tool_choice…) is in every key, so that requests differing in it never count as sharing.
+const OUTSIDE_PREFIX = new Set(['messages', 'system', 'max_tokens', 'stop_sequences', 'metadata']);
+/**
+ * The cacheable prefixes of a request as planned, or undefined when there is none worth keeping a key
+ * for: the user set cache_control themselves (their breakpoints are left alone), the system is not a
+ * plain string, or the prefix is too short for the model whatever its tokens.
+ */
+function cacheKeys(params, lead) {
+    if (params.cache_control !== undefined || mentionsCacheControl(params.tools))
+        return undefined;
+    if (params.system !== undefined && typeof params.system !== 'string')
+        return undefined;
+    const min = minCacheTokens(params.model).low;
+    const rest = commonPart(params);
+    const system = params.system ?? '';
+    const keys = {};
+    const systemBytes = rest.bytes + byteLength(system, 'system');
+    if (system && systemBytes >= min)
+        keys.system = { key: hashOf('system', rest.json, system), bytes: systemBytes };
+    const split = lead && splitLead(params, lead);
+    if (split) {
+        const before = lead.message ? JSON.stringify(params.messages.slice(0, lead.message)) : '';
+        const bytes = systemBytes + byteLength(before, 'before') + byteLength(split.lead, 'lead');
+        if (bytes >= min)
+            keys.lead = { key: hashOf('lead', rest.json, system, before, split.lead), bytes, ...lead };
+    }
+    if (!keys.system && !keys.lead)
+        return undefined;
+    // Rows sharing their prefixes share one (never changed) object: 100,000 of them cost one, not 100,000.
+    if (lastKeys &&
+        sameBreakpoint(lastKeys.system, keys.system) &&
+        sameBreakpoint(lastKeys.lead, keys.lead) &&
+        lastKeys.lead?.message === keys.lead?.message &&
+        lastKeys.lead?.chars === keys.lead?.chars)
+        return lastKeys;
+    return (lastKeys = keys);
+}
+let lastKeys;
+function sameBreakpoint(a, b) {
+    return a?.key === b?.key && a?.bytes === b?.bytes;
+}
+/**
+ * Which requests of a batch get which cache_control (MARK_* bits, one byte per request): a prefix
+ * shared by two or more of them, long enough for the model. Its length is the count made before
+ * spending when there is one, else its byte size (an upper bound on its tokens).
+ */
+function chunkMarks(plan, chunk) {
+    const marks = new Uint8Array(chunk.end - chunk.start);
+    if (plan.caching?.mode !== 'auto')
+        return marks;
+    const counts = new Map();
+    const add = (b) => b && counts.set(b.key, (counts.get(b.key) ?? 0) + 1);
+    for (let i = chunk.start; i < chunk.end; i++) {
+        const keys = plan.requests[i].cache;
+        add(keys?.system);
+        add(keys?.lead);
+    }
+    const tokens = plan.caching.tokens;
+    const worth = (r, b) => {
+        if (!b || (counts.get(b.key) ?? 0) < 2)
+            return false;
+        return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(r.model).low;
+    };
+    for (let i = chunk.start; i < chunk.end; i++) {
+        const r = plan.requests[i];
+        marks[i - chunk.start] = (worth(r, r.cache?.system) ? MARK_SYSTEM : 0) | (worth(r, r.cache?.lead) ? MARK_LEAD : 0);
+    }
+    return marks;
+}
+/** The request with its marked prefixes as blocks carrying cache_control. Pure: `params` is not changed. */
+function markParams(params, keys, mark) {
+    const out = { ...params };
+    if (mark & MARK_SYSTEM && typeof params.system === 'string') {
+        out.system = [{ type: 'text', text: params.system, cache_control: CACHE_CONTROL }];
+    }
+    const split = mark & MARK_LEAD && keys?.lead ? splitLead(params, keys.lead) : undefined;
+    if (split) {
+        const messages = params.messages.slice();
+        const message = messages[keys.lead.message];
+        messages[keys.lead.message] = {
+            ...message,
+            content: [
+                { type: 'text', text: split.lead, cache_control: CACHE_CONTROL },
+                { type: 'text', text: split.rest }
+            ]
+        };
+        out.messages = messages;
+    }
+    return out;
+}
+/**
+ * The create body of one batch: exactly the spool's bytes when nothing in it is marked (always so
+ * with `cache: off`), else the marked requests rewritten (marked copy of the chunk, removed after).
+ */
+async function* cachedBody(plan, chunk) {
+    const items = plan.requests.slice(chunk.start, chunk.end);
+    const marks = chunkMarks(plan, chunk);
+    if (!marks.some((m) => m !== 0)) {
+        yield* batchBody(plan.spoolPath, items);
+        return;
+    }
+    const path = `${plan.spoolPath}.cache-${chunk.start}.jsonl`;
+    const spool = new SpoolWriter(path);
+    const marked = [];
+    try {
+        try {
+            let i = 0;
+            for await (const json of spoolItems(plan.spoolPath, items)) {
+                const r = items[i];
+                const mark = marks[i++];
+                const out = mark ? Buffer.from(JSON.stringify(markParams(JSON.parse(json.toString('utf8')), r.cache, mark))) : json;
+                marked.push({ customId: r.customId, ...(await spool.appendRaw(out)) });
+            }
+        }
+        finally {
+            await spool.close();
+        }
+        yield* batchBody(path, marked);
+    }
+    finally {
+        await (0,promises_.rm)(path, { force: true });
+    }
+}
+/** Each item's params JSON, read from the spool in one pass (items consecutive, as chunks are). */
+async function* spoolItems(path, items) {
+    if (!items.length)
+        return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const stream = (0,external_node_fs_.createReadStream)(path, { start: first.offset, end: last.offset + last.bytes, highWaterMark: 1 << 20 });
+    let pending = Buffer.alloc(0);
+    let index = 0;
+    for await (const chunk of stream) {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        for (;;) {
+            const item = items[index];
+            if (!item || pending.length < item.bytes + 1)
+                break;
+            yield Buffer.from(pending.subarray(0, item.bytes));
+            pending = pending.subarray(item.bytes + 1);
+            index++;
+        }
+    }
+    if (index !== items.length)
+        throw new Error(`the request spool ended after ${index} of ${items.length} requests`);
+}
+const HAS_TEXT = /\S/;
+/** The lead and the rest of its user message, when both hold text: the API refuses an empty text block. */
+function splitLead(params, lead) {
+    const message = params.messages[lead.message];
+    if (!message || message.role !== 'user' || typeof message.content !== 'string')
+        return undefined;
+    if (params.messages.slice(0, lead.message).some((m) => typeof m.content !== 'string'))
+        return undefined;
+    const text = message.content;
+    if (lead.chars <= 0 || text.length <= lead.chars)
+        return undefined;
+    const parts = { lead: text.slice(0, lead.chars), rest: text.slice(lead.chars) };
+    return HAS_TEXT.test(parts.lead) && HAS_TEXT.test(parts.rest) ? parts : undefined;
+}
+/**
+ * The request's fields other than its texts, as JSON, and the bytes of its tools (part of every prefix).
+ * In the order written, not canonical: rows of one source share it, and two orders only mean two keys.
+ */
+function commonPart(params) {
+    const common = {};
+    for (const k in params)
+        if (!OUTSIDE_PREFIX.has(k))
+            common[k] = params[k];
+    return { json: JSON.stringify(common), bytes: params.tools === undefined ? 0 : byteLength(JSON.stringify(params.tools), 'tools') };
+}
+// Rows of one template repeat the same long texts: the last length of each kind is kept, and a text
+// equal to it (a memcmp) is not measured again.
+const lastLength = new Map();
+function byteLength(text, kind) {
+    const last = lastLength.get(kind);
+    if (last?.text === text)
+        return last.bytes;
+    const bytes = Buffer.byteLength(text);
+    lastLength.set(kind, { text, bytes });
+    return bytes;
+}
+// Rows of one template share their prefix: the last hash of each kind is kept, so that 100,000 rows
+// compare their system prompt to the previous one (a memcmp) instead of hashing it 100,000 times.
+const lastHash = new Map();
+function hashOf(tag, ...parts) {
+    const last = lastHash.get(tag);
+    if (last && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i]))
+        return last.key;
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(tag);
+    for (const part of parts)
+        hash.update(`\u0000${part.length}:`).update(part);
+    // 48 bits: a safe integer, so the counts are a Map of numbers; a collision would only mark a prefix
+    // that is not shared after all (one cache write instead of plain input).
+    const key = hash.digest().readUIntBE(0, 6);
+    lastHash.set(tag, { parts, key });
+    return key;
+}
+function mentionsCacheControl(value) {
+    return value !== undefined && JSON.stringify(value).includes('"cache_control"');
+}
+/** Every batch's cache groups, counted one batch at a time (the counts never outlive their batch). */
+function cacheGroups(plan) {
+    const groups = [];
+    if (plan.caching?.mode !== 'auto')
+        return groups;
+    for (const chunk of plan.chunks) {
+        const marks = chunkMarks(plan, chunk);
+        const inChunk = new Map();
+        marks.forEach((mark, k) => {
+            const i = chunk.start + k;
+            const keys = plan.requests[i].cache;
+            const kind = mark & MARK_LEAD ? 'lead' : mark & MARK_SYSTEM ? 'system' : undefined;
+            const prefix = kind && keys?.[kind];
+            if (!kind || !prefix)
+                return;
+            const group = inChunk.get(prefix.key);
+            if (group)
+                group.n++;
+            else
+                inChunk.set(prefix.key, { model: plan.requests[i].model, prefix: { key: prefix.key, bytes: prefix.bytes }, kind, n: 1, first: i });
+        });
+        groups.push(...inChunk.values());
+    }
+    return groups;
+}
+/**
+ * A count_tokens body holding exactly the prefix (and a one-character user turn for a system prefix):
+ * its count, less that of a bare one-character request, is about the prefix's tokens.
+ */
+function prefixRequest(params, keys, kind) {
+    const base = { model: params.model, ...(params.tools !== undefined ? { tools: params.tools } : {}), ...(params.system !== undefined ? { system: params.system } : {}) };
+    if (kind === 'system')
+        return { ...base, messages: [{ role: 'user', content: '.' }] };
+    const split = keys?.lead && splitLead(params, keys.lead);
+    if (!split)
+        return undefined;
+    return { ...base, messages: [...params.messages.slice(0, keys.lead.message), { role: 'user', content: split.lead }] };
+}
+/** The bare request whose count prefixRequest's is compared with. */
+function baselineRequest(model) {
+    return { model, messages: [{ role: 'user', content: '.' }] };
+}
+//# sourceMappingURL=cache.js.map
 ;// CONCATENATED MODULE: ./lib/inputs.js
+
 
 
 
@@ -39045,7 +49115,7 @@ async function readInputs(env = process.env) {
     const outputDirSet = lib_core/* getInput */.V4('output-dir') !== '';
     const outputDir = relative('output-dir') ?? (outputDirSet ? '.' : 'generated');
     const waitMinutes = decimal(lib_core/* getInput */.V4('wait-minutes') || '0', 'wait-minutes', 0, bad);
-    const pollIntervalSeconds = decimal(lib_core/* getInput */.V4('poll-interval-seconds') || '30', 'poll-interval-seconds', 0.001, bad);
+    const pollIntervalSeconds = decimal(lib_core/* getInput */.V4('poll-interval-seconds') || '120', 'poll-interval-seconds', 0.001, bad);
     const maxCostText = lib_core/* getInput */.V4('max-cost');
     // A max-cost that is not a number is one mistake: it is reported here and no budget is checked,
     // rather than checked against a made-up $0.00 that would add a second, misleading error.
@@ -39075,6 +49145,7 @@ async function readInputs(env = process.env) {
         data: lib_core/* getInput */.V4('data') || undefined,
         template: lib_core/* getInput */.V4('template') || undefined,
         requests: lib_core/* getInput */.V4('requests') || undefined,
+        schemaFile: lib_core/* getInput */.V4('schema-file') || undefined,
         model,
         maxTokens,
         system,
@@ -39105,11 +49176,19 @@ async function readInputs(env = process.env) {
         regenerate: inputs_boolean(lib_core/* getInput */.V4('regenerate'), false, 'regenerate', bad),
         prune: inputs_boolean(lib_core/* getInput */.V4('prune'), false, 'prune', bad),
         maxRequests,
-        retryFailed: integer(lib_core/* getInput */.V4('retry-failed') || '2', 'retry-failed', 0, bad)
+        retryFailed: integer(lib_core/* getInput */.V4('retry-failed') || '2', 'retry-failed', 0, bad),
+        cache: cacheMode(lib_core/* getInput */.V4('cache'), bad)
     };
     if (inputs.githubToken)
         lib_core/* setSecret */.Pq(inputs.githubToken);
     return { inputs, problems };
+}
+function cacheMode(text, bad) {
+    const value = text.trim().toLowerCase() || 'auto';
+    if (CACHE_MODES.includes(value))
+        return value;
+    bad('cache', `"${esc(text)}" is not auto or off.`);
+    return 'auto';
 }
 function decimal(text, name, min, bad) {
     return optionalDecimal(text, name, min, bad) ?? min;
@@ -42919,11 +52998,64 @@ function dataFormat(file) {
 }
 const PROMPT_EXTENSIONS_TEXT = '.md, .txt or .prompt.yml';
 //# sourceMappingURL=kinds.js.map
+;// CONCATENATED MODULE: ./lib/sources/ordered.js
+/**
+ * Bounded concurrency with ordered results: the file system answers many small calls at once far
+ * faster than one after another (100,000 prompt files: each lstat, realpath and read waits on the
+ * thread pool), but what the user sees (request order, custom_ids, digests, the order of problems)
+ * must not depend on which call answered first.
+ */
+/** How many file-system calls for prompt files are in flight at once (libuv's pool has 4 threads; more keeps it fed). */
+const READ_CONCURRENCY = 64;
+/**
+ * `work(item)` for every item, at most `limit` running at a time, yielded in the items' order. Work
+ * starts ahead of the consumer by up to `limit` items; a rejection is rethrown at its item's turn.
+ */
+async function* mapOrdered(items, limit, work) {
+    const iterator = items[Symbol.iterator]();
+    const pending = [];
+    const fill = () => {
+        while (pending.length < limit) {
+            const next = iterator.next();
+            if (next.done)
+                return;
+            const started = work(next.value);
+            // Handled at its turn; until then an early rejection must not count as unhandled.
+            started.catch(() => { });
+            pending.push(started);
+        }
+    };
+    fill();
+    while (pending.length) {
+        const result = await pending.shift();
+        fill();
+        yield result;
+    }
+}
+//# sourceMappingURL=ordered.js.map
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(57975);
+;// CONCATENATED MODULE: ./lib/sources/read-fs.js
+/**
+ * The file-system calls that reading prompt files makes, many at a time. Node's callback API, not
+ * `fs/promises`: for 100,000 small files its readFile costs half the main-thread time (no FileHandle
+ * per file). Injectable, so a test can watch how many calls are in flight.
+ */
+
+
+const nodeReadFs = {
+    lstat: (0,external_node_util_.promisify)(external_node_fs_.lstat),
+    realpath: (0,external_node_util_.promisify)(external_node_fs_.realpath.native),
+    readFile: (0,external_node_util_.promisify)(external_node_fs_.readFile)
+};
+//# sourceMappingURL=read-fs.js.map
 ;// CONCATENATED MODULE: ./lib/sources/files.js
 /**
  * The `prompts` input: glob patterns to prompt files, each file with the base directory its output
  * path is taken relative to. Matches are sorted by path so every run sees the same order.
  */
+
+
 
 
 
@@ -42955,6 +53087,7 @@ async function findPromptFiles(patterns, ws, ctx, options) {
     }
     const seen = new Set();
     const files = [];
+    const resolver = new Resolver(ws, options.fs ?? nodeReadFs);
     for (const { written, rel: given } of include) {
         let rel = given;
         // A directory, written plainly or with a trailing slash, means the files in it.
@@ -42971,7 +53104,10 @@ async function findPromptFiles(patterns, ws, ctx, options) {
             ctx.problem({ message: `${what(written)} could not be read: ${error.message}` });
             continue;
         }
+        // Which matches are prompt files is known from their names alone; checking each one on disk
+        // (links, directories) runs many at a time, and its verdicts are taken in path order.
         let matched = 0;
+        const candidates = [];
         for (const file of matches) {
             // Dotfiles (.gitkeep) and dot-directories below the base are not prompts, unless named exactly.
             const below = base ? external_node_path_.posix.relative(base, file) : file;
@@ -42983,13 +53119,14 @@ async function findPromptFiles(patterns, ws, ctx, options) {
             seen.add(file);
             if (options.reserved.has(file))
                 continue;
-            const kind = promptKind(file);
-            if (!kind) {
+            candidates.push({ file, kind: promptKind(file) });
+        }
+        const check = async ({ file, kind }) => ({ file, kind, resolved: kind ? await resolver.resolve(file) : undefined });
+        for await (const { file, kind, resolved } of mapOrdered(candidates, READ_CONCURRENCY, check)) {
+            if (!kind || !resolved) {
                 ctx.warning({ file, message: `Skipped: not a prompt file (expected ${PROMPT_EXTENSIONS_TEXT}).` });
-                continue;
             }
-            const resolved = await resolveFile(ws, file);
-            if (resolved.error === 'missing') {
+            else if (resolved.error === 'missing') {
                 ctx.problem({ file, message: 'Cannot read this prompt file: it is a symbolic link to a file that does not exist.' });
             }
             else if (resolved.error === 'outside') {
@@ -43002,7 +53139,7 @@ async function findPromptFiles(patterns, ws, ctx, options) {
                 ctx.problem({ file, message: `Cannot read this prompt file: ${resolved.detail ?? resolved.error}` });
             }
             else if (!options.reservedReal.has(resolved.real)) {
-                files.push({ file, abs: resolved.abs, kind, base });
+                files.push(resolved.real === external_node_path_.join(ws.real, file) ? { file, kind, base } : { file, kind, base, real: resolved.real });
             }
         }
         if (matched === 0 && !options.isDefault)
@@ -43012,6 +53149,43 @@ async function findPromptFiles(patterns, ws, ctx, options) {
         ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' });
     }
     return files;
+}
+/**
+ * `resolveFile`'s verdict (inside the workspace once links are followed, a file), with one lstat for
+ * the usual case: a plain file, not a link, whose folder's real path is known (resolved once per
+ * folder). Anything else (a link, a file gone meanwhile, an unreadable folder) takes the full check.
+ */
+class Resolver {
+    ws;
+    fs;
+    dirs = new Map();
+    constructor(ws, fs) {
+        this.ws = ws;
+        this.fs = fs;
+    }
+    async resolve(rel) {
+        const abs = external_node_path_.resolve(this.ws.root, rel);
+        let plain = false;
+        try {
+            plain = (await this.fs.lstat(abs)).isFile();
+        }
+        catch {
+            // Gone or unreadable: the full check says which.
+        }
+        const dir = plain ? await this.realDir(external_node_path_.dirname(abs)) : undefined;
+        if (dir === undefined)
+            return resolveFile(this.ws, rel);
+        const real = external_node_path_.join(dir, external_node_path_.basename(abs));
+        return isInside(this.ws.real, real) ? { abs, real } : { error: 'outside' };
+    }
+    realDir(abs) {
+        let found = this.dirs.get(abs);
+        if (!found) {
+            found = this.fs.realpath(abs).catch(() => undefined);
+            this.dirs.set(abs, found);
+        }
+        return found;
+    }
 }
 /** The directory part of a pattern before its first segment with a wildcard (`*`, `?`, `[`, `{`). */
 function globBase(pattern) {
@@ -43024,9 +53198,11 @@ function relativeToBase(file, base) {
     return base ? external_node_path_.posix.relative(base, file) : file;
 }
 /** Output path and key of a markdown prompt file: `<outputDir>/<P rel D>` and `<P rel D>` without extension. */
-function markdownTarget(p, outputDir) {
+function markdownTarget(p, outputDir, json = false) {
     const rel = relativeToBase(p.file, p.base);
-    return { path: external_node_path_.posix.join(outputDir, rel), key: withoutPromptExtension(rel) };
+    // A reply that fits a schema is JSON, and is named so.
+    const out = json ? rel.replace(/(\.[^./]*)?$/, '.json') : rel;
+    return { path: external_node_path_.posix.join(outputDir, out), key: withoutPromptExtension(rel) };
 }
 /**
  * `{a,b}` alternatives, which @actions/glob does not support itself: `p/{a,b}/*.md` →
@@ -43397,11 +53573,516 @@ function watched(ctx) {
     };
 }
 //# sourceMappingURL=report.js.map
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var dist_ajv = __nccwpck_require__(42463);
+// EXTERNAL MODULE: ./node_modules/ajv/dist/2020.js
+var _2020 = __nccwpck_require__(52210);
+;// CONCATENATED MODULE: ./lib/sources/schema.js
+/**
+ * JSON Schemas for structured output, read and checked before anything is spent.
+ *
+ * A schema comes from a front matter `schema` (a YAML mapping, or the path of a `.json` file next to
+ * the prompt), a `.prompt.yml`'s `jsonSchema`, or the `schema-file` input. It is sent as
+ * `output_config.format` ({type: "json_schema", schema}) and every reply is validated against it
+ * (results/validate.ts).
+ *
+ * Two checks, each reported on the schema's own file and line: the subset of JSON Schema that
+ * structured outputs accept (platform.claude.com/docs/en/build-with-claude/structured-outputs,
+ * "JSON Schema limitations": the API answers anything else with a 400, which in a batch is an
+ * errored row hours later), then a compile with ajv, which catches a schema that is not valid JSON
+ * Schema at all.
+ */
+
+
+
+
+
+
+
+/** String formats structured outputs support. */
+const SUPPORTED_FORMATS = ['date-time', 'time', 'date', 'duration', 'email', 'hostname', 'uri', 'ipv4', 'ipv6', 'uuid'];
+const TYPES = ['object', 'array', 'string', 'integer', 'number', 'boolean', 'null'];
+/** Keywords structured outputs accept. Annotations (title, description, …) change nothing and pass. */
+const SUPPORTED = new Set([
+    'type',
+    'properties',
+    'required',
+    'additionalProperties',
+    'items',
+    'minItems',
+    'enum',
+    'const',
+    'anyOf',
+    'allOf',
+    '$ref',
+    '$defs',
+    'definitions',
+    'default',
+    'format',
+    'pattern',
+    '$schema',
+    '$id',
+    '$comment',
+    'title',
+    'description',
+    'examples',
+    'deprecated',
+    'readOnly',
+    'writeOnly'
+]);
+/** Keywords of JSON Schema the API refuses, each with what to do instead. */
+const UNSUPPORTED = {
+    minimum: 'numerical constraints are not supported',
+    maximum: 'numerical constraints are not supported',
+    exclusiveMinimum: 'numerical constraints are not supported',
+    exclusiveMaximum: 'numerical constraints are not supported',
+    multipleOf: 'numerical constraints are not supported',
+    minLength: 'string length constraints are not supported',
+    maxLength: 'string length constraints are not supported',
+    maxItems: 'array constraints other than minItems 0 or 1 are not supported',
+    uniqueItems: 'array constraints other than minItems 0 or 1 are not supported',
+    contains: 'array constraints other than minItems 0 or 1 are not supported',
+    prefixItems: 'tuples are not supported',
+    oneOf: 'use anyOf instead',
+    not: 'it is not supported',
+    if: 'conditional schemas are not supported',
+    then: 'conditional schemas are not supported',
+    else: 'conditional schemas are not supported',
+    patternProperties: 'only listed properties are supported',
+    propertyNames: 'only listed properties are supported',
+    minProperties: 'only listed properties are supported',
+    maxProperties: 'only listed properties are supported',
+    dependentRequired: 'it is not supported',
+    dependentSchemas: 'it is not supported',
+    dependencies: 'it is not supported',
+    unevaluatedProperties: 'use additionalProperties: false',
+    unevaluatedItems: 'it is not supported'
+};
+const ADVICE = ' Describe the constraint in the property\'s "description" instead, and remove the keyword.';
+/**
+ * What structured outputs would refuse in `schema`, or [] when it fits. Objects without
+ * `additionalProperties` get `false` added (as the SDKs do), so `schema` may be changed.
+ */
+function unsupportedFeatures(schema) {
+    const issues = [];
+    if (!isPlainObject(schema))
+        return [{ at: [], message: `A schema must be a mapping (e.g. "type: object"), not ${describeType(schema)}.` }];
+    walk(schema, [], issues);
+    const cycle = recursion(schema);
+    if (cycle)
+        issues.push({ at: cycle.at, message: `Recursive schemas are not supported: ${cycle.ref} refers back to itself. Spell the nesting out to a fixed depth.` });
+    return issues;
+}
+function walk(node, at, issues) {
+    const bad = (key, message) => issues.push({ at: [...at, key], message });
+    for (const [key, value] of Object.entries(node)) {
+        if (Object.hasOwn(UNSUPPORTED, key)) {
+            bad(key, `Structured outputs do not support "${key}": ${UNSUPPORTED[key]}.${ADVICE}`);
+            continue;
+        }
+        if (!SUPPORTED.has(key)) {
+            bad(key, `Unknown schema keyword "${key}".${didYouMean(key, [...SUPPORTED]) || closest(key)} Structured outputs accept: ${[...SUPPORTED].slice(0, 16).join(', ')}.`);
+            continue;
+        }
+        switch (key) {
+            case 'type': {
+                const types = Array.isArray(value) ? value : [value];
+                const wrong = types.find((t) => typeof t !== 'string' || !TYPES.includes(t));
+                if (wrong !== undefined || types.length === 0)
+                    bad(key, `"type" must be one of ${TYPES.join(', ')} (or a list of them), not ${JSON.stringify(wrong ?? value)}.`);
+                break;
+            }
+            case 'additionalProperties':
+                if (value !== false)
+                    bad(key, `"additionalProperties" must be false: structured outputs only produce the properties listed.`);
+                break;
+            case 'minItems':
+                if (value !== 0 && value !== 1)
+                    bad(key, `"minItems" may only be 0 or 1 with structured outputs, not ${JSON.stringify(value)}.${ADVICE}`);
+                break;
+            case 'enum':
+                if (!Array.isArray(value) || value.length === 0)
+                    bad(key, '"enum" must be a non-empty list of values.');
+                else if (value.some((v) => v !== null && typeof v === 'object'))
+                    bad(key, '"enum" may only hold strings, numbers, booleans or null, not lists or mappings.');
+                break;
+            case 'format':
+                if (typeof value !== 'string' || !SUPPORTED_FORMATS.includes(value)) {
+                    bad(key, `Format ${JSON.stringify(value)} is not supported. Use one of ${SUPPORTED_FORMATS.join(', ')}, or remove "format".`);
+                }
+                break;
+            case 'pattern': {
+                const why = typeof value !== 'string' ? 'it must be text' : unsupportedRegex(value);
+                if (why)
+                    bad(key, `This "pattern" cannot be used with structured outputs: ${why}.`);
+                break;
+            }
+            case '$ref':
+                if (typeof value !== 'string' || !value.startsWith('#'))
+                    bad(key, `Only references within the schema ("#/$defs/name") are supported, not ${JSON.stringify(value)}.`);
+                break;
+            case 'required':
+                if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+                    bad(key, '"required" must be a list of property names.');
+                break;
+            case 'properties':
+            case '$defs':
+            case 'definitions':
+                if (!isPlainObject(value))
+                    bad(key, `"${key}" must be a mapping of names to schemas.`);
+                else
+                    for (const [name, sub] of Object.entries(value)) {
+                        // ajv skips a property of this name (against prototype pollution), so no reply could be checked.
+                        if (name === '__proto__' && key === 'properties')
+                            issues.push({ at: [...at, key, name], message: 'A property named "__proto__" cannot be checked or written as a column: rename it.' });
+                        else if (sub === true || sub === false)
+                            bad(key, `"${name}" must be a schema (a mapping), not ${sub}.`);
+                        else
+                            child(sub, [...at, key, name], issues);
+                    }
+                break;
+            case 'items':
+                child(value, [...at, key], issues);
+                break;
+            case 'anyOf':
+            case 'allOf':
+                if (!Array.isArray(value) || value.length === 0)
+                    bad(key, `"${key}" must be a non-empty list of schemas.`);
+                else
+                    value.forEach((sub, i) => {
+                        if (key === 'allOf' && isPlainObject(sub) && '$ref' in sub)
+                            bad(key, '"allOf" with a "$ref" inside is not supported: copy the referenced properties in.');
+                        else
+                            child(sub, [...at, key, i], issues);
+                    });
+                break;
+        }
+    }
+    // The API needs every object closed; the SDKs add this, and so does the action.
+    if ((node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object')) || isPlainObject(node.properties)) && !('additionalProperties' in node)) {
+        node.additionalProperties = false;
+    }
+}
+/** ` Did you mean "properties"?` for a keyword one or two letters off, else ''. */
+function closest(key) {
+    for (const k of SUPPORTED)
+        if (Math.abs(k.length - key.length) <= 2 && distance(k, key) <= 2)
+            return ` Did you mean "${k}"?`;
+    return '';
+}
+function distance(a, b) {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= b.length; j++)
+            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        row = next;
+    }
+    return row[b.length];
+}
+function child(value, at, issues) {
+    if (isPlainObject(value))
+        walk(value, at, issues);
+    else
+        issues.push({ at, message: `This must be a schema (a mapping such as "type: string"), not ${describeType(value)}.` });
+}
+function unsupportedRegex(pattern) {
+    if (/\\[1-9]/.test(pattern))
+        return 'backreferences (\\1) are not supported';
+    if (/\(\?<?[=!]/.test(pattern))
+        return 'lookahead and lookbehind are not supported';
+    if (/\\[bB]/.test(pattern))
+        return 'word boundaries (\\b) are not supported';
+    try {
+        new RegExp(pattern, 'u');
+    }
+    catch (error) {
+        return `it is not a valid regular expression (${error.message})`;
+    }
+    return undefined;
+}
+/**
+ * The first local $ref that leads back into itself, if any: through a definition (`#/$defs/node`), the
+ * root (`#`) or any other place (`#/properties/a`). Each place a $ref points to is a node; it leads to
+ * every place a $ref inside it points to (not counting the definitions it holds, which are only
+ * containers), and a loop among them is a recursive schema.
+ */
+function recursion(schema) {
+    const refs = [];
+    const collect = (node, at, from) => {
+        if (Array.isArray(node))
+            node.forEach((n, i) => collect(n, [...at, i], [...from, String(i)]));
+        else if (isPlainObject(node)) {
+            for (const [k, v] of Object.entries(node)) {
+                if (k === '$ref' && typeof v === 'string' && v.startsWith('#'))
+                    refs.push({ ref: v, at: [...at, k], from });
+                else if (k !== 'enum' && k !== 'const' && k !== 'default' && k !== 'examples')
+                    collect(v, [...at, k], [...from, escapePointer(k)]);
+            }
+        }
+    };
+    collect(schema, [], []);
+    const pointer = (segments) => ['#', ...segments].join('/');
+    // Every definition and every target is a node, so a loop among unused definitions is found too.
+    const nodes = new Set(['#']);
+    for (const key of ['$defs', 'definitions']) {
+        const d = schema[key];
+        if (isPlainObject(d))
+            for (const name of Object.keys(d))
+                nodes.add(pointer([key, escapePointer(name)]));
+    }
+    for (const r of refs)
+        nodes.add(normalizePointer(r.ref));
+    const inside = (place, r) => {
+        const own = place === '#' ? [] : place.slice(2).split('/');
+        if (own.length > r.from.length || own.some((s, i) => s !== r.from[i]))
+            return false;
+        // A definitions keyword below the place (not a property of that name) holds containers only.
+        return !r.from.some((s, i) => i >= own.length && i < r.from.length - 1 && (s === '$defs' || s === 'definitions') && r.from[i - 1] !== 'properties');
+    };
+    const state = new Map();
+    const visit = (place) => {
+        state.set(place, 1);
+        for (const r of refs) {
+            if (!inside(place, r))
+                continue;
+            const target = normalizePointer(r.ref);
+            if (state.get(target) === 1)
+                return r;
+            if (state.get(target) === undefined) {
+                const found = visit(target);
+                if (found)
+                    return found;
+            }
+        }
+        state.set(place, 2);
+        return undefined;
+    };
+    for (const place of nodes) {
+        if (state.get(place) !== undefined)
+            continue;
+        const found = visit(place);
+        if (found)
+            return { ref: found.ref, at: found.at };
+    }
+    return undefined;
+}
+function escapePointer(key) {
+    return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+/** `#/a/b` as written, with `#/` (the root) read as `#`. */
+function normalizePointer(ref) {
+    return ref === '#/' ? '#' : ref.replace(/\/$/, '');
+}
+const FORMATS = Object.fromEntries(SUPPORTED_FORMATS.map((f) => [f, true]));
+/**
+ * Compiles a schema for validating replies: draft 2020-12 when its `$schema` says so, draft-07
+ * otherwise. Formats are accepted but not checked (the API's constrained decoding enforces them).
+ * Throws with ajv's message when the schema is not valid JSON Schema.
+ */
+function compileSchema(schema) {
+    // A new Ajv and a compile take ~7 ms: a schema shared by 100,000 prompts is compiled once, not per prompt.
+    const key = JSON.stringify(schema);
+    let compiled = compiledSchemas.get(key);
+    if (!compiled) {
+        try {
+            compiled = compileFresh(schema);
+        }
+        catch (error) {
+            compiled = error;
+        }
+        if (compiledSchemas.size >= MAX_COMPILED)
+            compiledSchemas.clear();
+        compiledSchemas.set(key, compiled);
+    }
+    if (compiled instanceof Error)
+        throw compiled;
+    return compiled;
+}
+// Distinct schemas kept compiled; past this many (each prompt its own schema) all are dropped and compiled again when seen.
+const MAX_COMPILED = 256;
+const compiledSchemas = new Map();
+function compileFresh(schema) {
+    // ownProperties: a reply's own fields only, so a property named "constructor" or "toString" is not found on every object.
+    const options = { allErrors: true, ownProperties: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false, formats: FORMATS };
+    const ajv = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12') ? new _2020.Ajv2020(options) : new dist_ajv.Ajv(options);
+    return ajv.compile(schema);
+}
+/**
+ * Checks a schema and reports each problem on `file` at the line `lineOf` gives for its place in the
+ * schema. Returns the schema to send (objects closed with additionalProperties: false), or undefined.
+ */
+function checkSchema(value, file, lineOf, ctx) {
+    const issues = unsupportedFeatures(value);
+    for (const issue of issues)
+        ctx.problem({ file, line: lineOf(issue.at), message: `Schema${where(issue.at)}: ${issue.message}` });
+    if (issues.length)
+        return undefined;
+    const schema = value;
+    try {
+        compileSchema(schema);
+    }
+    catch (error) {
+        ctx.problem({ file, line: lineOf([]), message: `This is not a valid JSON Schema: ${error.message}.` });
+        return undefined;
+    }
+    return schema;
+}
+function where(at) {
+    return at.length ? ` at ${at.map((s) => (typeof s === 'number' ? `[${s}]` : `/${s}`)).join('')}` : '';
+}
+/** The file line of a place in a YAML (or JSON) document: the line of its key. */
+function lineIn(yaml, root, at, fallback) {
+    let node = root;
+    let line = yaml.lineOf(root, fallback);
+    for (const segment of at) {
+        if ((0,dist/* isMap */.jh)(node)) {
+            const pair = node.items.find((p) => String(p.key?.value) === String(segment));
+            if (!pair)
+                break;
+            line = yaml.lineOf(pair.key, line);
+            node = pair.value;
+        }
+        else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
+            node = node.items[segment];
+            line = yaml.lineOf(node, line);
+        }
+        else
+            break;
+    }
+    return line;
+}
+/** A schema written inline as a YAML mapping (front matter `schema`, `.prompt.yml` `jsonSchema`). */
+function inlineSchema(yaml, node, line, ctx) {
+    const js = yaml.toJS(node);
+    if (js.error !== undefined) {
+        ctx.problem({ file: yaml.file, line, message: `Schema: ${js.error}` });
+        return undefined;
+    }
+    const value = checkSchema(js.value, yaml.file, (at) => lineIn(yaml, node, at, line), ctx);
+    return value && { value, file: yaml.file, line };
+}
+/**
+ * Reads a schema file: `ref` is relative to the prompt file `from` (or, with `from` undefined, to the
+ * workspace, for the schema-file input), and must be inside the workspace once links are followed.
+ * JSON (or YAML) whose problems are reported on the schema file's own lines.
+ */
+async function loadSchemaFile(ref, from, ctx, read) {
+    const relative = from ? external_node_path_.posix.join(external_node_path_.posix.dirname(from.file), ref) : ref;
+    const found = await resolveInputFile(await openWorkspace(ctx.workspace), from ? 'schema' : 'schema-file', relative);
+    if ('error' in found) {
+        ctx.problem({ file: from?.file ?? found.error.file, line: from?.line, message: found.error.message.replace(/^Input schema:/, 'Front matter key "schema":') });
+        return undefined;
+    }
+    read?.add(found.file);
+    let text;
+    try {
+        const got = await readUtf8File(found.abs, found.file);
+        if (got.error !== undefined) {
+            ctx.problem({ file: found.file, message: got.error });
+            return undefined;
+        }
+        text = got.text;
+    }
+    catch (error) {
+        ctx.problem({ file: found.file, message: `Cannot read the schema file: ${error.message}` });
+        return undefined;
+    }
+    if (found.file.toLowerCase().endsWith('.json')) {
+        try {
+            JSON.parse(text);
+        }
+        catch (error) {
+            const at = /position (\d+)/.exec(error.message);
+            const line = at ? text.slice(0, Number(at[1])).split('\n').length : 1;
+            ctx.problem({ file: found.file, line, message: `The schema file is not valid JSON: ${error.message}.` });
+            return undefined;
+        }
+    }
+    // JSON is YAML too: parsed as YAML, every place in the schema keeps its line.
+    const yaml = YamlDoc.parse(text, found.file, 1, ctx);
+    if (!yaml)
+        return undefined;
+    return inlineSchema(yaml, yaml.contents, 1, ctx);
+}
+/** `params` asking for JSON that fits `schema`: `output_config.format`, beside any other output_config field. */
+function withOutputFormat(params, schema) {
+    const config = isPlainObject(params.output_config) ? params.output_config : {};
+    params.output_config = { ...config, format: { type: 'json_schema', schema: structuredClone(schema) } };
+    return params;
+}
+/** The schema a request's params ask its reply to fit, if any. */
+function schemaOf(params) {
+    const config = params.output_config;
+    if (!isPlainObject(config) || !isPlainObject(config.format) || config.format.type !== 'json_schema')
+        return undefined;
+    return isPlainObject(config.format.schema) ? config.format.schema : undefined;
+}
+/** The top-level property names in schema order: a data file's result columns. Undefined when it has none. */
+function topLevelProperties(schema) {
+    const props = schema.properties;
+    return isPlainObject(props) && Object.keys(props).length ? Object.keys(props) : undefined;
+}
+/**
+ * Settles a parsed prompt's schema: reads the file its front matter names, or takes the
+ * `schema-file` input's when the prompt names none. False when the named file had problems.
+ */
+async function resolveSchema(spec, ctx, read) {
+    if (spec.schemaFile) {
+        const schema = await loadSchemaFile(spec.schemaFile.path, { file: spec.file, line: spec.schemaFile.line }, ctx, read);
+        if (!schema)
+            return false;
+        spec.schema = schema;
+    }
+    else if (!spec.schema && ctx.defaults.schema) {
+        spec.schema = ctx.defaults.schema;
+    }
+    return true;
+}
+/**
+ * A `.prompt.yml` `jsonSchema` (github/gh-models): `{name, schema, strict?, description?}` written as a
+ * string of JSON (what gh-models reads) or of YAML, or as a YAML mapping. A bare schema is taken too.
+ */
+function promptYamlSchema(yaml, node, line, ctx) {
+    let doc = yaml;
+    let root = node;
+    let exact = true;
+    if ((0,dist/* isScalar */.jn)(node) && typeof node.value === 'string') {
+        const text = yaml.text(node, node.value);
+        // A quoted string's own line breaks are not the file's: its problems go on the key's line.
+        const inner = YamlDoc.parse(node.value, yaml.file, text.exactLines ? text.line : line, ctx);
+        if (!inner)
+            return undefined;
+        doc = inner;
+        root = inner.contents;
+        exact = text.exactLines;
+    }
+    if (!(0,dist/* isMap */.jh)(root)) {
+        ctx.problem({
+            file: yaml.file,
+            line,
+            message: `"jsonSchema" must hold {"name": ..., "schema": {...}} as JSON text or a mapping, not ${describeType(doc.toJS(root).value ?? null)}.`
+        });
+        return undefined;
+    }
+    const wrapped = root.get('schema', true);
+    if (wrapped !== undefined && !root.has('type'))
+        root = wrapped;
+    const js = doc.toJS(root);
+    if (js.error !== undefined) {
+        ctx.problem({ file: yaml.file, line, message: `"jsonSchema": ${js.error}` });
+        return undefined;
+    }
+    const value = checkSchema(js.value, yaml.file, (at) => (exact ? lineIn(doc, root, at, line) : line), ctx);
+    return value && { value, file: yaml.file, line };
+}
+//# sourceMappingURL=schema.js.map
 ;// CONCATENATED MODULE: ./lib/sources/markdown.js
 
 
 
-const FRONT_MATTER_KEYS = ['model', 'max_tokens', 'system', 'output', 'params'];
+
+const FRONT_MATTER_KEYS = ['model', 'max_tokens', 'system', 'output', 'params', 'schema'];
 /**
  * Separates front matter from the body. `lines` is how many lines the front matter takes, fences
  * included (0 without front matter), so the body starts on line `lines + 1`.
@@ -43443,6 +54124,8 @@ function parseMarkdown(text, file, outer) {
     const system = [];
     let output;
     let extra = {};
+    let schema;
+    let schemaFile;
     if (split.yaml !== undefined) {
         const yaml = YamlDoc.parse(split.yaml, file, 2, ctx);
         if (!yaml) {
@@ -43501,6 +54184,16 @@ function parseMarkdown(text, file, outer) {
                         else if (checkParams(yaml, value, ctx))
                             extra = v;
                         break;
+                    case 'schema':
+                        if (v === null)
+                            noValue();
+                        else if (typeof v === 'string' && v.trim() !== '')
+                            schemaFile = { path: v.trim(), line };
+                        else if (!(0,dist/* isMap */.jh)(value))
+                            bad(line, `Front matter key "schema" must be a JSON Schema written as a YAML mapping (e.g. "type: object"), or the path of a .json schema file, not ${describeType(v)}.`);
+                        else
+                            schema = inlineSchema(yaml, value, line, ctx);
+                        break;
                     default:
                         bad(line, `Unknown front matter key "${key}". Allowed keys: ${FRONT_MATTER_KEYS.join(', ')}.${didYouMean(key, FRONT_MATTER_KEYS)}`);
                 }
@@ -43520,7 +54213,9 @@ function parseMarkdown(text, file, outer) {
             system,
             messages: [{ role: 'user', content: { text: split.body, line, exactLines: true } }],
             extra,
-            line
+            line,
+            ...(schema ? { schema } : {}),
+            ...(schemaFile ? { schemaFile } : {})
         },
         output
     };
@@ -43529,13 +54224,22 @@ function parseMarkdown(text, file, outer) {
 function checkParams(yaml, params, ctx) {
     let ok = true;
     for (const { key, line } of yaml.entries(params, ctx)) {
-        const why = Object.hasOwn(OWN_KEYS, key) ? `${OWN_KEYS[key]}, not inside params` : refusedParam(key);
+        const why = Object.hasOwn(OWN_KEYS, key) ? `${OWN_KEYS[key]}, not inside params` : (refusedParam(key) ?? outputFormatInParams(yaml, params, key));
         if (why) {
             ok = false;
             ctx.problem({ file: yaml.file, line, message: `"params.${key}" is not allowed: ${why}` });
         }
     }
     return ok;
+}
+/** `params.output_config.format` would be sent unchecked, and replies not validated: it has its own key. */
+function outputFormatInParams(yaml, params, key) {
+    if (key !== 'output_config')
+        return undefined;
+    const config = yaml.toJS(params.get(key, true)).value;
+    return config && typeof config === 'object' && 'format' in config
+        ? 'give the JSON Schema with the front matter key "schema", which is checked and validates every reply.'
+        : undefined;
 }
 function count(text, ch) {
     let n = 0;
@@ -43591,8 +54295,30 @@ function countNewlines(text, end) {
         n++;
     return n;
 }
+// The smallest minimum cacheable prompt of any model is 512 tokens, and a token is at least a byte: a
+// shorter lead is not worth a cache breakpoint of its own (the system prompt's, if any, covers it).
+const MIN_LEAD_BYTES = 512;
+/**
+ * Where a template's fixed leading text ends: in the first message with a placeholder, before that
+ * placeholder. Every row shares the text up to there (prompt caching may mark it, plan/cache.ts);
+ * undefined when a message starts with a placeholder, none has one, or the text before is short.
+ */
+function fixedLead(messages) {
+    for (const [message, m] of messages.entries()) {
+        PLACEHOLDER.lastIndex = 0;
+        const found = PLACEHOLDER.exec(m.content.text);
+        PLACEHOLDER.lastIndex = 0;
+        if (!found)
+            continue;
+        const before = [...messages.slice(0, message).map((b) => b.content.text), m.content.text.slice(0, found.index)];
+        const bytes = before.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+        return found.index > 0 && bytes >= MIN_LEAD_BYTES ? { message, chars: found.index } : undefined;
+    }
+    return undefined;
+}
 //# sourceMappingURL=template.js.map
 ;// CONCATENATED MODULE: ./lib/sources/prompt.js
+
 
 /** Every placeholder name in the prompt with the line of its first use. */
 function variablesOf(spec) {
@@ -43627,6 +54353,8 @@ function render(spec, defaultSystem, lookup) {
         messages,
         ...structuredClone(spec.extra)
     };
+    if (spec.schema)
+        withOutputFormat(params, spec.schema.value);
     return { params, missing, empty };
 }
 //# sourceMappingURL=prompt.js.map
@@ -43641,17 +54369,8 @@ function render(spec, defaultSystem, lookup) {
 
 
 
-const PROMPT_YAML_KEYS = [
-    'name',
-    'description',
-    'model',
-    'modelParameters',
-    'messages',
-    'testData',
-    'evaluators',
-    'responseFormat',
-    'jsonSchema'
-];
+
+const PROMPT_YAML_KEYS = ['name', 'description', 'model', 'modelParameters', 'messages', 'testData', 'evaluators', 'responseFormat', 'jsonSchema'];
 const MODEL_PARAMETER_KEYS = ['maxTokens', 'maxCompletionTokens', 'temperature', 'topP', 'stop'];
 const ROLES = ['system', 'user', 'assistant'];
 /** Parses a `.prompt.yml`. Reports every problem found and returns undefined when there was any. */
@@ -43672,6 +54391,8 @@ function parsePromptYaml(text, file, outer) {
     const messages = [];
     let messagesSeen = false;
     let testData;
+    let responseFormat;
+    let jsonSchema;
     for (const { key, line, value } of yaml.entries(yaml.contents, ctx)) {
         const js = yaml.toJS(value);
         if (js.error !== undefined) {
@@ -43750,17 +54471,16 @@ function parsePromptYaml(text, file, outer) {
                 testData = readTestData(yaml, value, line, ctx);
                 break;
             case 'responseFormat':
-                if (v !== 'text' && v !== null) {
-                    ctx.warning({ file, line, message: `responseFormat is not sent: Claude's Messages API has no such field. Ask for the format in the prompt instead.` });
-                }
+                responseFormat = { value: v, line };
                 break;
             case 'jsonSchema':
-                ctx.warning({ file, line, message: `jsonSchema is not sent: Claude's Messages API has no such field. Describe the JSON you want in the prompt instead.` });
+                jsonSchema = { node: value, line };
                 break;
             default:
                 bad(line, `Unknown key "${key}". Allowed keys: ${PROMPT_YAML_KEYS.join(', ')}.${didYouMean(key, PROMPT_YAML_KEYS)}`);
         }
     }
+    const schema = structuredOutput(yaml, responseFormat, jsonSchema, ctx);
     const first = messages.find((m) => m.role === 'user');
     if (messagesSeen && !first && !ctx.failed)
         bad(yaml.lineOf(yaml.contents.get('messages', true)), 'There is no user message: add one with "role: user".');
@@ -43769,9 +54489,40 @@ function parsePromptYaml(text, file, outer) {
     if (ctx.failed || !first)
         return undefined;
     return {
-        spec: { file, model, maxTokens: maxTokens?.value ?? ctx.defaults.maxTokens, system, messages, extra, line: first.content.line },
+        spec: { file, model, maxTokens: maxTokens?.value ?? ctx.defaults.maxTokens, system, messages, extra, line: first.content.line, ...(schema ? { schema } : {}) },
         testData
     };
+}
+/**
+ * `responseFormat: json_schema` with `jsonSchema` asks for structured output (sent as
+ * output_config.format). `json_object` has no equivalent in Claude's API: JSON needs a schema.
+ */
+function structuredOutput(yaml, format, jsonSchema, ctx) {
+    const file = yaml.file;
+    const value = format?.value ?? null;
+    if (format && value !== null && value !== 'text' && value !== 'json_schema') {
+        if (value === 'json_object') {
+            ctx.warning({
+                file,
+                line: format.line,
+                message: "responseFormat json_object is not sent: Claude's API gives JSON only with a schema. Use responseFormat: json_schema with a jsonSchema, or ask for JSON in the prompt."
+            });
+        }
+        else {
+            ctx.problem({ file, line: format.line, message: `Unknown responseFormat ${JSON.stringify(value)}: use text or json_schema (with jsonSchema).` });
+        }
+    }
+    if (value === 'json_schema' && !jsonSchema) {
+        ctx.problem({ file, line: format.line, message: 'responseFormat is json_schema but there is no jsonSchema: add jsonSchema with {"name": ..., "schema": {...}}.' });
+        return undefined;
+    }
+    if (!jsonSchema)
+        return undefined;
+    if (value !== 'json_schema') {
+        ctx.warning({ file, line: jsonSchema.line, message: 'jsonSchema is not sent without "responseFormat: json_schema": add that line to get replies that fit it.' });
+        return undefined;
+    }
+    return promptYamlSchema(yaml, jsonSchema.node, jsonSchema.line, ctx);
 }
 function readMessage(yaml, item, ctx) {
     const line = yaml.lineOf(item);
@@ -43817,7 +54568,11 @@ function readMessage(yaml, item, ctx) {
 }
 function readTestData(yaml, value, line, ctx) {
     if (!(0,dist/* isSeq */.oP)(value)) {
-        ctx.problem({ file: yaml.file, line, message: `"testData" must be a list of rows (mappings of variable names to values), not ${describeType(yaml.toJS(value).value ?? null)}.` });
+        ctx.problem({
+            file: yaml.file,
+            line,
+            message: `"testData" must be a list of rows (mappings of variable names to values), not ${describeType(yaml.toJS(value).value ?? null)}.`
+        });
         return undefined;
     }
     if (value.items.length === 0) {
@@ -43844,6 +54599,8 @@ const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 function* promptYamlRequests(parsed, name, ctx) {
     const { spec, testData } = parsed;
     const file = spec.file;
+    // A reply that fits a schema is JSON, and is named so.
+    const extension = spec.schema ? '.json' : '.md';
     if (!testData) {
         let ok = true;
         for (const [variable, line] of variablesOf(spec)) {
@@ -43857,7 +54614,7 @@ function* promptYamlRequests(parsed, name, ctx) {
         if (!ok)
             return;
         const { params } = render(spec, ctx.defaults.system);
-        yield { key: name, params, output: { kind: 'file', path: external_node_path_.posix.join(ctx.outputDir, `${name}.md`) }, origin: { file, line: spec.line } };
+        yield { key: name, params, output: { kind: 'file', path: external_node_path_.posix.join(ctx.outputDir, `${name}${extension}`) }, origin: { file, line: spec.line } };
         return;
     }
     const missing = new RowTally();
@@ -43887,7 +54644,7 @@ function* promptYamlRequests(parsed, name, ctx) {
             continue;
         }
         names.set(rowName, row.line);
-        const { params, missing: lacking, empty: isEmpty } = render(spec, ctx.defaults.system, (v) => Object.hasOwn(row.values, v) ? stringifyValue(row.values[v]) : undefined);
+        const { params, missing: lacking, empty: isEmpty } = render(spec, ctx.defaults.system, (v) => (Object.hasOwn(row.values, v) ? stringifyValue(row.values[v]) : undefined));
         for (const v of lacking)
             missing.add(v, row.row, row.line);
         if (isEmpty)
@@ -43897,7 +54654,7 @@ function* promptYamlRequests(parsed, name, ctx) {
         yield {
             key: `${name}/${rowName}`,
             params,
-            output: { kind: 'file', path: external_node_path_.posix.join(ctx.outputDir, name, `${rowName}.md`) },
+            output: { kind: 'file', path: external_node_path_.posix.join(ctx.outputDir, name, `${rowName}${extension}`) },
             origin: { file, line: row.line, row: row.row }
         };
     }
@@ -46332,7 +57089,11 @@ async function* jsonRows(abs, file, ctx) {
         const element = value[i];
         const line = lines[i];
         if (!isPlainObject(element)) {
-            problems.report('not an object', { file, line, message: `Element ${i + 1} of the array is not an object: every element must be one object such as {"id": "a", "text": "..."}.` });
+            problems.report('not an object', {
+                file,
+                line,
+                message: `Element ${i + 1} of the array is not an object: every element must be one object such as {"id": "a", "text": "..."}.`
+            });
             continue;
         }
         yield { kind: 'row', values: element, line, row: i + 1 };
@@ -46394,10 +57155,11 @@ function elementLines(text) {
 
 
 
+
 /** The column the results are written to; input data must not have it already. */
 const OUTPUT_FIELD = 'output';
 /** Parses the template prompt file. Reports every problem found and returns undefined when there was any. */
-async function loadTemplate(file, abs, ctx) {
+async function loadTemplate(file, abs, ctx, read) {
     const kind = promptKind(file);
     if (!kind) {
         ctx.problem({ file, message: `The template input must name a prompt file (${PROMPT_EXTENSIONS_TEXT}), not "${file}".` });
@@ -46426,7 +57188,7 @@ async function loadTemplate(file, abs, ctx) {
             });
             return undefined;
         }
-        return parsed?.spec;
+        return parsed && (await withColumns(parsed.spec, ctx, read));
     }
     const parsed = parsePromptYaml(text, file, ctx);
     if (parsed?.testData) {
@@ -46437,7 +57199,24 @@ async function loadTemplate(file, abs, ctx) {
         });
         return undefined;
     }
-    return parsed?.spec;
+    return parsed && (await withColumns(parsed.spec, ctx, read));
+}
+/**
+ * A template's schema, settled: its top-level properties become the data file's result columns, so
+ * it must be an object schema with properties.
+ */
+async function withColumns(spec, ctx, read) {
+    if (!(await resolveSchema(spec, ctx, read)))
+        return undefined;
+    if (spec.schema && !topLevelProperties(spec.schema.value)) {
+        ctx.problem({
+            file: spec.schema.file,
+            line: spec.schema.line,
+            message: 'A data file\'s schema must be an object with "properties": each property becomes a column of the generated file.'
+        });
+        return undefined;
+    }
+    return spec;
 }
 /**
  * One request per data row. With no template (it had problems) the data file is still read, to
@@ -46449,6 +57228,12 @@ async function* dataRequests(data, spec, ctx) {
     const stem = base.replace(/\.[^.]*$/, '') || base;
     const outputPath = external_node_path_.posix.join(ctx.outputDir, base);
     const variables = spec ? variablesOf(spec) : new Map();
+    // With a schema, each top-level property is a result column; without, the one `output` column.
+    const columns = spec?.schema && topLevelProperties(spec.schema.value);
+    const resultFields = columns ?? [OUTPUT_FIELD];
+    const clash = columns
+        ? `is also a property of the schema (${spec.schema.file}:${spec.schema.line}), whose values fill a column of that name: rename the column or the property.`
+        : '';
     let usable = spec !== undefined;
     const missing = new RowTally();
     const hasOutput = new RowTally();
@@ -46457,10 +57242,15 @@ async function* dataRequests(data, spec, ctx) {
     const fieldsSeen = new Map();
     const reading = watched(ctx);
     let rows = 0;
+    // Every row shares the template's text before its first variable: prompt caching's lead (plan/cache.ts).
+    const cacheLead = spec && fixedLead(spec.messages);
     for await (const item of readDataRows(format, data.abs, file, reading)) {
         if (item.kind === 'header') {
-            if (item.columns.includes(OUTPUT_FIELD)) {
-                ctx.problem({ file, line: 1, message: `The data has a column named "${OUTPUT_FIELD}", where the results will be written: rename that column.` });
+            for (const field of resultFields) {
+                if (!item.columns.includes(field))
+                    continue;
+                const message = columns ? `The data's column "${field}" ${clash}` : `The data has a column named "${OUTPUT_FIELD}", where the results will be written: rename that column.`;
+                ctx.problem({ file, line: 1, message });
             }
             for (const [name, line] of variables) {
                 if (!item.columns.includes(name)) {
@@ -46476,8 +57266,10 @@ async function* dataRequests(data, spec, ctx) {
         }
         rows++;
         const { values, line, row } = item;
-        if (format !== 'csv' && Object.hasOwn(values, OUTPUT_FIELD))
-            hasOutput.add('', row, line);
+        if (format !== 'csv')
+            for (const field of resultFields)
+                if (Object.hasOwn(values, field))
+                    hasOutput.add(field, row, line);
         if (!usable)
             continue;
         const rendered = render(spec, ctx.defaults.system, (name) => (Object.hasOwn(values, name) ? stringifyValue(values[name]) : undefined));
@@ -46495,8 +57287,9 @@ async function* dataRequests(data, spec, ctx) {
         yield {
             key: `${stem}-${rowId}`,
             params: rendered.params,
-            output: { kind: 'data-row', path: outputPath, source: file, format, index: row - 1 },
-            origin: { file, line, row }
+            output: { kind: 'data-row', path: outputPath, source: file, format, index: row - 1, ...(columns ? { columns } : {}) },
+            origin: { file, line, row },
+            ...(cacheLead ? { cacheLead } : {})
         };
     }
     for (const m of missing) {
@@ -46507,7 +57300,8 @@ async function* dataRequests(data, spec, ctx) {
         });
     }
     for (const o of hasOutput) {
-        ctx.problem({ file, line: o.line, message: `${capitalize(o.rows)} already ${o.count === 1 ? 'has a field' : 'have a field'} named "${OUTPUT_FIELD}", where the results will be written: rename that field.` });
+        const why = columns ? `which ${clash}` : 'where the results will be written: rename that field.';
+        ctx.problem({ file, line: o.line, message: `${capitalize(o.rows)} already ${o.count === 1 ? 'has a field' : 'have a field'} named "${o.key}", ${why}` });
     }
     for (const e of empty) {
         ctx.problem({ file, line: e.line, message: `The prompt is empty for ${e.rows}: the template gives no text with ${e.count === 1 ? "this row's" : "these rows'"} values.` });
@@ -46622,17 +57416,35 @@ async function* jsonlRequests(file, abs, ctx) {
 
 
 
+
+
+
+
 /** Prompt files first (in pattern order, sorted by path), then data rows, then ready-made requests. */
 function readSources(inputs, ctx) {
     const files = new Set();
-    return Object.assign(generate(inputs, ctx, files), { files });
+    // Real paths are kept only where links make them differ from the workspace's real path + file.
+    const reals = new Map();
+    let wsReal;
+    const real = (file) => reals.get(file) ?? (wsReal !== undefined && files.has(file) ? external_node_path_.join(wsReal, file) : undefined);
+    const found = (ws) => {
+        wsReal = ws.real;
+    };
+    return Object.assign(generate(inputs, ctx, files, reals, found), { files, real });
 }
-async function* generate(inputs, ctx, read) {
-    const ws = await openWorkspace(ctx.workspace);
+async function* generate(inputs, outer, read, reals, found) {
+    const ws = await openWorkspace(outer.workspace);
+    found(ws);
+    // The schema-file input: the schema of every prompt (and template) that names none.
+    const schema = inputs.schemaFile ? await loadSchemaFile(inputs.schemaFile, undefined, outer, read) : undefined;
+    const ctx = schema ? { ...outer, defaults: { ...outer.defaults, schema } } : outer;
     const data = inputs.data ? await inputFile(ws, 'data', inputs.data, ctx) : undefined;
     const format = data && dataFormat(data.file);
     if (data && !format) {
-        ctx.problem({ file: data.file, message: `Input data: "${data.file}" is not a data file. Use .csv (with a header row), .jsonl (one JSON object per line) or .json (an array of objects).` });
+        ctx.problem({
+            file: data.file,
+            message: `Input data: "${data.file}" is not a data file. Use .csv (with a header row), .jsonl (one JSON object per line) or .json (an array of objects).`
+        });
     }
     const template = inputs.template ? await inputFile(ws, 'template', inputs.template, ctx) : undefined;
     const requests = inputs.requests ? await inputFile(ws, 'requests', inputs.requests, ctx) : undefined;
@@ -46643,61 +57455,77 @@ async function* generate(inputs, ctx, read) {
         ctx.problem({ message: 'Input template is set but data is not: set data to the CSV, JSONL or JSON file whose rows fill the template.' });
     }
     const named = [data, template, requests].filter((f) => f !== undefined);
-    for (const f of named)
+    for (const f of named) {
         read.add(f.file);
+        reals.set(f.file, f.real);
+    }
     if (inputs.systemPromptFile)
         read.add(inputs.systemPromptFile);
+    const systemReal = await systemPromptReal(ws, inputs.systemPromptFile);
+    if (inputs.systemPromptFile && systemReal[0] !== undefined)
+        reals.set(inputs.systemPromptFile, systemReal[0]);
     const otherSources = Boolean(inputs.data || inputs.requests || inputs.template);
     if (inputs.prompts.length > 0) {
         const files = await findPromptFiles(inputs.prompts, ws, ctx, {
             isDefault: inputs.promptsIsDefault,
             otherSources,
             reserved: new Set([inputs.data, inputs.template, inputs.requests, inputs.systemPromptFile, ...named.map((f) => f.file)].filter((f) => f !== undefined)),
-            reservedReal: new Set([...named.map((f) => f.real), ...(await systemPromptReal(ws, inputs.systemPromptFile))])
+            reservedReal: new Set([...named.map((f) => f.real), ...systemReal]),
+            fs: inputs.fs
         });
-        for (const file of files) {
-            read.add(file.file);
-            yield* promptFileRequests(file, ctx);
+        // Read many at a time (each read waits on the thread pool); parsed and yielded in path order.
+        const fs = inputs.fs ?? nodeReadFs;
+        const load = async (p) => {
+            try {
+                return { p, bytes: await fs.readFile(external_node_path_.resolve(ws.root, p.file)) };
+            }
+            catch (error) {
+                return { p, error };
+            }
+        };
+        for await (const loaded of mapOrdered(files, READ_CONCURRENCY, load)) {
+            read.add(loaded.p.file);
+            if (loaded.p.real !== undefined)
+                reals.set(loaded.p.file, loaded.p.real);
+            yield* promptFileRequests(loaded, ctx, read);
         }
     }
     else if (!otherSources) {
         ctx.problem({ message: 'No prompts found: put prompt files under prompts/ or set the prompts, data or requests input.' });
     }
     if (data && format) {
-        const spec = template ? await loadTemplate(template.file, template.abs, ctx) : undefined;
+        const spec = template ? await loadTemplate(template.file, template.abs, ctx, read) : undefined;
         yield* dataRequests({ file: data.file, abs: data.abs, format }, spec, ctx);
     }
     else if (template) {
         // Still check the template, so its own mistakes are reported in the same run.
-        await loadTemplate(template.file, template.abs, ctx);
+        await loadTemplate(template.file, template.abs, ctx, read);
     }
     if (requests)
         yield* jsonlRequests(requests.file, requests.abs, ctx);
 }
-async function* promptFileRequests(p, ctx) {
-    let text;
-    try {
-        const read = await readUtf8File(p.abs, p.file);
-        if (read.error !== undefined) {
-            ctx.problem({ file: p.file, message: read.error });
-            return;
-        }
-        text = read.text;
-    }
-    catch (error) {
-        ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${error.message}` });
+async function* promptFileRequests(loaded, ctx, readFiles) {
+    const { p } = loaded;
+    if (!loaded.bytes) {
+        ctx.problem({ file: p.file, message: `Cannot read this prompt file: ${loaded.error.message}` });
         return;
     }
+    const read = decodeUtf8(loaded.bytes, p.file);
+    if (read.error !== undefined) {
+        ctx.problem({ file: p.file, message: read.error });
+        return;
+    }
+    const text = read.text;
     if (p.kind === 'prompt-yaml') {
         const parsed = parsePromptYaml(text, p.file, ctx);
-        if (parsed)
+        if (parsed && (await resolveSchema(parsed.spec, ctx, readFiles)))
             yield* promptYamlRequests(parsed, withoutPromptExtension(relativeToBase(p.file, p.base)), ctx);
         return;
     }
     const parsed = parseMarkdown(text, p.file, ctx);
-    if (!parsed)
+    if (!parsed || !(await resolveSchema(parsed.spec, ctx, readFiles)))
         return;
-    const target = markdownTarget(p, ctx.outputDir);
+    const target = markdownTarget(p, ctx.outputDir, parsed.spec.schema !== undefined);
     yield {
         key: target.key,
         params: render(parsed.spec, ctx.defaults.system).params,
@@ -46775,26 +57603,88 @@ function isTag(value) {
  * steer clear of them.
  */
 function assignCustomIds(keys, tag) {
+    return [...customIds(keys.length, (i) => keys[i], tag)];
+}
+/**
+ * `assignCustomIds` for `count` keys read through `keyAt`, without holding every key, base and id
+ * as strings at once (a million-row data file): duplicates are found by sorting 32-bit hashes, and
+ * only keys whose hashes meet are compared as text. Throws before yielding when two ids are equal.
+ */
+function customIds(count, keyAt, tag) {
     if (!isTag(tag))
         throw new Error(`not a submission tag: ${JSON.stringify(tag)}`);
-    const bases = keys.map((k) => (typeof k === 'string' ? sanitize(k) : k.fixed));
-    const uses = new Map();
-    for (const base of bases)
-        uses.set(base, (uses.get(base) ?? 0) + 1);
-    const ids = keys.map((key, i) => {
-        const base = bases[i];
+    const base = (i) => {
+        const k = keyAt(i);
+        return typeof k === 'string' ? sanitize(k) : k.fixed;
+    };
+    const shared = repeated(count, base);
+    const id = (i) => {
+        const key = keyAt(i);
+        const b = typeof key === 'string' ? sanitize(key) : key.fixed;
         const fixed = typeof key !== 'string';
-        if (base.length <= READABLE && (fixed || uses.get(base) === 1))
-            return `${tag}_${base}`;
-        return `${tag}_${withHash(base, fixed ? `fixed:${key.fixed}` : key)}`;
-    });
-    const seen = new Set();
-    for (const id of ids) {
-        if (seen.has(id))
-            throw new Error(`custom_id "${id}" was produced twice; rename one of its sources.`);
-        seen.add(id);
+        if (b.length <= READABLE && (fixed || !shared[i]))
+            return `${tag}_${b}`;
+        return `${tag}_${withHash(b, fixed ? `fixed:${key.fixed}` : key)}`;
+    };
+    const twice = repeated(count, id);
+    // The id whose second use comes first, as a walk through them in order would meet it.
+    const first = new Set();
+    for (let i = 0; i < count; i++) {
+        if (!twice[i])
+            continue;
+        const value = id(i);
+        if (first.has(value))
+            throw new Error(`custom_id "${value}" was produced twice; rename one of its sources.`);
+        first.add(value);
     }
-    return ids;
+    return {
+        *[Symbol.iterator]() {
+            for (let i = 0; i < count; i++)
+                yield id(i);
+        }
+    };
+}
+/** Which of `count` strings occur more than once (1) or once (0). */
+function repeated(count, at) {
+    const marks = new Uint8Array(count);
+    // High 32 bits: a hash of the string; low 32: its index. Sorted, equal hashes sit together.
+    const order = new BigUint64Array(count);
+    for (let i = 0; i < count; i++)
+        order[i] = (BigInt(fnv1a(at(i))) << 32n) | BigInt(i);
+    order.sort();
+    for (let start = 0; start < count;) {
+        const hash = order[start] >> 32n;
+        let end = start + 1;
+        while (end < count && order[end] >> 32n === hash)
+            end++;
+        if (end - start > 1) {
+            const byText = new Map();
+            for (let k = start; k < end; k++) {
+                const i = Number(order[k] & 0xffffffffn);
+                const text = at(i);
+                const same = byText.get(text);
+                if (same)
+                    same.push(i);
+                else
+                    byText.set(text, [i]);
+            }
+            for (const same of byText.values())
+                if (same.length > 1)
+                    for (const i of same)
+                        marks[i] = 1;
+        }
+        start = end;
+    }
+    return marks;
+}
+/** FNV-1a over UTF-16 code units: cheap, and only ever a hint (equal hashes are compared as text). */
+function fnv1a(s) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) {
+        h ^= s.charCodeAt(i);
+        h = Math.imul(h, 0x01000193);
+    }
+    return h >>> 0;
 }
 function sanitize(key) {
     const ascii = key.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
@@ -46810,116 +57700,254 @@ function withHash(base, key) {
     return `${prefix}-${hash}`;
 }
 //# sourceMappingURL=custom-ids.js.map
-;// CONCATENATED MODULE: ./lib/plan/spool.js
-
-
-
-
-/**
- * The requests' `params`, one JSON line each, on disk: planning writes them once, and submission
- * streams them into the create call, so 100,000 prompts never sit in memory together.
- */
-class SpoolWriter {
-    path;
-    stream;
-    offset = 0;
-    // The sum (mod 2^64) of every request's hash: a digest of the whole submission that does not
-    // depend on the order the files were read in.
-    sum = 0n;
-    constructor(path) {
-        this.path = path;
-        this.stream = (0,external_node_fs_.createWriteStream)(path);
-    }
-    /** Appends one params object; returns where its JSON lies in the file. `key` names the request in the digest. */
-    async append(params, key = '') {
-        const line = Buffer.from(JSON.stringify(params) + '\n');
-        this.sum = (this.sum + (0,external_node_crypto_.createHash)('sha256').update(key).update('\n').update(line).digest().readBigUInt64BE(0)) & 0xffffffffffffffffn;
-        const at = { offset: this.offset, bytes: line.length - 1 };
-        this.offset += line.length;
-        if (!this.stream.write(line))
-            await (0,external_node_events_.once)(this.stream, 'drain');
-        return at;
-    }
-    /** Appends params already serialised (copied from another spool). */
-    async appendRaw(json) {
-        const at = { offset: this.offset, bytes: json.length };
-        this.offset += json.length + 1;
-        if (!this.stream.write(Buffer.concat([json, NEWLINE])))
-            await (0,external_node_events_.once)(this.stream, 'drain');
-        return at;
-    }
-    async close() {
-        this.stream.end();
-        await (0,external_node_events_.once)(this.stream, 'finish');
-    }
-    /** What every request appended says, keys and params, as 16 hex digits. */
-    digest() {
-        return this.sum.toString(16).padStart(16, '0');
-    }
-}
-const NEWLINE = Buffer.from('\n');
-/**
- * The body of a create call, `{"requests":[{"custom_id":…,"params":…},…]}`, produced piece by piece
- * from the spool. The items must be consecutive in the spool (chunks always are).
- */
-async function* batchBody(path, items) {
-    if (items.length === 0)
-        throw new Error('a batch needs at least one request');
-    const first = items[0];
-    const last = items[items.length - 1];
-    // Read up to and including the last item's newline, so every item is followed by one.
-    const stream = (0,external_node_fs_.createReadStream)(path, { start: first.offset, end: last.offset + last.bytes, highWaterMark: 1 << 20 });
-    let index = 0;
-    let pending = Buffer.alloc(0);
-    let out = [Buffer.from('{"requests":[')];
-    let outBytes = 0;
-    for await (const chunk of stream) {
-        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-        // Items are consecutive, each followed by one newline, so lengths alone cut the stream. An item
-        // is taken only once its newline has arrived too: it may start the next chunk.
-        for (;;) {
-            const item = items[index];
-            if (!item || pending.length < item.bytes + 1)
-                break;
-            const head = `${index ? ',' : ''}{"custom_id":${JSON.stringify(item.customId)},"params":`;
-            out.push(Buffer.from(head), pending.subarray(0, item.bytes), Buffer.from('}'));
-            outBytes += head.length + item.bytes + 1;
-            pending = pending.subarray(item.bytes + 1);
-            index++;
+;// CONCATENATED MODULE: ./lib/plan/table.js
+/** Each distinct string once, by number: paths, models, file names shared by many requests. */
+class Interned {
+    ids = new Map();
+    values = [];
+    id(value) {
+        let id = this.ids.get(value);
+        if (id === undefined) {
+            id = this.values.length;
+            this.values.push(value);
+            this.ids.set(value, id);
         }
-        if (outBytes >= 1 << 20) {
-            yield Buffer.concat(out);
-            out = [];
-            outBytes = 0;
+        return id;
+    }
+    at(id) {
+        return this.values[id];
+    }
+}
+/** Strings appended in order and read back by position, stored as UTF-8 in one growing buffer. */
+class StringList {
+    bytes = Buffer.allocUnsafe(1 << 16);
+    ends = new Float64Array(1024);
+    used = 0;
+    length = 0;
+    push(value) {
+        const need = Buffer.byteLength(value);
+        if (this.used + need > this.bytes.length)
+            this.bytes = grow(this.bytes, this.used + need);
+        this.bytes.write(value, this.used);
+        this.used += need;
+        if (this.length === this.ends.length)
+            this.ends = growFloats(this.ends);
+        this.ends[this.length++] = this.used;
+    }
+    at(i) {
+        const start = i === 0 ? 0 : this.ends[i - 1];
+        return this.bytes.toString('utf8', start, this.ends[i]);
+    }
+}
+const NONE = 0;
+const FILE = 1;
+const DATA_ROW = 2;
+const table_FORMATS = ['csv', 'jsonl', 'json'];
+/** A column of numbers that grows as rows are added. */
+class Column {
+    data;
+    constructor(data) {
+        this.data = data;
+    }
+    set(i, value) {
+        if (i >= this.data.length) {
+            const bigger = new this.data.constructor(Math.max(16, this.data.length * 2));
+            bigger.set(this.data);
+            this.data = bigger;
         }
+        this.data[i] = value;
     }
-    if (index !== items.length)
-        throw new Error(`the request spool ended after ${index} of ${items.length} requests`);
-    out.push(Buffer.from(']}'));
-    yield Buffer.concat(out);
 }
-/** Reads the params of a few requests (token-count samples) without reading the whole spool. */
-async function readParams(path, items) {
-    const file = await (0,promises_.open)(path, 'r');
-    try {
-        const result = [];
-        for (const item of items) {
-            const buffer = Buffer.alloc(item.bytes);
-            await file.read(buffer, 0, item.bytes, item.offset);
-            result.push(JSON.parse(buffer.toString('utf8')));
+class RequestTable {
+    strings = new Interned();
+    file = new Column(new Uint32Array(16));
+    // 1-based lines and rows; 0 is "not known".
+    line = new Column(new Int32Array(16));
+    row = new Column(new Int32Array(16));
+    outKind = new Column(new Uint8Array(16));
+    outPath = new Column(new Uint32Array(16));
+    outSource = new Column(new Uint32Array(16));
+    outFormat = new Column(new Uint8Array(16));
+    outIndex = new Column(new Int32Array(16));
+    model = new Column(new Uint32Array(16));
+    maxTokens = new Column(new Float64Array(16));
+    // Interned id + 1; 0 is "no thinking type".
+    thinking = new Column(new Uint32Array(16));
+    // Index into Plan.schemas + 1; 0 is "no schema".
+    schema = new Column(new Uint32Array(16));
+    // Index into `cacheKeys` + 1; 0 is "no cacheable prefix". Rows sharing their prefixes share one object.
+    cache = new Column(new Uint32Array(16));
+    cacheKeys = [];
+    cacheIndex = new Map();
+    offset = new Column(new Float64Array(16));
+    bytes = new Column(new Float64Array(16));
+    /** 16 bytes a request: the fingerprint's hex is 32 characters. */
+    fingerprints = new Uint8Array(16 * 16);
+    customIds = new StringList();
+    length = 0;
+    /** Adds a request; its custom_id may be left '' and given later, in order, with `setCustomIds`. */
+    push(r) {
+        const i = this.length++;
+        this.file.set(i, this.strings.id(r.origin.file));
+        this.line.set(i, r.origin.line ?? 0);
+        this.row.set(i, r.origin.row ?? 0);
+        const o = r.output;
+        this.outKind.set(i, !o ? NONE : o.kind === 'file' ? FILE : DATA_ROW);
+        if (o)
+            this.outPath.set(i, this.strings.id(o.path));
+        if (o?.kind === 'data-row') {
+            this.outSource.set(i, this.strings.id(o.source));
+            this.outFormat.set(i, table_FORMATS.indexOf(o.format));
+            this.outIndex.set(i, o.index);
         }
-        return result;
+        this.model.set(i, this.strings.id(r.model));
+        this.maxTokens.set(i, r.maxTokens);
+        this.thinking.set(i, r.thinking === undefined ? 0 : this.strings.id(r.thinking) + 1);
+        this.schema.set(i, r.schema === undefined ? 0 : r.schema + 1);
+        if (r.cache) {
+            let n = this.cacheIndex.get(r.cache);
+            if (n === undefined)
+                this.cacheIndex.set(r.cache, (n = this.cacheKeys.push(r.cache) - 1));
+            this.cache.set(i, n + 1);
+        }
+        else
+            this.cache.set(i, 0);
+        this.offset.set(i, r.offset);
+        this.bytes.set(i, r.bytes);
+        if (r.fingerprint !== undefined) {
+            if ((i + 1) * 16 > this.fingerprints.length) {
+                const bigger = new Uint8Array(this.fingerprints.length * 2);
+                bigger.set(this.fingerprints);
+                this.fingerprints = bigger;
+            }
+            this.fingerprints.set(Buffer.from(r.fingerprint, 'hex'), i * 16);
+        }
+        if (r.customId)
+            this.customIds.push(r.customId);
+        return i;
     }
-    finally {
-        await file.close();
+    /** The custom_ids of every request, in order (they are known only once all are read). */
+    setCustomIds(ids) {
+        for (const id of ids)
+            this.customIds.push(id);
+    }
+    customId(i) {
+        return i < this.customIds.length ? this.customIds.at(i) : '';
+    }
+    origin(i) {
+        const line = this.line.data[i];
+        const row = this.row.data[i];
+        const origin = { file: this.strings.at(this.file.data[i]) };
+        if (line)
+            origin.line = line;
+        if (row)
+            origin.row = row;
+        return origin;
+    }
+    output(i) {
+        const kind = this.outKind.data[i];
+        if (kind === NONE)
+            return undefined;
+        const path = this.strings.at(this.outPath.data[i]);
+        if (kind === FILE)
+            return { kind: 'file', path };
+        return { kind: 'data-row', path, source: this.strings.at(this.outSource.data[i]), format: table_FORMATS[this.outFormat.data[i]], index: this.outIndex.data[i] };
+    }
+    cacheOf(i) {
+        const n = this.cache.data[i];
+        return n ? this.cacheKeys[n - 1] : undefined;
+    }
+    bytesOf(i) {
+        return this.bytes.data[i];
+    }
+    /** How many files the requests come from. */
+    fileCount() {
+        return new Set(this.file.data.subarray(0, this.length)).size;
+    }
+    get(i) {
+        const thinking = this.thinking.data[i];
+        const output = this.output(i);
+        const request = {
+            customId: this.customId(i),
+            output,
+            origin: this.origin(i),
+            model: this.strings.at(this.model.data[i]),
+            maxTokens: this.maxTokens.data[i],
+            thinking: thinking ? this.strings.at(thinking - 1) : undefined,
+            offset: this.offset.data[i],
+            bytes: this.bytes.data[i]
+        };
+        const cache = this.cacheOf(i);
+        if (cache)
+            request.cache = cache;
+        const schema = this.schema.data[i];
+        if (schema)
+            request.schema = schema - 1;
+        if (output)
+            request.fingerprint = Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex');
+        return request;
+    }
+    /** The requests as a read-only array whose elements are made on access. */
+    view() {
+        return viewOf(this);
     }
 }
-/** Size in bytes of one item inside the create body, for splitting under the API's size limit. */
-function itemBytes(customId, paramsBytes) {
-    return `,{"custom_id":${JSON.stringify(customId)},"params":}`.length + paramsBytes;
+const tables = new WeakMap();
+/** The table behind a view, for code that can read columns without making objects. */
+function tableOf(requests) {
+    return tables.get(requests);
 }
-const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
-//# sourceMappingURL=spool.js.map
+function viewOf(table) {
+    const index = (key) => {
+        if (typeof key !== 'string')
+            return undefined;
+        const n = Number(key);
+        return Number.isInteger(n) && n >= 0 && String(n) === key && n < table.length ? n : undefined;
+    };
+    const refuse = () => {
+        throw new TypeError('planned requests are read-only');
+    };
+    const view = new Proxy([], {
+        get(target, key, receiver) {
+            if (key === 'length')
+                return table.length;
+            const i = index(key);
+            if (i !== undefined)
+                return table.get(i);
+            return Reflect.get(target, key, receiver);
+        },
+        has(target, key) {
+            return key === 'length' || index(key) !== undefined || Reflect.has(target, key);
+        },
+        getOwnPropertyDescriptor(target, key) {
+            if (key === 'length')
+                return { value: table.length, writable: true, enumerable: false, configurable: false };
+            const i = index(key);
+            if (i !== undefined)
+                return { value: table.get(i), writable: false, enumerable: true, configurable: true };
+            return Reflect.getOwnPropertyDescriptor(target, key);
+        },
+        ownKeys() {
+            return [...Array.from({ length: table.length }, (_, i) => String(i)), 'length'];
+        },
+        set: refuse,
+        deleteProperty: refuse,
+        defineProperty: refuse
+    });
+    tables.set(view, table);
+    return view;
+}
+function grow(buffer, need) {
+    const bigger = Buffer.allocUnsafe(Math.max(need, buffer.length * 2));
+    buffer.copy(bigger);
+    return bigger;
+}
+function growFloats(a) {
+    const bigger = new Float64Array(a.length * 2);
+    bigger.set(a);
+    return bigger;
+}
+//# sourceMappingURL=table.js.map
 ;// CONCATENATED MODULE: ./lib/plan/fingerprint.js
 
 /**
@@ -46930,7 +57958,10 @@ const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
 function fingerprint(params, outputPath) {
     // 128 bits of sha256: ample against accidental collisions, and half the size in plan and manifest.
     // Hex of the first 16 bytes, not a slice of the full hex: a slice would keep the 64 characters alive.
-    return (0,external_node_crypto_.createHash)('sha256').update(canonicalJson({ output: outputPath, params })).digest().toString('hex', 0, 16);
+    return (0,external_node_crypto_.createHash)('sha256')
+        .update(canonicalJson({ output: outputPath, params }))
+        .digest()
+        .toString('hex', 0, 16);
 }
 /** JSON with every object's keys sorted, so that equal values always give equal text. */
 function canonicalJson(value) {
@@ -46950,6 +57981,9 @@ function canonicalJson(value) {
 
 
 
+
+
+
 /**
  * The Message Batches API's limits: 100,000 requests or 256 MB a batch (batch-api.md §5). The size
  * is taken as decimal megabytes, the stricter reading, so a batch near the edge is never refused.
@@ -46963,14 +57997,16 @@ async function buildPlan(sources, options) {
     const { workspace, problem } = options;
     const limits = options.limits ?? API_LIMITS;
     const spool = new SpoolWriter(options.spoolPath);
-    const requests = [];
-    const keys = [];
-    const outputs = new Outputs(workspace, problem);
+    const table = new RequestTable();
+    // Each request's key for its custom_id, a flag first: \u0001 for the user's own (fixed) id, \u0000 for one to derive.
+    const keys = new StringList();
+    const outputs = new Outputs(workspace, table, problem);
+    const schemas = new Schemas(problem);
     try {
         for await (const request of sources) {
             const at = await spool.append(request.params, request.customId ? `fixed:${request.customId}` : request.key);
-            const output = request.output && (await outputs.check(request.output, request.origin));
-            requests.push({
+            const output = request.output && (await outputs.check(request.output, request.origin, table.length));
+            table.push({
                 customId: '',
                 output,
                 origin: request.origin,
@@ -46978,9 +58014,13 @@ async function buildPlan(sources, options) {
                 maxTokens: request.params.max_tokens,
                 thinking: thinkingType(request.params.thinking),
                 ...at,
-                ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {})
+                ...(output ? { fingerprint: fingerprint(request.params, output.path) } : {}),
+                ...schemas.indexOf(request),
+                // Prompt caching (plan/cache.ts): hashes of the shared-prefix candidates; ready-made requests are sent as they
+                // are. Kept whatever the `cache` input, so that splitting (which counts their blocks' bytes) does not depend on it.
+                ...(!request.customId ? withCache(cacheKeys(request.params, request.cacheLead)) : {})
             });
-            keys.push(request.customId ? { fixed: request.customId } : request.key);
+            keys.push(request.customId ? `\u0001${request.customId}` : `\u0000${request.key}`);
             const budget = thinkingBudgetProblem(request.params);
             if (budget)
                 problem({ file: request.origin.file, line: request.origin.line, message: budget });
@@ -46990,30 +58030,94 @@ async function buildPlan(sources, options) {
         await spool.close();
     }
     // Only now is every source known: a prompt file read late may be an earlier request's output.
-    const sourceFiles = [...new Set([...(sources.files ?? []), ...requests.map((r) => r.origin.file), ...outputs.dataOutputs().map((d) => d.source)])].sort();
-    await outputs.checkSourcesNotOverwritten(requests, sourceFiles);
+    const sourceFiles = new Set(sources.files ?? []);
+    for (let i = 0; i < table.length; i++)
+        sourceFiles.add(table.origin(i).file);
+    for (const d of outputs.dataOutputs())
+        sourceFiles.add(d.source);
+    const sorted = [...sourceFiles].sort();
+    await outputs.checkSourcesNotOverwritten(sorted, sources.real?.bind(sources));
     // Known only now that every request is read: the tag commits to the whole submission's content.
     const tag = withDigest(options.tag, spool.digest());
     try {
-        assignCustomIds(keys, tag).forEach((id, i) => (requests[i].customId = id));
+        table.setCustomIds(customIds(table.length, (i) => {
+            const key = keys.at(i);
+            return key.charCodeAt(0) === 1 ? { fixed: key.slice(1) } : key.slice(1);
+        }, tag));
     }
     catch (error) {
         problem({ message: error.message });
     }
-    return { tag, requests, chunks: split(requests, limits, problem), spoolPath: options.spoolPath, dataOutputs: outputs.dataOutputs(), sources: sourceFiles };
+    const requests = table.view();
+    const caching = { mode: options.cache ?? 'off', tokens: new Map() };
+    return {
+        tag,
+        requests,
+        chunks: split(requests, limits, problem),
+        spoolPath: options.spoolPath,
+        dataOutputs: outputs.dataOutputs(),
+        sources: sorted,
+        ...(schemas.list.length ? { schemas: schemas.list } : {}),
+        caching
+    };
+}
+/**
+ * The schemas replies must fit, each kept once however many requests use it. Prompt sources check
+ * theirs when reading; a ready-made request's own output_config is checked here.
+ */
+class Schemas {
+    problem;
+    list = [];
+    index = new Map();
+    constructor(problem) {
+        this.problem = problem;
+    }
+    indexOf(request) {
+        const schema = schemaOf(request.params);
+        if (!schema)
+            return {};
+        const key = canonicalJson(schema);
+        let n = this.index.get(key);
+        if (n === undefined) {
+            n = this.list.length;
+            this.list.push(schema);
+            this.index.set(key, n);
+            const copy = structuredClone(schema);
+            const issue = unsupportedFeatures(copy)[0];
+            let why = issue && `${issue.message}${issue.at.length ? ` (at ${issue.at.join('/')})` : ''}`;
+            if (!why) {
+                try {
+                    compileSchema(copy);
+                }
+                catch (error) {
+                    why = `it is not a valid JSON Schema: ${error.message}`;
+                }
+            }
+            if (why)
+                this.problem({ ...at(request.origin), message: `output_config.format.schema: ${why}` });
+        }
+        return { schema: n };
+    }
+}
+function withCache(cache) {
+    return cache ? { cache } : {};
 }
 /** Cuts the requests into consecutive chunks of at most `limits.maxRequests` items and `limits.maxBytes` bytes. */
 function split(requests, limits, problem) {
     const chunks = [];
     let current;
-    requests.forEach((request, i) => {
-        const bytes = itemBytes(request.customId, request.bytes);
+    // A table's columns are read directly: no object made per request.
+    const table = tableOf(requests);
+    for (let i = 0; i < requests.length; i++) {
+        // A request that may get cache_control blocks (plan/cache.ts) is counted with their bytes.
+        const marked = table ? table.cacheOf(i) !== undefined : requests[i].cache !== undefined;
+        const bytes = (table ? itemBytes(table.customId(i), table.bytesOf(i)) : itemBytes(requests[i].customId, requests[i].bytes)) + (marked ? CACHE_MARK_BYTES : 0);
         if (bytes + BODY_ENVELOPE_BYTES > limits.maxBytes) {
             problem({
-                ...at(request.origin),
+                ...at(table ? table.origin(i) : requests[i].origin),
                 message: `This request is ${mb(bytes)}, over the Message Batches API's limit of ${mb(limits.maxBytes)} for a whole batch, so it cannot be sent even on its own. Shorten the prompt.`
             });
-            return;
+            continue;
         }
         if (!current || current.end - current.start >= limits.maxRequests || current.bytes + bytes > limits.maxBytes) {
             current = { start: i, end: i, bytes: BODY_ENVELOPE_BYTES };
@@ -47021,7 +58125,7 @@ function split(requests, limits, problem) {
         }
         current.end = i + 1;
         current.bytes += bytes;
-    });
+    }
     return chunks;
 }
 /**
@@ -47029,17 +58133,21 @@ function split(requests, limits, problem) {
  * file system would), and never a source file.
  */
 class Outputs {
+    table;
     problem;
+    /** Folded output path → the request whose output it is. */
     files = new Map();
     data = new Map();
-    /** Each accepted output's real path (links resolved), for the source check at the end. */
+    /** An accepted output's real path (links resolved), where it is not the path itself, for the source check at the end. */
     reals = new Map();
     rules;
-    constructor(workspace, problem) {
+    constructor(workspace, table, problem) {
+        this.table = table;
         this.problem = problem;
         this.rules = new output_OutputRules(workspace);
     }
-    async check(target, origin) {
+    /** Checks the output of request `index` (about to be added to the table). */
+    async check(target, origin, index) {
         const checked = await this.rules.check(target.path);
         if (checked.error !== undefined) {
             this.problem({ file: origin.file, line: (target.kind === 'file' && target.line) || origin.line, message: checked.error });
@@ -47047,14 +58155,16 @@ class Outputs {
         }
         const relative = checked.path;
         const key = plan_fold(relative);
-        this.reals.set(relative, checked.real);
+        if (checked.real !== relative)
+            this.reals.set(relative, checked.real);
         if (target.kind === 'file') {
-            const first = this.files.get(key) ?? this.data.get(key)?.origin;
+            const earlier = this.files.get(key);
+            const first = earlier !== undefined ? this.table.origin(earlier) : this.data.get(key)?.origin;
             if (first) {
-                this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Give one of them another \`output\`.` });
+                this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${plan_where(first)}. Give one of them another \`output\`.` });
                 return undefined;
             }
-            this.files.set(key, origin);
+            this.files.set(key, index);
             return { kind: 'file', path: relative };
         }
         const existing = this.data.get(key);
@@ -47062,29 +58172,30 @@ class Outputs {
             existing.rows++;
         }
         else if (existing || this.files.has(key)) {
-            const first = existing?.origin ?? this.files.get(key);
-            this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${where(first)}. Choose another output-dir or file name.` });
+            const first = existing?.origin ?? this.table.origin(this.files.get(key));
+            this.problem({ ...at(origin), message: `Output path ${JSON.stringify(relative)} is also the output of ${plan_where(first)}. Choose another output-dir or file name.` });
             return undefined;
         }
         else {
-            this.data.set(key, { path: relative, source: target.source, format: target.format, rows: 1, origin });
+            this.data.set(key, { path: relative, source: target.source, format: target.format, rows: 1, origin, ...(target.columns ? { columns: target.columns } : {}) });
         }
         return { ...target, path: relative };
     }
     /** An output that would overwrite a source file is a mistake in output-dir or `output`. */
-    async checkSourcesNotOverwritten(requests, files) {
-        const sources = await SourceFiles.of(this.rules.workspace, files);
+    async checkSourcesNotOverwritten(files, known) {
+        const sources = await SourceFiles.of(this.rules.workspace, files, known);
         const reported = new Set();
-        for (const r of requests) {
+        for (let i = 0; i < this.table.length; i++) {
+            const output = this.table.output(i);
             // A data file's output is one path for all its rows: reported once.
-            if (!r.output || reported.has(r.output.path))
+            if (!output || reported.has(output.path))
                 continue;
-            const source = sources.find({ path: r.output.path, real: this.reals.get(r.output.path) });
+            const source = sources.find({ path: output.path, real: this.reals.get(output.path) ?? output.path });
             if (source === undefined)
                 continue;
-            if (r.output.kind === 'data-row')
-                reported.add(r.output.path);
-            this.problem({ ...at(r.origin), message: sourceError(r.output.path, source) });
+            if (output.kind === 'data-row')
+                reported.add(output.path);
+            this.problem({ ...at(this.table.origin(i)), message: sourceError(output.path, source) });
         }
     }
     dataOutputs() {
@@ -47120,7 +58231,7 @@ function thinkingType(thinking) {
 function at(origin) {
     return { file: origin.file, line: origin.line };
 }
-function where(origin) {
+function plan_where(origin) {
     return origin.line ? `${origin.file}:${origin.line}` : origin.file;
 }
 function mb(bytes) {
@@ -47146,6 +58257,7 @@ function info(text) {
 
 
 
+
 /**
  * Reads the prompt sources named by the inputs into a plan with the given tag: submit does this with a
  * new tag; collect without a manifest does it again from the checkout with the tag the results carry.
@@ -47158,10 +58270,18 @@ async function readPlan(inputs, spoolPath, tag, problem, warning) {
         problem,
         warning
     };
-    const sources = readSources({ prompts: inputs.prompts, promptsIsDefault: inputs.promptsIsDefault, data: inputs.data, template: inputs.template, requests: inputs.requests, systemPromptFile: inputs.systemPromptFile }, ctx);
-    const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem });
-    const files = new Set(plan.requests.map((r) => r.origin.file));
-    info(`${read_plan_count(plan.requests.length, 'request')} from ${read_plan_count(files.size, 'file')}, in ${read_plan_count(plan.chunks.length, 'batch', 'batches')}.`);
+    const sources = readSources({
+        prompts: inputs.prompts,
+        promptsIsDefault: inputs.promptsIsDefault,
+        data: inputs.data,
+        template: inputs.template,
+        requests: inputs.requests,
+        systemPromptFile: inputs.systemPromptFile,
+        schemaFile: inputs.schemaFile
+    }, ctx);
+    const plan = await buildPlan(sources, { workspace: inputs.workspace, spoolPath, tag, limits: limits(), problem, cache: inputs.cache });
+    const files = tableOf(plan.requests)?.fileCount() ?? new Set(plan.requests.map((r) => r.origin.file)).size;
+    info(`${read_plan_count(plan.requests.length, 'request')} from ${read_plan_count(files, 'file')}, in ${read_plan_count(plan.chunks.length, 'batch', 'batches')}.`);
     return plan;
 }
 // The API's limits, unless a test lowers them to exercise splitting without 100,000 requests.
@@ -58949,7 +70069,7 @@ var ThreadState = /* @__PURE__ */ (() => {
                 }
                 return true;
             }
-            const unsupported = unsupportedFeatures(error);
+            const unsupported = ThreadState_unsupportedFeatures(error);
             if (unsupported !== null && this.threading && continuesUnthreaded) {
                 (0,tslib/* __classPrivateFieldGet */.g)(this, _ThreadState_logger, "f").info(`The server cannot thread this request; continuing without a thread: unsupported=${unsupported.join(',')}`);
                 this.stopThreading();
@@ -59150,7 +70270,7 @@ const REPLAY_ERROR_CODES = [
     'thread_continue_in_flight',
 ];
 /** The `unsupported` values of a `thread_unsupported_request` rejection, or `null` for any other error. */
-function unsupportedFeatures(error) {
+function ThreadState_unsupportedFeatures(error) {
     const details = errorDetails(error);
     if (details?.['error_code'] !== 'thread_unsupported_request')
         return null;
@@ -77969,7 +89089,7 @@ function describe(error) {
     if (error instanceof core_error/* APIError */.LG) {
         const body = error.error;
         const type = body?.error?.type ?? error.type ?? undefined;
-        const message = body?.error?.message ?? stripStatus(error.message, error.status);
+        const message = body?.error?.message ?? stripStatus(error.message, statusOf(error));
         const what = `HTTP ${error.status ?? '?'}${type ? ` ${type}` : ''}`;
         return `${what}: ${client_short(message) || 'no message'}${error.requestID ? ` (request id ${error.requestID})` : ''}`;
     }
@@ -78007,6 +89127,18 @@ function client_short(text) {
 // The SDK puts no key in its messages, but an echoing proxy or error page might.
 function redact(text) {
     return text.replace(/sk-ant-[A-Za-z0-9_-]+/g, 'sk-ant-…');
+}
+/**
+ * The SDK's error fields, typed here: its declarations lean on the fetch `Headers` global, which some
+ * type-checkers (typescript-eslint's TypeScript 6) resolve to `any`, and an unchecked `any` here
+ * would let a typo in a header name through.
+ */
+function statusOf(error) {
+    return typeof error.status === 'number' ? error.status : undefined;
+}
+function headerOf(error, name) {
+    const headers = error.headers;
+    return typeof headers?.get === 'function' ? headers.get(name) : undefined;
 }
 //# sourceMappingURL=client.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/models.js
@@ -78404,15 +89536,16 @@ function isTransient(error) {
     if (error instanceof CallTimeoutError || error instanceof MalformedAnswerError)
         return true;
     if (error instanceof core_error/* APIError */.LG) {
-        const hint = error.headers?.get('x-should-retry');
+        const hint = headerOf(error, 'x-should-retry');
         if (hint === 'true')
             return true;
         if (hint === 'false')
             return false;
         // No status: the connection failed or timed out (APIConnectionError and its subclasses).
-        if (error.status === undefined)
+        const status = statusOf(error);
+        if (status === undefined)
             return true;
-        return [408, 409, 429].includes(error.status) || error.status >= 500;
+        return [408, 409, 429].includes(status) || status >= 500;
     }
     // A 200 whose body is an HTML page makes the SDK's JSON.parse throw.
     // Checked by name: undici's JSON.parse may run in another realm (tests) where instanceof fails.
@@ -78435,12 +89568,12 @@ function isDroppedConnection(error) {
 }
 /** The server's requested pause: retry-after-ms, then retry-after in seconds or as an HTTP date. */
 function retryAfterMs(error, now = Date.now()) {
-    if (!(error instanceof core_error/* APIError */.LG) || !error.headers)
+    if (!(error instanceof core_error/* APIError */.LG))
         return undefined;
-    const ms = Number(error.headers.get('retry-after-ms') ?? NaN);
+    const ms = Number(headerOf(error, 'retry-after-ms') ?? NaN);
     if (ms >= 0 && Number.isFinite(ms))
         return ms;
-    const header = error.headers.get('retry-after');
+    const header = headerOf(error, 'retry-after');
     if (!header)
         return undefined;
     const secs = Number(header);
@@ -78514,7 +89647,87 @@ async function countTokens(client, params) {
     return result.input_tokens;
 }
 //# sourceMappingURL=tokens.js.map
+;// CONCATENATED MODULE: ./lib/cost/cost.js
+
+/** The cache token counts of a usage, and the price tier its whole prompt falls in. */
+function cacheParts(price, usage) {
+    const read = usage.cache_read_input_tokens ?? 0;
+    const written = usage.cache_creation_input_tokens ?? 0;
+    // Without the 5m/1h breakdown, assume the default 5-minute cache.
+    const write1h = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+    const write5m = usage.cache_creation ? (usage.cache_creation.ephemeral_5m_input_tokens ?? 0) : written;
+    const prompt = usage.input_tokens + read + write5m + write1h;
+    const tier = price.longPrompt && prompt > price.longPrompt.threshold ? price.longPrompt : price;
+    return { read, write5m, write1h, tier };
+}
+/** Standard-price cost in USD of one request's usage. Batch cost is this times BATCH_DISCOUNT. */
+function standardCost(price, usage) {
+    const { read, write5m, write1h, tier } = cacheParts(price, usage);
+    return (usage.input_tokens * tier.input + write5m * tier.cacheWrite5m + write1h * tier.cacheWrite1h + read * tier.cacheRead + usage.output_tokens * tier.output) / 1_000_000;
+}
+/**
+ * What prompt caching saved on one request, at standard prices (USD): its cached tokens priced as plain
+ * input, less what they cost as cache reads and writes. Negative for a request that only wrote.
+ */
+function cacheSavings(price, usage) {
+    const { read, write5m, write1h, tier } = cacheParts(price, usage);
+    return (read * (tier.input - tier.cacheRead) + write5m * (tier.input - tier.cacheWrite5m) + write1h * (tier.input - tier.cacheWrite1h)) / 1_000_000;
+}
+/**
+ * The estimate's change, at standard prices (USD), when `n` requests of one batch share a cached prefix
+ * of `tokens` tokens: one one-hour cache write and n - 1 cache reads instead of n times plain input.
+ */
+function sharedPrefixCost(price, tokens, n) {
+    return (tokens * (price.cacheWrite1h + (n - 1) * price.cacheRead - n * price.input)) / 1_000_000;
+}
+/** Sums usage and cost of the succeeded requests of a run, per model. */
+class CostTally {
+    overrides;
+    tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    standard = 0;
+    /** What prompt caching saved, at standard prices (cacheSavings); batch: times BATCH_DISCOUNT. */
+    cacheSavedStandard = 0;
+    /** Models that had usage but no known price: their cost is missing from the totals. */
+    unpriced = new Set();
+    constructor(overrides) {
+        this.overrides = overrides;
+    }
+    add(model, usage) {
+        this.tokens.input += usage.input_tokens;
+        this.tokens.output += usage.output_tokens;
+        this.tokens.cacheRead += usage.cache_read_input_tokens ?? 0;
+        this.tokens.cacheWrite += usage.cache_creation_input_tokens ?? 0;
+        const price = priceFor(model, this.overrides);
+        if (price) {
+            this.standard += standardCost(price, usage);
+            this.cacheSavedStandard += cacheSavings(price, usage);
+        }
+        else
+            this.unpriced.add(model);
+    }
+    merge(other) {
+        for (const key of Object.keys(this.tokens))
+            this.tokens[key] += other.tokens[key];
+        this.standard += other.standard;
+        this.cacheSavedStandard += other.cacheSavedStandard;
+        for (const model of other.unpriced)
+            this.unpriced.add(model);
+    }
+    get batch() {
+        return this.standard * BATCH_DISCOUNT;
+    }
+}
+function formatUsd(value) {
+    if (value === 0)
+        return '$0.00';
+    if (value < 0.01)
+        return `$${value.toFixed(4)}`;
+    return `$${value.toFixed(2)}`;
+}
+//# sourceMappingURL=cost.js.map
 ;// CONCATENATED MODULE: ./lib/preflight.js
+
+
 
 
 
@@ -78577,6 +89790,14 @@ async function checkModels(client, plan, problem, warning, rawLog) {
                     message: `Model "${model}" does not accept thinking of type "${use.thinking.type}". Use a type it supports (see its capabilities) or another model.`
                 });
             }
+            // A schema needs structured outputs; a model without them would fail every such row.
+            if (use.schema && info.capabilities?.structured_outputs?.supported !== true) {
+                problem({
+                    file,
+                    line: use.schema.origin.line,
+                    message: `Model "${model}" does not support structured outputs, which a schema needs. Choose a model that does (see its capabilities), or remove the schema.`
+                });
+            }
             if (info.max_tokens && use.maxTokens > info.max_tokens) {
                 problem({
                     file,
@@ -78609,6 +89830,8 @@ function byModelAndFile(requests) {
         }
         if (r.thinking && !use.thinking)
             use.thinking = { type: r.thinking, at: r };
+        if (r.schema !== undefined && !use.schema)
+            use.schema = r;
     }
     return models;
 }
@@ -78650,8 +89873,9 @@ async function estimateCost(client, plan, prices, rawLog) {
     const estimate = { requests: requests.length, inputTokens: 0, maxOutputTokens: 0, unpriced: [], method };
     let standard = 0;
     const unpriced = new Set();
+    const inputOf = (i) => exact.get(i) ?? Math.ceil(requests[i].bytes * (ratio.get(requests[i].model) ?? FALLBACK_TOKENS_PER_BYTE));
     requests.forEach((r, i) => {
-        const input = exact.get(i) ?? Math.ceil(r.bytes * (ratio.get(r.model) ?? FALLBACK_TOKENS_PER_BYTE));
+        const input = inputOf(i);
         estimate.inputTokens += input;
         estimate.maxOutputTokens += r.maxTokens;
         const price = priceFor(r.model, prices);
@@ -78661,6 +89885,11 @@ async function estimateCost(client, plan, prices, rawLog) {
             unpriced.add(r.model);
     });
     estimate.unpriced = [...unpriced];
+    const cache = await estimateCache(client, plan, prices, inputOf, log);
+    if (cache) {
+        estimate.cache = cache;
+        standard += cache.standardUsd;
+    }
     if (unpriced.size === 0) {
         estimate.standardUsd = standard;
         estimate.batchUsd = standard * BATCH_DISCOUNT;
@@ -78793,6 +90022,78 @@ function pickSample(requests) {
     }
     return picked.sort((a, b) => a - b);
 }
+// ---------------------------------------------------------------------------------------------------
+// Prompt caching (plan/cache.ts) in the estimate.
+// Distinct shared prefixes counted with count_tokens; past this many, the rest get no saving in the estimate.
+const MAX_PREFIX_COUNTS = 20;
+/**
+ * Prompt caching's part of the estimate. Shared prefixes are counted with count_tokens (two calls for
+ * the first, one for each other; at most MAX_PREFIX_COUNTS), which also tells the body whether a prefix
+ * is long enough for its model (plan.caching.tokens). A prefix known to be at least the model's minimum
+ * is priced as one one-hour cache write per batch and cache reads for the rest; one whose length is not
+ * known is priced as the worse of cached and not (its bytes bound its tokens), so the total stays an
+ * upper bound as long as the cache is hit.
+ */
+async function estimateCache(client, plan, prices, inputOf, log) {
+    let groups = cacheGroups(plan);
+    if (!groups.length)
+        return undefined;
+    const tokens = plan.caching.tokens;
+    if (client) {
+        await countPrefixes(client, plan, groups, tokens, log);
+        // Now that lengths are known, a prefix too short for its model is no longer marked.
+        groups = cacheGroups(plan);
+        if (!groups.length)
+            return undefined;
+    }
+    const result = { prefixes: groups.length, writeTokens: 0, readTokens: 0, standardUsd: 0, worstStandardUsd: 0, uncounted: 0 };
+    for (const g of groups) {
+        const price = priceFor(g.model, prices);
+        if (!price)
+            continue;
+        const tier = price.longPrompt && inputOf(g.first) > price.longPrompt.threshold ? price.longPrompt : price;
+        const counted = tokens.get(g.prefix.key);
+        // Every one of the n a one-hour cache write (2× input) instead of plain input.
+        result.worstStandardUsd += (Math.min(counted ?? g.prefix.bytes, inputOf(g.first)) * g.n * (tier.cacheWrite1h - tier.input)) / 1_000_000;
+        if (counted !== undefined && counted >= minCacheTokens(g.model).high) {
+            result.standardUsd += sharedPrefixCost(tier, counted, g.n);
+            result.writeTokens += counted;
+            result.readTokens += counted * (g.n - 1);
+        }
+        else {
+            // Cached or not: whichever costs more, for a prefix of at most this many tokens.
+            result.standardUsd += Math.max(0, sharedPrefixCost(tier, Math.min(counted ?? g.prefix.bytes, inputOf(g.first)), g.n));
+            result.uncounted++;
+        }
+    }
+    log(`Prompt cache: ${result.prefixes} shared prefix(es) get a one-hour cache_control; estimated ${result.writeTokens.toLocaleString('en-US')} tokens written, ${result.readTokens.toLocaleString('en-US')} read` +
+        (result.uncounted ? ` (${result.uncounted} not counted, priced with no saving).` : '.'));
+    return result;
+}
+async function countPrefixes(client, plan, groups, tokens, log) {
+    const firsts = new Map();
+    for (const g of groups)
+        if (!tokens.has(g.prefix.key) && !firsts.has(g.prefix.key))
+            firsts.set(g.prefix.key, g);
+    const baselines = new Map();
+    const count = (body) => withRetry('counting prompt-cache prefix tokens', (o) => countTokens(forAttempt(client, o), body), { deadline: Date.now() + COUNT_DEADLINE_MS });
+    try {
+        for (const g of [...firsts.values()].slice(0, MAX_PREFIX_COUNTS)) {
+            const r = plan.requests[g.first];
+            const [params] = await readParams(plan.spoolPath, [r]);
+            const body = prefixRequest(params, r.cache, g.kind);
+            if (!body)
+                continue;
+            let baseline = baselines.get(r.model);
+            if (baseline === undefined)
+                baselines.set(r.model, (baseline = await count(baselineRequest(r.model))));
+            tokens.set(g.prefix.key, Math.max(0, (await count(body)) - baseline));
+        }
+    }
+    catch (error) {
+        log(`Could not count the shared prefixes' tokens (${esc(describeError(error))}); the estimate counts no cache saving for them.`);
+    }
+}
 //# sourceMappingURL=preflight.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/counts.js
 /** How many requests a batch holds: its counts always add up to that (batch-api.md §2). */
@@ -78802,6 +90103,7 @@ function total(batch) {
 }
 //# sourceMappingURL=counts.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/create.js
+
 
 
 
@@ -78888,7 +90190,8 @@ async function listed(what, call, afterLostCreate) {
 }
 /** A definite refusal: the API answered, and nothing was made. */
 function isRejected(error) {
-    return error instanceof core_error/* APIError */.LG && error.status !== undefined && error.status >= 400 && error.status < 500 && ![408, 409, 429].includes(error.status);
+    const status = error instanceof core_error/* APIError */.LG ? statusOf(error) : undefined;
+    return status !== undefined && status >= 400 && status < 500 && ![408, 409, 429].includes(status);
 }
 function isRateLimit(error) {
     return error instanceof core_error/* APIError */.LG && error.status === 429;
@@ -78977,7 +90280,8 @@ async function waitForBatches(client, batches, options) {
  * The pause after poll round `round` (from 0), `elapsedMs` into the wait: quick at first, since a
  * small batch can end in seconds, then sparse, since most take minutes to hours. 1 s doubling to
  * 30 s, 60 s after half an hour, 120 s after two hours (about 275 polls in 6 hours), never more
- * than `capMs`.
+ * than `capMs`. The default cap (`poll-interval-seconds`: 120) lets this run whole; a 30 s cap
+ * would hold it at 30 s and make about 720 polls in 6 hours.
  */
 function pollIntervalMs(round, elapsedMs, capMs) {
     const scheduled = elapsedMs >= 2 * 3_600_000 ? 120_000 : elapsedMs >= 1_800_000 ? 60_000 : Math.min(1_000 * 2 ** round, 30_000);
@@ -79029,6 +90333,189 @@ function duration(ms) {
     return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 //# sourceMappingURL=wait.js.map
+;// CONCATENATED MODULE: ./lib/report/annotations.js
+
+
+/** What GitHub shows of each level in a step. */
+const SHOWN_PER_LEVEL = 10;
+// Run-wide annotations emitted as raised, at most: one slot stays for the failure, one for the closing count.
+const AT_ONCE = SHOWN_PER_LEVEL - 2;
+const queue = [];
+function raise(a) {
+    // Exact repeats (a problem that is also the failure message, say) would use a slot for nothing.
+    if (queue.some((q) => q.level === a.level && q.message === a.message && q.file === a.file && q.line === a.line))
+        return;
+    queue.push(a);
+    const now = queue.filter((q) => q.level === a.level && q.emitted).length;
+    if (!a.file && now < (a.failure ? SHOWN_PER_LEVEL - 1 : AT_ONCE)) {
+        a.emitted = true;
+        emit(a);
+        return;
+    }
+    // Queued: a plain line now keeps its place in the log (and keeps it if GitHub will not show it).
+    const where = a.file ? ` (${a.file}${a.line ? `:${a.line}` : ''})` : '';
+    info(`${a.failure ? 'Failed' : a.level[0].toUpperCase() + a.level.slice(1)}${a.title && !a.failure ? ` [${a.title}]` : ''}${where}: ${a.message}`);
+}
+function warn(message, at = {}) {
+    raise({ level: 'warning', message, ...at });
+}
+function notice(message, at = {}) {
+    raise({ level: 'notice', message, ...at });
+}
+function reportError(message, at = {}) {
+    raise({ level: 'error', message, ...at });
+}
+/** Fails the step (exit code 1) and says why, at once: what core.setFailed does, within the cap. */
+function fail(message) {
+    process.exitCode = 1;
+    raise({ level: 'error', message, failure: true });
+}
+/** Annotates problems on their files (workspace-relative paths, which GitHub places in the diff view). */
+function annotate(level, items, title = 'claude-batch-action') {
+    for (const p of items)
+        raise({ level, message: p.message, title, file: p.file, line: p.line, column: p.line ? p.column : undefined });
+}
+/** The queued annotations of a level, most useful first (see the top of this file). */
+function ordered(level, all = queue) {
+    const of = all.map((a, i) => ({ a, i })).filter(({ a }) => a.level === level);
+    const rank = (a) => (a.failure ? 0 : a.file ? 2 : 1);
+    of.sort((x, y) => rank(x.a) - rank(y.a) || (x.a.file && y.a.file ? compare(x.a.file, y.a.file) || (x.a.line ?? 0) - (y.a.line ?? 0) : 0) || x.i - y.i);
+    return of.map(({ a }) => a);
+}
+/**
+ * What is left to show of one level at the end of the step: all of it when it fits in the slots
+ * the annotations emitted at once left, else one less and a count of the rest.
+ */
+function shown(level, all = queue) {
+    const list = ordered(level, all);
+    const pending = list.filter((a) => !a.emitted);
+    const slots = SHOWN_PER_LEVEL - (list.length - pending.length);
+    if (pending.length <= slots)
+        return { shown: pending, more: 0 };
+    return { shown: pending.slice(0, slots - 1), more: pending.length - (slots - 1) };
+}
+/** Every annotation raised so far, in the order of `ordered` (errors, then warnings, then notices). */
+function allAnnotations() {
+    return ['error', 'warning', 'notice'].flatMap((level) => ordered(level));
+}
+/** Whether some annotation will not be shown by GitHub: the job summary must then list them all. */
+function overflowing() {
+    return ['error', 'warning', 'notice'].some((level) => shown(level).more > 0);
+}
+/**
+ * Emits the queued annotations, capped as GitHub shows them, and empties the queue. `beforeEmit`
+ * (the job summary's list of every annotation) runs first, when some would not be shown, so that
+ * "see the job summary" is true; whatever it raises is emitted too.
+ */
+async function flushAnnotations(beforeEmit) {
+    if (beforeEmit && overflowing())
+        await beforeEmit(allAnnotations());
+    for (const level of ['error', 'warning', 'notice']) {
+        const { shown: list, more } = shown(level);
+        for (const a of list)
+            emit(a);
+        if (more)
+            emit({ level, message: `…and ${more} more ${level === 'error' ? 'errors' : `${level}s`}: see the job summary.`, title: 'claude-batch-action' });
+    }
+    queue.length = 0;
+}
+function emit(a) {
+    const send = { error: lib_core/* error */.z3, warning: lib_core/* warning */.$e, notice: lib_core/* notice */.lm }[a.level];
+    send(a.message, properties(a));
+}
+/** The annotation's properties, only those it has: `::error::x`, not `::error ::x`. */
+function properties(a) {
+    const all = { title: a.title, file: a.file, startLine: a.file ? a.line : undefined, startColumn: a.file && a.line ? a.column : undefined };
+    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+}
+/** `file:line`, as people read it in logs and tables. */
+function annotations_where(p) {
+    if (!p.file)
+        return '';
+    return p.line ? `${p.file}:${p.line}` : p.file;
+}
+// Code-point order: the same on every machine, unlike localeCompare.
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+//# sourceMappingURL=annotations.js.map
+;// CONCATENATED MODULE: ./lib/commands/gather.js
+
+
+
+
+
+/**
+ * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
+ * each one's results as soon as it ends, through the collector, which writes nothing from a batch
+ * until its result ids prove it is this submission's. Used by submit (waiting in the job) and collect.
+ */
+async function gather(client, plan, refs, collector, options) {
+    const notOurs = [];
+    const failed = [];
+    const ours = new Set();
+    const start = recordedBatches(refs)
+        .filter((b) => !options.skip?.has(b.id))
+        .map((b) => options.known?.find((k) => k.id === b.id) ?? b);
+    const batches = await waitForBatches(client, start, {
+        deadline: options.deadline,
+        maxIntervalMs: options.maxIntervalMs,
+        log: info,
+        onEnded: async (batch) => {
+            info(`${batch.id} ended; reading its results.`);
+            try {
+                // A plan read again from the checkout holds every request, the batch only those it sent.
+                const anyOf = options.anyRequests ? total(batch) : undefined;
+                const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified), anyOf });
+                if (verdict.ours)
+                    ours.add(batch.id);
+                else {
+                    notOurs.push({ id: batch.id, reason: verdict.reason });
+                    warn(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`);
+                }
+            }
+            catch (error) {
+                failed.push({ id: batch.id, message: describeError(error) });
+            }
+        }
+    });
+    const unsent = [];
+    let settled = true;
+    plan.chunks.forEach((_, chunk) => {
+        if (collector.collectedChunks.has(chunk))
+            return;
+        // An unproved batch may carry any chunk of its size, whatever chunk its record guessed.
+        const open = refs.filter((r) => (r.chunk === chunk || !r.verified) && !ours.has(r.id) && !notOurs.some((n) => n.id === r.id));
+        if (open.length === 0)
+            unsent.push(chunk);
+        else
+            settled = false;
+    });
+    const unwritten = [...collector.unwritten].map(([i, why]) => {
+        const r = plan.requests[i];
+        return { file: r.origin.file, line: r.origin.line, message: `The reply to ${r.customId} could not be written to ${JSON.stringify(r.output?.path)}: ${why}` };
+    });
+    return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0, unwritten };
+}
+/** A submission's batches as its records know them, one per id: the first poll fills in the rest. */
+function recordedBatches(refs) {
+    return [...new Map(refs.map((ref) => [ref.id, placeholder(ref)])).values()];
+}
+function placeholder(ref) {
+    return {
+        id: ref.id,
+        type: 'message_batch',
+        processing_status: 'in_progress',
+        request_counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+        created_at: ref.createdAt,
+        expires_at: ref.expiresAt,
+        ended_at: null,
+        archived_at: null,
+        cancel_initiated_at: null,
+        results_url: null
+    };
+}
+//# sourceMappingURL=gather.js.map
 ;// CONCATENATED MODULE: ./lib/anthropic/results.js
 
 
@@ -79078,65 +90565,219 @@ async function* prepend(first, rest) {
         yield next.value;
 }
 //# sourceMappingURL=results.js.map
-;// CONCATENATED MODULE: ./lib/cost/cost.js
+;// CONCATENATED MODULE: ./lib/results/validate.js
 
-/** Standard-price cost in USD of one request's usage. Batch cost is this times BATCH_DISCOUNT. */
-function standardCost(price, usage) {
-    const read = usage.cache_read_input_tokens ?? 0;
-    const written = usage.cache_creation_input_tokens ?? 0;
-    // Without the 5m/1h breakdown, assume the default 5-minute cache.
-    const write1h = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
-    const write5m = usage.cache_creation ? (usage.cache_creation.ephemeral_5m_input_tokens ?? 0) : written;
-    const prompt = usage.input_tokens + read + write5m + write1h;
-    const tier = price.longPrompt && prompt > price.longPrompt.threshold ? price.longPrompt : price;
-    return ((usage.input_tokens * tier.input +
-        write5m * tier.cacheWrite5m +
-        write1h * tier.cacheWrite1h +
-        read * tier.cacheRead +
-        usage.output_tokens * tier.output) /
-        1_000_000);
-}
-/** Sums usage and cost of the succeeded requests of a run, per model. */
-class CostTally {
-    overrides;
-    tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    standard = 0;
-    /** Models that had usage but no known price: their cost is missing from the totals. */
-    unpriced = new Set();
-    constructor(overrides) {
-        this.overrides = overrides;
+// A reply with many mistakes is summarised by its first few.
+const SHOWN_ERRORS = 3;
+class ReplyValidator {
+    schemas;
+    compiled = new Map();
+    constructor(schemas = []) {
+        this.schemas = schemas;
     }
-    add(model, usage) {
-        this.tokens.input += usage.input_tokens;
-        this.tokens.output += usage.output_tokens;
-        this.tokens.cacheRead += usage.cache_read_input_tokens ?? 0;
-        this.tokens.cacheWrite += usage.cache_creation_input_tokens ?? 0;
-        const price = priceFor(model, this.overrides);
-        if (price)
-            this.standard += standardCost(price, usage);
-        else
-            this.unpriced.add(model);
+    /** Whether `text` is JSON that fits schema `index`, with the value when it is, or why not in words. */
+    check(index, text, stopReason, maxTokens) {
+        const validate = this.validator(index);
+        if (validate instanceof Error)
+            return { ok: false, message: `its schema cannot be used: ${validate.message}` };
+        let value;
+        try {
+            value = JSON.parse(text);
+        }
+        catch (error) {
+            return { ok: false, message: why(stopReason, maxTokens, `the reply is not JSON (${error.message})`) };
+        }
+        if (validate(value))
+            return { ok: true, value };
+        const errors = validate.errors ?? [];
+        const shown = errors
+            .slice(0, SHOWN_ERRORS)
+            .map((e) => `${e.instancePath || '(the reply)'} ${e.message ?? 'does not fit'}${e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : ''}`);
+        const more = errors.length > SHOWN_ERRORS ? ` and ${errors.length - SHOWN_ERRORS} more` : '';
+        return { ok: false, message: why(stopReason, maxTokens, `the reply does not fit the schema: ${shown.join('; ')}${more}`) };
     }
-    merge(other) {
-        for (const key of Object.keys(this.tokens))
-            this.tokens[key] += other.tokens[key];
-        this.standard += other.standard;
-        for (const model of other.unpriced)
-            this.unpriced.add(model);
-    }
-    get batch() {
-        return this.standard * BATCH_DISCOUNT;
+    validator(index) {
+        let v = this.compiled.get(index);
+        if (!v) {
+            const schema = this.schemas[index];
+            try {
+                if (!schema)
+                    throw new Error(`no schema ${index} in the plan`);
+                v = compileSchema(schema);
+            }
+            catch (error) {
+                v = error;
+            }
+            this.compiled.set(index, v);
+        }
+        return v;
     }
 }
-function formatUsd(value) {
-    if (value === 0)
-        return '$0.00';
-    if (value < 0.01)
-        return `$${value.toFixed(4)}`;
-    return `$${value.toFixed(2)}`;
+/** A reply stopped early is the likely cause of a mismatch: say so plainly. */
+function why(stopReason, maxTokens, detail) {
+    if (stopReason === 'max_tokens')
+        return `cut off: raise max_tokens (${maxTokens}); the reply stopped before its JSON was complete, so ${detail}`;
+    if (stopReason === 'refusal')
+        return `refused: the model declined, so ${detail}`;
+    return detail;
 }
-//# sourceMappingURL=cost.js.map
+/** How a validated reply is written: indented JSON, ending with a line break. */
+function prettyJson(value) {
+    return JSON.stringify(value, null, 2) + '\n';
+}
+//# sourceMappingURL=validate.js.map
+;// CONCATENATED MODULE: ./lib/results/text-spool.js
+
+// Appends are gathered into writes of this size.
+const WRITE_BYTES = 1 << 20;
+// Texts are read back this many at a time (or this many bytes, whichever comes first), all at once.
+const BLOCK_TEXTS = 1024;
+const BLOCK_BYTES = 4 << 20;
+/**
+ * The generated texts of data rows, from the moment their batch is proved until the data file is
+ * rewritten: appended to a file in the order results arrive (not the rows' order), found by request
+ * index through two typed arrays (12 bytes a request), so that 100,000 texts are never held at once
+ * and no result line is read back or parsed again. `reader` reads them in the rows' order a block
+ * at a time, the block's reads in parallel and the next block's started before it is needed.
+ */
+class TextSpool {
+    path;
+    requests;
+    handle;
+    offsets;
+    lengths;
+    size = 0;
+    pending = [];
+    pendingBytes = 0;
+    constructor(path, requests) {
+        this.path = path;
+        this.requests = requests;
+    }
+    /** Keeps request `index`'s text (a later one replaces it). */
+    async add(index, text) {
+        if (!this.handle) {
+            this.handle = await (0,promises_.open)(this.path, 'w+');
+            this.offsets = new Float64Array(this.requests);
+            this.lengths = new Int32Array(this.requests).fill(-1);
+        }
+        const buffer = Buffer.from(text);
+        this.offsets[index] = this.size + this.pendingBytes;
+        this.lengths[index] = buffer.length;
+        this.pending.push(buffer);
+        this.pendingBytes += buffer.length;
+        if (this.pendingBytes >= WRITE_BYTES)
+            await this.flush();
+    }
+    async flush() {
+        if (!this.pendingBytes)
+            return;
+        const buffer = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+        this.pending = [];
+        this.pendingBytes = 0;
+        await this.handle.write(buffer, 0, buffer.length, this.size);
+        this.size += buffer.length;
+    }
+    /**
+     * A reader for one pass: `next()` gives the text of each request of `order` in turn (undefined
+     * for -1 and for requests with no text). Reads ahead, so call it in that order.
+     */
+    async reader(order) {
+        await this.flush();
+        let block = this.readBlock(order, 0);
+        block.catch(() => { });
+        let blockStart = 0;
+        let texts = [];
+        let at = 0;
+        return {
+            next: async () => {
+                if (at >= blockStart + texts.length) {
+                    blockStart = at;
+                    texts = await block;
+                    // The next block is read while this one is written out. Should this pass stop early, its
+                    // failure (the spool closed under it) is nobody's concern: the catch keeps it quiet.
+                    block = this.readBlock(order, blockStart + texts.length);
+                    block.catch(() => { });
+                }
+                return texts[at++ - blockStart];
+            }
+        };
+    }
+    async readBlock(order, from) {
+        const reads = [];
+        let bytes = 0;
+        for (let k = from; k < order.length && reads.length < BLOCK_TEXTS && bytes < BLOCK_BYTES; k++) {
+            const i = order[k];
+            const length = i >= 0 && this.lengths ? this.lengths[i] : -1;
+            if (length < 0) {
+                reads.push(Promise.resolve(undefined));
+                continue;
+            }
+            bytes += length;
+            reads.push(this.read(this.offsets[i], length));
+        }
+        return Promise.all(reads);
+    }
+    async read(offset, length) {
+        const buffer = Buffer.allocUnsafe(length);
+        let done = 0;
+        while (done < length) {
+            const { bytesRead } = await this.handle.read(buffer, done, length - done, offset + done);
+            if (!bytesRead)
+                throw new Error(`${this.path} ended early: it was changed while the results were written`);
+            done += bytesRead;
+        }
+        return buffer.toString('utf8');
+    }
+    /** Closes and removes the file. */
+    async close() {
+        const handle = this.handle;
+        this.handle = undefined;
+        this.offsets = undefined;
+        this.lengths = undefined;
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (!handle)
+            return;
+        await handle.close();
+        await (0,promises_.rm)(this.path, { force: true });
+    }
+}
+//# sourceMappingURL=text-spool.js.map
+;// CONCATENATED MODULE: ./lib/results/in-flight.js
+/**
+ * Runs tasks with at most `max` of them under way: `add` returns once the task has started (waiting
+ * for room first), `drain` once every task has ended. For file writes, which spend most of their
+ * time waiting on the file system: one at a time leaves the main thread idle.
+ * Tasks must not reject (each handles its own failure): a rejection is thrown by `drain`.
+ */
+class InFlight {
+    max;
+    running = new Set();
+    failure;
+    constructor(max) {
+        this.max = max;
+    }
+    async add(task) {
+        while (this.running.size >= this.max)
+            await Promise.race(this.running);
+        const p = task()
+            .catch((error) => {
+            this.failure ??= { error };
+        })
+            .finally(() => this.running.delete(p));
+        this.running.add(p);
+    }
+    async drain() {
+        await Promise.all(this.running);
+        if (this.failure)
+            throw this.failure.error;
+    }
+}
+//# sourceMappingURL=in-flight.js.map
 ;// CONCATENATED MODULE: ./lib/results/collect.js
+
+
+
 
 
 
@@ -79147,6 +90788,9 @@ const Outcome = { pending: 0, succeeded: 1, errored: 2, canceled: 3, expired: 4 
 const NAMES = { 1: 'succeeded', 2: 'errored', 3: 'canceled', 4: 'expired' };
 // Messages about single requests are kept for the report; past this many only the counts grow.
 const MAX_NOTES = 1_000;
+// Output files written at once: each write is a few file-system calls, and one at a time would
+// leave the main thread waiting on each (the file system's thread pool has 4 threads).
+const WRITES_IN_FLIGHT = 32;
 // A stream cut midway is started again from the top this many times.
 const STREAM_ATTEMPTS = 3;
 /** The raw result lines of every batch of the run, appended to one JSONL file. */
@@ -79188,29 +90832,22 @@ class ResultsFile {
         await this.handle.truncate(offset);
         this.size = offset;
     }
-    /** The lines from `offset` to the end, with where each lies. */
+    /** The lines from `offset` to the end. */
     async *linesFrom(offset) {
         await this.flush();
         if (offset >= this.size)
             return;
         // Split by hand: readline's async iterator does not hold the file back while each line is
         // being written out, and would queue every line of a 100,000-line batch in memory.
-        let at = offset;
         let rest = Buffer.alloc(0);
         for await (const chunk of (0,external_node_fs_.createReadStream)(this.path, { start: offset, end: this.size - 1, highWaterMark: 1 << 20 })) {
             let buffer = rest.length ? Buffer.concat([rest, chunk]) : chunk;
             for (let nl = buffer.indexOf(10); nl >= 0; nl = buffer.indexOf(10)) {
-                yield { line: buffer.toString('utf8', 0, nl), offset: at, bytes: nl };
-                at += nl + 1;
+                yield buffer.toString('utf8', 0, nl);
                 buffer = buffer.subarray(nl + 1);
             }
             rest = buffer;
         }
-    }
-    async read(at) {
-        const buffer = Buffer.alloc(at.bytes);
-        await this.handle.read(buffer, 0, at.bytes, at.offset);
-        return buffer.toString('utf8');
     }
     async close() {
         await this.flush();
@@ -79238,10 +90875,14 @@ class ResultCollector {
     costs;
     /** Workspace-relative paths of the output files written, in the order written. */
     written = new Set();
+    /** Value counts of the enum and boolean columns of each data file written with a schema (data-output.ts). */
+    distributions = [];
     truncated = 0;
     index = new Map();
-    /** Where each data row's result line lies in the results file, until the data file is written. */
-    dataLines = new Map();
+    /** Replies whose request names a schema must fit it: one that does not counts as errored. */
+    validator;
+    /** The texts of data rows, until the data file is written. */
+    texts;
     constructor(plan, workspace, file, resultsPath, prices) {
         this.plan = plan;
         this.workspace = workspace;
@@ -79250,6 +90891,8 @@ class ResultCollector {
         this.prices = prices;
         this.outcomes = new Uint8Array(plan.requests.length);
         this.costs = new CostTally(prices);
+        this.validator = new ReplyValidator(plan.schemas);
+        this.texts = new TextSpool(`${resultsPath}.texts.tmp`, plan.requests.length);
         plan.requests.forEach((r, i) => this.index.set(r.customId, i));
     }
     static async create(options) {
@@ -79281,8 +90924,15 @@ class ResultCollector {
             return verdict;
         }
         const batch = new BatchTally(this.prices);
-        for await (const at of this.file.linesFrom(start))
-            await this.take(JSON.parse(at.line), at, batch);
+        const writes = new InFlight(WRITES_IN_FLIGHT);
+        try {
+            for await (const line of this.file.linesFrom(start))
+                await this.take(JSON.parse(line), batch, writes);
+        }
+        finally {
+            // Every write has ended before anything else looks at the outputs (or removes the workspace).
+            await writes.drain();
+        }
         batch.mergeInto(this);
         if (verdict.chunk >= 0)
             this.collectedChunks.add(verdict.chunk);
@@ -79349,22 +90999,20 @@ class ResultCollector {
             throw mismatch(`${count} result lines for ${expected} requests`);
         return { ours: true, chunk };
     }
-    /** Reads back a data row's result (kept on disk so that 100,000 texts are never held at once). */
-    async dataRowText(requestIndex) {
-        const at = this.dataLines.get(requestIndex);
-        if (!at)
-            return undefined;
-        await this.file.flush();
-        const line = JSON.parse(await this.file.read(at));
-        return line.result.type === 'succeeded' ? textOf(line) : undefined;
+    /**
+     * The texts of succeeded data rows, for writing a data file: `order` gives the request of each
+     * row (-1 for none), and `next()` the text of each in turn (undefined where there is none).
+     */
+    dataTexts(order) {
+        return this.texts.reader(order);
     }
-    close() {
-        return this.file.close();
+    async close() {
+        await Promise.all([this.file.close(), this.texts.close()]);
     }
     outcomeOf(index) {
         return NAMES[this.outcomes[index]] ?? 'pending';
     }
-    async take(line, at, batch) {
+    async take(line, batch, writes) {
         const i = this.index.get(line.custom_id);
         const request = this.plan.requests[i];
         const result = line.result;
@@ -79372,16 +91020,28 @@ class ResultCollector {
         batch.counts[result.type]++;
         if (result.type === 'succeeded') {
             const message = result.message;
+            // Billed whether or not it fits its schema.
             batch.costs.add(message.model, message.usage);
+            const checked = request.schema === undefined ? undefined : this.validator.check(request.schema, textOf(line), message.stop_reason, request.maxTokens);
+            if (checked && !checked.ok) {
+                // A reply that does not fit is a failed request: counted as errored, and nothing written.
+                this.outcomes[i] = Outcome.errored;
+                batch.counts.succeeded--;
+                batch.counts.errored++;
+                this.note(i, checked.message);
+                return;
+            }
             if (message.stop_reason === 'max_tokens') {
                 batch.truncated++;
                 this.note(i, `cut off at max_tokens (${request.maxTokens})`);
             }
-            if (request.output?.kind === 'file')
-                await this.writeOutput(i, request.output.path, textOf(line));
-            // Only where the line lies: the `at` handed in also carries the line's text, which must not be kept.
+            if (request.output?.kind === 'file') {
+                const file = request.output.path;
+                const text = checked ? prettyJson(checked.value) : textOf(line);
+                await writes.add(() => this.writeOutput(i, file, text));
+            }
             else if (request.output?.kind === 'data-row')
-                this.dataLines.set(i, { offset: at.offset, bytes: at.bytes });
+                await this.texts.add(i, textOf(line));
         }
         else if (result.type === 'errored') {
             const error = result.error.error;
@@ -79430,94 +91090,15 @@ class BatchTally {
 function textOf(line) {
     if (line.result.type !== 'succeeded')
         return '';
-    return line.result.message.content
-        .map((block) => (block.type === 'text' ? block.text : ''))
-        .join('');
+    return line.result.message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
 }
 // The SDK does not retry a results stream that breaks midway; undici reports it as "terminated".
 function isCutStream(error) {
-    const message = error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : '';
+    const cause = error instanceof Error ? error.cause : undefined;
+    const message = error instanceof Error ? `${error.message} ${cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : ''}` : '';
     return /terminated|socket|ECONNRESET|other side closed|aborted/i.test(message);
 }
 //# sourceMappingURL=collect.js.map
-;// CONCATENATED MODULE: ./lib/commands/gather.js
-
-
-
-
-
-
-/**
- * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
- * each one's results as soon as it ends, through the collector, which writes nothing from a batch
- * until its result ids prove it is this submission's. Used by submit (waiting in the job) and collect.
- */
-async function gather(client, plan, refs, collector, options) {
-    const notOurs = [];
-    const failed = [];
-    const ours = new Set();
-    const start = recordedBatches(refs)
-        .filter((b) => !options.skip?.has(b.id))
-        .map((b) => options.known?.find((k) => k.id === b.id) ?? b);
-    const batches = await waitForBatches(client, start, {
-        deadline: options.deadline,
-        maxIntervalMs: options.maxIntervalMs,
-        log: info,
-        onEnded: async (batch) => {
-            info(`${batch.id} ended; reading its results.`);
-            try {
-                // A plan read again from the checkout holds every request, the batch only those it sent.
-                const anyOf = options.anyRequests ? total(batch) : undefined;
-                const verdict = await collector.collect(client, batch.id, { verified: refs.some((r) => r.id === batch.id && r.verified), anyOf });
-                if (verdict.ours)
-                    ours.add(batch.id);
-                else {
-                    notOurs.push({ id: batch.id, reason: verdict.reason });
-                    lib_core/* warning */.$e(`${batch.id} is not this submission's batch: ${verdict.reason}. Nothing was written from it.`);
-                }
-            }
-            catch (error) {
-                failed.push({ id: batch.id, message: describeError(error) });
-            }
-        }
-    });
-    const unsent = [];
-    let settled = true;
-    plan.chunks.forEach((_, chunk) => {
-        if (collector.collectedChunks.has(chunk))
-            return;
-        // An unproved batch may carry any chunk of its size, whatever chunk its record guessed.
-        const open = refs.filter((r) => (r.chunk === chunk || !r.verified) && !ours.has(r.id) && !notOurs.some((n) => n.id === r.id));
-        if (open.length === 0)
-            unsent.push(chunk);
-        else
-            settled = false;
-    });
-    const unwritten = [...collector.unwritten].map(([i, why]) => {
-        const r = plan.requests[i];
-        return { file: r.origin.file, line: r.origin.line, message: `The reply to ${r.customId} could not be written to ${JSON.stringify(r.output?.path)}: ${why}` };
-    });
-    return { batches, notOurs, failed, unsent, settled: settled && failed.length === 0, unwritten };
-}
-/** A submission's batches as its records know them, one per id: the first poll fills in the rest. */
-function recordedBatches(refs) {
-    return [...new Map(refs.map((ref) => [ref.id, placeholder(ref)])).values()];
-}
-function placeholder(ref) {
-    return {
-        id: ref.id,
-        type: 'message_batch',
-        processing_status: 'in_progress',
-        request_counts: { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
-        created_at: ref.createdAt,
-        expires_at: ref.expiresAt,
-        ended_at: null,
-        archived_at: null,
-        cancel_initiated_at: null,
-        results_url: null
-    };
-}
-//# sourceMappingURL=gather.js.map
 ;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/api/CsvError.js
 class CsvError_CsvError extends Error {
   constructor(code, message, ...contexts) {
@@ -80478,41 +92059,126 @@ const lib_stringify = function () {
 
 
 
+/** The result columns of a data output: the schema's top-level properties, or `output`. */
+function resultColumns(output) {
+    return output.columns ?? ['output'];
+}
 /**
- * Writes each data file's output: every input row, in order and in the input's format, plus an
- * `output` field with the generated text (empty where the request did not succeed). The input is
- * read again row by row and each text is read back from the results file, so neither is held whole.
+ * A row's previous result fields, read from the generated file, or undefined when it has none
+ * (it is then written empty and, with no lock entry, sent again next run).
  */
-async function writeDataOutputs(plan, collector, workspace, skip = async () => false, previous = new Map()) {
+function previousFields(values, output) {
+    if (!output.columns)
+        return typeof values.output === 'string' && values.output ? { output: values.output } : undefined;
+    const fields = {};
+    for (const c of output.columns)
+        if (Object.hasOwn(values, c))
+            fields[c] = values[c];
+    return Object.values(fields).some((v) => v !== '' && v !== null && v !== undefined) ? fields : undefined;
+}
+/**
+ * Writes each data file's output: every input row, in order and in the input's format, plus the
+ * result fields: an `output` field with the generated text, or with a schema one field per
+ * top-level property (empty where the request did not succeed). The input is read again row by row
+ * and the replies come from the collector's spool in the same order, so neither is held whole. Returns the value
+ * distributions of the schema's enum and boolean properties, for the job summary.
+ */
+async function writeDataOutputs(plan, collector, workspace, skip = () => Promise.resolve(false), previous = new Map()) {
+    const distributions = [];
     for (const output of plan.dataOutputs) {
         if (await skip(output))
             continue;
-        const requestOfRow = new Map();
+        // The request of each row (-1: not sent this time), 4 bytes a row.
+        const order = new Int32Array(output.rows).fill(-1);
+        let schema;
         plan.requests.forEach((r, i) => {
-            if (r.output?.kind === 'data-row' && r.output.path === output.path)
-                requestOfRow.set(r.output.index, i);
+            if (r.output?.kind === 'data-row' && r.output.path === output.path) {
+                order[r.output.index] = i;
+                if (r.schema !== undefined)
+                    schema ??= plan.schemas?.[r.schema];
+            }
         });
+        const tally = output.columns && schema ? new Tally(output.path, categorical(schema, output.columns)) : undefined;
+        const texts = await collector.dataTexts(order);
+        const kept = previous.get(output.path);
         await writeDataFile(output, workspace, async (index) => {
-            const request = requestOfRow.get(index);
+            const text = await texts.next();
             // A row not sent this time (unchanged) keeps the output it had in the previous generated file.
-            if (request === undefined)
-                return previous.get(output.path)?.get(index) ?? '';
-            return (await collector.dataRowText(request)) || '';
+            const fields = order[index] === -1 ? kept?.get(index) : replyFields(text, output);
+            tally?.add(fields);
+            return fields ?? {};
         });
         collector.written.add(output.path);
+        if (tally?.properties.size)
+            distributions.push(tally);
+    }
+    collector.distributions.push(...distributions);
+    return distributions;
+}
+function replyFields(text, output) {
+    if (!text)
+        return undefined;
+    // Only replies that fit their schema count as succeeded, so this parses.
+    return output.columns ? JSON.parse(text) : { output: text };
+}
+/** The columns whose property is an enum or a boolean: their values fall into a few kinds worth counting. */
+function categorical(schema, columns) {
+    const props = (schema.properties ?? {});
+    const resolve = (s) => {
+        const ref = s?.$ref;
+        if (typeof ref !== 'string' || !ref.startsWith('#/'))
+            return s;
+        let at = schema;
+        for (const key of ref.slice(2).split('/'))
+            at = at?.[key];
+        return at;
+    };
+    return columns.filter((c) => {
+        const p = resolve(props[c]);
+        return p !== undefined && (Array.isArray(p.enum) || p.type === 'boolean');
+    });
+}
+class Tally {
+    path;
+    rows = 0;
+    properties = new Map();
+    constructor(path, columns) {
+        this.path = path;
+        for (const c of columns)
+            this.properties.set(c, new Map());
+    }
+    add(fields) {
+        if (!fields)
+            return;
+        this.rows++;
+        for (const [column, counts] of this.properties) {
+            const v = fields[column];
+            if (v === undefined || v === '')
+                continue;
+            const key = typeof v === 'string' ? v : JSON.stringify(v);
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
     }
 }
-async function writeDataFile(output, workspace, textOf) {
-    // The rows were checked when planning; a problem now would be a file changed mid-run.
+/** A result value in a CSV cell: text as is, nothing as empty, anything else as JSON text. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return typeof value === 'string' ? value : JSON.stringify(value);
+}
+async function writeDataFile(output, workspace, fieldsOf) {
+    // The rows were checked when planning; a problem now (or more rows) would be a file changed mid-run.
+    const changed = (why) => new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${why}`);
     const ctx = {
         workspace,
         outputDir: '',
         defaults: { model: '', maxTokens: 1 },
         problem: (p) => {
-            throw new Error(`${JSON.stringify(output.source)} changed while the batch ran: ${p.message}`);
+            throw changed(p.message);
         },
         warning: () => { }
     };
+    const columns = resultColumns(output);
     // Through the write guard: the path is checked again now, and the file appears whole or not at all.
     await writeOutputFile(workspace, output.path, async (temporary) => {
         const file = (0,external_node_fs_.createWriteStream)(temporary);
@@ -80523,16 +92189,24 @@ async function writeDataFile(output, workspace, textOf) {
         try {
             let csv;
             let first = true;
+            let next = 0;
             const rows = readDataRows(output.format, external_node_path_.join(workspace, output.source), output.source, ctx);
             if (output.format === 'json')
                 await write('[\n');
             for await (const item of rows) {
                 if (item.kind === 'header') {
-                    csv = lib_stringify({ header: true, columns: [...item.columns, 'output'] });
+                    csv = lib_stringify({ header: true, columns: [...item.columns, ...columns] });
                     csv.pipe(file);
                     continue;
                 }
-                const row = { ...item.values, output: await textOf(item.row - 1) };
+                // Replies are handed out in row order: each row must be the next one.
+                if (item.row - 1 !== next++ || next > output.rows)
+                    throw changed(`row ${item.row} was not expected`);
+                const fields = await fieldsOf(item.row - 1);
+                const row = { ...item.values };
+                // Nested values are JSON text in a CSV cell and stay native in JSONL and JSON.
+                for (const c of columns)
+                    row[c] = output.format === 'csv' ? cell(fields[c]) : (fields[c] ?? (output.columns ? null : ''));
                 if (output.format === 'csv') {
                     if (!csv.write(row))
                         await (0,external_node_events_.once)(csv, 'drain');
@@ -80560,6 +92234,7 @@ async function writeDataFile(output, workspace, textOf) {
 }
 //# sourceMappingURL=data-output.js.map
 ;// CONCATENATED MODULE: ./lib/plan/skip.js
+
 
 
 
@@ -80640,23 +92315,27 @@ function staleKeys(full, lock) {
     return [...lock.keys()].filter((key) => !produced.has(key) && !(key === keyPath(key) && dataPaths.has(key))).sort();
 }
 async function reducedPlan(full, send, kept, o) {
-    const requests = [];
+    // Columns, like the full plan's (plan/table.ts): a reduced plan can be nearly as big.
+    const table = new RequestTable();
     const spool = new SpoolWriter(o.spoolPath);
     const source = await (0,promises_.open)(full.spoolPath, 'r');
+    const sentData = new Set();
     try {
         for (const i of send) {
             const r = full.requests[i];
             const buffer = Buffer.alloc(r.bytes);
             await source.read(buffer, 0, r.bytes, r.offset);
-            requests.push({ ...r, ...(await spool.appendRaw(buffer)) });
+            table.push({ ...r, ...(await spool.appendRaw(buffer)) });
+            if (r.output?.kind === 'data-row')
+                sentData.add(r.output.path);
         }
     }
     finally {
         await source.close();
         await spool.close();
     }
+    const requests = table.view();
     // A data file is rebuilt only when some of its rows are sent; its unchanged rows keep their output.
-    const sentData = new Set(requests.flatMap((r) => (r.output?.kind === 'data-row' ? [r.output.path] : [])));
     const dataOutputs = full.dataOutputs.filter((d) => sentData.has(d.path)).map((d) => ({ ...d, ...(kept.has(d.path) ? { kept: kept.get(d.path) } : {}) }));
     return { ...full, requests, chunks: split(requests, o.limits, o.problem), spoolPath: o.spoolPath, dataOutputs };
 }
@@ -80685,7 +92364,11 @@ function resultsName(tag) {
 }
 /** What an artifact name says: its kind, the submission's tag and, for a manifest, its first batch. */
 function parseArtifactName(name) {
-    for (const [kind, prefix] of [['journal', JOURNAL_PREFIX], ['manifest', MANIFEST_PREFIX], ['results', RESULTS_PREFIX]]) {
+    for (const [kind, prefix] of [
+        ['journal', JOURNAL_PREFIX],
+        ['manifest', MANIFEST_PREFIX],
+        ['results', RESULTS_PREFIX]
+    ]) {
         if (!name.startsWith(prefix))
             continue;
         const rest = name.slice(prefix.length);
@@ -80730,15 +92413,43 @@ function buildManifest(plan, batches, context) {
         requests: plan.requests.map(toRow),
         dataOutputs: plan.dataOutputs.map((d) => ({ ...d, sha256: context.dataHashes?.get(d.source) })),
         ...(plan.sources ? { sources: plan.sources } : {}),
-        ...(plan.pruned ? { pruned: plan.pruned } : {})
+        ...(plan.pruned ? { pruned: plan.pruned } : {}),
+        ...(plan.schemas?.length ? { schemas: plan.schemas, requestSchemas: schemaRanges(plan.requests) } : {})
     };
 }
+/** Runs of consecutive requests sharing a schema: a data file's 100,000 rows make one entry. */
+function schemaRanges(requests) {
+    const ranges = [];
+    requests.forEach((r, i) => {
+        if (r.schema === undefined)
+            return;
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] === i && last[2] === r.schema)
+            last[1] = i + 1;
+        else
+            ranges.push([i, i + 1, r.schema]);
+    });
+    return ranges;
+}
+/** The schemas and which requests use them, checked as the untrusted input a manifest is. */
+function readSchemas(m, requests) {
+    if (m.schemas === undefined && m.requestSchemas === undefined)
+        return undefined;
+    const schemas = m.schemas;
+    if (!Array.isArray(schemas) || !schemas.every((s) => s !== null && typeof s === 'object' && !Array.isArray(s)) || !Array.isArray(m.requestSchemas)) {
+        throw new Error('its schemas are malformed');
+    }
+    for (const range of m.requestSchemas) {
+        const ok = Array.isArray(range) && range.length === 3 && range.every((n) => Number.isInteger(n) && n >= 0);
+        if (!ok || range[0] >= range[1] || range[1] > requests.length || range[2] >= schemas.length)
+            throw new Error('its schema ranges are malformed');
+        for (let i = range[0]; i < range[1]; i++)
+            requests[i].schema = range[2];
+    }
+    return schemas;
+}
 function toRow(r) {
-    const output = !r.output
-        ? null
-        : r.output.kind === 'file'
-            ? r.output.path
-            : [r.output.path, r.output.source, r.output.format, r.output.index];
+    const output = !r.output ? null : r.output.kind === 'file' ? r.output.path : [r.output.path, r.output.source, r.output.format, r.output.index];
     return [r.customId, r.model, r.maxTokens, r.origin.file, r.origin.line ?? null, r.origin.row ?? null, output, r.fingerprint ?? null];
 }
 /**
@@ -80819,7 +92530,10 @@ async function planFromManifest(manifest, workspace, outputDir) {
     const dataOutputs = [];
     for (const d of m.dataOutputs ?? []) {
         if (d.kept !== undefined && !(Array.isArray(d.kept) && d.kept.every((k) => Array.isArray(k) && Number.isInteger(k[0]) && k[0] >= 0 && isFingerprint(k[1])))) {
-            throw new Error('a data output\'s kept rows are malformed');
+            throw new Error("a data output's kept rows are malformed");
+        }
+        if (d.columns !== undefined && !(Array.isArray(d.columns) && d.columns.every((c) => typeof c === 'string' && !controlCharacter(c)))) {
+            throw new Error("a data output's columns are malformed");
         }
         dataOutputs.push({ ...d, path: await confine(d.path), source: await confineSource(d.source) });
     }
@@ -80843,12 +92557,262 @@ async function planFromManifest(manifest, workspace, outputDir) {
             throw new Error('its pruned list names a file outside its output-dir');
         pruned = { keys: p.keys, files: await Promise.all(p.files.map(confine)) };
     }
-    return { manifest: m, plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}) } };
+    const schemas = readSchemas(m, requests);
+    return {
+        manifest: m,
+        plan: { tag: m.tag, requests, chunks, dataOutputs, spoolPath: '', sources: [...new Set(sourcePaths)].sort(), ...(pruned ? { pruned } : {}), ...(schemas ? { schemas } : {}) }
+    };
 }
 function isFingerprint(value) {
     return typeof value === 'string' && /^[0-9a-f]{32}$/.test(value);
 }
 //# sourceMappingURL=manifest.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
+var dist_bundle = __nccwpck_require__(49735);
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(63251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var noop = () => Promise.resolve();
+function wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = dist_bundle_VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
 ;// CONCATENATED MODULE: ./lib/github/retry.js
 
 const DEFAULT_LIMITS = { timeoutMs: 30_000, deadlineMs: 120_000, minDelayMs: 1_000, maxDelayMs: 15_000 };
@@ -80860,12 +92824,35 @@ class UnreadableAnswerError extends Error {
 class retry_CallTimeoutError extends Error {
     name = 'CallTimeoutError';
 }
+/**
+ * GitHub's rate limit outlasts what a call may wait (see octokit.ts): not retried, since the
+ * throttle has already waited what it could. `retryAfterSeconds` is what GitHub asked for.
+ */
+class RateLimitedError extends Error {
+    retryAfterSeconds;
+    status;
+    name = 'RateLimitedError';
+    constructor(message, retryAfterSeconds, status) {
+        super(message);
+        this.retryAfterSeconds = retryAfterSeconds;
+        this.status = status;
+    }
+}
+const RETRIED = Symbol('retried by its owner');
+/** Marks `error` as retried already by the layer that owns it (see octokit.ts): withRetries leaves it. */
+function markRetried(error) {
+    if (error && typeof error === 'object')
+        Object.defineProperty(error, RETRIED, { value: true });
+    return error;
+}
 // 408 request timeout, 429 rate limit, 5xx: GitHub's own answers for "try again".
 const TRANSIENT_STATUS = new Set([408, 429]);
 /** True for failures worth another attempt: timeouts, rate limits, 5xx, dropped connections, unreadable answers. */
 function retry_isTransient(error) {
     if (error instanceof UnreadableAnswerError || error instanceof retry_CallTimeoutError)
         return true;
+    if (error instanceof RateLimitedError || (error && typeof error === 'object' && RETRIED in error))
+        return false;
     const e = error;
     if (!e || typeof e !== 'object')
         return false;
@@ -80947,37 +92934,177 @@ async function withRetries(what, attempt, limits = DEFAULT_LIMITS, onRetry) {
 ;// CONCATENATED MODULE: ./lib/github/octokit.js
 
 
+
+
+
+/*
+ * Who retries what. Each failure has one owner, so nothing is retried by two layers (3 × 3 attempts
+ * that outlive every deadline). From the innermost layer out:
+ *
+ * - attempt (this file): one HTTP attempt, with its timeout; a 2xx answer that is not JSON becomes
+ *   UnreadableAnswerError. It retries nothing.
+ * - @octokit/plugin-retry: only calls that ask for it with `request: { retries }`, i.e. adding labels
+ *   right after opening a pull request, which GitHub refuses with a transient 422 ("Could not resolve
+ *   to a node") until the new pull request is visible everywhere. Off for every other call (retries 0).
+ * - @octokit/plugin-throttling: rate limits. Primary (x-ratelimit-remaining: 0): wait for the reset;
+ *   secondary (a 403 or 429 that says so, and any other 429): wait retry-after, else 60 s, as GitHub
+ *   asks. It also spaces writes as GitHub recommends (one at a time, 1 s apart; 3 s between ones that
+ *   notify). A wait is taken only when it ends before the call's deadline and within the step's
+ *   budget for such waits (RateLimitBudget); otherwise RateLimitedError says how long GitHub asked for.
+ * - reliable (outermost): everything else that is transient (5xx, dropped connections, timeouts,
+ *   unreadable answers), with backoff until the call's deadline (withRetries). Never a rate limit
+ *   (the throttle has decided), never an HTTP error of a call whose retries plugin-retry owns.
+ */
+/** Total time one step may spend waiting out rate limits, over all its calls. */
+class RateLimitBudget {
+    leftMs;
+    constructor(leftMs) {
+        this.leftMs = leftMs;
+    }
+    /** Takes `ms` from the budget when there is that much left. */
+    take(ms) {
+        if (ms > this.leftMs)
+            return false;
+        this.leftMs -= ms;
+        return true;
+    }
+}
+// A step that has waited ten minutes for GitHub's rate limits has better things to do: fail and say why.
+const STEP_BUDGET = new RateLimitBudget(10 * 60_000);
+// Rate-limit waits the throttle takes for one call; a third refusal in a row is not going to change.
+const MAX_RATE_LIMIT_RETRIES = 3;
 /** Octokits already given deadlines and retries; wrapping one twice would multiply its attempts. */
 const wrapped = new WeakSet();
+/** Octokits built by githubClient: their attempts have their own timeout, inside the throttle. */
+const layered = new WeakSet();
 /**
- * Gives every call of `octokit` a timeout, and retries transient failures (see isTransient) until
- * the deadline. It is safe for every call the action makes, writes included: a tree is content
- * addressed, a ref update and a label are idempotent, and the two creations that are not
- * (a ref, a pull request) answer 422 on a second attempt, which their callers resolve by looking
- * (see pull-request.ts). A commit created twice leaves one unreferenced object, never a second
- * commit on a branch. Returns the same octokit.
+ * Gives every call of `octokit` a deadline, and retries transient failures (see isTransient) until
+ * it. It is safe for every call the action makes, writes included: a tree is content addressed, a
+ * ref update and a label are idempotent, and the two creations that are not (a ref, a pull request)
+ * answer 422 on a second attempt, which their callers resolve by looking (see pull-request.ts). A
+ * commit created twice leaves one unreferenced object, never a second commit on a branch. An
+ * octokit from githubClient also has the throttle and plugin-retry inside (see above); on any other
+ * this layer times each attempt itself. Returns the same octokit.
  */
 function reliable(octokit, limits = DEFAULT_LIMITS) {
     if (wrapped.has(octokit))
         return octokit;
     wrapped.add(octokit);
+    const inner = layered.has(octokit);
     octokit.hook.wrap('request', async (request, options) => {
         const what = `GitHub ${options.method} ${String(options.url)}`;
+        // before-after-hook binds one options object for every layer of a call, and only the innermost
+        // may hand down another: what the layers tell each other goes into that object's `request`.
+        const state = options.request;
+        state.deadlineAt = Date.now() + limits.deadlineMs;
+        const pluginRetries = inner && (state.retries ?? 0) > 0;
         return withRetries(what, async (signal) => {
-            const response = await request({ ...options, request: { ...options.request, signal } });
-            // octokit hands back an unparsable JSON body (an HTML error page with status 200) as a string.
-            const readable = response.status < 200 || response.status >= 300 || response.status === 204 || (typeof response.data === 'object' && response.data !== null);
-            if (!readable)
-                throw new UnreadableAnswerError(`${what} answered ${response.status} with a body that is not JSON`);
-            return response;
-        }, limits, (error, n) => lib_core/* debug */.Yz(`${what}: attempt ${n} failed (${error.message}); trying again.`));
+            delete state.rateLimit;
+            state.signal = signal;
+            try {
+                return readable(what, await request(options));
+            }
+            catch (error) {
+                if (state.rateLimit)
+                    throw rateLimited(what, state.rateLimit, error);
+                if (pluginRetries && typeof error.status === 'number')
+                    throw markRetried(error);
+                throw error;
+            }
+        }, 
+        // With the layers inside, an attempt here spans the throttle's waits: only the deadline bounds it.
+        inner ? { ...limits, timeoutMs: limits.deadlineMs } : limits, (error, n) => lib_core/* debug */.Yz(`${what}: attempt ${n} failed (${error.message}); trying again.`));
     });
     return octokit;
 }
-/** An octokit for the repository's API, with deadlines and retries. */
-async function githubClient(token, limits = DEFAULT_LIMITS) {
+/** An octokit for the repository's API: attempts with timeouts, rate limits respected, deadlines and retries. */
+async function githubClient(token, options = {}) {
+    const o = 'deadlineMs' in options ? { limits: options } : options;
+    const limits = o.limits ?? DEFAULT_LIMITS;
+    const budget = o.budget ?? STEP_BUDGET;
     const { getOctokit } = await __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351));
-    return reliable(getOctokit(token), limits);
+    const octokit = getOctokit(token, {
+        ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}),
+        ...(o.fetch ? { request: { fetch: o.fetch } } : {}),
+        // 429 is the throttle's; 422 is retried only for calls that ask (the labels), as are the rest.
+        retry: { retries: 0, doNotRetry: [400, 401, 403, 404, 410, 429, 451], retryAfterBaseValue: limits.minDelayMs },
+        throttle: {
+            onRateLimit: decide('primary', budget),
+            onSecondaryRateLimit: decide('secondary', budget)
+        }
+    }, attemptPlugin(limits), dist_bundle/* retry */.L, throttling);
+    layered.add(octokit);
+    return reliable(octokit, limits);
+}
+/**
+ * The innermost layer (registered first, so every other hook wraps it): one HTTP attempt with its
+ * own timeout, also ended by the outer deadline's signal. A 429 or a "rate limit" 403 that the
+ * throttle would not recognise (no "secondary rate" in the message, no exhausted quota header) is
+ * named a secondary rate limit, as GitHub's documentation treats it, so the throttle owns it too.
+ */
+function attemptPlugin(limits) {
+    return (octokit) => {
+        octokit.hook.wrap('request', async (request, options) => {
+            const what = `GitHub ${options.method} ${String(options.url)}`;
+            const outer = options.request?.signal;
+            const left = (options.request?.deadlineAt ?? Infinity) - Date.now();
+            try {
+                const response = await retry_withTimeout(what, Math.max(1, Math.min(limits.timeoutMs, left)), async (signal) => request({ ...options, request: { ...options.request, signal: outer ? AbortSignal.any([outer, signal]) : signal } }));
+                return readable(what, response);
+            }
+            catch (error) {
+                throw asSecondaryRateLimit(error);
+            }
+        });
+    };
+}
+function asSecondaryRateLimit(error) {
+    const e = error;
+    if (e?.status !== 429 && e?.status !== 403)
+        return error;
+    const message = String(e.message);
+    if (/\bsecondary rate\b/i.test(message) || e.response?.headers?.['x-ratelimit-remaining'] === '0')
+        return error;
+    if (e.status === 403 && !/rate limit/i.test(message))
+        return error;
+    try {
+        e.message = `${message} (a secondary rate limit)`;
+    }
+    catch {
+        // A frozen error keeps its message; the outer layer then reports it as it is.
+    }
+    return error;
+}
+/** The throttle's question: wait `retryAfter` s and try again? Yes while the wait fits the deadline and the budget. */
+function decide(kind, budget) {
+    return (retryAfter, options, _octokit, retryCount) => {
+        const state = options.request;
+        if (state)
+            state.rateLimit = { kind, retryAfterSeconds: retryAfter };
+        const waitMs = retryAfter * 1000;
+        const deadlineAt = state?.deadlineAt ?? Date.now() + DEFAULT_LIMITS.deadlineMs;
+        // The attempt after the wait needs a moment of its own before the deadline.
+        const fits = Date.now() + waitMs + 1_000 <= deadlineAt;
+        if (retryCount >= MAX_RATE_LIMIT_RETRIES || !fits || !budget.take(waitMs))
+            return false;
+        if (state)
+            delete state.rateLimit;
+        info(`GitHub's ${kind} rate limit on ${options.method} ${options.url}: waiting ${retryAfter} s, as GitHub asks, before trying again.`);
+        return true;
+    };
+}
+function rateLimited(what, limit, error) {
+    const asked = limit.kind === 'primary'
+        ? `its API quota for this token is used up for ${limit.retryAfterSeconds} s more`
+        : `it asked to wait ${limit.retryAfterSeconds} s (secondary rate limit)`;
+    return new RateLimitedError(`${what}: GitHub's rate limit: ${asked}, longer than this call may wait or after waiting as often as it may. Run again later, or spread the work over fewer runs.`, limit.retryAfterSeconds, error.status);
+}
+function readable(what, response) {
+    // octokit hands back an unparsable JSON body (an HTML error page with status 200) as a string.
+    const ok = response.status < 200 || response.status >= 300 || response.status === 204 || (typeof response.data === 'object' && response.data !== null);
+    if (!ok)
+        throw new UnreadableAnswerError(`${what} answered ${response.status} with a body that is not JSON`);
+    return response;
 }
 //# sourceMappingURL=octokit.js.map
 // EXTERNAL MODULE: external "node:zlib"
@@ -81080,7 +93207,7 @@ const UPLOAD_LIMITS = { timeoutMs: 300_000, deadlineMs: 600_000, minDelayMs: 2_0
  * here: it is the heaviest module of the action and most runs of a step never need it.
  */
 async function uploadArtifact(name, files, root, retentionDays, options = {}) {
-    const client = options.client ?? new (await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(645)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9645))).DefaultArtifactClient();
+    const client = options.client ?? new (await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(111)]).then(__nccwpck_require__.bind(__nccwpck_require__, 62492))).DefaultArtifactClient();
     let attempts = 0;
     return withRetries(`Uploading artifact ${name}`, async () => {
         try {
@@ -81098,7 +93225,7 @@ async function uploadArtifact(name, files, root, retentionDays, options = {}) {
                 const done = await uploadedAlready(client, name);
                 if (done !== undefined)
                     return done;
-                throw new Error(`artifact ${name} was created by an attempt whose answer was lost, but never finished; the name cannot be used again in this run`);
+                throw new Error(`artifact ${name} was created by an attempt whose answer was lost, but never finished; the name cannot be used again in this run`, { cause: error });
             }
             throw uploadFailure(error);
         }
@@ -81137,10 +93264,34 @@ async function saveLocalManifest(name, manifestFile, env = process.env) {
     await (0,promises_.writeFile)(target, await (0,promises_.readFile)(manifestFile));
     return target;
 }
-/** The repository's artifacts, newest first: all of them, or those with one exact name. */
-async function listArtifacts(octokit, owner, repo, limits, name) {
+/*
+ * Finding records by name. The list's `name` filter matches one exact name (no prefix), and a
+ * journal's or manifest's name carries the submission's tag, which only the submission knows. So:
+ * - a name known in advance is looked up by name: whether a submission was collected
+ *   (resultsExist), and nothing else is paged for it;
+ * - the pending submissions, whose tags nobody knows yet, come from one listing of the repository's
+ *   artifacts, newest first, that stops at the first page older than LISTING_HORIZON_MS instead of
+ *   paging back to the oldest artifact the repository keeps (up to 400 days of every workflow's
+ *   artifacts). A fixed-name index artifact was considered and left: names are unique per run, so
+ *   two submit jobs of one run (a matrix) could not both write it.
+ * Assumption: GitHub lists a repository's artifacts newest first (it does in practice; the order is
+ * not documented). The horizon is checked per page, so a page out of order costs nothing.
+ */
+// A record older than this names batches whose results the API has deleted (29 days after
+// creation): nothing in it can be collected any more. Two days' margin for runs that wait.
+const LISTING_HORIZON_MS = 31 * 24 * 3600_000;
+/** The repository's artifacts, newest first: those since the horizon, or all those with one exact name. */
+async function listArtifacts(octokit, owner, repo, limits, name, now = Date.now()) {
     reliable(octokit, limits);
-    return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, { owner, repo, per_page: 100, ...(name ? { name } : {}) });
+    const params = { owner, repo, per_page: 100, ...(name ? { name } : {}) };
+    if (name)
+        return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, params);
+    return octokit.paginate(octokit.rest.actions.listArtifactsForRepo, params, (response, done) => {
+        const page = response.data;
+        if (page.length && page.every((a) => a.created_at && now - Date.parse(a.created_at) > LISTING_HORIZON_MS))
+            done();
+        return page;
+    });
 }
 /**
  * The submissions not collected yet, from one listing of record names: for each tag, its manifest if
@@ -81162,12 +93313,12 @@ function pendingSubmissions(records) {
     return [...byTag.values()];
 }
 /**
- * Lists the repository's submissions that have no results artifact yet, in one paginated listing
- * (not one call per batch; a batch-id cannot be looked up by name, since names carry the tag), retried on transient failures. A record from a run whose head repository is not this one (a pull
+ * Lists the repository's submissions that have no results artifact yet, in one listing back to the
+ * horizon (see above; a batch-id cannot be looked up by name, since names carry the tag), retried on transient failures. A record from a run whose head repository is not this one (a pull
  * request from a fork) is marked untrusted: an artifact's name is not proof of who made it.
  */
 async function findPendingArtifacts(octokit, owner, repo, options = {}) {
-    const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? DEFAULT_LIMITS);
+    const artifacts = await listArtifacts(octokit, owner, repo, options.limits ?? DEFAULT_LIMITS, undefined, options.now);
     return pendingSubmissions(artifacts
         .filter((a) => !a.expired)
         .map((a) => {
@@ -81246,7 +93397,7 @@ async function downloadManifest(candidate, find, options = {}) {
             const zip = Buffer.from(await response.arrayBuffer());
             const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(zip).digest('hex')}`;
             if (artifact.digest && artifact.digest !== digest)
-                throw new UnreadableAnswerError('the download does not match the artifact\'s digest (cut short or garbled)');
+                throw new UnreadableAnswerError("the download does not match the artifact's digest (cut short or garbled)");
             let entry;
             try {
                 entry = readZipEntry(zip, MANIFEST_FILE);
@@ -81313,6 +93464,7 @@ async function markLocalCollected(candidate, env = process.env) {
 
 
 
+
 /**
  * Submit's "pay once" step: reads the lock file and the pending submissions, and reduces the plan to
  * what must be sent. Problems (a lock file that cannot be read, or whose path is a source) are
@@ -81363,7 +93515,7 @@ async function payOnce(inputs, full, o) {
         return { ...selection, stale: [], pruned, prunedKeys: selection.stale, lock: await readLock(inputs.workspace, inputs.lockFile) };
     }
     if (selection.stale.length) {
-        lib_core/* warning */.$e(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`);
+        warn(`${selection.stale.length} lock entr${selection.stale.length === 1 ? 'y has' : 'ies have'} no source any more (listed in the job summary); prune: true removes them and their outputs.`);
     }
     return { ...selection, lock };
 }
@@ -81384,12 +93536,12 @@ async function prune(inputs, full, stale, lockFile) {
         if ((key !== target && dataPaths.has(target)) || deleted.includes(target))
             continue;
         if (under === undefined || !target.startsWith(under) || sources.has(target)) {
-            lib_core/* warning */.$e(`prune: ${esc(target)} is not under output-dir (${esc(inputs.outputDir)}), so only its lock entry was removed; delete the file yourself if it is generated.`);
+            warn(`prune: ${esc(target)} is not under output-dir (${esc(inputs.outputDir)}), so only its lock entry was removed; delete the file yourself if it is generated.`);
             continue;
         }
         const checked = await checkWritable(inputs.workspace, target);
         if (checked.error !== undefined) {
-            lib_core/* warning */.$e(`prune: ${esc(checked.error)} Only its lock entry was removed.`);
+            warn(`prune: ${esc(checked.error)} Only its lock entry was removed.`);
             continue;
         }
         await (0,promises_.rm)(external_node_path_.join(inputs.workspace, checked.path), { force: true });
@@ -81517,7 +93669,7 @@ async function retryFailed(o) {
             created = await o.submit(plan);
         }
         catch (error) {
-            lib_core/* warning */.$e(`Retry ${round} could not be submitted (${error.message}); the next run sends those requests (they have no lock entry).`);
+            warn(`Retry ${round} could not be submitted (${error.message}); the next run sends those requests (they have no lock entry).`);
             break;
         }
         batchIds.push(...new Set(created.refs.map((r) => r.id)));
@@ -81571,6 +93723,7 @@ function retry_failed_fold(into, from, indices) {
 
 
 
+
 /**
  * For every data file about to be rebuilt, the outputs of its unchanged rows (`kept`), taken from the
  * previous generated file through the lock's row index. Read before the file is rewritten; only the
@@ -81599,15 +93752,15 @@ async function loadPreviousRows(plan, workspace, lock) {
                 if (item.kind !== 'row')
                     continue;
                 const rows = wanted.get(item.row - 1);
-                const text = item.values.output;
-                if (rows && typeof text === 'string' && text)
+                const fields = rows && previousFields(item.values, d);
+                if (fields)
                     for (const row of rows)
-                        texts.set(row, text);
+                        texts.set(row, fields);
             }
         }
         catch (error) {
             // Those rows are written empty and, having no lock entry then, sent by the next run.
-            lib_core/* warning */.$e(`Could not read the previous ${esc(d.path)} for its unchanged rows (${esc(error.message)}); they are left empty and sent again next run.`);
+            warn(`Could not read the previous ${esc(d.path)} for its unchanged rows (${esc(error.message)}); they are left empty and sent again next run.`);
             texts.clear();
         }
     }
@@ -81655,37 +93808,15 @@ async function recordResults(plan, collector, workspace, lockFile, previous, rem
     return lockFile;
 }
 //# sourceMappingURL=lock-results.js.map
-;// CONCATENATED MODULE: ./lib/report/annotations.js
-
-// GitHub shows only the first few annotations of a step; past this many the rest are summarised in
-// one line rather than flooding the log.
-const MAX_ANNOTATIONS = 50;
-/** Annotates problems on their files (workspace-relative paths, which GitHub places in the diff view). */
-function annotate(level, items, title = 'claude-batch-action') {
-    const send = level === 'error' ? lib_core/* error */.z3 : level === 'warning' ? lib_core/* warning */.$e : lib_core/* notice */.lm;
-    for (const p of items.slice(0, MAX_ANNOTATIONS)) {
-        send(p.message, { title, file: p.file, startLine: p.line, startColumn: p.line ? p.column : undefined });
-    }
-    if (items.length > MAX_ANNOTATIONS) {
-        send(`…and ${items.length - MAX_ANNOTATIONS} more; see the job summary.`, { title });
-    }
-}
-/** `file:line`, as people read it in logs and tables. */
-function annotations_where(p) {
-    if (!p.file)
-        return '';
-    return p.line ? `${p.file}:${p.line}` : p.file;
-}
-//# sourceMappingURL=annotations.js.map
 ;// CONCATENATED MODULE: ./lib/report/failures.js
 
 
 /** Every request that errored, expired or was canceled, placed on its source file and line. */
-function failedRequests(plan, collector) {
+function failedRequests(plan, collector, canceledOnPurpose) {
     const failures = [];
     plan.requests.forEach((r, i) => {
         const outcome = collector.outcomeOf(i);
-        if (outcome === 'errored' || outcome === 'expired' || outcome === 'canceled') {
+        if (outcome === 'errored' || outcome === 'expired' || (outcome === 'canceled' && !canceledOnPurpose)) {
             const note = collector.notes.get(i);
             failures.push({ file: r.origin.file, line: r.origin.line, message: `Request ${r.customId} ${outcome}${note ? `: ${esc(note)}` : ''}` });
         }
@@ -81696,10 +93827,13 @@ function failedRequests(plan, collector) {
  * Reports what did not go as planned in the results: the requests that failed (logged, the first
  * few hundred, and annotated on their files). A result line that matches no planned request never
  * gets this far: the collector refuses the whole batch.
+ * Requests canceled by `command: cancel` are what was asked for: not failures, not annotated.
  * Returns the failures, for summaries.
  */
-function reportResults(plan, collector, level) {
-    const failures = failedRequests(plan, collector);
+function reportResults(plan, collector, level, options = {}) {
+    if (options.canceledOnPurpose && collector.counts.canceled)
+        info(`${collector.counts.canceled} request(s) were canceled, as asked.`);
+    const failures = failedRequests(plan, collector, !!options.canceledOnPurpose);
     if (!failures.length)
         return failures;
     // One info call a line: a file name holding a line break must not start a line of its own.
@@ -81714,6 +93848,7 @@ function reportResults(plan, collector, level) {
 //# sourceMappingURL=failures.js.map
 ;// CONCATENATED MODULE: ./lib/report/outputs.js
 
+
 // A step's outputs share a 1 MB limit; a list of 100,000 paths does not fit, and a cut list would
 // mislead, so a list over this size is left out with a warning naming the file that holds it.
 const MAX_LIST_BYTES = 512 * 1024;
@@ -81724,7 +93859,7 @@ function setOutputs(values, fullListFile) {
         if (Array.isArray(value)) {
             const json = JSON.stringify(value);
             if (json.length > MAX_LIST_BYTES) {
-                lib_core/* warning */.$e(`Output ${name} lists ${value.length} paths, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`);
+                warn(`Output ${name} lists ${value.length} entries, too many for a step output; it is set to [].${fullListFile ? ` The full list is in ${fullListFile()}.` : ''}`);
                 lib_core/* setOutput */.uH(name, '[]');
                 continue;
             }
@@ -81736,79 +93871,323 @@ function setOutputs(values, fullListFile) {
     }
 }
 //# sourceMappingURL=outputs.js.map
+;// CONCATENATED MODULE: ./lib/report/html.js
+/** The bits of HTML the job summary is made of: escaped text, and tables that fold when long. */
+/** Escapes text for HTML, in element content and in double-quoted attributes alike. */
+/**
+ * Escapes text for the HTML the job summary is made of. Line breaks too: the summary is Markdown, where
+ * a blank line ends an HTML block and what follows (a link, an image, a heading) would be rendered.
+ */
+function html_escape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;');
+}
+// A table longer than this is folded in <details>: the summary stays readable, and its rows are one click away.
+const FOLD_ROWS = 20;
+/**
+ * A table; cells are HTML already (escape text first). Over FOLD_ROWS body rows it is folded in
+ * <details> under `label` (which says what it holds and how many).
+ */
+function table(head, rows, label) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    const html = `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
+    return rows.length > FOLD_ROWS ? details(label, html) : html;
+}
+/** A fold, closed by default; `label` is text (escaped here), `content` is HTML. */
+function details(label, content) {
+    return `<details><summary>${html_escape(label)}</summary>\n\n${content}\n\n</details>`;
+}
+//# sourceMappingURL=html.js.map
+;// CONCATENATED MODULE: ./lib/report/links.js
+/**
+ * Links from the job summary to what outlives the job: a source file at the commit that ran, and the
+ * run's artifacts. Built only from the runner's own variables (GITHUB_SERVER_URL, GITHUB_REPOSITORY,
+ * GITHUB_SHA, GITHUB_RUN_ID); without them (a local run) there is no link, only the text.
+ */
+
+function server(env) {
+    const url = env.GITHUB_SERVER_URL?.replace(/\/+$/, '');
+    return url && /^https?:\/\//.test(url) ? url : undefined;
+}
+function repository(env) {
+    const repo = env.GITHUB_REPOSITORY;
+    return repo && /^[\w.-]+\/[\w.-]+$/.test(repo) ? repo : undefined;
+}
+/** `<server>/<repo>/blob/<sha>/<path>#L<line>`, each path segment URL-encoded; undefined outside a workflow run. */
+function sourceUrl(file, line, env = process.env) {
+    const base = server(env);
+    const repo = repository(env);
+    const sha = env.GITHUB_SHA;
+    if (!base || !repo || !sha || !/^[0-9a-f]{7,64}$/i.test(sha))
+        return undefined;
+    const encoded = file.split('/').map(encodeURIComponent).join('/');
+    return `${base}/${repo}/blob/${sha}/${encoded}${line ? `#L${line}` : ''}`;
+}
+/** `file:line` as code, linked to that line at the commit when the run's variables allow. */
+function sourceLink(file, line, env = process.env) {
+    if (!file)
+        return '';
+    const text = `<code>${html_escape(line ? `${file}:${line}` : file)}</code>`;
+    const url = sourceUrl(file, line, env);
+    return url ? `<a href="${html_escape(url)}">${text}</a>` : text;
+}
+/** The run's page, at its artifacts; or one artifact's download page when its id is known. */
+function artifactUrl(artifactId, env = process.env) {
+    const base = server(env);
+    const repo = repository(env);
+    const run = env.GITHUB_RUN_ID;
+    if (!base || !repo || !run || !/^\d+$/.test(run))
+        return undefined;
+    return artifactId ? `${base}/${repo}/actions/runs/${run}/artifacts/${artifactId}` : `${base}/${repo}/actions/runs/${run}#artifacts`;
+}
+/** An artifact's name, linked to it (or to the run's artifacts) when the run's variables allow. */
+function artifactLink(name, artifactId, env = process.env) {
+    const text = `<code>${html_escape(name)}</code>`;
+    const url = artifactUrl(artifactId, env);
+    return url ? `<a href="${html_escape(url)}">${text}</a>` : text;
+}
+//# sourceMappingURL=links.js.map
+;// CONCATENATED MODULE: ./lib/report/summary-file.js
+
+
+
+
+// GitHub shows no job summary over 1 MiB (the runner refuses the whole step's summary).
+const MAX_SUMMARY_BYTES = 1024 * 1024;
+/**
+ * Appends what core.summary holds to the job summary. A summary is a report, not the work: one that
+ * cannot be written (no such file, no permission, over GitHub's size limit) is a warning, never
+ * the reason a step that did its work fails. The buffer is emptied either way.
+ */
+async function writeJobSummary(summary = lib_core/* summary */.z) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file) {
+        // Not a runner (a local run): there is nowhere to write to, and nothing went wrong.
+        info('No job summary here (GITHUB_STEP_SUMMARY is not set).');
+        summary.emptyBuffer();
+        return;
+    }
+    try {
+        const before = await (0,promises_.stat)(file).then((s) => s.size, () => 0);
+        const size = Buffer.byteLength(summary.stringify(), 'utf8');
+        if (before + size > MAX_SUMMARY_BYTES) {
+            summary.emptyBuffer();
+            warn(`The job summary would be ${Math.ceil((before + size) / 1024)} KiB, over GitHub's 1 MiB limit, so this part (${Math.ceil(size / 1024)} KiB) was left out. The log and the artifacts hold every result.`, { title: 'Job summary' });
+            summary.addRaw("<p>Part of this summary was left out: it would have been over GitHub's 1 MiB limit. See the log.</p>", true);
+            if (before + Buffer.byteLength(summary.stringify(), 'utf8') > MAX_SUMMARY_BYTES)
+                return void summary.emptyBuffer();
+        }
+        await summary.write();
+    }
+    catch (error) {
+        summary.emptyBuffer();
+        warn(`Could not write the job summary (${esc(error.message)}); the step goes on without it; the log and the step outputs have the results.`, {
+            title: 'Job summary'
+        });
+    }
+}
+//# sourceMappingURL=summary-file.js.map
+;// CONCATENATED MODULE: ./lib/report/distribution.js
+// An enum with dozens of values would make a wide table: the most common are shown, the rest summed.
+const SHOWN_VALUES = 8;
+/**
+ * For data files generated with a schema: how the values of each enum and boolean property are
+ * spread over the rows, e.g. "billing 41% (41)", one small table per file.
+ */
+function addDistributions(summary, distributions, escape) {
+    if (!distributions.length)
+        return;
+    summary.addHeading('Values', 3);
+    for (const d of distributions) {
+        const rows = [...d.properties].map(([property, counts]) => [`<code>${escape(property)}</code>`, distribution_describe(counts, d.rows, escape)]);
+        summary.addRaw(`<p><code>${escape(d.path)}</code>, ${d.rows.toLocaleString('en-US')} rows with a result</p>`, true);
+        summary.addTable([
+            [
+                { data: 'Property', header: true },
+                { data: 'Values', header: true }
+            ],
+            ...rows
+        ]);
+    }
+}
+/** `billing 41% (41), shipping 33% (33), …` from the most common down. */
+function distribution_describe(counts, rows, escape = (t) => t) {
+    const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const parts = sorted.slice(0, SHOWN_VALUES).map(([value, n]) => `${escape(value)} ${percent(n, rows)} (${n.toLocaleString('en-US')})`);
+    const rest = sorted.slice(SHOWN_VALUES).reduce((sum, [, n]) => sum + n, 0);
+    if (rest)
+        parts.push(`others ${percent(rest, rows)} (${rest.toLocaleString('en-US')})`);
+    return parts.join(', ') || '—';
+}
+function percent(n, of) {
+    return `${of ? Math.round((100 * n) / of) : 0}%`;
+}
+//# sourceMappingURL=distribution.js.map
+;// CONCATENATED MODULE: ./lib/report/cache-summary.js
+/**
+ * Prompt caching in the job summary: what the estimate counted on (the plan) and what the results say
+ * (usage's cache fields): tokens read from the cache, and what caching saved after paying for its writes.
+ */
+
+
+/** A row of the plan table, or none when nothing is cached. */
+function cachePlanRows(e) {
+    const c = e.cache;
+    if (!c || !c.prefixes)
+        return [];
+    const saving = c.standardUsd < 0 ? `; saves about ${formatUsd(-c.standardUsd * BATCH_DISCOUNT)} at batch prices` : '';
+    const uncounted = c.uncounted ? ` (${c.uncounted} not counted: no saving assumed)` : '';
+    return [
+        [
+            'Prompt cache (estimated)',
+            `${number(c.prefixes)} shared prefix${c.prefixes === 1 ? '' : 'es'} with a one-hour cache_control${uncounted}: ${number(c.writeTokens)} tokens written, ${number(c.readTokens)} read${saving}`
+        ]
+    ];
+}
+/** A paragraph under the results table, or undefined when no request read or wrote the cache. */
+function cacheResultsNote(c) {
+    if (!c.tokens.cacheRead && !c.tokens.cacheWrite)
+        return undefined;
+    const saved = c.cacheSavedStandard;
+    const verdict = saved >= 0
+        ? `caching saved ${formatUsd(saved * BATCH_DISCOUNT)} at batch prices (${formatUsd(saved)} at standard prices)`
+        : `caching cost ${formatUsd(-saved * BATCH_DISCOUNT)} more than it saved (the prefixes were written but read too little)`;
+    return `<p>Prompt cache: ${number(c.tokens.cacheRead)} input tokens read from the cache, ${number(c.tokens.cacheWrite)} written to it; ${verdict}.</p>`;
+}
+function number(n) {
+    return n.toLocaleString('en-US');
+}
+//# sourceMappingURL=cache-summary.js.map
 ;// CONCATENATED MODULE: ./lib/report/summary.js
 
 
 
 
+
+
+
+
+
 // Large runs would make the summary unreadable (and GitHub caps it at 1 MiB): the table shows the
-// failures first, then requests in plan order, up to this many rows.
+// failures first, then requests in plan order, up to this many rows (folded past 20).
 const MAX_ROWS = 100;
 const MAX_ROWS_DRY_RUN = 500;
 /** Writes the job summary: what was planned, what it cost or will cost, and what became of each request. */
 async function writeSummary(s) {
-    const summary = lib_core/* summary */.z.addHeading('Claude batch', 2).addRaw(`<p><strong>${summary_escape(s.headline)}</strong></p>`, true);
-    if (s.problems.length) {
-        summary.addHeading(`Problems (${s.problems.length})`, 3).addList(s.problems.slice(0, MAX_ROWS).map(summary_describe));
-        if (s.problems.length > MAX_ROWS)
-            summary.addRaw(`<p>…and ${s.problems.length - MAX_ROWS} more.</p>`, true);
-    }
+    const summary = lib_core/* summary */.z.addHeading('Claude batch', 2).addRaw(`<p><strong>${html_escape(s.headline)}</strong></p>`, true);
+    if (s.problems.length)
+        summary.addHeading(`Problems (${s.problems.length})`, 3).addRaw(problemTable(s.problems, 'problems'), true);
     if (s.warnings.length)
-        summary.addHeading('Warnings', 3).addList(s.warnings.slice(0, MAX_ROWS).map(summary_describe));
+        summary.addHeading(`Warnings (${s.warnings.length})`, 3).addRaw(problemTable(s.warnings, 'warnings'), true);
     if (s.stale?.length) {
+        const keys = s.stale.slice(0, MAX_ROWS).map((k) => [`<code>${html_escape(k)}</code>`]);
         summary
             .addHeading(`Stale lock entries (${s.stale.length})`, 3)
             .addRaw('<p>Their prompt file or data row is gone; <code>prune: true</code> deletes these outputs and entries.</p>', true)
-            .addList(s.stale.slice(0, MAX_ROWS).map((k) => `<code>${summary_escape(k)}</code>`));
+            .addRaw(table(['Lock entry'], keys, `${s.stale.length} stale lock entries`), true);
         if (s.stale.length > MAX_ROWS)
             summary.addRaw(`<p>…and ${s.stale.length - MAX_ROWS} more.</p>`, true);
     }
-    if (s.plan && s.estimate) {
-        const e = s.estimate;
-        const models = [...new Set(s.plan.requests.map((r) => r.model))];
-        const rows = [
-            ['Requests', number(e.requests)],
-            ['Batches', s.batchIds.length ? s.batchIds.map((id) => `<code>${id}</code>`).join('<br>') : number(s.plan.chunks.length)],
-            ['Models', models.map((m) => `<code>${summary_escape(m)}</code>`).join(', ')],
-            ['Input tokens (estimated)', `${number(e.inputTokens)} (${summary_escape(e.method)})`],
-            ['Output tokens (at most)', number(e.maxOutputTokens)],
-            [
-                'Estimated cost (at most)',
-                e.batchUsd === undefined
-                    ? `unknown: no price for ${e.unpriced.join(', ')} (set model-prices)`
-                    : `${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd)} at standard prices)`
-            ]
-        ];
-        summary.addHeading('Plan', 3).addTable(rows.map(([k, v]) => [th(k), v]));
-    }
+    if (s.plan && (s.estimate || s.results))
+        summary.addHeading('Cost', 3).addRaw(costTable(s), true);
     const r = s.results;
     if (r && r.written.size + Object.values(r.counts).reduce((a, b) => a + b, 0) > 0) {
-        const c = r.costs;
-        const saved = c.standard - c.batch;
-        summary.addHeading('Results', 3).addTable([
-            [th('Succeeded'), th('Errored'), th('Canceled'), th('Expired'), th('Input tokens'), th('Output tokens'), th('Cost (batch)'), th('At standard prices')],
-            [
-                number(r.counts.succeeded),
-                number(r.counts.errored),
-                number(r.counts.canceled),
-                number(r.counts.expired),
-                number(c.tokens.input + c.tokens.cacheRead + c.tokens.cacheWrite),
-                number(c.tokens.output),
-                formatUsd(c.batch),
-                `${formatUsd(c.standard)} (saved ${formatUsd(saved)})`
-            ]
-        ]);
-        if (c.unpriced.size)
-            summary.addRaw(`<p>No price known for ${[...c.unpriced].join(', ')}: their tokens are not in the cost.</p>`, true);
+        summary
+            .addHeading('Results', 3)
+            .addRaw(table(['Succeeded', 'Errored', 'Canceled', 'Expired', 'Files written'], [[r.counts.succeeded, r.counts.errored, r.counts.canceled, r.counts.expired, r.written.size].map(summary_number)], 'results'), true);
+        if (r.costs.unpriced.size)
+            summary.addRaw(`<p>No price known for ${[...r.costs.unpriced].map((m) => `<code>${html_escape(m)}</code>`).join(', ')}: their tokens are not in the cost (set model-prices).</p>`, true);
         if (r.truncated)
             summary.addRaw(`<p>${r.truncated} response(s) were cut off at max_tokens.</p>`, true);
-        if (s.resultsFile)
-            summary.addRaw(`<p>Raw results: <code>${summary_escape(s.resultsFile)}</code></p>`, true);
+        const cache = cacheResultsNote(r.costs);
+        if (cache)
+            summary.addRaw(cache, true);
+        if (s.resultsKept)
+            summary.addRaw(`<p>Raw results: ${s.resultsKept}</p>`, true);
+        addDistributions(summary, r.distributions, html_escape);
     }
+    if (s.batchIds.length)
+        summary.addRaw(`<p>Batches: ${s.batchIds.map((id) => `<code>${html_escape(id)}</code>`).join(', ')}</p>`, true);
+    if (s.artifacts?.length)
+        summary.addRaw(`<p>Kept as artifacts: ${s.artifacts.map((a) => artifactLink(a.name, a.id)).join(', ')}</p>`, true);
     if (s.plan && s.plan.requests.length && !s.problems.length)
         addRequestTable(summary, s);
-    summary.addRaw(`<p><sub>Prices: ${summary_escape(PRICE_SOURCE)}</sub></p>`, true);
-    await summary.write();
+    if (s.plan?.requests.length)
+        summary.addRaw(priceNote(s.plan, s.prices ?? {}), true);
+    await writeJobSummary(summary);
+}
+/**
+ * The estimate (made before anything was spent) beside what the results cost, row by row, with the
+ * tokens per request: what a reader checks to tune max_tokens and max-cost.
+ */
+function costTable(s) {
+    const e = s.estimate;
+    const r = s.results;
+    const c = r?.costs;
+    const answered = r ? r.counts.succeeded : 0;
+    const input = c ? c.tokens.input + c.tokens.cacheRead + c.tokens.cacheWrite : 0;
+    const per = (total, n) => (n ? summary_number(Math.round(total / n)) : '—');
+    const estCost = !e ? '—' : e.batchUsd === undefined ? `unknown: no price for ${e.unpriced.map(html_escape).join(', ')} (set model-prices)` : `at most ${formatUsd(e.batchUsd)}`;
+    const rows = [
+        ['Requests', e ? summary_number(e.requests) : '—', r ? `${summary_number(answered)} succeeded` : '—'],
+        ['Input tokens', e ? `${summary_number(e.inputTokens)} (${html_escape(e.method)})` : '—', c ? summary_number(input) : '—'],
+        ['Output tokens', e ? `at most ${summary_number(e.maxOutputTokens)}` : '—', c ? summary_number(c.tokens.output) : '—'],
+        ['Input tokens per request', e ? per(e.inputTokens, e.requests) : '—', c ? per(input, answered) : '—'],
+        ['Output tokens per request', e ? `at most ${per(e.maxOutputTokens, e.requests)}` : '—', c ? per(c.tokens.output, answered) : '—'],
+        ['Cost at batch prices', estCost, c ? formatUsd(c.batch) : '—'],
+        [
+            'At standard prices',
+            e?.standardUsd !== undefined ? `at most ${formatUsd(e.standardUsd)}` : '—',
+            c ? `${formatUsd(c.standard)} (saved ${formatUsd(c.standard - c.batch)})` : '—'
+        ],
+        // The cache's share of the estimate; the actual reads and writes are in the note under the results.
+        ...(e ? cachePlanRows(e).map(([k, v]) => [k, v, '—']) : [])
+    ];
+    const head = ['', 'Estimated before sending', r ? 'Actual' : 'Actual (no results yet)'];
+    return table(head, rows.map(([k, a, b]) => [`<strong>${k}</strong>`, a, b]), 'cost');
+}
+/** The prices of the models this run used, and nothing of the others. */
+function priceNote(plan, overrides) {
+    const models = [...new Set(plan.requests.map((r) => r.model))].sort();
+    const usd = (perMillion) => `$${(perMillion * BATCH_DISCOUNT).toFixed(4).replace(/0{1,2}$/, '')}`;
+    const rows = models.map((m) => {
+        const price = priceFor(m, overrides);
+        const from = overrides[baseModelId(m)] || overrides[m] ? 'model-prices input' : price ? 'price table' : '—';
+        return price
+            ? [`<code>${html_escape(m)}</code>`, usd(price.input), usd(price.output), usd(price.cacheRead), usd(price.cacheWrite5m), from]
+            : [`<code>${html_escape(m)}</code>`, 'unknown', 'unknown', 'unknown', 'unknown', 'set model-prices'];
+    });
+    const head = ['Model', 'Input', 'Output', 'Cache read', 'Cache write (5 min)', 'Price from'];
+    const tableUsed = models.some((m) => priceFor(m, overrides) && !(overrides[baseModelId(m)] || overrides[m]));
+    const source = tableUsed ? `<p><sub>Price table: ${html_escape(sourceFor(models))}</sub></p>` : '';
+    return `<h3>Prices</h3>\n<p>Batch prices in USD per million tokens, for the models of this run.</p>\n${table(head, rows, `${models.length} models`)}\n${source}`;
+}
+/**
+ * PRICE_SOURCE, less its clauses about models this run did not use ("Fable 5.2 and Haiku 5.5 from
+ * third-party reports" matters only to a run of those models).
+ */
+function sourceFor(models, text = PRICE_SOURCE) {
+    const names = models.map((m) => displayName(baseModelId(m)).toLowerCase());
+    const clauses = text.split(/(?<=[;.])\s+/);
+    const kept = clauses.filter((clause, i) => {
+        if (i === 0)
+            return true;
+        const mentions = [...clause.matchAll(/\b([A-Z][a-z]+ \d+(?:\.\d+)?)\b/g)].map((m) => m[1].toLowerCase());
+        return !mentions.length || mentions.some((n) => names.includes(n));
+    });
+    // A clause cut after its semicolon ends its sentence.
+    return kept.join(' ').replace(/;(?=\s+[A-Z]|$)/g, '.');
+}
+/** `claude-fable-5-2` → `Fable 5.2`: how PRICE_SOURCE names models. */
+function displayName(id) {
+    const m = /^claude-([a-z]+)-(\d+(?:-\d+)?)$/.exec(id);
+    if (!m)
+        return id;
+    return `${m[1][0].toUpperCase()}${m[1].slice(1)} ${m[2].replace('-', '.')}`;
+}
+function problemTable(items, what) {
+    const rows = items.slice(0, MAX_ROWS).map((p) => [sourceLink(p.file, p.line) || '—', html_escape(p.message)]);
+    const more = items.length > MAX_ROWS ? `<p>…and ${items.length - MAX_ROWS} more.</p>` : '';
+    return table(['Where', 'What'], rows, `${items.length} ${what}`) + more;
 }
 function addRequestTable(summary, s) {
     const { plan, results } = s;
@@ -81819,38 +94198,39 @@ function addRequestTable(summary, s) {
         order.sort((a, b) => rank(results.outcomeOf(a)) - rank(results.outcomeOf(b)) || a - b);
     const rows = order.slice(0, max).map((i) => {
         const req = plan.requests[i];
-        const row = [`<code>${req.customId}</code>`, summary_escape(annotations_where(req.origin)), summary_escape(req.output?.path ?? '—')];
+        const row = [`<code>${html_escape(req.customId)}</code>`, sourceLink(req.origin.file, req.origin.line) || '—', html_escape(req.output?.path ?? '—')];
         if (s.dryRun)
-            row.push(`<code>${summary_escape(req.model)}</code>`, number(req.maxTokens));
+            row.push(`<code>${html_escape(req.model)}</code>`, summary_number(req.maxTokens));
         if (results)
-            row.push(summary_escape([results.outcomeOf(i), results.notes.get(i)].filter(Boolean).join(': ')));
+            row.push(html_escape([results.outcomeOf(i), results.notes.get(i)].filter(Boolean).join(': ')));
         return row;
     });
-    const head = [th('custom_id'), th('Source'), th('Output')];
+    const head = ['custom_id', 'Source', 'Output'];
     if (s.dryRun)
-        head.push(th('Model'), th('max_tokens'));
+        head.push('Model', 'max_tokens');
     if (results)
-        head.push(th('Result'));
-    summary.addHeading('Requests', 3).addTable([head, ...rows]);
+        head.push('Result');
+    summary.addHeading(`Requests (${summary_number(order.length)})`, 3).addRaw(table(head, rows, `${summary_number(order.length)} requests`), true);
     if (order.length > max)
-        summary.addRaw(`<p>Showing ${max} of ${number(order.length)} requests; every result is in the results file.</p>`, true);
+        summary.addRaw(`<p>Showing ${max} of ${summary_number(order.length)} requests; every result is in the results file.</p>`, true);
+}
+/**
+ * Appended at the end of the step when GitHub will not show every annotation: the closing
+ * "…and N more" annotation points here.
+ */
+async function writeAnnotationList(all) {
+    const rows = all.map((a) => [a.failure ? 'error (step failed)' : a.level, sourceLink(a.file, a.line) || '—', html_escape(a.title ?? ''), html_escape(a.message)]);
+    const html = table(['Level', 'Where', 'Title', 'Message'], rows, `${all.length} annotations`);
+    await writeJobSummary(lib_core/* summary */.z
+        .addHeading(`Every annotation (${all.length})`, 3)
+        .addRaw('<p>GitHub shows only 10 of each level in a step; here are all of them, most useful first.</p>', true)
+        .addRaw(html, true));
 }
 function rank(outcome) {
     return ['errored', 'expired', 'canceled', 'pending', 'succeeded'].indexOf(outcome);
 }
-function summary_describe(p) {
-    const at = annotations_where(p);
-    return at ? `<code>${summary_escape(at)}</code>: ${summary_escape(p.message)}` : summary_escape(p.message);
-}
-function th(data) {
-    return { data, header: true };
-}
-function number(n) {
+function summary_number(n) {
     return n.toLocaleString('en-US');
-}
-/** Escapes text for the HTML the job summary is made of. */
-function summary_escape(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./lib/state/journal.js
@@ -81943,6 +94323,7 @@ async function reconcile(client, manifest, options = {}) {
 
 
 
+
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
  * Everything that can be checked is checked before the first batch is created.
@@ -81993,14 +94374,33 @@ async function submit_submit(inputs, problems) {
         annotate('warning', warnings);
         if (problems.length) {
             annotate('error', problems);
-            await writeSummary({ headline: `${submit_count(problems.length, 'problem')} found: nothing was submitted.`, plan, estimate, batchIds: [], problems, warnings, dryRun: inputs.dryRun });
-            lib_core/* setFailed */.C1(`${submit_count(problems.length, 'problem')} found; nothing was submitted. Each is annotated on its file and listed in the job summary.`);
+            await writeSummary({
+                headline: `${submit_count(problems.length, 'problem')} found: nothing was submitted.`,
+                plan,
+                estimate,
+                batchIds: [],
+                problems,
+                warnings,
+                dryRun: inputs.dryRun,
+                prices: inputs.prices
+            });
+            fail(`${submit_count(problems.length, 'problem')} found; nothing was submitted. Each is annotated on its file and listed in the job summary.`);
             return;
         }
         if (inputs.dryRun) {
             info(`Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote}`);
             setOutputs({ status: 'dry-run' });
-            await writeSummary({ headline: `Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`, plan, estimate, batchIds: [], problems, warnings, dryRun: true, stale: chosen?.stale });
+            await writeSummary({
+                headline: `Dry run: ${submit_count(plan.requests.length, 'request')} in ${submit_count(plan.chunks.length, 'batch', 'batches')} would be submitted.${splitNote} Nothing was sent.`,
+                plan,
+                estimate,
+                batchIds: [],
+                problems,
+                warnings,
+                dryRun: true,
+                stale: chosen?.stale,
+                prices: inputs.prices
+            });
             return;
         }
         if (plan.requests.length === 0) {
@@ -82008,7 +94408,7 @@ async function submit_submit(inputs, problems) {
             const headline = `Up to date: nothing to send.${splitNote}`;
             info(headline);
             setOutputs({ status: 'up-to-date', ...(chosen?.prunedKeys?.length && inputs.lockFile ? { 'output-files': [inputs.lockFile] } : {}) });
-            await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale });
+            await writeSummary({ headline, plan, batchIds: [], problems, warnings, dryRun: false, stale: chosen?.stale, prices: inputs.prices });
             return;
         }
         const dataHashes = new Map();
@@ -82026,8 +94426,8 @@ async function submit_submit(inputs, problems) {
         }
         catch (error) {
             const message = `Could not save the submission journal (${describeError(error)}), so nothing was submitted: a batch with no record could be paid for and never collected. Run the step again.`;
-            await writeSummary({ headline: message, plan, estimate, batchIds: [], problems, warnings, dryRun: false });
-            lib_core/* setFailed */.C1(message);
+            await writeSummary({ headline: message, plan, estimate, batchIds: [], problems, warnings, dryRun: false, prices: inputs.prices });
+            fail(message);
             return;
         }
         const created = await lib_core/* group */.Os('Submitting', () => createBatches(client, plan));
@@ -82037,7 +94437,7 @@ async function submit_submit(inputs, problems) {
         if (created.failure?.rateLimited && created.refs.length && inputs.lockFile) {
             const made = Math.max(...created.refs.map((r) => r.chunk)) + 1;
             const left = created.unsent;
-            lib_core/* warning */.$e(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${submit_count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`);
+            warn(`${created.failure.message.replace(/ Nothing was created\.$/, '')} ${submit_count(left, 'request')} ${left === 1 ? 'is' : 'are'} left for the next run, which sends ${left === 1 ? 'it' : 'them'}: the API takes no more batches for now.`);
             plan = { ...plan, requests: plan.requests.slice(0, plan.chunks[made - 1].end), chunks: plan.chunks.slice(0, made) };
             setOutputs({ 'request-count': plan.requests.length, 'deferred-count': (split?.deferred ?? 0) + left });
             created.failure = undefined;
@@ -82050,10 +94450,12 @@ async function submit_submit(inputs, problems) {
             const made = refs.length
                 ? `${submit_count(batchIds.length, 'batch', 'batches')} ${batchIds.length === 1 ? 'was' : 'were'} made (${batchIds.join(', ')}); ${saved?.ok ? 'the manifest records them and collect will collect them' : `the journal ${journalName(plan.tag)} records this submission and collect will find them`}. `
                 : '';
-            const spent = created.failure.mayHaveMade ? 'A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission\'s. ' : '';
+            const spent = created.failure.mayHaveMade
+                ? "A batch may have been made by the last create; collect will find it through the journal, and writes nothing that is not provably this submission's. "
+                : '';
             const message = `${created.failure.message} ${made}${spent}${submit_count(created.unsent, 'request')} ${created.unsent === 1 ? 'was' : 'were'} not submitted: run submit again once the cause is fixed (it sends everything again).`;
-            await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false });
-            lib_core/* setFailed */.C1(message);
+            await writeSummary({ headline: message, plan, estimate, batchIds, problems, warnings, dryRun: false, prices: inputs.prices, artifacts: kept(saved) });
+            fail(message);
             return;
         }
         if (!saved?.ok) {
@@ -82061,20 +94463,33 @@ async function submit_submit(inputs, problems) {
             manifestFailure = `Could not save the manifest: ${saved?.error}. The batches run; the journal artifact ${journalName(plan.tag)} records them, so collect finds them, or collect with batch-id: ${batchIds[0]}.`;
         }
         if (inputs.waitMinutes <= 0) {
-            await writeSummary({ headline: `Submitted ${submit_count(batchIds.length, 'batch', 'batches')} of ${submit_count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`, plan, estimate, batchIds, problems, warnings, dryRun: false, stale: chosen?.stale });
+            await writeSummary({
+                headline: `Submitted ${submit_count(batchIds.length, 'batch', 'batches')} of ${submit_count(plan.requests.length, 'request')}; not waiting for results (wait-minutes is 0).${splitNote}`,
+                plan,
+                estimate,
+                batchIds,
+                problems,
+                warnings,
+                dryRun: false,
+                stale: chosen?.stale,
+                prices: inputs.prices,
+                artifacts: kept(saved)
+            });
         }
         else {
-            await waitAndCollect(client, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen);
+            await waitAndCollect(client, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen, kept(saved));
         }
         if (manifestFailure)
-            lib_core/* setFailed */.C1(manifestFailure);
+            fail(manifestFailure);
     }
     finally {
         await (0,promises_.rm)(temp, { recursive: true, force: true });
     }
 }
 function logEstimate(e) {
-    const cost = e.batchUsd === undefined ? `unknown (no price for ${e.unpriced.join(', ')})` : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd)} at standard prices)`;
+    const cost = e.batchUsd === undefined
+        ? `unknown (no price for ${e.unpriced.join(', ')})`
+        : `at most ${formatUsd(e.batchUsd)} at batch prices (${formatUsd(e.standardUsd)} at standard prices)`;
     info(`Estimated cost: ${cost}; ${e.inputTokens.toLocaleString('en-US')} input tokens (${e.method}), up to ${e.maxOutputTokens.toLocaleString('en-US')} output tokens.`);
 }
 function checkBudget(e, maxCost, problem) {
@@ -82086,6 +94501,13 @@ function checkBudget(e, maxCost, problem) {
     else if (e.batchUsd > maxCost) {
         problem({
             message: `The estimated cost, up to ${formatUsd(e.batchUsd)}, exceeds max-cost (${formatUsd(maxCost)}). The estimate counts every request's max_tokens as output: lower max-tokens, send fewer prompts, or raise max-cost.`
+        });
+    }
+    else if (e.cache && e.batchUsd + (e.cache.worstStandardUsd - e.cache.standardUsd) * BATCH_DISCOUNT > maxCost) {
+        // The estimate counts on cache hits, which a batch gives only on a best-effort basis: a miss writes the prefix again.
+        const worst = e.batchUsd + (e.cache.worstStandardUsd - e.cache.standardUsd) * BATCH_DISCOUNT;
+        problem({
+            message: `The estimated cost is ${formatUsd(e.batchUsd)} if the prompt cache is hit, but up to ${formatUsd(worst)} if requests miss it (cache hits in a batch are best effort, and each miss writes the shared prefix again at twice the input price), which exceeds max-cost (${formatUsd(maxCost)}). Set cache: off, or raise max-cost.`
         });
     }
 }
@@ -82103,10 +94525,11 @@ async function createBatches(client, plan) {
         let created;
         try {
             created = await createBatch(client, {
-                body: () => batchBody(plan.spoolPath, items),
+                // The spool's bytes, with cache_control on the batch's shared prefixes (plan/cache.ts; none with cache: off).
+                body: () => cachedBody(plan, chunk),
                 requestCount: items.length,
                 known,
-                log: lib_core/* warning */.$e,
+                log: (line) => warn(line),
                 // Tests shorten the wait for an answer to exercise a create that times out.
                 timeoutMs: Number(process.env.CLAUDE_BATCH_TEST_CREATE_TIMEOUT_MS) || undefined
             });
@@ -82127,11 +94550,11 @@ async function createBatches(client, plan) {
         if (created.verified)
             info(`Created ${created.batch.id} (${submit_count(items.length, 'request')}${of}); it expires at ${created.batch.expires_at}.`);
         else
-            lib_core/* warning */.$e(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${submit_count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`);
+            warn(`The answer to create was lost; ${made.map((b) => b.id).join(', ')} may be this submission's (${submit_count(items.length, 'request')}${of}). Its results are written only if their ids prove it.`);
     }
     return { refs, batches, unsent: 0 };
 }
-async function waitAndCollect(client, inputs, plan, estimate, batches, refs, warnings, temp, chosen) {
+async function waitAndCollect(client, inputs, plan, estimate, batches, refs, warnings, temp, chosen, artifacts) {
     const resultsDir = external_node_path_.join(process.env.RUNNER_TEMP || external_node_path_.dirname(temp), 'claude-batch-results');
     const resultsFile = external_node_path_.join(resultsDir, `${refs[0].id}.jsonl`);
     await (0,promises_.mkdir)(resultsDir, { recursive: true });
@@ -82187,23 +94610,36 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
         : gathered.failed.length
             ? `The results of ${gathered.failed.map((f) => f.id).join(', ')} could not be collected here; collect will try again.`
             : `Still in progress after ${inputs.waitMinutes} min; the batches keep running and their ids are in the step outputs.`;
-    await writeSummary({ headline: headline + (chosen ? describeSplit(chosen.split) : ''), plan, estimate, batchIds: batches.map((b) => b.id), problems: [], warnings, results: collector, resultsFile, dryRun: false, stale: chosen?.stale });
+    await writeSummary({
+        headline: headline + (chosen ? describeSplit(chosen.split) : ''),
+        plan,
+        estimate,
+        batchIds: batches.map((b) => b.id),
+        problems: [],
+        warnings,
+        results: collector,
+        resultsKept: TEMP_RESULTS,
+        dryRun: false,
+        stale: chosen?.stale,
+        prices: inputs.prices,
+        artifacts
+    });
     if (!ended)
         info(headline);
     for (const f of gathered.failed)
-        lib_core/* error */.z3(`${f.id}: ${f.message}`, { title: 'Batch results' });
+        reportError(`${f.id}: ${f.message}`, { title: 'Batch results' });
     annotate('error', gathered.unwritten, 'Output not written');
     if (gathered.unwritten.length) {
-        lib_core/* setFailed */.C1(`${submit_count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`);
+        fail(`${submit_count(gathered.unwritten.length, 'reply', 'replies')} could not be written (each is annotated on its source); everything else was written. Their text is in the results file.`);
     }
     else if (unsent) {
-        lib_core/* setFailed */.C1(`${submit_count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`);
+        fail(`${submit_count(unsent, 'request')} of ${plan.requests.length} were never submitted: the batch found after the lost create answer was not this submission's. Nothing of it was written. Run submit again to send them.`);
     }
     else if (gathered.failed.length) {
-        lib_core/* setFailed */.C1(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`);
+        fail(`Some results could not be collected in this job (${gathered.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}). The batches are recorded; run collect to try again.`);
     }
     else if (failed && inputs.failOnError) {
-        lib_core/* setFailed */.C1(`${submit_count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`);
+        fail(`${submit_count(failed, 'request')} of ${plan.requests.length} did not succeed (${collector.counts.errored} errored, ${collector.counts.expired} expired, ${collector.counts.canceled} canceled). Everything else was written; set fail-on-error: false to let the step pass.`);
     }
 }
 /**
@@ -82219,12 +94655,12 @@ async function submitFollowUp(client, plan, inputs, temp) {
     if (created.refs.length) {
         const saved = await saveManifest(record(created.refs), inputs, temp);
         if (!saved.ok)
-            lib_core/* warning */.$e(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`);
+            warn(`Could not save the manifest of the retry ${plan.tag}: ${saved.error}. Its journal records it, so collect finds it.`);
     }
     if (!created.refs.length)
         throw created.failure ?? new Error('no batch was created');
     if (created.failure)
-        lib_core/* warning */.$e(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`);
+        warn(`${created.failure.message} ${created.unsent} retried request(s) were not resubmitted; the next run sends them.`);
     return created;
 }
 /** Persists what a later collect needs, as an artifact (retried), or in a local folder where there is no artifact service. */
@@ -82233,11 +94669,12 @@ async function saveManifest(manifest, inputs, temp) {
     try {
         const saved = await saveRecord(name, manifest, { temp, retentionDays: inputs.retentionDays });
         if (saved.file) {
-            lib_core/* warning */.$e(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`);
+            warn(`The Actions artifact service is not available here (a local run?), so the manifest was written to ${saved.file} instead. collect looks there too.`);
         }
         else {
             info(`Saved the manifest as artifact ${name} (id ${saved.artifactId}), kept ${inputs.retentionDays} days.`);
             setOutputs({ 'manifest-artifact-id': saved.artifactId });
+            return { ok: true, artifact: { name, id: saved.artifactId } };
         }
         return { ok: true };
     }
@@ -82245,14 +94682,31 @@ async function saveManifest(manifest, inputs, temp) {
         return { ok: false, error: describeError(error) };
     }
 }
+/** The artifacts a submission kept, for the summary's links. */
+function kept(saved) {
+    return saved?.artifact ? [saved.artifact] : undefined;
+}
+// The results file lives in the runner's temp folder, deleted when the job ends: the summary says
+// so, and how to keep it, rather than showing a path that leads nowhere after the job.
+const TEMP_RESULTS = "the step output <code>results-file</code> names a JSONL file of every raw result line, in the runner's temp folder: " +
+    'it is deleted when the job ends, so upload it with <code>actions/upload-artifact</code> in a later step to keep it.';
 function writeList(file, list) {
     (0,external_node_fs_.writeFileSync)(file, JSON.stringify(list, null, 2));
     return file;
 }
 /** The pay-once split, for the log and the summary headline. */
 function describeSplit(s) {
-    const sent = [s.new && `${s.new} new`, s.changed && `${s.changed} changed`, s.missing && `${s.missing} whose output was deleted`, s.regenerated && `${s.regenerated} regenerated`].filter(Boolean);
-    const not = [s.unchanged && `${s.unchanged} unchanged`, s.pending && `${s.pending} pending in a submission not collected yet`, s.deferred && `${s.deferred} deferred to a later run (max-requests)`].filter(Boolean);
+    const sent = [
+        s.new && `${s.new} new`,
+        s.changed && `${s.changed} changed`,
+        s.missing && `${s.missing} whose output was deleted`,
+        s.regenerated && `${s.regenerated} regenerated`
+    ].filter(Boolean);
+    const not = [
+        s.unchanged && `${s.unchanged} unchanged`,
+        s.pending && `${s.pending} pending in a submission not collected yet`,
+        s.deferred && `${s.deferred} deferred to a later run (max-requests)`
+    ].filter(Boolean);
     if (!not.length && !s.changed && !s.missing && !s.regenerated)
         return '';
     return ` Sent: ${sent.join(', ') || 'none'}; not sent: ${not.join(', ') || 'none'}.`;
@@ -82265,15 +94719,46 @@ async function recordLock(plan, collector, workspace, lockFile, previous) {
             collector.written.add(file);
     }
     catch (error) {
-        lib_core/* setFailed */.C1(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`);
+        fail(`The outputs were written, but the lock file ${esc(lockFile)} could not be updated: ${esc(describeError(error))}. The next run sends those requests again; fix the lock file (or delete it).`);
     }
 }
 function submit_count(n, one, many = `${one}s`) {
     return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 //# sourceMappingURL=submit.js.map
-;// CONCATENATED MODULE: ./lib/commands/common.js
+;// CONCATENATED MODULE: ./lib/results/results-artifact.js
 
+
+
+/**
+ * Uploads the results artifact as users download it: `results.jsonl`, `summary.md` and, under
+ * `files/`, every output at its workspace path. The outputs are uploaded from where they were
+ * written, never copied (a copy of 100,000 files took most of a collect): the artifact client names
+ * each file by its path below the root folder it is given, so that folder holds the results file,
+ * the summary and `files`, a link to the workspace. Only the listed files are read through it.
+ * `folder` must be on the results file's file system, and new: it is made here.
+ */
+async function uploadResults(a, folder, options = {}) {
+    await (0,promises_.mkdir)(folder, { recursive: true });
+    const results = external_node_path_.join(folder, 'results.jsonl');
+    const summary = external_node_path_.join(folder, 'summary.md');
+    await (0,promises_.rename)(a.resultsFile, results);
+    await (0,promises_.writeFile)(summary, a.summary);
+    const link = external_node_path_.join(folder, 'files');
+    // A junction on Windows: it needs no privilege there, and is ignored elsewhere.
+    if (a.files.length)
+        await (0,promises_.symlink)(external_node_path_.resolve(a.workspace), link, 'junction');
+    try {
+        return await uploadArtifact(a.name, [results, summary, ...a.files.map((f) => external_node_path_.join(link, f))], folder, a.retentionDays, options);
+    }
+    finally {
+        // Gone before anything removes the folder, so that nothing can reach the workspace through it.
+        if (a.files.length)
+            await (0,promises_.unlink)(link);
+    }
+}
+//# sourceMappingURL=results-artifact.js.map
+;// CONCATENATED MODULE: ./lib/commands/common.js
 
 
 
@@ -82305,7 +94790,7 @@ async function discover(inputs, problems) {
         candidates = await findPendingArtifacts(await githubClient(inputs.githubToken), owner, repo);
     }
     else {
-        lib_core/* warning */.$e('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.');
+        warn('The Actions artifact service is not available here (a local run?): looking for manifests in the local folder instead.');
         candidates = await findPendingLocal();
     }
     const all = candidates;
@@ -82313,14 +94798,14 @@ async function discover(inputs, problems) {
         // A manifest's name carries its first batch only: any other batch is found by its results' tag.
         candidates = candidates.filter((c) => c.batchId === inputs.batchId);
         if (!candidates.length)
-            lib_core/* notice */.lm(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`);
+            notice(`No pending manifest is named after batch ${esc(inputs.batchId)}: its results' tag finds its record, or, with none, its prompts are read again from this checkout and proved by its result ids before anything is written.`);
     }
     info(`${candidates.length} pending submission(s) found.`);
     return { candidates, all, find };
 }
 function failWith(problems) {
     annotate('error', problems);
-    lib_core/* setFailed */.C1(problems.map((p) => p.message).join('\n'));
+    fail(problems.map((p) => p.message).join('\n'));
 }
 //# sourceMappingURL=common.js.map
 ;// CONCATENATED MODULE: ./lib/github/branch.js
@@ -82426,7 +94911,9 @@ async function checkBranchOwned(octokit, owner, repo, branch, headSha, baseSha) 
 }
 function firstLine(message) {
     // From the API: no control character may reach a log line.
-    const line = message.split('\n', 1)[0].replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+    const controls = /[\u0000-\u001f\u007f]/g;
+    const line = message.split('\n', 1)[0].replace(controls, ' ').trim();
     return line.length > 72 ? `${line.slice(0, 71)}…` : line;
 }
 //# sourceMappingURL=branch.js.map
@@ -82436,8 +94923,20 @@ function firstLine(message) {
 
 
 
-// Files go into tree entries inline (no blob call per file); a tree call carries at most this many.
-const ENTRIES_PER_TREE_CALL = 500;
+/*
+ * Tree calls. Files go into the entries inline (`content`: no blob call per file), and as many
+ * entries go into one call as its body allows. GitHub documents no figure for that body; it
+ * answers 502, or 422 "Sorry, your request timed out. It's likely that your input was too large to
+ * process. Consider building the tree incrementally", well below its general request limit (reports
+ * of failures from about 2.5 MB of inline content on github.com). So a call carries at most
+ * TREE_CALL_BYTES of JSON; a file bigger than that alone is written as a blob first and entered by
+ * its sha. A call GitHub still finds too large is split in two and tried again (TreeTooLarge).
+ */
+// Waits of 1, 4, 9 and 16 s (plugin-retry's, at the default minDelayMs): the 422 passes in seconds.
+const LABEL_RETRIES = 4;
+const TREE_CALL_BYTES = 2 * 1024 * 1024;
+// No more entries than this in a call, whatever their size (a delete is a few dozen bytes).
+const TREE_CALL_ENTRIES = 10_000;
 /**
  * Checks, before anything is written, that the action may write `branch`: not the base, not the
  * default branch (BranchRefusedError). Returns the base branch and its head. Call it early: collect
@@ -82471,21 +94970,8 @@ async function openPullRequest(octokit, o) {
     if (existing)
         await checkBranchOwned(octokit, owner, repo, branch, existing, baseSha);
     const baseTree = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: baseSha })).data.tree.sha;
-    let tree = baseTree;
-    for (let i = 0; i < o.files.length; i += ENTRIES_PER_TREE_CALL) {
-        const entries = await Promise.all(o.files.slice(i, i + ENTRIES_PER_TREE_CALL).map(async (file) => ({
-            path: file,
-            mode: '100644',
-            type: 'blob',
-            content: await (0,promises_.readFile)(external_node_path_.join(o.workspace, file), 'utf8')
-        })));
-        tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha;
-    }
     const deleted = (o.deleted ?? []).filter((file) => !o.files.includes(file));
-    for (let i = 0; i < deleted.length; i += ENTRIES_PER_TREE_CALL) {
-        const entries = deleted.slice(i, i + ENTRIES_PER_TREE_CALL).map((file) => ({ path: file, mode: '100644', type: 'blob', sha: null }));
-        tree = (await octokit.rest.git.createTree({ owner, repo, base_tree: tree, tree: entries })).data.sha;
-    }
+    const tree = await writeTree(octokit, owner, repo, baseTree, o.workspace, o.files, deleted);
     let changed = true;
     if (existing) {
         const head = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: existing })).data;
@@ -82516,9 +95002,56 @@ async function openPullRequest(octokit, o) {
             throw error;
         created = made;
     }
+    // Right after opening, GitHub may answer 422 ("Could not resolve to a node") until the new pull
+    // request is visible everywhere: plugin-retry tries again on it (see octokit.ts).
     if (o.labels.length)
-        await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels: o.labels });
+        await octokit.rest.issues.addLabels({ owner, repo, issue_number: created.number, labels: o.labels, request: { retries: LABEL_RETRIES } });
     return { url: created.html_url, number: created.number, operation: 'created' };
+}
+/** Writes the files (and removes `deleted`) on top of `baseTree` in as few tree calls as the limits above allow. */
+async function writeTree(octokit, owner, repo, baseTree, workspace, files, deleted) {
+    const calls = [[]];
+    let bytes = 0;
+    const add = (entry) => {
+        const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
+        if (calls.at(-1).length && (bytes + size > TREE_CALL_BYTES || calls.at(-1).length >= TREE_CALL_ENTRIES)) {
+            calls.push([]);
+            bytes = 0;
+        }
+        calls.at(-1).push(entry);
+        bytes += size;
+    };
+    for (const file of files) {
+        const content = await (0,promises_.readFile)(external_node_path_.join(workspace, file), 'utf8');
+        const entry = { path: file, mode: '100644', type: 'blob', content };
+        if (Buffer.byteLength(JSON.stringify(entry)) < TREE_CALL_BYTES)
+            add(entry);
+        else
+            add({ path: file, mode: '100644', type: 'blob', sha: (await octokit.rest.git.createBlob({ owner, repo, content, encoding: 'utf-8' })).data.sha });
+    }
+    for (const file of deleted)
+        add({ path: file, mode: '100644', type: 'blob', sha: null });
+    let tree = baseTree;
+    for (const entries of calls)
+        if (entries.length)
+            tree = await createTree(octokit, owner, repo, tree, entries);
+    return tree;
+}
+/** One tree call; when GitHub finds it too large to process, two calls with half the entries each. */
+async function createTree(octokit, owner, repo, base, entries) {
+    try {
+        return (await octokit.rest.git.createTree({ owner, repo, base_tree: base, tree: entries })).data.sha;
+    }
+    catch (error) {
+        if (entries.length < 2 || !treeTooLarge(error))
+            throw error;
+        const half = Math.ceil(entries.length / 2);
+        return createTree(octokit, owner, repo, await createTree(octokit, owner, repo, base, entries.slice(0, half)), entries.slice(half));
+    }
+}
+function treeTooLarge(error) {
+    const e = error;
+    return e.status === 413 || (e.status === 422 && /too large|timed out/i.test(String(e.message)));
 }
 async function openPullFor(octokit, owner, repo, branch, base) {
     // `head` must be owner:branch: GitHub ignores a bare branch name and lists every pull request.
@@ -82575,13 +95108,18 @@ async function branchHead(octokit, owner, repo, branch) {
 
 
 
+
+
+
+
 /**
  * collect: finds the submissions whose results are not collected yet, and for each whose batches
  * have all ended, writes the results as submit does, keeps them as a results artifact (which also
  * marks the submission collected) and, when asked, opens or updates a pull request.
- * `waitUntil` lets cancel wait for its canceled batches to end.
+ * `canceling` is cancel's: wait for the canceled batches to end, and count their canceled requests
+ * as done on purpose, not as failures (errored and expired ones still are).
  */
-async function collect(inputs, problems, waitUntil) {
+async function collect(inputs, problems, canceling) {
     const client = requireClient(inputs, problems);
     if (!client)
         return failWith(problems);
@@ -82613,7 +95151,7 @@ async function collect(inputs, problems, waitUntil) {
     try {
         if (rebuild) {
             try {
-                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${rebuild}`, () => collectByBatch(client, rebuild, all, inputs, find, temp, waitUntil));
+                const { outcome, keep } = await lib_core/* group */.Os(`Batch ${rebuild}`, () => collectByBatch(client, rebuild, all, inputs, find, temp, canceling));
                 outcomes.push(outcome);
                 if (keep)
                     written.set(outcome, keep);
@@ -82628,7 +95166,7 @@ async function collect(inputs, problems, waitUntil) {
                 continue;
             }
             try {
-                const { outcome, keep } = await lib_core/* group */.Os(`Submission ${candidate.batchId ?? candidate.name}`, () => collectOne(client, candidate, inputs, find, temp, waitUntil));
+                const { outcome, keep } = await lib_core/* group */.Os(`Submission ${candidate.batchId ?? candidate.name}`, () => collectOne(client, candidate, inputs, find, temp, canceling));
                 outcomes.push(outcome);
                 if (keep)
                     written.set(outcome, keep);
@@ -82648,7 +95186,7 @@ async function collect(inputs, problems, waitUntil) {
         await dropCollectedElsewhere(written, find);
         for (const [outcome, w] of written) {
             try {
-                await keepResults(w.resultsName, w.tag, w.candidate, inputs, temp, w.resultsFile, w.summary, w.files);
+                outcome.artifact = { name: w.resultsName, id: await keepResults(w, inputs, temp) };
             }
             catch (error) {
                 Object.assign(outcome, failed(outcome.batchId, error));
@@ -82658,7 +95196,7 @@ async function collect(inputs, problems, waitUntil) {
     finally {
         await (0,promises_.rm)(temp, { recursive: true, force: true });
     }
-    await report(outcomes, inputs);
+    await report(outcomes, inputs, !!canceling);
 }
 async function dropCollectedElsewhere(written, find) {
     if (!find || !artifactServiceAvailable())
@@ -82672,7 +95210,7 @@ async function dropCollectedElsewhere(written, find) {
         outcome.detail = 'Collected by another run meanwhile; left to it.';
     }
 }
-async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
+async function collectOne(client, candidate, inputs, find, temp, canceling) {
     const name = candidate.batchId ?? candidate.name;
     let manifest;
     let plan;
@@ -82715,7 +95253,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
             info(`Found ${found.map((b) => b.id).join(', ')} in the batch list for the unfinished record ${candidate.name}; they are used only if their result ids prove them this submission's.`);
         refs = [...refs, ...found];
     }
-    return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, waitUntil);
+    return finish(client, { tag: manifest.tag, name, candidate, manifest, plan, refs }, inputs, temp, canceling);
 }
 /**
  * collect with a batch-id that no record is named after: a later batch of a split submission, or a
@@ -82725,7 +95263,7 @@ async function collectOne(client, candidate, inputs, find, temp, waitUntil) {
  * digest of every request's content, so prompts that differ, even under the same file names, are
  * refused before anything is written.
  */
-async function collectByBatch(client, batchId, records, inputs, find, temp, waitUntil) {
+async function collectByBatch(client, batchId, records, inputs, find, temp, canceling) {
     const batch = await withRetry('read the batch', (o) => client.messages.batches.retrieve(batchId, {}, { ...o, maxRetries: 0 }));
     if (batch.processing_status !== 'ended') {
         return { outcome: { batchId, state: 'in progress', detail: `No manifest is named after it, and it has not ended; run collect with batch-id again once it has.` } };
@@ -82736,12 +95274,14 @@ async function collectByBatch(client, batchId, records, inputs, find, temp, wait
         break;
     }
     if (!tag) {
-        return { outcome: { batchId, state: 'rejected', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` } };
+        return {
+            outcome: { batchId, state: 'rejected', detail: `No manifest names it, and its custom_ids carry no submission tag, so it was not sent by this action; nothing was written.` }
+        };
     }
     const record = records.find((c) => c.tag === tag && !c.untrusted);
     if (record) {
         info(`${batchId} belongs to submission ${tag}, recorded in ${record.name}: collecting that submission.`);
-        return collectOne(client, record, inputs, find, temp, waitUntil);
+        return collectOne(client, record, inputs, find, temp, canceling);
     }
     const problems = [];
     const plan = await readPlan(inputs, external_node_path_.join(temp, `${tag}.requests.jsonl`), tag, (p) => problems.push(p), () => { });
@@ -82756,15 +95296,22 @@ async function collectByBatch(client, batchId, records, inputs, find, temp, wait
         };
     }
     if (problems.length) {
-        return { outcome: { batchId, state: 'failed', detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0].message}); check out the commit it was submitted from.`, next: 'run collect with this batch-id from a checkout of the commit it was submitted from' } };
+        return {
+            outcome: {
+                batchId,
+                state: 'failed',
+                detail: `No manifest names it, and the prompts in this checkout cannot be read again (${problems[0].message}); check out the commit it was submitted from.`,
+                next: 'run collect with this batch-id from a checkout of the commit it was submitted from'
+            }
+        };
     }
     info(`No manifest names ${batchId}: rebuilt its submission ${tag} from the checkout; its result ids are checked against it before anything is written.`);
     const ref = { id: batchId, chunk: 0, createdAt: batch.created_at, expiresAt: batch.expires_at, verified: false };
     const manifest = { run: { id: 0, attempt: 1, workflow: '', event: '', url: '' }, commit: process.env.GITHUB_SHA ?? '', createdAt: batch.created_at };
-    return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, undefined, [batch]);
+    return finish(client, { tag, name: batchId, manifest, plan, refs: [ref], partial: true }, inputs, temp, canceling, [batch]);
 }
 /** The common end of both: wait if asked, read and prove each batch's results, write the outputs. */
-async function finish(client, s, inputs, temp, waitUntil, known) {
+async function finish(client, s, inputs, temp, canceling, known) {
     const { name, plan, refs } = s;
     if (!refs.length) {
         // Its run has finished and made no batch: closed with an empty results artifact, so that it is
@@ -82772,11 +95319,19 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
         const resultsFile = external_node_path_.join(temp, `${s.tag}.jsonl`);
         await (0,promises_.writeFile)(resultsFile, '');
         // Its submit already failed and said so: closing it is news, not a failure.
-        const outcome = { batchId: name, state: 'closed', detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.', files: [] };
-        return { outcome, keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile } };
+        const outcome = {
+            batchId: name,
+            state: 'closed',
+            detail: 'Its journal records no batch, and the batch list shows none that it may have made: nothing was sent, and it is closed. Its submit run said why.',
+            files: []
+        };
+        return {
+            outcome,
+            keep: { tag: s.tag, resultsName: resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary: `### ${name}\n\n${outcome.detail}\n`, files: [], resultsFile }
+        };
     }
     let batches = await waitForBatches(client, known ?? recordedBatches(refs), {
-        deadline: waitUntil ?? 0,
+        deadline: canceling?.waitUntil ?? 0,
         maxIntervalMs: inputs.pollIntervalSeconds * 1000,
         log: info,
         onEnded: async () => { }
@@ -82785,7 +95340,9 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     if (pending.length) {
         const expires = pending.map((b) => b.expires_at).sort()[0];
         const done = batches.length - pending.length;
-        return { outcome: { batchId: name, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` } };
+        return {
+            outcome: { batchId: name, state: 'in progress', detail: `${done} of ${batches.length} batch(es) ended; left for the next run. Unfinished requests expire at ${expires}.` }
+        };
     }
     const lost = batches.filter((b) => b.archived_at || Date.parse(b.created_at) + RESULTS_KEPT_MS < Date.now());
     const notes = [];
@@ -82793,7 +95350,13 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
     const collector = await ResultCollector.create({ plan, workspace: inputs.workspace, resultsPath: resultsFile, prices: inputs.prices });
     let gathered;
     try {
-        gathered = await gather(client, plan, refs, collector, { deadline: 0, maxIntervalMs: inputs.pollIntervalSeconds * 1000, known: batches, skip: new Set(lost.map((b) => b.id)), anyRequests: s.partial });
+        gathered = await gather(client, plan, refs, collector, {
+            deadline: 0,
+            maxIntervalMs: inputs.pollIntervalSeconds * 1000,
+            known: batches,
+            skip: new Set(lost.map((b) => b.id)),
+            anyRequests: s.partial
+        });
         const mismatch = gathered.failed.find((f) => /do not match/.test(f.message));
         if (mismatch) {
             // The record is fine; the results are not what was sent. Keep the record: it is the only one of a paid batch.
@@ -82805,7 +95368,9 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
             const batch = batches.find((b) => b.id === failedRead.id);
             const deadline = Date.parse(batch.created_at) + RESULTS_KEPT_MS;
             const soon = deadline - Date.now() < WARN_BEFORE_MS ? ` Collect them before ${new Date(deadline).toISOString().slice(0, 10)}, when the API deletes them.` : '';
-            return { outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}`, next: TRY_AGAIN } };
+            return {
+                outcome: { batchId: name, state: 'failed', detail: `Could not read the results of ${failedRead.id}: ${failedRead.message}. Left for the next run.${soon}`, next: TRY_AGAIN }
+            };
         }
         if (!gathered.settled && !s.partial && !lost.length) {
             return { outcome: { batchId: name, state: 'in progress', detail: 'A batch that may carry its requests is still running; left for the next run.' } };
@@ -82841,11 +95406,38 @@ async function finish(client, s, inputs, temp, waitUntil, known) {
         ? `The results of ${lost.map((b) => b.id).join(', ')} were deleted by the API (29 days after creation) and are lost.`
         : `${collector.counts.succeeded} succeeded, ${collector.counts.errored + collector.counts.expired + collector.counts.canceled} did not; ${files.length} file(s) written.`;
     const state = lost.length || unsent || gathered.unwritten.length ? 'lost' : 'collected';
-    const next = unsent || lost.length ? SEND_AGAIN : gathered.unwritten.length ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)' : undefined;
-    const outcome = { batchId: batches[0]?.id ?? name, state, detail: [detail, ...notes].join(' '), counts: collector.counts, cost: collector.costs.batch, files, next };
-    const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning');
+    const next = unsent || lost.length
+        ? SEND_AGAIN
+        : gathered.unwritten.length
+            ? 'fix the annotated output paths and run submit again for those requests (their text is in results.jsonl of the results artifact)'
+            : undefined;
+    const t = collector.costs.tokens;
+    const tokens = { input: t.input + t.cacheRead + t.cacheWrite, output: t.output };
+    const outcome = {
+        batchId: batches[0]?.id ?? name,
+        state,
+        detail: [detail, ...notes].join(' '),
+        counts: collector.counts,
+        cost: collector.costs.batch,
+        tokens,
+        files,
+        next
+    };
+    const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning', { canceledOnPurpose: !!canceling });
     const summary = submissionSummary(s.manifest, batches, outcome, failures);
-    return { outcome, keep: { tag: s.tag, resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag), candidate: s.candidate, manifest: s.manifest, summary, files, resultsFile, deleted: plan.pruned?.files ?? [] } };
+    return {
+        outcome,
+        keep: {
+            tag: s.tag,
+            resultsName: s.partial ? `${resultsName(s.tag)}-${name}` : resultsName(s.tag),
+            candidate: s.candidate,
+            manifest: s.manifest,
+            summary,
+            files,
+            resultsFile,
+            deleted: plan.pruned?.files ?? []
+        }
+    };
 }
 /** Whether the run that wrote a journal has finished: until it has, its submit may still be creating. */
 async function runFinished(find, runId) {
@@ -82915,7 +95507,7 @@ async function dataFileChanged(manifest, source, workspace, notes) {
         return false;
     const why = actual ? 'has changed since it was submitted' : 'is not in this checkout';
     notes.push(`${source} ${why}, so its output file was not written; its results are in results.jsonl of the results artifact.`);
-    lib_core/* warning */.$e(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source });
+    warn(`${source} ${why}, so its output file was not written: the rows would not line up with the results. Its results are in the results artifact.`, { file: source });
     return true;
 }
 /** The previous outputs of a data file's unchanged rows, from the checkout's generated file and lock. */
@@ -82924,25 +95516,21 @@ async function previousRows(plan, inputs) {
         return new Map();
     return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile));
 }
-async function keepResults(name, tag, candidate, inputs, temp, resultsFile, summary, files) {
-    const staging = external_node_path_.join(temp, `results-${tag}`);
-    await (0,promises_.mkdir)(external_node_path_.join(staging, 'files'), { recursive: true });
-    await (0,promises_.copyFile)(resultsFile, external_node_path_.join(staging, 'results.jsonl'));
-    await (0,promises_.writeFile)(external_node_path_.join(staging, 'summary.md'), summary);
-    const staged = [external_node_path_.join(staging, 'results.jsonl'), external_node_path_.join(staging, 'summary.md')];
-    for (const file of files) {
-        const target = external_node_path_.join(staging, 'files', file);
-        await (0,promises_.mkdir)(external_node_path_.dirname(target), { recursive: true });
-        await (0,promises_.copyFile)(external_node_path_.join(inputs.workspace, file), target);
-        staged.push(target);
+/**
+ * Keeps a submission's results as its results artifact, which also marks it collected. Without an
+ * artifact service (a local run) nothing is uploaded, so nothing is staged either: the local
+ * stand-in's records are marked collected instead.
+ */
+async function keepResults(w, inputs, temp) {
+    if (!artifactServiceAvailable()) {
+        if (w.candidate)
+            await markLocalCollected(w.candidate);
+        return undefined;
     }
-    if (artifactServiceAvailable()) {
-        const artifactId = await uploadArtifact(name, staged, staging, inputs.retentionDays);
-        info(`Kept the results as artifact ${name} (id ${artifactId}).`);
-    }
-    else if (candidate) {
-        await markLocalCollected(candidate);
-    }
+    const a = { name: w.resultsName, resultsFile: w.resultsFile, summary: w.summary, workspace: inputs.workspace, files: w.files, retentionDays: inputs.retentionDays };
+    const artifactId = await uploadResults(a, external_node_path_.join(temp, w.resultsName));
+    info(`Kept the results as artifact ${w.resultsName} (id ${artifactId}).`);
+    return artifactId;
 }
 /** The Markdown that goes into the results artifact and the pull request body. */
 // A pull request body has a size limit; the results artifact has every failure.
@@ -82975,7 +95563,7 @@ function submissionSummary(manifest, batches, o, failures) {
     }
     return lines.join('\n') + '\n';
 }
-async function report(outcomes, inputs) {
+async function report(outcomes, inputs, canceledOnPurpose) {
     const totals = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     for (const o of outcomes)
         if (o.counts)
@@ -82997,29 +95585,50 @@ async function report(outcomes, inputs) {
         ...totals,
         'output-files': files,
         'cost-usd': collected.reduce((sum, o) => sum + (o.cost ?? 0), 0).toFixed(4),
-        'pull-request-url': pr
+        'pull-request-url': pr,
+        // One results artifact per submission collected: the first, as batch-id is, and all of them.
+        'results-artifact-id': collected.find((o) => o.artifact?.id !== undefined)?.artifact?.id,
+        'results-artifact-ids': collected.flatMap((o) => (o.artifact?.id === undefined ? [] : [o.artifact.id]))
     });
-    await lib_core/* summary */.z
+    await writeJobSummary(lib_core/* summary */.z
         .addHeading('Claude batch: collect', 2)
         .addRaw(`<p>${outcomes.length ? `${collected.length} collected, ${outcomes.filter((o) => o.state === 'in progress').length} still in progress, ${refused.length} ignored.` : 'Nothing to collect.'}</p>`, true)
-        .addTable([
-        [{ data: 'Batch', header: true }, { data: 'State', header: true }, { data: 'Details', header: true }],
-        ...outcomes.map((o) => [`<code>${summary_escape(o.batchId)}</code>`, o.state, summary_escape(o.detail) + (o.pullRequest ? ` <a href="${o.pullRequest}">pull request</a>` : '')])
-    ])
-        .write();
-    const failed = totals.errored + totals.expired + totals.canceled;
+        .addRaw(outcomeTable(outcomes), true));
+    // Requests canceled by `command: cancel` are what was asked for, not failures.
+    const failed = totals.errored + totals.expired + (canceledOnPurpose ? 0 : totals.canceled);
     if (outcomes.some((o) => o.state === 'rejected')) {
-        lib_core/* setFailed */.C1('A submission record was rejected and nothing was written from it: it names paths or batches this repository\'s submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.');
+        fail("A submission record was rejected and nothing was written from it: it names paths or batches this repository's submissions cannot have. Find out who uploaded it (the annotation names it), and delete the artifact.");
     }
     else if (outcomes.some((o) => o.state === 'lost' || o.state === 'failed')) {
         const next = [...new Set(outcomes.filter((o) => o.state === 'lost' || o.state === 'failed').map((o) => o.next ?? TRY_AGAIN))];
-        lib_core/* setFailed */.C1(`Not everything could be collected (see the annotations): ${next.join('; ')}.`);
+        fail(`Not everything could be collected (see the annotations): ${next.join('; ')}.`);
     }
     else if (failed && inputs.failOnError)
-        lib_core/* setFailed */.C1(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`);
+        fail(`${failed} request(s) did not succeed; everything else was written. Each is annotated on its source; set fail-on-error: false to let the step pass.`);
+}
+/**
+ * One row a submission: what became of it, what it cost, its tokens per succeeded request, and the
+ * results artifact that keeps its raw results (results.jsonl) and files after the job.
+ */
+function outcomeTable(outcomes) {
+    const per = (n, d) => (d ? Math.round(n / d).toLocaleString('en-US') : '—');
+    const rows = outcomes.map((o) => [
+        `<code>${html_escape(o.batchId)}</code>`,
+        o.state,
+        o.counts ? `${o.counts.succeeded} / ${o.counts.errored + o.counts.expired + o.counts.canceled}` : '—',
+        o.cost !== undefined ? formatUsd(o.cost) : '—',
+        o.tokens && o.counts ? `${per(o.tokens.input, o.counts.succeeded)} / ${per(o.tokens.output, o.counts.succeeded)}` : '—',
+        html_escape(o.detail) + (o.pullRequest ? ` <a href="${html_escape(o.pullRequest)}">pull request</a>` : ''),
+        o.artifact ? `${artifactLink(o.artifact.name, o.artifact.id)} (<code>results.jsonl</code>, <code>files/</code>)` : '—'
+    ]);
+    const head = ['Batch', 'State', 'Succeeded / not', 'Cost (batch prices)', 'Tokens per request (input / output)', 'Details', 'Results artifact'];
+    return table(head, rows, `${outcomes.length} submissions`);
 }
 //# sourceMappingURL=collect.js.map
 ;// CONCATENATED MODULE: ./lib/commands/status.js
+
+
+
 
 
 
@@ -83056,7 +95665,7 @@ async function status_status(inputs, problems) {
                 const all = total(b);
                 const kept = new Date(Date.parse(b.created_at) + RESULTS_KEPT_MS).toISOString();
                 if (b.processing_status === 'ended' && Date.parse(kept) - Date.now() < WARN_BEFORE_MS) {
-                    lib_core/* warning */.$e(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' });
+                    warn(`The results of ${id} will be deleted by the API on ${kept.slice(0, 10)}: run collect before then.`, { title: 'Batch results expire soon' });
                 }
                 rows.push([
                     id,
@@ -83077,11 +95686,10 @@ async function status_status(inputs, problems) {
         info('No pending batches.');
     for (const r of rows)
         info(r.filter(Boolean).join(' · '));
-    await lib_core/* summary */.z
+    await writeJobSummary(lib_core/* summary */.z
         .addHeading('Claude batch: status', 2)
         .addRaw(`<p>${rows.length} pending batch(es).</p>`, true)
-        .addTable([head.map((data) => ({ data, header: true })), ...rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${cell}</code>` : summary_escape(cell))))])
-        .write();
+        .addRaw(table(head, rows.map((r) => r.map((cell, i) => (i === 0 ? `<code>${html_escape(cell)}</code>` : html_escape(cell)))), `${rows.length} batches`), true));
     lib_core/* setOutput */.uH('batch-ids', JSON.stringify(rows.map((r) => r[0])));
 }
 //# sourceMappingURL=status.js.map
@@ -83124,7 +95732,7 @@ async function cancel(inputs, problems) {
                 throw error;
         }
     }
-    await collect(inputs, problems, Date.now() + Math.max(inputs.waitMinutes * 60_000, MIN_WAIT_MS));
+    await collect(inputs, problems, { waitUntil: Date.now() + Math.max(inputs.waitMinutes * 60_000, MIN_WAIT_MS) });
 }
 /**
  * Every batch the repository's pending records prove its own. A batch found in the list after a lost
@@ -83142,17 +95750,18 @@ async function ownBatches(client, inputs, problems) {
                 if (b.verified)
                     ids.push(b.id);
                 else
-                    lib_core/* warning */.$e(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`);
+                    warn(`${b.id} may belong to ${candidate.name} (it was found in the batch list, not answered by create), but that is not proved, so it was not canceled: cancel it with batch-id: ${b.id} if it is this repository's.`);
             }
         }
         catch (error) {
-            lib_core/* warning */.$e(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`);
+            warn(`Could not read ${candidate.name} (${describeError(error)}); its batches were not canceled. Cancel them by batch-id.`);
         }
     }
     return [...new Set(ids)];
 }
 //# sourceMappingURL=cancel.js.map
 ;// CONCATENATED MODULE: ./lib/main.js
+
 
 
 
@@ -83167,15 +95776,19 @@ async function run() {
         const commands = { submit: submit_submit, collect: collect, status: status_status, cancel: cancel };
         if (!(inputs.command in commands)) {
             annotate('error', problems);
-            lib_core/* setFailed */.C1(problems.map((p) => p.message).join('\n'));
+            fail(problems.map((p) => p.message).join('\n'));
             return;
         }
         await commands[inputs.command](inputs, problems);
     }
     catch (error) {
-        lib_core/* setFailed */.C1(error instanceof Error ? error.message : String(error));
+        fail(error instanceof Error ? error.message : String(error));
         if (error instanceof Error && error.stack)
             lib_core/* debug */.Yz(error.stack);
+    }
+    finally {
+        // Last: every annotation of the step, capped and ordered as GitHub shows them.
+        await flushAnnotations(writeAnnotationList);
     }
 }
 //# sourceMappingURL=main.js.map
@@ -83195,14 +95808,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
   lm: () => (/* binding */ notice),
-  C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
   z: () => (/* reexport */ summary),
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getState, isDebug, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getState, isDebug, markdownSummary, platform, saveState, setCommandEcho, setFailed, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -87204,6 +99816,219 @@ function checkMemorySyncInterval(ms, option) {
     }
 }
 //# sourceMappingURL=sync-interval.mjs.map
+
+/***/ }),
+
+/***/ 49735:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ retry)
+/* harmony export */ });
+/* unused harmony export VERSION */
+/* harmony import */ var bottleneck_light_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(63251);
+/* harmony import */ var _octokit_request_error__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(31015);
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+
+// pkg/dist-src/wrap-request.js
+
+
+async function wrapRequest(state, octokit, request, options) {
+  const limiter = new bottleneck_light_js__WEBPACK_IMPORTED_MODULE_0__();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new _octokit_request_error__WEBPACK_IMPORTED_MODULE_1__/* .RequestError */ .G(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = VERSION;
+
+
+
+/***/ }),
+
+/***/ 31015:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ RequestError)
+/* harmony export */ });
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+
+/***/ }),
+
+/***/ 63837:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
+
+/***/ }),
+
+/***/ 57216:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/applicator","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/applicator":true},"$dynamicAnchor":"meta","title":"Applicator vocabulary meta-schema","type":["object","boolean"],"properties":{"prefixItems":{"$ref":"#/$defs/schemaArray"},"items":{"$dynamicRef":"#meta"},"contains":{"$dynamicRef":"#meta"},"additionalProperties":{"$dynamicRef":"#meta"},"properties":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"},"propertyNames":{"format":"regex"},"default":{}},"dependentSchemas":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"},"default":{}},"propertyNames":{"$dynamicRef":"#meta"},"if":{"$dynamicRef":"#meta"},"then":{"$dynamicRef":"#meta"},"else":{"$dynamicRef":"#meta"},"allOf":{"$ref":"#/$defs/schemaArray"},"anyOf":{"$ref":"#/$defs/schemaArray"},"oneOf":{"$ref":"#/$defs/schemaArray"},"not":{"$dynamicRef":"#meta"}},"$defs":{"schemaArray":{"type":"array","minItems":1,"items":{"$dynamicRef":"#meta"}}}}');
+
+/***/ }),
+
+/***/ 28226:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/content","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/content":true},"$dynamicAnchor":"meta","title":"Content vocabulary meta-schema","type":["object","boolean"],"properties":{"contentEncoding":{"type":"string"},"contentMediaType":{"type":"string"},"contentSchema":{"$dynamicRef":"#meta"}}}');
+
+/***/ }),
+
+/***/ 80518:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/core","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/core":true},"$dynamicAnchor":"meta","title":"Core vocabulary meta-schema","type":["object","boolean"],"properties":{"$id":{"$ref":"#/$defs/uriReferenceString","$comment":"Non-empty fragments not allowed.","pattern":"^[^#]*#?$"},"$schema":{"$ref":"#/$defs/uriString"},"$ref":{"$ref":"#/$defs/uriReferenceString"},"$anchor":{"$ref":"#/$defs/anchorString"},"$dynamicRef":{"$ref":"#/$defs/uriReferenceString"},"$dynamicAnchor":{"$ref":"#/$defs/anchorString"},"$vocabulary":{"type":"object","propertyNames":{"$ref":"#/$defs/uriString"},"additionalProperties":{"type":"boolean"}},"$comment":{"type":"string"},"$defs":{"type":"object","additionalProperties":{"$dynamicRef":"#meta"}}},"$defs":{"anchorString":{"type":"string","pattern":"^[A-Za-z_][-A-Za-z0-9._]*$"},"uriString":{"type":"string","format":"uri"},"uriReferenceString":{"type":"string","format":"uri-reference"}}}');
+
+/***/ }),
+
+/***/ 4588:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/format-annotation","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/format-annotation":true},"$dynamicAnchor":"meta","title":"Format vocabulary meta-schema for annotation results","type":["object","boolean"],"properties":{"format":{"type":"string"}}}');
+
+/***/ }),
+
+/***/ 15707:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/meta-data","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/meta-data":true},"$dynamicAnchor":"meta","title":"Meta-data vocabulary meta-schema","type":["object","boolean"],"properties":{"title":{"type":"string"},"description":{"type":"string"},"default":true,"deprecated":{"type":"boolean","default":false},"readOnly":{"type":"boolean","default":false},"writeOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true}}}');
+
+/***/ }),
+
+/***/ 99547:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/unevaluated","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/unevaluated":true},"$dynamicAnchor":"meta","title":"Unevaluated applicator vocabulary meta-schema","type":["object","boolean"],"properties":{"unevaluatedItems":{"$dynamicRef":"#meta"},"unevaluatedProperties":{"$dynamicRef":"#meta"}}}');
+
+/***/ }),
+
+/***/ 97082:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/meta/validation","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/validation":true},"$dynamicAnchor":"meta","title":"Validation vocabulary meta-schema","type":["object","boolean"],"properties":{"type":{"anyOf":[{"$ref":"#/$defs/simpleTypes"},{"type":"array","items":{"$ref":"#/$defs/simpleTypes"},"minItems":1,"uniqueItems":true}]},"const":true,"enum":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/$defs/nonNegativeInteger"},"minLength":{"$ref":"#/$defs/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"maxItems":{"$ref":"#/$defs/nonNegativeInteger"},"minItems":{"$ref":"#/$defs/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"maxContains":{"$ref":"#/$defs/nonNegativeInteger"},"minContains":{"$ref":"#/$defs/nonNegativeInteger","default":1},"maxProperties":{"$ref":"#/$defs/nonNegativeInteger"},"minProperties":{"$ref":"#/$defs/nonNegativeIntegerDefault0"},"required":{"$ref":"#/$defs/stringArray"},"dependentRequired":{"type":"object","additionalProperties":{"$ref":"#/$defs/stringArray"}}},"$defs":{"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"$ref":"#/$defs/nonNegativeInteger","default":0},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}}}');
+
+/***/ }),
+
+/***/ 61678:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/schema","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/core":true,"https://json-schema.org/draft/2020-12/vocab/applicator":true,"https://json-schema.org/draft/2020-12/vocab/unevaluated":true,"https://json-schema.org/draft/2020-12/vocab/validation":true,"https://json-schema.org/draft/2020-12/vocab/meta-data":true,"https://json-schema.org/draft/2020-12/vocab/format-annotation":true,"https://json-schema.org/draft/2020-12/vocab/content":true},"$dynamicAnchor":"meta","title":"Core and Validation specifications meta-schema","allOf":[{"$ref":"meta/core"},{"$ref":"meta/applicator"},{"$ref":"meta/unevaluated"},{"$ref":"meta/validation"},{"$ref":"meta/meta-data"},{"$ref":"meta/format-annotation"},{"$ref":"meta/content"}],"type":["object","boolean"],"$comment":"This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.","properties":{"definitions":{"$comment":"\\"definitions\\" has been replaced by \\"$defs\\".","type":"object","additionalProperties":{"$dynamicRef":"#meta"},"deprecated":true,"default":{}},"dependencies":{"$comment":"\\"dependencies\\" has been split and replaced by \\"dependentSchemas\\" and \\"dependentRequired\\" in order to serve their differing semantics.","type":"object","additionalProperties":{"anyOf":[{"$dynamicRef":"#meta"},{"$ref":"meta/validation#/$defs/stringArray"}]},"deprecated":true,"default":{}},"$recursiveAnchor":{"$comment":"\\"$recursiveAnchor\\" has been replaced by \\"$dynamicAnchor\\".","$ref":"meta/core#/$defs/anchorString","deprecated":true},"$recursiveRef":{"$comment":"\\"$recursiveRef\\" has been replaced by \\"$dynamicRef\\".","$ref":"meta/core#/$defs/uriReferenceString","deprecated":true}}}');
+
+/***/ }),
+
+/***/ 72079:
+/***/ ((module) => {
+
+module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true}');
 
 /***/ })
 

@@ -7,10 +7,16 @@
 import { BatchSimulator, DEFAULT_API_KEY } from '../test/support/simulator.js'
 import { createClient } from '../src/anthropic/client.js'
 import { waitForBatches } from '../src/anthropic/wait.js'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { ROOT } from '../test/support/run-action.js'
+import path from 'node:path'
 
 const HOUR = 3_600_000
-/** The default of the poll-interval-seconds input (action.yml), the longest gap between two polls. */
-const DEFAULT_POLL_SECONDS = 30
+/** The default of the poll-interval-seconds input, read from action.yml: the longest gap between two polls. */
+const DEFAULT_POLL_SECONDS = Number(
+  (parse(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }).inputs['poll-interval-seconds']!.default
+)
 
 export interface PollCount {
   calls: number
@@ -18,6 +24,8 @@ export interface PollCount {
   firstHour: number
   /** ms from the start of the wait to the first status call at or after 1 min: how soon a 1-minute batch is seen ended. */
   seenAfterOneMinuteMs: number
+  /** The default of poll-interval-seconds the wait ran with. */
+  defaultSeconds: number
 }
 
 export async function statusCallsInSixHours(): Promise<PollCount> {
@@ -48,6 +56,7 @@ export async function statusCallsInSixHours(): Promise<PollCount> {
     const calls = sim.calls.slice(before).filter((c) => c.method === 'GET' && /^\/v1\/messages\/batches\/[^/?]+$/.test(c.path)).length
     const at = pollAt.slice(0, calls)
     return {
+      defaultSeconds: DEFAULT_POLL_SECONDS,
       calls,
       firstMinute: at.filter((t) => t < 60_000).length,
       firstHour: at.filter((t) => t < HOUR).length,

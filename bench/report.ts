@@ -160,7 +160,7 @@ export function renderResults(r: Results): string {
   const pollsMet = p.calls < POLL_TARGET
   if (!pollsMet) notMet.push(`${count(p.calls)} status calls in a 6-hour wait with the default inputs`)
   out.push(
-    `The action's wait loop (waitForBatches, src/anthropic/wait.ts) with the default \`poll-interval-seconds\` (30) and a 6-hour deadline, against the simulator, both on a fake clock that each pause moves forward (no real waiting); the batch is still running at the end. **${count(p.calls)} status calls** (target < ${POLL_TARGET}: ${pollsMet ? 'met' : '**not met**'}): ${p.firstMinute} in the first minute, ${p.firstHour} in the first hour; a batch that ends at 1 min is seen at ${seconds(p.seenAfterOneMinuteMs)}.`,
+    `The action's wait loop (waitForBatches, src/anthropic/wait.ts) with the default \`poll-interval-seconds\` (${p.defaultSeconds}) and a 6-hour deadline, against the simulator, both on a fake clock that each pause moves forward (no real waiting); the batch is still running at the end. **${count(p.calls)} status calls** (target < ${POLL_TARGET}: ${pollsMet ? 'met' : '**not met**'}): ${p.firstMinute} in the first minute, ${p.firstHour} in the first hour; a batch that ends at 1 min is seen at ${seconds(p.seenAfterOneMinuteMs)}.`,
     ''
   )
 

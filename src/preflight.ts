@@ -9,6 +9,7 @@ import { baselineRequest, cacheGroups, prefixRequest, type CacheGroup } from './
 import { readParams } from './plan/spool.js'
 import type { MessageParams } from './sources/types.js'
 import type { Plan, PlannedRequest } from './plan/plan.js'
+import { columnsOf } from './plan/table.js'
 import type { Problem } from './sources/types.js'
 import { esc, safeLine } from './report/escape.js'
 
@@ -102,19 +103,25 @@ interface FileUse {
 
 function byModelAndFile(requests: readonly PlannedRequest[]): Map<string, Map<string, FileUse>> {
   const models = new Map<string, Map<string, FileUse>>()
-  for (const r of requests) {
-    const files = models.get(r.model) ?? new Map<string, FileUse>()
-    models.set(r.model, files)
-    let use = files.get(r.origin.file)
+  const col = columnsOf(requests)
+  for (let i = 0; i < requests.length; i++) {
+    const model = col.model(i)
+    const file = col.file(i)
+    const maxTokens = col.maxTokens(i)
+    const files = models.get(model) ?? new Map<string, FileUse>()
+    models.set(model, files)
+    let use = files.get(file)
     if (!use) {
-      use = { count: 1, first: r, maxTokens: r.maxTokens, overLimit: r }
-      files.set(r.origin.file, use)
+      const r = requests[i]!
+      use = { count: 1, first: r, maxTokens, overLimit: r }
+      files.set(file, use)
     } else {
       use.count++
-      if (r.maxTokens > use.maxTokens) Object.assign(use, { maxTokens: r.maxTokens, overLimit: r })
+      if (maxTokens > use.maxTokens) Object.assign(use, { maxTokens, overLimit: requests[i]! })
     }
-    if (r.thinking && !use.thinking) use.thinking = { type: r.thinking, at: r }
-    if (r.schema !== undefined && !use.schema) use.schema = r
+    const thinking = use.thinking ? undefined : col.thinking(i)
+    if (thinking) use.thinking = { type: thinking, at: requests[i]! }
+    if (!use.schema && col.schema(i) !== undefined) use.schema = requests[i]!
   }
   return models
 }
@@ -194,15 +201,20 @@ export async function estimateCost(client: Anthropic | undefined, plan: Plan, pr
   const estimate: Estimate = { requests: requests.length, inputTokens: 0, maxOutputTokens: 0, unpriced: [], method }
   let standard = 0
   const unpriced = new Set<string>()
-  const inputOf = (i: number) => exact.get(i) ?? Math.ceil(requests[i]!.bytes * (ratio.get(requests[i]!.model) ?? FALLBACK_TOKENS_PER_BYTE))
-  requests.forEach((r, i) => {
+  const col = columnsOf(requests)
+  const inputOf = (i: number) => exact.get(i) ?? Math.ceil(col.bytes(i) * (ratio.get(col.model(i)) ?? FALLBACK_TOKENS_PER_BYTE))
+  const priceOf = new Map<string, ModelPrice | undefined>()
+  for (let i = 0; i < requests.length; i++) {
     const input = inputOf(i)
+    const model = col.model(i)
+    const maxTokens = col.maxTokens(i)
     estimate.inputTokens += input
-    estimate.maxOutputTokens += r.maxTokens
-    const price = priceFor(r.model, prices)
-    if (price) standard += requestCost(price, input, r.maxTokens)
-    else unpriced.add(r.model)
-  })
+    estimate.maxOutputTokens += maxTokens
+    if (!priceOf.has(model)) priceOf.set(model, priceFor(model, prices))
+    const price = priceOf.get(model)
+    if (price) standard += requestCost(price, input, maxTokens)
+    else unpriced.add(model)
+  }
   estimate.unpriced = [...unpriced]
   const cache = await estimateCache(client, plan, prices, inputOf, log)
   if (cache) {
@@ -263,11 +275,14 @@ export async function checkInputTokens(
 ): Promise<void> {
   const { requests } = plan
   const limitOf = (r: PlannedRequest) => limits.get(r.model)
-  const atRisk = requests
-    .map((r, i) => ({ r, i }))
-    .filter(({ r }) => limitOf(r) !== undefined && r.bytes / MIN_BYTES_PER_TOKEN > AT_RISK_SHARE * limitOf(r)!)
-    .sort((a, b) => b.r.bytes - a.r.bytes || a.i - b.i)
-    .map(({ i }) => i)
+  // Indices only: a million requests are read one at a time, never held as objects.
+  const atRisk: number[] = []
+  const col = columnsOf(requests)
+  for (let i = 0; i < requests.length; i++) {
+    const limit = limits.get(col.model(i))
+    if (limit !== undefined && col.bytes(i) / MIN_BYTES_PER_TOKEN > AT_RISK_SHARE * limit) atRisk.push(i)
+  }
+  atRisk.sort((a, b) => col.bytes(b) - col.bytes(a) || a - b)
   const toCount = [...new Set([...atRisk.slice(0, MAX_AT_RISK_COUNTS), ...pickSample(requests)])]
 
   const tokens = counted.get(plan) ?? new Map<number, number>()
@@ -331,22 +346,32 @@ function requestCost(price: ModelPrice, input: number, output: number): number {
   return (input * tier.input + output * tier.output) / 1_000_000
 }
 
-/** Up to SAMPLE request indices, spread evenly over each model's requests. */
+/**
+ * Up to SAMPLE request indices, spread evenly over each model's requests. Two passes over the
+ * columns (count each model's requests, then take the chosen occurrences), so a million requests
+ * cost no list of a million indices.
+ */
 function pickSample(requests: readonly PlannedRequest[]): number[] {
-  if (requests.length <= SAMPLE) return requests.map((_, i) => i)
-  const byModel = new Map<string, number[]>()
-  requests.forEach((r, i) => {
-    const indices = byModel.get(r.model)
-    if (indices) indices.push(i)
-    else byModel.set(r.model, [i])
-  })
-  const per = Math.max(2, Math.floor(SAMPLE / byModel.size))
-  const picked: number[] = []
-  for (const indices of byModel.values()) {
-    const n = Math.min(per, indices.length)
-    for (let k = 0; k < n; k++) picked.push(indices[Math.floor((k * indices.length) / n)]!)
+  if (requests.length <= SAMPLE) return Array.from({ length: requests.length }, (_, i) => i)
+  const col = columnsOf(requests)
+  const counts = new Map<string, number>()
+  for (let i = 0; i < requests.length; i++) counts.set(col.model(i), (counts.get(col.model(i)) ?? 0) + 1)
+  const per = Math.max(2, Math.floor(SAMPLE / counts.size))
+  // For each model, which of its occurrences (0-based, ascending) are picked, and how far the scan is.
+  const wanted = new Map<string, { picks: number[]; next: number; seen: number }>()
+  for (const [model, total] of counts) {
+    const n = Math.min(per, total)
+    wanted.set(model, { picks: Array.from({ length: n }, (_, k) => Math.floor((k * total) / n)), next: 0, seen: 0 })
   }
-  return picked.sort((a, b) => a - b)
+  const picked: number[] = []
+  for (let i = 0; i < requests.length; i++) {
+    const w = wanted.get(col.model(i))!
+    if (w.picks[w.next] === w.seen++) {
+      picked.push(i)
+      w.next++
+    }
+  }
+  return picked
 }
 
 // ---------------------------------------------------------------------------------------------------

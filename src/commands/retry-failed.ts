@@ -1,5 +1,6 @@
 import type { Anthropic } from '@anthropic-ai/sdk'
 import path from 'node:path'
+import { plainRequest } from '../plan/table.js'
 import type { MessageBatch } from '../anthropic/client.js'
 import { newTag } from '../plan/custom-ids.js'
 import type { Limits, Plan } from '../plan/plan.js'
@@ -58,7 +59,7 @@ export async function retryFailed(o: RetryOptions): Promise<{ batchIds: string[]
   for (let round = 1; round <= o.rounds && indices.length && Date.now() < o.deadline; round++) {
     const tag = newTag()
     const sub = await reducedPlan(o.plan, indices, new Map(), { spoolPath: path.join(o.temp, `retry-${round}.jsonl`), limits: o.limits, problem: () => {} })
-    const plan: Plan = { ...sub, tag, requests: sub.requests.map((r) => ({ ...r, customId: tag + r.customId.slice(o.plan.tag.length) })), dataOutputs: [] }
+    const plan: Plan = { ...sub, tag, requests: sub.requests.map((r) => ({ ...plainRequest(r), customId: tag + r.customId.slice(o.plan.tag.length) })), dataOutputs: [] }
     info(`Retry ${round} of ${o.rounds}: resubmitting ${indices.length} request(s) that failed with a transient error or expired.`)
     let created: { refs: BatchRef[]; batches: MessageBatch[] }
     try {

@@ -22,7 +22,8 @@ import { createHash } from 'node:crypto'
 import { minCacheTokens } from '../cost/prices.js'
 import type { MessageParams } from '../sources/types.js'
 import { batchBody, SpoolWriter } from './spool.js'
-import type { Chunk, Plan, PlannedRequest } from './plan.js'
+import type { Chunk, Plan } from './plan.js'
+import { tableOf } from './table.js'
 
 export type CacheMode = 'auto' | 'off'
 export const CACHE_MODES: readonly CacheMode[] = ['auto', 'off']
@@ -119,19 +120,23 @@ export function chunkMarks(plan: Pick<Plan, 'requests' | 'caching'>, chunk: Pick
   if (plan.caching?.mode !== 'auto') return marks
   const counts = new Map<number, number>()
   const add = (b: Breakpoint | undefined) => b && counts.set(b.key, (counts.get(b.key) ?? 0) + 1)
+  // Straight from the plan's columns when it has them: two passes over up to 100,000 requests.
+  const table = tableOf(plan.requests)
+  const cacheOf = (i: number) => (table ? table.cacheOf(i) : plan.requests[i]!.cache)
+  const modelOf = (i: number) => (table ? table.modelOf(i) : plan.requests[i]!.model)
   for (let i = chunk.start; i < chunk.end; i++) {
-    const keys = plan.requests[i]!.cache
+    const keys = cacheOf(i)
     add(keys?.system)
     add(keys?.lead)
   }
   const tokens = plan.caching.tokens
-  const worth = (r: PlannedRequest, b: Breakpoint | undefined): boolean => {
+  const worth = (i: number, b: Breakpoint | undefined): boolean => {
     if (!b || (counts.get(b.key) ?? 0) < 2) return false
-    return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(r.model).low
+    return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(modelOf(i)).low
   }
   for (let i = chunk.start; i < chunk.end; i++) {
-    const r = plan.requests[i]!
-    marks[i - chunk.start] = (worth(r, r.cache?.system) ? MARK_SYSTEM : 0) | (worth(r, r.cache?.lead) ? MARK_LEAD : 0)
+    const keys = cacheOf(i)
+    if (keys) marks[i - chunk.start] = (worth(i, keys.system) ? MARK_SYSTEM : 0) | (worth(i, keys.lead) ? MARK_LEAD : 0)
   }
   return marks
 }
@@ -287,10 +292,11 @@ export function cacheGroups(plan: Pick<Plan, 'requests' | 'chunks' | 'caching'>)
     const inChunk = new Map<number, CacheGroup>()
     marks.forEach((mark, k) => {
       const i = chunk.start + k
-      const keys = plan.requests[i]!.cache
       const kind = mark & MARK_LEAD ? 'lead' : mark & MARK_SYSTEM ? 'system' : undefined
-      const prefix = kind && keys?.[kind]
-      if (!kind || !prefix) return
+      if (!kind) return
+      const keys = plan.requests[i]!.cache
+      const prefix = keys?.[kind]
+      if (!prefix) return
       const group = inChunk.get(prefix.key)
       if (group) group.n++
       else inChunk.set(prefix.key, { model: plan.requests[i]!.model, prefix: { key: prefix.key, bytes: prefix.bytes }, kind, n: 1, first: i })

@@ -5,7 +5,7 @@ import type { Problem } from '../sources/types.js'
 import { keyPath, lockKey, type Lock } from '../state/lock.js'
 import { split, type DataOutput, type Limits, type Plan, type PlannedRequest } from './plan.js'
 import { SpoolWriter } from './spool.js'
-import { RequestTable } from './table.js'
+import { plainRequest, RequestTable } from './table.js'
 
 /** Why a request is sent or not; the job summary and the dry run show the split. */
 export interface Split {
@@ -109,13 +109,16 @@ function existsCache(workspace: string): (relative: string) => boolean {
 
 /** Lock keys that no request of the full plan produces: their source is gone. */
 export function staleKeys(full: Plan, lock: Lock): string[] {
-  const produced = new Set<string>()
+  // What is left of the lock's keys once every request has claimed its own: memory for the lock's
+  // size, not the plan's (a first run over a million rows has an empty lock).
+  const left = new Set(lock.keys())
+  if (!left.size) return []
   const dataPaths = new Set(full.dataOutputs.map((d) => d.path))
   for (const r of full.requests) {
     const key = lockKey(r)
-    if (key) produced.add(key)
+    if (key) left.delete(key)
   }
-  return [...lock.keys()].filter((key) => !produced.has(key) && !(key === keyPath(key) && dataPaths.has(key))).sort()
+  return [...left].filter((key) => !(key === keyPath(key) && dataPaths.has(key))).sort()
 }
 
 export async function reducedPlan(
@@ -134,7 +137,7 @@ export async function reducedPlan(
       const r = full.requests[i]!
       const buffer = Buffer.alloc(r.bytes)
       await source.read(buffer, 0, r.bytes, r.offset)
-      table.push({ ...r, ...(await spool.appendRaw(buffer)) })
+      table.push({ ...plainRequest(r), ...(await spool.appendRaw(buffer)) })
       if (r.output?.kind === 'data-row') sentData.add(r.output.path)
     }
   } finally {

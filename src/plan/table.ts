@@ -176,31 +176,161 @@ export class RequestTable {
     return new Set(this.file.data.subarray(0, this.length)).size
   }
 
+  /** Request i as a plain object, every field decoded (for a copy that outlives the table). */
   get(i: number): PlannedRequest {
-    const thinking = this.thinking.data[i]!
     const output = this.output(i)
     const request: PlannedRequest = {
       customId: this.customId(i),
       output,
       origin: this.origin(i),
-      model: this.strings.at(this.model.data[i]!),
+      model: this.modelOf(i),
       maxTokens: this.maxTokens.data[i]!,
-      thinking: thinking ? this.strings.at(thinking - 1) : undefined,
+      thinking: this.thinkingOf(i),
       offset: this.offset.data[i]!,
       bytes: this.bytes.data[i]!
     }
     const cache = this.cacheOf(i)
     if (cache) request.cache = cache
-    const schema = this.schema.data[i]!
-    if (schema) request.schema = schema - 1
-    if (output) request.fingerprint = Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex')
+    const schema = this.schemaOf(i)
+    if (schema !== undefined) request.schema = schema
+    if (output) request.fingerprint = this.fingerprintOf(i)
     return request
+  }
+
+  /** Request i as the view hands it out: a row whose fields are decoded only when read. */
+  rowAt(i: number): PlannedRequest {
+    return new Row(this, i)
+  }
+
+  fileOf(i: number): string {
+    return this.strings.at(this.file.data[i]!)
+  }
+
+  modelOf(i: number): string {
+    return this.strings.at(this.model.data[i]!)
+  }
+
+  maxTokensOf(i: number): number {
+    return this.maxTokens.data[i]!
+  }
+
+  offsetOf(i: number): number {
+    return this.offset.data[i]!
+  }
+
+  thinkingOf(i: number): string | undefined {
+    const thinking = this.thinking.data[i]!
+    return thinking ? this.strings.at(thinking - 1) : undefined
+  }
+
+  schemaOf(i: number): number | undefined {
+    const schema = this.schema.data[i]!
+    return schema ? schema - 1 : undefined
+  }
+
+  fingerprintOf(i: number): string | undefined {
+    if (this.outKind.data[i] === NONE) return undefined
+    return Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex')
   }
 
   /** The requests as a read-only array whose elements are made on access. */
   view(): PlannedRequest[] {
     return viewOf(this)
   }
+}
+
+/**
+ * A request of a table as the rest of the action sees it. A loop over 1,000,000 requests that reads
+ * one field (the model, the size) should not pay for decoding the others (the custom_id, the
+ * fingerprint, the origin): each field is read from the columns when asked for. Spreading a row
+ * copies nothing (its fields are getters): use `plainRequest` for a copy.
+ */
+class Row implements PlannedRequest {
+  readonly #table: RequestTable
+  readonly #i: number
+
+  constructor(table: RequestTable, i: number) {
+    this.#table = table
+    this.#i = i
+  }
+
+  get customId(): string {
+    return this.#table.customId(this.#i)
+  }
+  get output(): OutputTarget | undefined {
+    return this.#table.output(this.#i)
+  }
+  get origin(): Origin {
+    return this.#table.origin(this.#i)
+  }
+  get model(): string {
+    return this.#table.modelOf(this.#i)
+  }
+  get maxTokens(): number {
+    return this.#table.maxTokensOf(this.#i)
+  }
+  get thinking(): string | undefined {
+    return this.#table.thinkingOf(this.#i)
+  }
+  get offset(): number {
+    return this.#table.offsetOf(this.#i)
+  }
+  get bytes(): number {
+    return this.#table.bytesOf(this.#i)
+  }
+  get fingerprint(): string | undefined {
+    return this.#table.fingerprintOf(this.#i)
+  }
+  get schema(): number | undefined {
+    return this.#table.schemaOf(this.#i)
+  }
+  get cache(): CacheKeys | undefined {
+    return this.#table.cacheOf(this.#i)
+  }
+
+  toJSON(): PlannedRequest {
+    return this.#table.get(this.#i)
+  }
+
+  plain(): PlannedRequest {
+    return this.#table.get(this.#i)
+  }
+}
+
+/** The fields a loop over every request reads, straight from the columns when there is a table. */
+export interface RequestColumns {
+  model(i: number): string
+  bytes(i: number): number
+  maxTokens(i: number): number
+  file(i: number): string
+  thinking(i: number): string | undefined
+  schema(i: number): number | undefined
+}
+
+export function columnsOf(requests: readonly PlannedRequest[]): RequestColumns {
+  const t = tableOf(requests)
+  if (t)
+    return {
+      model: (i) => t.modelOf(i),
+      bytes: (i) => t.bytesOf(i),
+      maxTokens: (i) => t.maxTokensOf(i),
+      file: (i) => t.fileOf(i),
+      thinking: (i) => t.thinkingOf(i),
+      schema: (i) => t.schemaOf(i)
+    }
+  return {
+    model: (i) => requests[i]!.model,
+    bytes: (i) => requests[i]!.bytes,
+    maxTokens: (i) => requests[i]!.maxTokens,
+    file: (i) => requests[i]!.origin.file,
+    thinking: (i) => requests[i]!.thinking,
+    schema: (i) => requests[i]!.schema
+  }
+}
+
+/** A planned request as a plain object whose fields can be spread or changed. */
+export function plainRequest(r: PlannedRequest): PlannedRequest {
+  return r instanceof Row ? r.plain() : { ...r }
 }
 
 const tables = new WeakMap<object, RequestTable>()
@@ -223,7 +353,7 @@ function viewOf(table: RequestTable): PlannedRequest[] {
     get(target, key, receiver) {
       if (key === 'length') return table.length
       const i = index(key)
-      if (i !== undefined) return table.get(i)
+      if (i !== undefined) return table.rowAt(i)
       return Reflect.get(target, key, receiver) as unknown
     },
     has(target, key) {
@@ -232,7 +362,7 @@ function viewOf(table: RequestTable): PlannedRequest[] {
     getOwnPropertyDescriptor(target, key) {
       if (key === 'length') return { value: table.length, writable: true, enumerable: false, configurable: false }
       const i = index(key)
-      if (i !== undefined) return { value: table.get(i), writable: false, enumerable: true, configurable: true }
+      if (i !== undefined) return { value: table.rowAt(i), writable: false, enumerable: true, configurable: true }
       return Reflect.getOwnPropertyDescriptor(target, key)
     },
     ownKeys() {

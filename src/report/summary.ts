@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { formatUsd } from '../cost/cost.js'
 import { BATCH_DISCOUNT, baseModelId, PRICE_SOURCE, priceFor, type PriceOverrides } from '../cost/prices.js'
 import type { Plan } from '../plan/plan.js'
+import { columnsOf } from '../plan/table.js'
 import type { Estimate } from '../preflight.js'
 import type { ResultCollector } from '../results/collect.js'
 import type { Problem } from '../sources/types.js'
@@ -126,7 +127,10 @@ function costTable(s: SummaryInput): string {
 
 /** The prices of the models this run used, and nothing of the others. */
 function priceNote(plan: Plan, overrides: PriceOverrides): string {
-  const models = [...new Set(plan.requests.map((r) => r.model))].sort()
+  const col = columnsOf(plan.requests)
+  const used = new Set<string>()
+  for (let i = 0; i < plan.requests.length; i++) used.add(col.model(i))
+  const models = [...used].sort()
   const usd = (perMillion: number) => `$${(perMillion * BATCH_DISCOUNT).toFixed(4).replace(/0{1,2}$/, '')}`
   const rows = models.map((m) => {
     const price = priceFor(m, overrides)
@@ -173,10 +177,14 @@ function problemTable(items: readonly Problem[], what: string): string {
 function addRequestTable(summary: typeof core.summary, s: SummaryInput): void {
   const { plan, results } = s
   const max = s.dryRun ? MAX_ROWS_DRY_RUN : MAX_ROWS
-  const order = plan!.requests.map((_, i) => i)
-  // Failures are what a reader looks for, so they come first.
-  if (results) order.sort((a, b) => rank(results.outcomeOf(a)) - rank(results.outcomeOf(b)) || a - b)
-  const rows = order.slice(0, max).map((i) => {
+  const total = plan!.requests.length
+  // Failures are what a reader looks for, so they come first: the first `max` by outcome, found in
+  // one pass per outcome rather than by sorting every request.
+  const order: number[] = []
+  if (results) {
+    for (let want = 0; want < RANKS.length; want++) for (let i = 0; i < total && order.length < max; i++) if (rank(results.outcomeOf(i)) === want) order.push(i)
+  } else for (let i = 0; i < Math.min(total, max); i++) order.push(i)
+  const rows = order.map((i) => {
     const req = plan!.requests[i]!
     const row = [`<code>${escape(req.customId)}</code>`, sourceLink(req.origin.file, req.origin.line) || '—', escape(req.output?.path ?? '—')]
     if (s.dryRun) row.push(`<code>${escape(req.model)}</code>`, number(req.maxTokens))
@@ -186,8 +194,8 @@ function addRequestTable(summary: typeof core.summary, s: SummaryInput): void {
   const head = ['custom_id', 'Source', 'Output']
   if (s.dryRun) head.push('Model', 'max_tokens')
   if (results) head.push('Result')
-  summary.addHeading(`Requests (${number(order.length)})`, 3).addRaw(table(head, rows, `${number(order.length)} requests`), true)
-  if (order.length > max) summary.addRaw(`<p>Showing ${max} of ${number(order.length)} requests; every result is in the results file.</p>`, true)
+  summary.addHeading(`Requests (${number(total)})`, 3).addRaw(table(head, rows, `${number(total)} requests`), true)
+  if (total > max) summary.addRaw(`<p>Showing ${max} of ${number(total)} requests; every result is in the results file.</p>`, true)
 }
 
 /**
@@ -205,8 +213,10 @@ export async function writeAnnotationList(all: readonly Annotation[]): Promise<v
   )
 }
 
+const RANKS = ['errored', 'expired', 'canceled', 'pending', 'succeeded']
+
 function rank(outcome: string): number {
-  return ['errored', 'expired', 'canceled', 'pending', 'succeeded'].indexOf(outcome)
+  return RANKS.indexOf(outcome)
 }
 
 function number(n: number): string {

@@ -194,6 +194,9 @@ function toRow(r: PlannedRequest): ManifestRow {
  * again as untrusted input: its shape, and every output path against the workspace (links
  * included), because a manifest is only a file someone uploaded.
  */
+/** Output paths checked at once when reading a manifest: enough to keep the file system busy. */
+const CHECKS_IN_FLIGHT = 64
+
 export async function planFromManifest(manifest: unknown, workspace: string, outputDir?: string): Promise<{ manifest: Manifest; plan: Plan }> {
   const m = manifest as Manifest
   if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches) || !Array.isArray(m.chunks)) {
@@ -227,25 +230,45 @@ export async function planFromManifest(manifest: unknown, workspace: string, out
     if (result.error !== undefined) throw new Error(result.error)
     return result.path
   }
-  const requests: PlannedRequest[] = []
-  for (const row of m.requests) {
+  // The same data file and generated file stand in every row of a data output: checked once each.
+  const once = <T>(check: (p: unknown) => Promise<T>): ((p: unknown) => Promise<T>) => {
+    const seen = new Map<unknown, Promise<T>>()
+    return (p) => {
+      let found = seen.get(p)
+      if (!found) seen.set(p, (found = check(p)))
+      return found
+    }
+  }
+  const confineData = once(confine)
+  const confineDataSource = once(confineSource)
+  const requestOf = async (row: unknown): Promise<PlannedRequest> => {
     if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8) || typeof row[0] !== 'string' || typeof row[3] !== 'string') throw new Error('a request row is malformed')
-    const fp = row[7]
+    const fp: unknown = row[7]
     if (fp !== undefined && fp !== null && !isFingerprint(fp)) throw new Error('a request fingerprint is malformed')
     if (!row[0].startsWith(`${m.tag}_`)) throw new Error('a custom_id does not carry the submission tag')
-    const [customId, model, maxTokens, file, line, index, out] = row
+    const [customId, model, maxTokens, file, line, index, out] = row as [string, unknown, unknown, string, number, number, unknown]
     // Only named in messages, never opened: a lexical check keeps it to a workspace path that cannot break a log line.
     if (controlCharacter(file) || toWorkspacePath(workspace, file) !== file)
       throw new Error(`a request row names the source file ${JSON.stringify(file)}, which is not a workspace path`)
     let output: OutputTarget | undefined
     if (typeof out === 'string') output = { kind: 'file', path: await confine(out) }
     else if (Array.isArray(out)) {
-      const [path, source, format, at] = out
+      const [path, source, format, at] = out as [unknown, unknown, DataFormat, number]
       if (!['csv', 'jsonl', 'json'].includes(format) || !Number.isInteger(at)) throw new Error('a data row output is malformed')
-      output = { kind: 'data-row', path: await confine(path), source: await confineSource(source), format, index: at }
+      output = { kind: 'data-row', path: await confineData(path), source: await confineDataSource(source), format, index: at }
     }
     const origin: Origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) }
-    requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0, ...(fp ? { fingerprint: fp } : {}) })
+    return { customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0, ...(fp ? { fingerprint: fp } : {}) }
+  }
+  // Checked CHECKS_IN_FLIGHT rows at a time (each check waits on the file system), and the first bad
+  // row in manifest order is the one reported, whatever finished first.
+  const requests: PlannedRequest[] = []
+  for (let start = 0; start < m.requests.length; start += CHECKS_IN_FLIGHT) {
+    const settled = await Promise.allSettled((m.requests as unknown[]).slice(start, start + CHECKS_IN_FLIGHT).map(requestOf))
+    for (const s of settled) {
+      if (s.status === 'rejected') throw s.reason
+      requests.push(s.value)
+    }
   }
   const dataOutputs: DataOutput[] = []
   for (const d of m.dataOutputs ?? []) {

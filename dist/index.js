@@ -48750,6 +48750,360 @@ function itemBytes(customId, paramsBytes) {
 }
 const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
 //# sourceMappingURL=spool.js.map
+;// CONCATENATED MODULE: ./lib/plan/table.js
+/** Each distinct string once, by number: paths, models, file names shared by many requests. */
+class Interned {
+    ids = new Map();
+    values = [];
+    id(value) {
+        let id = this.ids.get(value);
+        if (id === undefined) {
+            id = this.values.length;
+            this.values.push(value);
+            this.ids.set(value, id);
+        }
+        return id;
+    }
+    at(id) {
+        return this.values[id];
+    }
+}
+/** Strings appended in order and read back by position, stored as UTF-8 in one growing buffer. */
+class StringList {
+    bytes = Buffer.allocUnsafe(1 << 16);
+    ends = new Float64Array(1024);
+    used = 0;
+    length = 0;
+    push(value) {
+        const need = Buffer.byteLength(value);
+        if (this.used + need > this.bytes.length)
+            this.bytes = grow(this.bytes, this.used + need);
+        this.bytes.write(value, this.used);
+        this.used += need;
+        if (this.length === this.ends.length)
+            this.ends = growFloats(this.ends);
+        this.ends[this.length++] = this.used;
+    }
+    at(i) {
+        const start = i === 0 ? 0 : this.ends[i - 1];
+        return this.bytes.toString('utf8', start, this.ends[i]);
+    }
+}
+const NONE = 0;
+const FILE = 1;
+const DATA_ROW = 2;
+const FORMATS = ['csv', 'jsonl', 'json'];
+/** A column of numbers that grows as rows are added. */
+class Column {
+    data;
+    constructor(data) {
+        this.data = data;
+    }
+    set(i, value) {
+        if (i >= this.data.length) {
+            const bigger = new this.data.constructor(Math.max(16, this.data.length * 2));
+            bigger.set(this.data);
+            this.data = bigger;
+        }
+        this.data[i] = value;
+    }
+}
+class RequestTable {
+    strings = new Interned();
+    file = new Column(new Uint32Array(16));
+    // 1-based lines and rows; 0 is "not known".
+    line = new Column(new Int32Array(16));
+    row = new Column(new Int32Array(16));
+    outKind = new Column(new Uint8Array(16));
+    outPath = new Column(new Uint32Array(16));
+    outSource = new Column(new Uint32Array(16));
+    outFormat = new Column(new Uint8Array(16));
+    outIndex = new Column(new Int32Array(16));
+    model = new Column(new Uint32Array(16));
+    maxTokens = new Column(new Float64Array(16));
+    // Interned id + 1; 0 is "no thinking type".
+    thinking = new Column(new Uint32Array(16));
+    // Index into Plan.schemas + 1; 0 is "no schema".
+    schema = new Column(new Uint32Array(16));
+    // Index into `cacheKeys` + 1; 0 is "no cacheable prefix". Rows sharing their prefixes share one object.
+    cache = new Column(new Uint32Array(16));
+    cacheKeys = [];
+    cacheIndex = new Map();
+    offset = new Column(new Float64Array(16));
+    bytes = new Column(new Float64Array(16));
+    /** 16 bytes a request: the fingerprint's hex is 32 characters. */
+    fingerprints = new Uint8Array(16 * 16);
+    customIds = new StringList();
+    length = 0;
+    /** Adds a request; its custom_id may be left '' and given later, in order, with `setCustomIds`. */
+    push(r) {
+        const i = this.length++;
+        this.file.set(i, this.strings.id(r.origin.file));
+        this.line.set(i, r.origin.line ?? 0);
+        this.row.set(i, r.origin.row ?? 0);
+        const o = r.output;
+        this.outKind.set(i, !o ? NONE : o.kind === 'file' ? FILE : DATA_ROW);
+        if (o)
+            this.outPath.set(i, this.strings.id(o.path));
+        if (o?.kind === 'data-row') {
+            this.outSource.set(i, this.strings.id(o.source));
+            this.outFormat.set(i, FORMATS.indexOf(o.format));
+            this.outIndex.set(i, o.index);
+        }
+        this.model.set(i, this.strings.id(r.model));
+        this.maxTokens.set(i, r.maxTokens);
+        this.thinking.set(i, r.thinking === undefined ? 0 : this.strings.id(r.thinking) + 1);
+        this.schema.set(i, r.schema === undefined ? 0 : r.schema + 1);
+        if (r.cache) {
+            let n = this.cacheIndex.get(r.cache);
+            if (n === undefined)
+                this.cacheIndex.set(r.cache, (n = this.cacheKeys.push(r.cache) - 1));
+            this.cache.set(i, n + 1);
+        }
+        else
+            this.cache.set(i, 0);
+        this.offset.set(i, r.offset);
+        this.bytes.set(i, r.bytes);
+        if (r.fingerprint !== undefined) {
+            if ((i + 1) * 16 > this.fingerprints.length) {
+                const bigger = new Uint8Array(this.fingerprints.length * 2);
+                bigger.set(this.fingerprints);
+                this.fingerprints = bigger;
+            }
+            this.fingerprints.set(Buffer.from(r.fingerprint, 'hex'), i * 16);
+        }
+        if (r.customId)
+            this.customIds.push(r.customId);
+        return i;
+    }
+    /** The custom_ids of every request, in order (they are known only once all are read). */
+    setCustomIds(ids) {
+        for (const id of ids)
+            this.customIds.push(id);
+    }
+    customId(i) {
+        return i < this.customIds.length ? this.customIds.at(i) : '';
+    }
+    origin(i) {
+        const line = this.line.data[i];
+        const row = this.row.data[i];
+        const origin = { file: this.strings.at(this.file.data[i]) };
+        if (line)
+            origin.line = line;
+        if (row)
+            origin.row = row;
+        return origin;
+    }
+    output(i) {
+        const kind = this.outKind.data[i];
+        if (kind === NONE)
+            return undefined;
+        const path = this.strings.at(this.outPath.data[i]);
+        if (kind === FILE)
+            return { kind: 'file', path };
+        return { kind: 'data-row', path, source: this.strings.at(this.outSource.data[i]), format: FORMATS[this.outFormat.data[i]], index: this.outIndex.data[i] };
+    }
+    cacheOf(i) {
+        const n = this.cache.data[i];
+        return n ? this.cacheKeys[n - 1] : undefined;
+    }
+    bytesOf(i) {
+        return this.bytes.data[i];
+    }
+    /** How many files the requests come from. */
+    fileCount() {
+        return new Set(this.file.data.subarray(0, this.length)).size;
+    }
+    /** Request i as a plain object, every field decoded (for a copy that outlives the table). */
+    get(i) {
+        const output = this.output(i);
+        const request = {
+            customId: this.customId(i),
+            output,
+            origin: this.origin(i),
+            model: this.modelOf(i),
+            maxTokens: this.maxTokens.data[i],
+            thinking: this.thinkingOf(i),
+            offset: this.offset.data[i],
+            bytes: this.bytes.data[i]
+        };
+        const cache = this.cacheOf(i);
+        if (cache)
+            request.cache = cache;
+        const schema = this.schemaOf(i);
+        if (schema !== undefined)
+            request.schema = schema;
+        if (output)
+            request.fingerprint = this.fingerprintOf(i);
+        return request;
+    }
+    /** Request i as the view hands it out: a row whose fields are decoded only when read. */
+    rowAt(i) {
+        return new Row(this, i);
+    }
+    fileOf(i) {
+        return this.strings.at(this.file.data[i]);
+    }
+    modelOf(i) {
+        return this.strings.at(this.model.data[i]);
+    }
+    maxTokensOf(i) {
+        return this.maxTokens.data[i];
+    }
+    offsetOf(i) {
+        return this.offset.data[i];
+    }
+    thinkingOf(i) {
+        const thinking = this.thinking.data[i];
+        return thinking ? this.strings.at(thinking - 1) : undefined;
+    }
+    schemaOf(i) {
+        const schema = this.schema.data[i];
+        return schema ? schema - 1 : undefined;
+    }
+    fingerprintOf(i) {
+        if (this.outKind.data[i] === NONE)
+            return undefined;
+        return Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex');
+    }
+    /** The requests as a read-only array whose elements are made on access. */
+    view() {
+        return viewOf(this);
+    }
+}
+/**
+ * A request of a table as the rest of the action sees it. A loop over 1,000,000 requests that reads
+ * one field (the model, the size) should not pay for decoding the others (the custom_id, the
+ * fingerprint, the origin): each field is read from the columns when asked for. Spreading a row
+ * copies nothing (its fields are getters): use `plainRequest` for a copy.
+ */
+class Row {
+    #table;
+    #i;
+    constructor(table, i) {
+        this.#table = table;
+        this.#i = i;
+    }
+    get customId() {
+        return this.#table.customId(this.#i);
+    }
+    get output() {
+        return this.#table.output(this.#i);
+    }
+    get origin() {
+        return this.#table.origin(this.#i);
+    }
+    get model() {
+        return this.#table.modelOf(this.#i);
+    }
+    get maxTokens() {
+        return this.#table.maxTokensOf(this.#i);
+    }
+    get thinking() {
+        return this.#table.thinkingOf(this.#i);
+    }
+    get offset() {
+        return this.#table.offsetOf(this.#i);
+    }
+    get bytes() {
+        return this.#table.bytesOf(this.#i);
+    }
+    get fingerprint() {
+        return this.#table.fingerprintOf(this.#i);
+    }
+    get schema() {
+        return this.#table.schemaOf(this.#i);
+    }
+    get cache() {
+        return this.#table.cacheOf(this.#i);
+    }
+    toJSON() {
+        return this.#table.get(this.#i);
+    }
+    plain() {
+        return this.#table.get(this.#i);
+    }
+}
+function columnsOf(requests) {
+    const t = tableOf(requests);
+    if (t)
+        return {
+            model: (i) => t.modelOf(i),
+            bytes: (i) => t.bytesOf(i),
+            maxTokens: (i) => t.maxTokensOf(i),
+            file: (i) => t.fileOf(i),
+            thinking: (i) => t.thinkingOf(i),
+            schema: (i) => t.schemaOf(i)
+        };
+    return {
+        model: (i) => requests[i].model,
+        bytes: (i) => requests[i].bytes,
+        maxTokens: (i) => requests[i].maxTokens,
+        file: (i) => requests[i].origin.file,
+        thinking: (i) => requests[i].thinking,
+        schema: (i) => requests[i].schema
+    };
+}
+/** A planned request as a plain object whose fields can be spread or changed. */
+function plainRequest(r) {
+    return r instanceof Row ? r.plain() : { ...r };
+}
+const tables = new WeakMap();
+/** The table behind a view, for code that can read columns without making objects. */
+function tableOf(requests) {
+    return tables.get(requests);
+}
+function viewOf(table) {
+    const index = (key) => {
+        if (typeof key !== 'string')
+            return undefined;
+        const n = Number(key);
+        return Number.isInteger(n) && n >= 0 && String(n) === key && n < table.length ? n : undefined;
+    };
+    const refuse = () => {
+        throw new TypeError('planned requests are read-only');
+    };
+    const view = new Proxy([], {
+        get(target, key, receiver) {
+            if (key === 'length')
+                return table.length;
+            const i = index(key);
+            if (i !== undefined)
+                return table.rowAt(i);
+            return Reflect.get(target, key, receiver);
+        },
+        has(target, key) {
+            return key === 'length' || index(key) !== undefined || Reflect.has(target, key);
+        },
+        getOwnPropertyDescriptor(target, key) {
+            if (key === 'length')
+                return { value: table.length, writable: true, enumerable: false, configurable: false };
+            const i = index(key);
+            if (i !== undefined)
+                return { value: table.rowAt(i), writable: false, enumerable: true, configurable: true };
+            return Reflect.getOwnPropertyDescriptor(target, key);
+        },
+        ownKeys() {
+            return [...Array.from({ length: table.length }, (_, i) => String(i)), 'length'];
+        },
+        set: refuse,
+        deleteProperty: refuse,
+        defineProperty: refuse
+    });
+    tables.set(view, table);
+    return view;
+}
+function grow(buffer, need) {
+    const bigger = Buffer.allocUnsafe(Math.max(need, buffer.length * 2));
+    buffer.copy(bigger);
+    return bigger;
+}
+function growFloats(a) {
+    const bigger = new Float64Array(a.length * 2);
+    bigger.set(a);
+    return bigger;
+}
+//# sourceMappingURL=table.js.map
 ;// CONCATENATED MODULE: ./lib/plan/cache.js
 /**
  * Prompt caching (input `cache`): which shared prefix of a batch gets a `cache_control`.
@@ -48769,6 +49123,7 @@ const BODY_ENVELOPE_BYTES = '{"requests":[]}'.length;
  * Counting "shared" streams: each request keeps a 48-bit hash of each prefix (never its text), and a
  * batch's hashes are counted in one Map when its body is built or its cost estimated.
  */
+
 
 
 
@@ -48838,20 +49193,25 @@ function chunkMarks(plan, chunk) {
         return marks;
     const counts = new Map();
     const add = (b) => b && counts.set(b.key, (counts.get(b.key) ?? 0) + 1);
+    // Straight from the plan's columns when it has them: two passes over up to 100,000 requests.
+    const table = tableOf(plan.requests);
+    const cacheOf = (i) => (table ? table.cacheOf(i) : plan.requests[i].cache);
+    const modelOf = (i) => (table ? table.modelOf(i) : plan.requests[i].model);
     for (let i = chunk.start; i < chunk.end; i++) {
-        const keys = plan.requests[i].cache;
+        const keys = cacheOf(i);
         add(keys?.system);
         add(keys?.lead);
     }
     const tokens = plan.caching.tokens;
-    const worth = (r, b) => {
+    const worth = (i, b) => {
         if (!b || (counts.get(b.key) ?? 0) < 2)
             return false;
-        return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(r.model).low;
+        return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(modelOf(i)).low;
     };
     for (let i = chunk.start; i < chunk.end; i++) {
-        const r = plan.requests[i];
-        marks[i - chunk.start] = (worth(r, r.cache?.system) ? MARK_SYSTEM : 0) | (worth(r, r.cache?.lead) ? MARK_LEAD : 0);
+        const keys = cacheOf(i);
+        if (keys)
+            marks[i - chunk.start] = (worth(i, keys.system) ? MARK_SYSTEM : 0) | (worth(i, keys.lead) ? MARK_LEAD : 0);
     }
     return marks;
 }
@@ -48997,10 +49357,12 @@ function cacheGroups(plan) {
         const inChunk = new Map();
         marks.forEach((mark, k) => {
             const i = chunk.start + k;
-            const keys = plan.requests[i].cache;
             const kind = mark & MARK_LEAD ? 'lead' : mark & MARK_SYSTEM ? 'system' : undefined;
-            const prefix = kind && keys?.[kind];
-            if (!kind || !prefix)
+            if (!kind)
+                return;
+            const keys = plan.requests[i].cache;
+            const prefix = keys?.[kind];
+            if (!prefix)
                 return;
             const group = inChunk.get(prefix.key);
             if (group)
@@ -53874,7 +54236,7 @@ function escapePointer(key) {
 function normalizePointer(ref) {
     return ref === '#/' ? '#' : ref.replace(/\/$/, '');
 }
-const FORMATS = Object.fromEntries(SUPPORTED_FORMATS.map((f) => [f, true]));
+const schema_FORMATS = Object.fromEntries(SUPPORTED_FORMATS.map((f) => [f, true]));
 /**
  * Compiles a schema for validating replies: draft 2020-12 when its `$schema` says so, draft-07
  * otherwise. Formats are accepted but not checked (the API's constrained decoding enforces them).
@@ -53904,7 +54266,7 @@ const MAX_COMPILED = 256;
 const compiledSchemas = new Map();
 function compileFresh(schema) {
     // ownProperties: a reply's own fields only, so a property named "constructor" or "toString" is not found on every object.
-    const options = { allErrors: true, ownProperties: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false, formats: FORMATS };
+    const options = { allErrors: true, ownProperties: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false, formats: schema_FORMATS };
     const ajv = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12') ? new _2020.Ajv2020(options) : new dist_ajv.Ajv(options);
     return ajv.compile(schema);
 }
@@ -57700,254 +58062,6 @@ function withHash(base, key) {
     return `${prefix}-${hash}`;
 }
 //# sourceMappingURL=custom-ids.js.map
-;// CONCATENATED MODULE: ./lib/plan/table.js
-/** Each distinct string once, by number: paths, models, file names shared by many requests. */
-class Interned {
-    ids = new Map();
-    values = [];
-    id(value) {
-        let id = this.ids.get(value);
-        if (id === undefined) {
-            id = this.values.length;
-            this.values.push(value);
-            this.ids.set(value, id);
-        }
-        return id;
-    }
-    at(id) {
-        return this.values[id];
-    }
-}
-/** Strings appended in order and read back by position, stored as UTF-8 in one growing buffer. */
-class StringList {
-    bytes = Buffer.allocUnsafe(1 << 16);
-    ends = new Float64Array(1024);
-    used = 0;
-    length = 0;
-    push(value) {
-        const need = Buffer.byteLength(value);
-        if (this.used + need > this.bytes.length)
-            this.bytes = grow(this.bytes, this.used + need);
-        this.bytes.write(value, this.used);
-        this.used += need;
-        if (this.length === this.ends.length)
-            this.ends = growFloats(this.ends);
-        this.ends[this.length++] = this.used;
-    }
-    at(i) {
-        const start = i === 0 ? 0 : this.ends[i - 1];
-        return this.bytes.toString('utf8', start, this.ends[i]);
-    }
-}
-const NONE = 0;
-const FILE = 1;
-const DATA_ROW = 2;
-const table_FORMATS = ['csv', 'jsonl', 'json'];
-/** A column of numbers that grows as rows are added. */
-class Column {
-    data;
-    constructor(data) {
-        this.data = data;
-    }
-    set(i, value) {
-        if (i >= this.data.length) {
-            const bigger = new this.data.constructor(Math.max(16, this.data.length * 2));
-            bigger.set(this.data);
-            this.data = bigger;
-        }
-        this.data[i] = value;
-    }
-}
-class RequestTable {
-    strings = new Interned();
-    file = new Column(new Uint32Array(16));
-    // 1-based lines and rows; 0 is "not known".
-    line = new Column(new Int32Array(16));
-    row = new Column(new Int32Array(16));
-    outKind = new Column(new Uint8Array(16));
-    outPath = new Column(new Uint32Array(16));
-    outSource = new Column(new Uint32Array(16));
-    outFormat = new Column(new Uint8Array(16));
-    outIndex = new Column(new Int32Array(16));
-    model = new Column(new Uint32Array(16));
-    maxTokens = new Column(new Float64Array(16));
-    // Interned id + 1; 0 is "no thinking type".
-    thinking = new Column(new Uint32Array(16));
-    // Index into Plan.schemas + 1; 0 is "no schema".
-    schema = new Column(new Uint32Array(16));
-    // Index into `cacheKeys` + 1; 0 is "no cacheable prefix". Rows sharing their prefixes share one object.
-    cache = new Column(new Uint32Array(16));
-    cacheKeys = [];
-    cacheIndex = new Map();
-    offset = new Column(new Float64Array(16));
-    bytes = new Column(new Float64Array(16));
-    /** 16 bytes a request: the fingerprint's hex is 32 characters. */
-    fingerprints = new Uint8Array(16 * 16);
-    customIds = new StringList();
-    length = 0;
-    /** Adds a request; its custom_id may be left '' and given later, in order, with `setCustomIds`. */
-    push(r) {
-        const i = this.length++;
-        this.file.set(i, this.strings.id(r.origin.file));
-        this.line.set(i, r.origin.line ?? 0);
-        this.row.set(i, r.origin.row ?? 0);
-        const o = r.output;
-        this.outKind.set(i, !o ? NONE : o.kind === 'file' ? FILE : DATA_ROW);
-        if (o)
-            this.outPath.set(i, this.strings.id(o.path));
-        if (o?.kind === 'data-row') {
-            this.outSource.set(i, this.strings.id(o.source));
-            this.outFormat.set(i, table_FORMATS.indexOf(o.format));
-            this.outIndex.set(i, o.index);
-        }
-        this.model.set(i, this.strings.id(r.model));
-        this.maxTokens.set(i, r.maxTokens);
-        this.thinking.set(i, r.thinking === undefined ? 0 : this.strings.id(r.thinking) + 1);
-        this.schema.set(i, r.schema === undefined ? 0 : r.schema + 1);
-        if (r.cache) {
-            let n = this.cacheIndex.get(r.cache);
-            if (n === undefined)
-                this.cacheIndex.set(r.cache, (n = this.cacheKeys.push(r.cache) - 1));
-            this.cache.set(i, n + 1);
-        }
-        else
-            this.cache.set(i, 0);
-        this.offset.set(i, r.offset);
-        this.bytes.set(i, r.bytes);
-        if (r.fingerprint !== undefined) {
-            if ((i + 1) * 16 > this.fingerprints.length) {
-                const bigger = new Uint8Array(this.fingerprints.length * 2);
-                bigger.set(this.fingerprints);
-                this.fingerprints = bigger;
-            }
-            this.fingerprints.set(Buffer.from(r.fingerprint, 'hex'), i * 16);
-        }
-        if (r.customId)
-            this.customIds.push(r.customId);
-        return i;
-    }
-    /** The custom_ids of every request, in order (they are known only once all are read). */
-    setCustomIds(ids) {
-        for (const id of ids)
-            this.customIds.push(id);
-    }
-    customId(i) {
-        return i < this.customIds.length ? this.customIds.at(i) : '';
-    }
-    origin(i) {
-        const line = this.line.data[i];
-        const row = this.row.data[i];
-        const origin = { file: this.strings.at(this.file.data[i]) };
-        if (line)
-            origin.line = line;
-        if (row)
-            origin.row = row;
-        return origin;
-    }
-    output(i) {
-        const kind = this.outKind.data[i];
-        if (kind === NONE)
-            return undefined;
-        const path = this.strings.at(this.outPath.data[i]);
-        if (kind === FILE)
-            return { kind: 'file', path };
-        return { kind: 'data-row', path, source: this.strings.at(this.outSource.data[i]), format: table_FORMATS[this.outFormat.data[i]], index: this.outIndex.data[i] };
-    }
-    cacheOf(i) {
-        const n = this.cache.data[i];
-        return n ? this.cacheKeys[n - 1] : undefined;
-    }
-    bytesOf(i) {
-        return this.bytes.data[i];
-    }
-    /** How many files the requests come from. */
-    fileCount() {
-        return new Set(this.file.data.subarray(0, this.length)).size;
-    }
-    get(i) {
-        const thinking = this.thinking.data[i];
-        const output = this.output(i);
-        const request = {
-            customId: this.customId(i),
-            output,
-            origin: this.origin(i),
-            model: this.strings.at(this.model.data[i]),
-            maxTokens: this.maxTokens.data[i],
-            thinking: thinking ? this.strings.at(thinking - 1) : undefined,
-            offset: this.offset.data[i],
-            bytes: this.bytes.data[i]
-        };
-        const cache = this.cacheOf(i);
-        if (cache)
-            request.cache = cache;
-        const schema = this.schema.data[i];
-        if (schema)
-            request.schema = schema - 1;
-        if (output)
-            request.fingerprint = Buffer.from(this.fingerprints.buffer, this.fingerprints.byteOffset + i * 16, 16).toString('hex');
-        return request;
-    }
-    /** The requests as a read-only array whose elements are made on access. */
-    view() {
-        return viewOf(this);
-    }
-}
-const tables = new WeakMap();
-/** The table behind a view, for code that can read columns without making objects. */
-function tableOf(requests) {
-    return tables.get(requests);
-}
-function viewOf(table) {
-    const index = (key) => {
-        if (typeof key !== 'string')
-            return undefined;
-        const n = Number(key);
-        return Number.isInteger(n) && n >= 0 && String(n) === key && n < table.length ? n : undefined;
-    };
-    const refuse = () => {
-        throw new TypeError('planned requests are read-only');
-    };
-    const view = new Proxy([], {
-        get(target, key, receiver) {
-            if (key === 'length')
-                return table.length;
-            const i = index(key);
-            if (i !== undefined)
-                return table.get(i);
-            return Reflect.get(target, key, receiver);
-        },
-        has(target, key) {
-            return key === 'length' || index(key) !== undefined || Reflect.has(target, key);
-        },
-        getOwnPropertyDescriptor(target, key) {
-            if (key === 'length')
-                return { value: table.length, writable: true, enumerable: false, configurable: false };
-            const i = index(key);
-            if (i !== undefined)
-                return { value: table.get(i), writable: false, enumerable: true, configurable: true };
-            return Reflect.getOwnPropertyDescriptor(target, key);
-        },
-        ownKeys() {
-            return [...Array.from({ length: table.length }, (_, i) => String(i)), 'length'];
-        },
-        set: refuse,
-        deleteProperty: refuse,
-        defineProperty: refuse
-    });
-    tables.set(view, table);
-    return view;
-}
-function grow(buffer, need) {
-    const bigger = Buffer.allocUnsafe(Math.max(need, buffer.length * 2));
-    buffer.copy(bigger);
-    return bigger;
-}
-function growFloats(a) {
-    const bigger = new Float64Array(a.length * 2);
-    bigger.set(a);
-    return bigger;
-}
-//# sourceMappingURL=table.js.map
 ;// CONCATENATED MODULE: ./lib/plan/fingerprint.js
 
 /**
@@ -89736,6 +89850,7 @@ function formatUsd(value) {
 
 
 
+
 /**
  * Asks the Models API about every model the plan uses, once each: unknown, retired or batch-less
  * models and `max_tokens` above a model's limit would otherwise surface only as errored rows when
@@ -89815,23 +89930,29 @@ async function checkModels(client, plan, problem, warning, rawLog) {
 }
 function byModelAndFile(requests) {
     const models = new Map();
-    for (const r of requests) {
-        const files = models.get(r.model) ?? new Map();
-        models.set(r.model, files);
-        let use = files.get(r.origin.file);
+    const col = columnsOf(requests);
+    for (let i = 0; i < requests.length; i++) {
+        const model = col.model(i);
+        const file = col.file(i);
+        const maxTokens = col.maxTokens(i);
+        const files = models.get(model) ?? new Map();
+        models.set(model, files);
+        let use = files.get(file);
         if (!use) {
-            use = { count: 1, first: r, maxTokens: r.maxTokens, overLimit: r };
-            files.set(r.origin.file, use);
+            const r = requests[i];
+            use = { count: 1, first: r, maxTokens, overLimit: r };
+            files.set(file, use);
         }
         else {
             use.count++;
-            if (r.maxTokens > use.maxTokens)
-                Object.assign(use, { maxTokens: r.maxTokens, overLimit: r });
+            if (maxTokens > use.maxTokens)
+                Object.assign(use, { maxTokens, overLimit: requests[i] });
         }
-        if (r.thinking && !use.thinking)
-            use.thinking = { type: r.thinking, at: r };
-        if (r.schema !== undefined && !use.schema)
-            use.schema = r;
+        const thinking = use.thinking ? undefined : col.thinking(i);
+        if (thinking)
+            use.thinking = { type: thinking, at: requests[i] };
+        if (!use.schema && col.schema(i) !== undefined)
+            use.schema = requests[i];
     }
     return models;
 }
@@ -89873,17 +89994,23 @@ async function estimateCost(client, plan, prices, rawLog) {
     const estimate = { requests: requests.length, inputTokens: 0, maxOutputTokens: 0, unpriced: [], method };
     let standard = 0;
     const unpriced = new Set();
-    const inputOf = (i) => exact.get(i) ?? Math.ceil(requests[i].bytes * (ratio.get(requests[i].model) ?? FALLBACK_TOKENS_PER_BYTE));
-    requests.forEach((r, i) => {
+    const col = columnsOf(requests);
+    const inputOf = (i) => exact.get(i) ?? Math.ceil(col.bytes(i) * (ratio.get(col.model(i)) ?? FALLBACK_TOKENS_PER_BYTE));
+    const priceOf = new Map();
+    for (let i = 0; i < requests.length; i++) {
         const input = inputOf(i);
+        const model = col.model(i);
+        const maxTokens = col.maxTokens(i);
         estimate.inputTokens += input;
-        estimate.maxOutputTokens += r.maxTokens;
-        const price = priceFor(r.model, prices);
+        estimate.maxOutputTokens += maxTokens;
+        if (!priceOf.has(model))
+            priceOf.set(model, priceFor(model, prices));
+        const price = priceOf.get(model);
         if (price)
-            standard += requestCost(price, input, r.maxTokens);
+            standard += requestCost(price, input, maxTokens);
         else
-            unpriced.add(r.model);
-    });
+            unpriced.add(model);
+    }
     estimate.unpriced = [...unpriced];
     const cache = await estimateCache(client, plan, prices, inputOf, log);
     if (cache) {
@@ -89934,11 +90061,15 @@ const TYPICAL_TOKENS_PER_BYTE = 1 / 4;
 async function checkInputTokens(client, plan, limits, problem, warning, log) {
     const { requests } = plan;
     const limitOf = (r) => limits.get(r.model);
-    const atRisk = requests
-        .map((r, i) => ({ r, i }))
-        .filter(({ r }) => limitOf(r) !== undefined && r.bytes / MIN_BYTES_PER_TOKEN > AT_RISK_SHARE * limitOf(r))
-        .sort((a, b) => b.r.bytes - a.r.bytes || a.i - b.i)
-        .map(({ i }) => i);
+    // Indices only: a million requests are read one at a time, never held as objects.
+    const atRisk = [];
+    const col = columnsOf(requests);
+    for (let i = 0; i < requests.length; i++) {
+        const limit = limits.get(col.model(i));
+        if (limit !== undefined && col.bytes(i) / MIN_BYTES_PER_TOKEN > AT_RISK_SHARE * limit)
+            atRisk.push(i);
+    }
+    atRisk.sort((a, b) => col.bytes(b) - col.bytes(a) || a - b);
     const toCount = [...new Set([...atRisk.slice(0, MAX_AT_RISK_COUNTS), ...pickSample(requests)])];
     const tokens = counted.get(plan) ?? new Map();
     counted.set(plan, tokens);
@@ -90001,26 +90132,34 @@ function requestCost(price, input, output) {
     const tier = price.longPrompt && input > price.longPrompt.threshold ? price.longPrompt : price;
     return (input * tier.input + output * tier.output) / 1_000_000;
 }
-/** Up to SAMPLE request indices, spread evenly over each model's requests. */
+/**
+ * Up to SAMPLE request indices, spread evenly over each model's requests. Two passes over the
+ * columns (count each model's requests, then take the chosen occurrences), so a million requests
+ * cost no list of a million indices.
+ */
 function pickSample(requests) {
     if (requests.length <= SAMPLE)
-        return requests.map((_, i) => i);
-    const byModel = new Map();
-    requests.forEach((r, i) => {
-        const indices = byModel.get(r.model);
-        if (indices)
-            indices.push(i);
-        else
-            byModel.set(r.model, [i]);
-    });
-    const per = Math.max(2, Math.floor(SAMPLE / byModel.size));
-    const picked = [];
-    for (const indices of byModel.values()) {
-        const n = Math.min(per, indices.length);
-        for (let k = 0; k < n; k++)
-            picked.push(indices[Math.floor((k * indices.length) / n)]);
+        return Array.from({ length: requests.length }, (_, i) => i);
+    const col = columnsOf(requests);
+    const counts = new Map();
+    for (let i = 0; i < requests.length; i++)
+        counts.set(col.model(i), (counts.get(col.model(i)) ?? 0) + 1);
+    const per = Math.max(2, Math.floor(SAMPLE / counts.size));
+    // For each model, which of its occurrences (0-based, ascending) are picked, and how far the scan is.
+    const wanted = new Map();
+    for (const [model, total] of counts) {
+        const n = Math.min(per, total);
+        wanted.set(model, { picks: Array.from({ length: n }, (_, k) => Math.floor((k * total) / n)), next: 0, seen: 0 });
     }
-    return picked.sort((a, b) => a - b);
+    const picked = [];
+    for (let i = 0; i < requests.length; i++) {
+        const w = wanted.get(col.model(i));
+        if (w.picks[w.next] === w.seen++) {
+            picked.push(i);
+            w.next++;
+        }
+    }
+    return picked;
 }
 // ---------------------------------------------------------------------------------------------------
 // Prompt caching (plan/cache.ts) in the estimate.
@@ -92305,14 +92444,18 @@ function existsCache(workspace) {
 }
 /** Lock keys that no request of the full plan produces: their source is gone. */
 function staleKeys(full, lock) {
-    const produced = new Set();
+    // What is left of the lock's keys once every request has claimed its own: memory for the lock's
+    // size, not the plan's (a first run over a million rows has an empty lock).
+    const left = new Set(lock.keys());
+    if (!left.size)
+        return [];
     const dataPaths = new Set(full.dataOutputs.map((d) => d.path));
     for (const r of full.requests) {
         const key = lockKey(r);
         if (key)
-            produced.add(key);
+            left.delete(key);
     }
-    return [...lock.keys()].filter((key) => !produced.has(key) && !(key === keyPath(key) && dataPaths.has(key))).sort();
+    return [...left].filter((key) => !(key === keyPath(key) && dataPaths.has(key))).sort();
 }
 async function reducedPlan(full, send, kept, o) {
     // Columns, like the full plan's (plan/table.ts): a reduced plan can be nearly as big.
@@ -92325,7 +92468,7 @@ async function reducedPlan(full, send, kept, o) {
             const r = full.requests[i];
             const buffer = Buffer.alloc(r.bytes);
             await source.read(buffer, 0, r.bytes, r.offset);
-            table.push({ ...r, ...(await spool.appendRaw(buffer)) });
+            table.push({ ...plainRequest(r), ...(await spool.appendRaw(buffer)) });
             if (r.output?.kind === 'data-row')
                 sentData.add(r.output.path);
         }
@@ -92457,6 +92600,8 @@ function toRow(r) {
  * again as untrusted input: its shape, and every output path against the workspace (links
  * included), because a manifest is only a file someone uploaded.
  */
+/** Output paths checked at once when reading a manifest: enough to keep the file system busy. */
+const CHECKS_IN_FLIGHT = 64;
 async function planFromManifest(manifest, workspace, outputDir) {
     const m = manifest;
     if (!m || typeof m !== 'object' || m.version !== MANIFEST_VERSION || !Array.isArray(m.requests) || !Array.isArray(m.batches) || !Array.isArray(m.chunks)) {
@@ -92502,8 +92647,19 @@ async function planFromManifest(manifest, workspace, outputDir) {
             throw new Error(result.error);
         return result.path;
     };
-    const requests = [];
-    for (const row of m.requests) {
+    // The same data file and generated file stand in every row of a data output: checked once each.
+    const once = (check) => {
+        const seen = new Map();
+        return (p) => {
+            let found = seen.get(p);
+            if (!found)
+                seen.set(p, (found = check(p)));
+            return found;
+        };
+    };
+    const confineData = once(confine);
+    const confineDataSource = once(confineSource);
+    const requestOf = async (row) => {
         if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8) || typeof row[0] !== 'string' || typeof row[3] !== 'string')
             throw new Error('a request row is malformed');
         const fp = row[7];
@@ -92522,10 +92678,21 @@ async function planFromManifest(manifest, workspace, outputDir) {
             const [path, source, format, at] = out;
             if (!['csv', 'jsonl', 'json'].includes(format) || !Number.isInteger(at))
                 throw new Error('a data row output is malformed');
-            output = { kind: 'data-row', path: await confine(path), source: await confineSource(source), format, index: at };
+            output = { kind: 'data-row', path: await confineData(path), source: await confineDataSource(source), format, index: at };
         }
         const origin = { file, ...(line ? { line } : {}), ...(index ? { row: index } : {}) };
-        requests.push({ customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0, ...(fp ? { fingerprint: fp } : {}) });
+        return { customId, model: String(model), maxTokens: Number(maxTokens), origin, output, offset: 0, bytes: 0, ...(fp ? { fingerprint: fp } : {}) };
+    };
+    // Checked CHECKS_IN_FLIGHT rows at a time (each check waits on the file system), and the first bad
+    // row in manifest order is the one reported, whatever finished first.
+    const requests = [];
+    for (let start = 0; start < m.requests.length; start += CHECKS_IN_FLIGHT) {
+        const settled = await Promise.allSettled(m.requests.slice(start, start + CHECKS_IN_FLIGHT).map(requestOf));
+        for (const s of settled) {
+            if (s.status === 'rejected')
+                throw s.reason;
+            requests.push(s.value);
+        }
     }
     const dataOutputs = [];
     for (const d of m.dataOutputs ?? []) {
@@ -93632,6 +93799,7 @@ async function pendingFingerprints(inputs, warning, now = Date.now()) {
 
 
 
+
 /** Failures that say nothing about the request itself: sending it again may well succeed. */
 const RETRYABLE_ERRORS = new Set(['overloaded_error', 'api_error', 'rate_limit_error']);
 /**
@@ -93662,7 +93830,7 @@ async function retryFailed(o) {
     for (let round = 1; round <= o.rounds && indices.length && Date.now() < o.deadline; round++) {
         const tag = newTag();
         const sub = await reducedPlan(o.plan, indices, new Map(), { spoolPath: external_node_path_.join(o.temp, `retry-${round}.jsonl`), limits: o.limits, problem: () => { } });
-        const plan = { ...sub, tag, requests: sub.requests.map((r) => ({ ...r, customId: tag + r.customId.slice(o.plan.tag.length) })), dataOutputs: [] };
+        const plan = { ...sub, tag, requests: sub.requests.map((r) => ({ ...plainRequest(r), customId: tag + r.customId.slice(o.plan.tag.length) })), dataOutputs: [] };
         info(`Retry ${round} of ${o.rounds}: resubmitting ${indices.length} request(s) that failed with a transient error or expired.`);
         let created;
         try {
@@ -94067,6 +94235,7 @@ function number(n) {
 
 
 
+
 // Large runs would make the summary unreadable (and GitHub caps it at 1 MiB): the table shows the
 // failures first, then requests in plan order, up to this many rows (folded past 20).
 const MAX_ROWS = 100;
@@ -94147,7 +94316,11 @@ function costTable(s) {
 }
 /** The prices of the models this run used, and nothing of the others. */
 function priceNote(plan, overrides) {
-    const models = [...new Set(plan.requests.map((r) => r.model))].sort();
+    const col = columnsOf(plan.requests);
+    const used = new Set();
+    for (let i = 0; i < plan.requests.length; i++)
+        used.add(col.model(i));
+    const models = [...used].sort();
     const usd = (perMillion) => `$${(perMillion * BATCH_DISCOUNT).toFixed(4).replace(/0{1,2}$/, '')}`;
     const rows = models.map((m) => {
         const price = priceFor(m, overrides);
@@ -94192,11 +94365,20 @@ function problemTable(items, what) {
 function addRequestTable(summary, s) {
     const { plan, results } = s;
     const max = s.dryRun ? MAX_ROWS_DRY_RUN : MAX_ROWS;
-    const order = plan.requests.map((_, i) => i);
-    // Failures are what a reader looks for, so they come first.
-    if (results)
-        order.sort((a, b) => rank(results.outcomeOf(a)) - rank(results.outcomeOf(b)) || a - b);
-    const rows = order.slice(0, max).map((i) => {
+    const total = plan.requests.length;
+    // Failures are what a reader looks for, so they come first: the first `max` by outcome, found in
+    // one pass per outcome rather than by sorting every request.
+    const order = [];
+    if (results) {
+        for (let want = 0; want < RANKS.length; want++)
+            for (let i = 0; i < total && order.length < max; i++)
+                if (rank(results.outcomeOf(i)) === want)
+                    order.push(i);
+    }
+    else
+        for (let i = 0; i < Math.min(total, max); i++)
+            order.push(i);
+    const rows = order.map((i) => {
         const req = plan.requests[i];
         const row = [`<code>${html_escape(req.customId)}</code>`, sourceLink(req.origin.file, req.origin.line) || '—', html_escape(req.output?.path ?? '—')];
         if (s.dryRun)
@@ -94210,9 +94392,9 @@ function addRequestTable(summary, s) {
         head.push('Model', 'max_tokens');
     if (results)
         head.push('Result');
-    summary.addHeading(`Requests (${summary_number(order.length)})`, 3).addRaw(table(head, rows, `${summary_number(order.length)} requests`), true);
-    if (order.length > max)
-        summary.addRaw(`<p>Showing ${max} of ${summary_number(order.length)} requests; every result is in the results file.</p>`, true);
+    summary.addHeading(`Requests (${summary_number(total)})`, 3).addRaw(table(head, rows, `${summary_number(total)} requests`), true);
+    if (total > max)
+        summary.addRaw(`<p>Showing ${max} of ${summary_number(total)} requests; every result is in the results file.</p>`, true);
 }
 /**
  * Appended at the end of the step when GitHub will not show every annotation: the closing
@@ -94226,8 +94408,9 @@ async function writeAnnotationList(all) {
         .addRaw('<p>GitHub shows only 10 of each level in a step; here are all of them, most useful first.</p>', true)
         .addRaw(html, true));
 }
+const RANKS = ['errored', 'expired', 'canceled', 'pending', 'succeeded'];
 function rank(outcome) {
-    return ['errored', 'expired', 'canceled', 'pending', 'succeeded'].indexOf(outcome);
+    return RANKS.indexOf(outcome);
 }
 function summary_number(n) {
     return n.toLocaleString('en-US');

@@ -16,6 +16,7 @@ import { batchBody } from '../../src/plan/spool.js'
 import { ResultCollector } from '../../src/results/collect.js'
 import { readSources } from '../../src/sources/index.js'
 import { batchRef, type BatchRef } from '../../src/state/manifest.js'
+import { plainRequest } from '../../src/plan/table.js'
 import { BatchSimulator, DEFAULT_API_KEY } from '../support/simulator.js'
 
 // @actions/glob logs its options with core.debug, and the wait logs progress; keep test output readable.
@@ -143,7 +144,7 @@ describe('a batch found after a lost create answer', () => {
     const ws = await workspaceWith({ 'prompts/a.md': 'One.\n', 'prompts/b.md': 'Two.\n' })
     const plan = await planOf(ws)
     // The same tag, but one id dropped and another invented: results that cannot be this submission's.
-    const forged = { ...plan, requests: plan.requests.map((r, i) => (i === 1 ? { ...r, customId: `${plan.tag}_forged` } : r)) }
+    const forged = { ...plan, requests: plan.requests.map((r, i) => (i === 1 ? { ...plainRequest(r), customId: `${plan.tag}_forged` } : r)) }
     const made = await create(forged)
     const ref = batchRef(made.verified ? made.batch : made.candidates[0]!, 0, true)
     const { gathered, collector } = await collectAll(ws, plan, [ref])

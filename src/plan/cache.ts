@@ -23,7 +23,7 @@ import { minCacheTokens } from '../cost/prices.js'
 import type { MessageParams } from '../sources/types.js'
 import { batchBody, SpoolWriter } from './spool.js'
 import type { Chunk, Plan } from './plan.js'
-import { tableOf } from './table.js'
+import { columnsOf } from './table.js'
 
 export type CacheMode = 'auto' | 'off'
 export const CACHE_MODES: readonly CacheMode[] = ['auto', 'off']
@@ -120,22 +120,20 @@ export function chunkMarks(plan: Pick<Plan, 'requests' | 'caching'>, chunk: Pick
   if (plan.caching?.mode !== 'auto') return marks
   const counts = new Map<number, number>()
   const add = (b: Breakpoint | undefined) => b && counts.set(b.key, (counts.get(b.key) ?? 0) + 1)
-  // Straight from the plan's columns when it has them: two passes over up to 100,000 requests.
-  const table = tableOf(plan.requests)
-  const cacheOf = (i: number) => (table ? table.cacheOf(i) : plan.requests[i]!.cache)
-  const modelOf = (i: number) => (table ? table.modelOf(i) : plan.requests[i]!.model)
+  // Straight from the plan's columns: two passes over up to 100,000 requests.
+  const col = columnsOf(plan.requests)
   for (let i = chunk.start; i < chunk.end; i++) {
-    const keys = cacheOf(i)
+    const keys = col.cache(i)
     add(keys?.system)
     add(keys?.lead)
   }
   const tokens = plan.caching.tokens
   const worth = (i: number, b: Breakpoint | undefined): boolean => {
     if (!b || (counts.get(b.key) ?? 0) < 2) return false
-    return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(modelOf(i)).low
+    return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(col.model(i)).low
   }
   for (let i = chunk.start; i < chunk.end; i++) {
-    const keys = cacheOf(i)
+    const keys = col.cache(i)
     if (keys) marks[i - chunk.start] = (worth(i, keys.system) ? MARK_SYSTEM : 0) | (worth(i, keys.lead) ? MARK_LEAD : 0)
   }
   return marks
@@ -287,6 +285,7 @@ export interface CacheGroup {
 export function cacheGroups(plan: Pick<Plan, 'requests' | 'chunks' | 'caching'>): CacheGroup[] {
   const groups: CacheGroup[] = []
   if (plan.caching?.mode !== 'auto') return groups
+  const col = columnsOf(plan.requests)
   for (const chunk of plan.chunks) {
     const marks = chunkMarks(plan, chunk)
     const inChunk = new Map<number, CacheGroup>()
@@ -294,12 +293,11 @@ export function cacheGroups(plan: Pick<Plan, 'requests' | 'chunks' | 'caching'>)
       const i = chunk.start + k
       const kind = mark & MARK_LEAD ? 'lead' : mark & MARK_SYSTEM ? 'system' : undefined
       if (!kind) return
-      const keys = plan.requests[i]!.cache
-      const prefix = keys?.[kind]
+      const prefix = col.cache(i)?.[kind]
       if (!prefix) return
       const group = inChunk.get(prefix.key)
       if (group) group.n++
-      else inChunk.set(prefix.key, { model: plan.requests[i]!.model, prefix: { key: prefix.key, bytes: prefix.bytes }, kind, n: 1, first: i })
+      else inChunk.set(prefix.key, { model: col.model(i), prefix: { key: prefix.key, bytes: prefix.bytes }, kind, n: 1, first: i })
     })
     groups.push(...inChunk.values())
   }

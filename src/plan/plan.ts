@@ -1,7 +1,7 @@
 import type { DataFormat, Origin, OutputTarget, Problem, PromptRequest } from '../sources/types.js'
 import { OutputRules, SourceFiles, foldSegment, sourceError, type OutputCheck } from '../paths/output.js'
 import { customIds, withDigest } from './custom-ids.js'
-import { RequestTable, StringList, tableOf } from './table.js'
+import { columnsOf, RequestTable, StringList } from './table.js'
 import { BODY_ENVELOPE_BYTES, itemBytes, SpoolWriter } from './spool.js'
 import { canonicalJson, fingerprint } from './fingerprint.js'
 import { schemaOf, unsupportedFeatures, compileSchema, type JsonObject } from '../sources/schema.js'
@@ -207,14 +207,13 @@ export function split(requests: readonly PlannedRequest[], limits: Limits, probl
   const chunks: Chunk[] = []
   let current: Chunk | undefined
   // A table's columns are read directly: no object made per request.
-  const table = tableOf(requests)
+  const col = columnsOf(requests)
   for (let i = 0; i < requests.length; i++) {
     // A request that may get cache_control blocks (plan/cache.ts) is counted with their bytes.
-    const marked = table ? table.cacheOf(i) !== undefined : requests[i]!.cache !== undefined
-    const bytes = (table ? itemBytes(table.customId(i), table.bytesOf(i)) : itemBytes(requests[i]!.customId, requests[i]!.bytes)) + (marked ? CACHE_MARK_BYTES : 0)
+    const bytes = itemBytes(col.customId(i), col.bytes(i)) + (col.cache(i) ? CACHE_MARK_BYTES : 0)
     if (bytes + BODY_ENVELOPE_BYTES > limits.maxBytes) {
       problem({
-        ...at(table ? table.origin(i) : requests[i]!.origin),
+        ...at(requests[i]!.origin),
         message: `This request is ${mb(bytes)}, over the Message Batches API's limit of ${mb(limits.maxBytes)} for a whole batch, so it cannot be sent even on its own. Shorten the prompt.`
       })
       continue

@@ -299,32 +299,38 @@ class Row implements PlannedRequest {
 
 /** The fields a loop over every request reads, straight from the columns when there is a table. */
 export interface RequestColumns {
+  customId(i: number): string
   model(i: number): string
   bytes(i: number): number
   maxTokens(i: number): number
   file(i: number): string
   thinking(i: number): string | undefined
   schema(i: number): number | undefined
+  cache(i: number): CacheKeys | undefined
 }
 
 export function columnsOf(requests: readonly PlannedRequest[]): RequestColumns {
   const t = tableOf(requests)
   if (t)
     return {
+      customId: (i) => t.customId(i),
       model: (i) => t.modelOf(i),
       bytes: (i) => t.bytesOf(i),
       maxTokens: (i) => t.maxTokensOf(i),
       file: (i) => t.fileOf(i),
       thinking: (i) => t.thinkingOf(i),
-      schema: (i) => t.schemaOf(i)
+      schema: (i) => t.schemaOf(i),
+      cache: (i) => t.cacheOf(i)
     }
   return {
+    customId: (i) => requests[i]!.customId,
     model: (i) => requests[i]!.model,
     bytes: (i) => requests[i]!.bytes,
     maxTokens: (i) => requests[i]!.maxTokens,
     file: (i) => requests[i]!.origin.file,
     thinking: (i) => requests[i]!.thinking,
-    schema: (i) => requests[i]!.schema
+    schema: (i) => requests[i]!.schema,
+    cache: (i) => requests[i]!.cache
   }
 }
 

@@ -5,11 +5,11 @@
  * child's own peak RSS, written at exit by rss-preload.mjs.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { DIST, ROOT, parseOutputs } from '../test/support/run-action.js'
+import { DIST, ROOT, parseOutputs, runnerEnvironment } from '../test/support/run-action.js'
 
 const PRELOAD = path.join(ROOT, 'bench', 'rss-preload.mjs')
 
@@ -84,7 +84,7 @@ export interface ActionResult extends ChildRun {
 
 /**
  * dist/index.js as a runner runs it: INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a
- * workspace and RUNNER_TEMP (see test/support/run-action.ts, which this follows).
+ * workspace and RUNNER_TEMP (runnerEnvironment in test/support/run-action.ts, shared with the tests).
  */
 export async function runBundledAction(options: {
   workspace: string
@@ -93,21 +93,7 @@ export async function runBundledAction(options: {
   watch?: string[]
   env?: Record<string, string>
 }): Promise<ActionResult> {
-  const outputFile = path.join(options.runnerTemp, 'output.txt')
-  const summaryFile = path.join(options.runnerTemp, 'summary.md')
-  await writeFile(outputFile, '')
-  await writeFile(summaryFile, '')
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: options.workspace,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: options.runnerTemp,
-    ...options.env
-  }
-  for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const { env, outputFile } = await runnerEnvironment(options)
   const run = await runChild({ script: DIST, env, cwd: options.workspace, watch: options.watch })
   return { ...run, outputs: parseOutputs(await readFile(outputFile, 'utf8')) }
 }

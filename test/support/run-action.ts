@@ -49,6 +49,34 @@ export async function makeWorkspace(files: Record<string, string> = {}): Promise
 }
 
 /**
+ * What a runner gives a step: PATH and HOME, GITHUB_WORKSPACE, RUNNER_TEMP, empty GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY files in RUNNER_TEMP, and each input as INPUT_<NAME>. `env` is added last.
+ */
+export async function runnerEnvironment(o: {
+  workspace: string
+  runnerTemp: string
+  inputs: Record<string, string>
+  env?: Record<string, string>
+}): Promise<{ env: Record<string, string>; outputFile: string; summaryFile: string }> {
+  const outputFile = path.join(o.runnerTemp, 'output.txt')
+  const summaryFile = path.join(o.runnerTemp, 'summary.md')
+  await writeFile(outputFile, '')
+  await writeFile(summaryFile, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: o.workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: o.runnerTemp,
+    ...o.env
+  }
+  for (const [name, value] of Object.entries(o.inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  return { env, outputFile, summaryFile }
+}
+
+/**
  * Runs dist/index.js as a separate process with `INPUT_*` variables, GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY files and a workspace, as a GitHub runner does, and reads back what it left.
  * Inputs are given by their action.yml names; unset inputs get action.yml's defaults from the
@@ -66,21 +94,7 @@ export async function runAction(options: {
 }): Promise<ActionRun> {
   const runnerTemp = options.runnerTemp ?? (await mkdtemp(path.join(tmpdir(), 'cba-runner-')))
   await mkdir(runnerTemp, { recursive: true })
-  const outputFile = path.join(runnerTemp, 'output.txt')
-  const summaryFile = path.join(runnerTemp, 'summary.md')
-  await writeFile(outputFile, '')
-  await writeFile(summaryFile, '')
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: options.workspace,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: runnerTemp,
-    ...options.env
-  }
-  for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const { env, outputFile, summaryFile } = await runnerEnvironment({ ...options, runnerTemp })
 
   const child = spawn(process.execPath, [DIST], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''

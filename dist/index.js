@@ -49028,20 +49028,24 @@ function columnsOf(requests) {
     const t = tableOf(requests);
     if (t)
         return {
+            customId: (i) => t.customId(i),
             model: (i) => t.modelOf(i),
             bytes: (i) => t.bytesOf(i),
             maxTokens: (i) => t.maxTokensOf(i),
             file: (i) => t.fileOf(i),
             thinking: (i) => t.thinkingOf(i),
-            schema: (i) => t.schemaOf(i)
+            schema: (i) => t.schemaOf(i),
+            cache: (i) => t.cacheOf(i)
         };
     return {
+        customId: (i) => requests[i].customId,
         model: (i) => requests[i].model,
         bytes: (i) => requests[i].bytes,
         maxTokens: (i) => requests[i].maxTokens,
         file: (i) => requests[i].origin.file,
         thinking: (i) => requests[i].thinking,
-        schema: (i) => requests[i].schema
+        schema: (i) => requests[i].schema,
+        cache: (i) => requests[i].cache
     };
 }
 /** A planned request as a plain object whose fields can be spread or changed. */
@@ -49193,12 +49197,10 @@ function chunkMarks(plan, chunk) {
         return marks;
     const counts = new Map();
     const add = (b) => b && counts.set(b.key, (counts.get(b.key) ?? 0) + 1);
-    // Straight from the plan's columns when it has them: two passes over up to 100,000 requests.
-    const table = tableOf(plan.requests);
-    const cacheOf = (i) => (table ? table.cacheOf(i) : plan.requests[i].cache);
-    const modelOf = (i) => (table ? table.modelOf(i) : plan.requests[i].model);
+    // Straight from the plan's columns: two passes over up to 100,000 requests.
+    const col = columnsOf(plan.requests);
     for (let i = chunk.start; i < chunk.end; i++) {
-        const keys = cacheOf(i);
+        const keys = col.cache(i);
         add(keys?.system);
         add(keys?.lead);
     }
@@ -49206,10 +49208,10 @@ function chunkMarks(plan, chunk) {
     const worth = (i, b) => {
         if (!b || (counts.get(b.key) ?? 0) < 2)
             return false;
-        return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(modelOf(i)).low;
+        return (tokens.get(b.key) ?? b.bytes) >= minCacheTokens(col.model(i)).low;
     };
     for (let i = chunk.start; i < chunk.end; i++) {
-        const keys = cacheOf(i);
+        const keys = col.cache(i);
         if (keys)
             marks[i - chunk.start] = (worth(i, keys.system) ? MARK_SYSTEM : 0) | (worth(i, keys.lead) ? MARK_LEAD : 0);
     }
@@ -49352,6 +49354,7 @@ function cacheGroups(plan) {
     const groups = [];
     if (plan.caching?.mode !== 'auto')
         return groups;
+    const col = columnsOf(plan.requests);
     for (const chunk of plan.chunks) {
         const marks = chunkMarks(plan, chunk);
         const inChunk = new Map();
@@ -49360,15 +49363,14 @@ function cacheGroups(plan) {
             const kind = mark & MARK_LEAD ? 'lead' : mark & MARK_SYSTEM ? 'system' : undefined;
             if (!kind)
                 return;
-            const keys = plan.requests[i].cache;
-            const prefix = keys?.[kind];
+            const prefix = col.cache(i)?.[kind];
             if (!prefix)
                 return;
             const group = inChunk.get(prefix.key);
             if (group)
                 group.n++;
             else
-                inChunk.set(prefix.key, { model: plan.requests[i].model, prefix: { key: prefix.key, bytes: prefix.bytes }, kind, n: 1, first: i });
+                inChunk.set(prefix.key, { model: col.model(i), prefix: { key: prefix.key, bytes: prefix.bytes }, kind, n: 1, first: i });
         });
         groups.push(...inChunk.values());
     }
@@ -58221,14 +58223,13 @@ function split(requests, limits, problem) {
     const chunks = [];
     let current;
     // A table's columns are read directly: no object made per request.
-    const table = tableOf(requests);
+    const col = columnsOf(requests);
     for (let i = 0; i < requests.length; i++) {
         // A request that may get cache_control blocks (plan/cache.ts) is counted with their bytes.
-        const marked = table ? table.cacheOf(i) !== undefined : requests[i].cache !== undefined;
-        const bytes = (table ? itemBytes(table.customId(i), table.bytesOf(i)) : itemBytes(requests[i].customId, requests[i].bytes)) + (marked ? CACHE_MARK_BYTES : 0);
+        const bytes = itemBytes(col.customId(i), col.bytes(i)) + (col.cache(i) ? CACHE_MARK_BYTES : 0);
         if (bytes + BODY_ENVELOPE_BYTES > limits.maxBytes) {
             problem({
-                ...at(table ? table.origin(i) : requests[i].origin),
+                ...at(requests[i].origin),
                 message: `This request is ${mb(bytes)}, over the Message Batches API's limit of ${mb(limits.maxBytes)} for a whole batch, so it cannot be sent even on its own. Shorten the prompt.`
             });
             continue;

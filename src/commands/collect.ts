@@ -9,27 +9,20 @@ import { describeError, type MessageBatch } from '../anthropic/client.js'
 import { waitForBatches } from '../anthropic/wait.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
-import { uploadResults } from '../results/results-artifact.js'
+import { keepResults } from '../results/results-artifact.js'
 import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { readLock } from '../state/lock.js'
 import { formatUsd } from '../cost/cost.js'
 import { annotate, fail, warn } from '../report/annotations.js'
 import { reportResults } from '../report/failures.js'
+import { submissionSummary } from '../report/submission-summary.js'
 import { setOutputs } from '../report/outputs.js'
 import { escape } from '../report/summary.js'
 import { table } from '../report/html.js'
 import { artifactLink } from '../report/links.js'
 import { writeJobSummary } from '../report/summary-file.js'
 import { planFromManifest, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
-import {
-  ArtifactUnavailableError,
-  artifactServiceAvailable,
-  downloadManifest,
-  ManifestContentError,
-  markLocalCollected,
-  resultsExist,
-  type ManifestCandidate
-} from '../state/artifacts.js'
+import { ArtifactUnavailableError, artifactServiceAvailable, downloadManifest, ManifestContentError, resultsExist, type ManifestCandidate } from '../state/artifacts.js'
 import { reconcile } from '../state/journal.js'
 import { withRetry } from '../anthropic/retry.js'
 import { openResults } from '../anthropic/results.js'
@@ -130,7 +123,7 @@ export async function collect(inputs: Inputs, problems: Problem[], canceling?: C
     await dropCollectedElsewhere(written, find)
     for (const [outcome, w] of written) {
       try {
-        outcome.artifact = { name: w.resultsName, id: await keepResults(w, inputs, temp) }
+        outcome.artifact = { name: w.resultsName, id: await keepWritten(w, inputs, temp) }
       } catch (error) {
         Object.assign(outcome, failed(outcome.batchId, error))
       }
@@ -412,7 +405,11 @@ async function finish(
     next
   }
   const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning', { canceledOnPurpose: !!canceling })
-  const summary = submissionSummary(s.manifest, batches, outcome, failures)
+  const summary = submissionSummary(
+    s.manifest,
+    { batchId: outcome.batchId, batchIds: batches.map((b) => b.id), detail: outcome.detail, counts: outcome.counts!, cost: outcome.cost ?? 0, files: outcome.files?.length ?? 0 },
+    failures
+  )
 
   return {
     outcome,
@@ -506,51 +503,11 @@ async function previousRows(plan: Plan, inputs: Inputs): Promise<PreviousRows> {
   return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile))
 }
 
-/**
- * Keeps a submission's results as its results artifact, which also marks it collected. Without an
- * artifact service (a local run) nothing is uploaded, so nothing is staged either: the local
- * stand-in's records are marked collected instead.
- */
-async function keepResults(w: Written, inputs: Inputs, temp: string): Promise<number | undefined> {
-  if (!artifactServiceAvailable()) {
-    if (w.candidate) await markLocalCollected(w.candidate)
-    return undefined
-  }
-  const a = { name: w.resultsName, resultsFile: w.resultsFile, summary: w.summary, workspace: inputs.workspace, files: w.files, retentionDays: inputs.retentionDays }
-  const artifactId = await uploadResults(a, path.join(temp, w.resultsName))
-  info(`Kept the results as artifact ${w.resultsName} (id ${artifactId}).`)
-  return artifactId
-}
-
-/** The Markdown that goes into the results artifact and the pull request body. */
-// A pull request body has a size limit; the results artifact has every failure.
-const MAX_FAILURES_LISTED = 20
-
-function submissionSummary(manifest: Written['manifest'], batches: MessageBatch[], o: Outcome, failures: Problem[]): string {
-  const c = o.counts!
-  const lines = [
-    `### Claude batch ${o.batchId}`,
-    '',
-    o.detail,
-    '',
-    '| Succeeded | Errored | Canceled | Expired | Cost (batch prices) |',
-    '|---|---|---|---|---|',
-    `| ${c.succeeded} | ${c.errored} | ${c.canceled} | ${c.expired} | ${formatUsd(o.cost ?? 0)} |`,
-    '',
-    `- Batches: ${batches.map((b) => `\`${b.id}\``).join(', ')}`,
-    `- Submitted by ${manifest.run.url ? `[run ${manifest.run.id}](${manifest.run.url})` : `run ${manifest.run.id}`} (${manifest.run.event || 'unknown event'}) at commit \`${manifest.commit.slice(0, 12) || 'unknown'}\`, ${manifest.createdAt}`,
-    `- Files written: ${o.files?.length ?? 0}`
-  ]
-  const env = process.env
-  if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY) {
-    lines.push(`- Collected by [run ${env.GITHUB_RUN_ID}](${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID})`)
-  }
-  if (failures.length) {
-    lines.push('', `#### Requests that did not succeed (${failures.length})`, '')
-    for (const f of failures.slice(0, MAX_FAILURES_LISTED)) lines.push(`- \`${f.file}${f.line ? `:${f.line}` : ''}\`: ${f.message}`)
-    if (failures.length > MAX_FAILURES_LISTED) lines.push(`- …and ${failures.length - MAX_FAILURES_LISTED} more, in \`results.jsonl\` of the results artifact.`)
-  }
-  return lines.join('\n') + '\n'
+/** A submission rebuilt from the checkout (no record) has nothing in the local stand-in to move aside. */
+async function keepWritten(w: Written, inputs: Inputs, temp: string): Promise<number | undefined> {
+  if (!w.candidate && !artifactServiceAvailable()) return undefined
+  const a = { tag: w.tag, name: w.resultsName, resultsFile: w.resultsFile, summary: w.summary, workspace: inputs.workspace, files: w.files, retentionDays: inputs.retentionDays }
+  return keepResults(a, path.join(temp, w.resultsName))
 }
 
 async function report(outcomes: Outcome[], inputs: Inputs, canceledOnPurpose: boolean): Promise<void> {

@@ -26,6 +26,14 @@ export interface Gathered {
 }
 
 /**
+ * True when the job that waited has nothing left for collect to do: every batch ended, every chunk
+ * was sent, every result was read and every reply written.
+ */
+export function collectedHere(g: Gathered): boolean {
+  return g.settled && !g.failed.length && !g.unsent.length && !g.unwritten.length
+}
+
+/**
  * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
  * each one's results as soon as it ends, through the collector, which writes nothing from a batch
  * until its result ids prove it is this submission's. Used by submit (waiting in the job) and collect.

@@ -8,7 +8,7 @@ import { reducedPlan } from '../plan/skip.js'
 import { Outcome, ResultCollector } from '../results/collect.js'
 import type { PriceOverrides } from '../cost/prices.js'
 import type { BatchRef } from '../state/manifest.js'
-import { gather } from './gather.js'
+import { collectedHere, gather, type Gathered } from './gather.js'
 import { info } from '../report/log.js'
 import { warn } from '../report/annotations.js'
 
@@ -45,6 +45,8 @@ export interface RetryOptions {
   submit: (plan: Plan) => Promise<{ refs: BatchRef[]; batches: MessageBatch[] }>
   /** Records a round's written outputs in the lock file. */
   record: (plan: Plan, collector: ResultCollector) => Promise<void>
+  /** Marks a round collected (its results artifact) once every result of it was read and written. */
+  keep?: (plan: Plan, collector: ResultCollector, refs: BatchRef[], resultsFile: string) => Promise<void>
 }
 
 /**
@@ -69,19 +71,22 @@ export async function retryFailed(o: RetryOptions): Promise<{ batchIds: string[]
       break
     }
     batchIds.push(...new Set(created.refs.map((r) => r.id)))
-    const collector = await ResultCollector.create({ plan, workspace: o.workspace, resultsPath: path.join(o.temp, `retry-${round}.results.jsonl`), prices: o.prices })
+    const resultsFile = path.join(o.temp, `retry-${round}.results.jsonl`)
+    const collector = await ResultCollector.create({ plan, workspace: o.workspace, resultsPath: resultsFile, prices: o.prices })
+    let gathered: Gathered
     try {
-      const gathered = await gather(o.client, plan, created.refs, collector, { deadline: o.deadline, maxIntervalMs: o.maxIntervalMs, known: created.batches })
+      gathered = await gather(o.client, plan, created.refs, collector, { deadline: o.deadline, maxIntervalMs: o.maxIntervalMs, known: created.batches })
       await o.record(plan, collector)
       fold(o.collector, collector, indices)
-      if (!gathered.settled) {
-        info(`Retry ${round} has not ended in time; collect writes its results.`)
-        return { batchIds, unsettled: true }
-      }
-      indices = retryable(plan, collector).map((j) => indices[j]!)
     } finally {
       await collector.close()
     }
+    if (collectedHere(gathered)) await o.keep?.(plan, collector, created.refs, resultsFile)
+    if (!gathered.settled) {
+      info(`Retry ${round} has not ended in time; collect writes its results.`)
+      return { batchIds, unsettled: true }
+    }
+    indices = retryable(plan, collector).map((j) => indices[j]!)
   }
   return { batchIds, unsettled: false }
 }

@@ -14,7 +14,7 @@ import { createClient, describeError, type MessageBatch } from '../anthropic/cli
 import { createBatch, CreateError, type Created } from '../anthropic/create.js'
 import { duration } from '../anthropic/wait.js'
 import { newTag } from '../plan/custom-ids.js'
-import { gather, type Gathered } from './gather.js'
+import { collectedHere, gather, type Gathered } from './gather.js'
 import { ResultCollector } from '../results/collect.js'
 import { writeDataOutputs, type PreviousRows } from '../results/data-output.js'
 import { payOnce, type PayOnce } from './pay-once.js'
@@ -25,10 +25,13 @@ import { loadPreviousRows, recordResults } from '../state/lock-results.js'
 import { formatUsd } from '../cost/cost.js'
 import { BATCH_DISCOUNT } from '../cost/prices.js'
 import { annotate, fail, reportError, warn } from '../report/annotations.js'
-import { reportResults } from '../report/failures.js'
+import { failedRequests, reportResults } from '../report/failures.js'
+import { submissionSummary } from '../report/submission-summary.js'
+import { keepResults } from '../results/results-artifact.js'
+import { artifactServiceAvailable } from '../state/artifacts.js'
 import { setOutputs } from '../report/outputs.js'
 import { writeSummary, type SummaryInput } from '../report/summary.js'
-import { batchRef, buildManifest, journalName, manifestName, type BatchRef, type Manifest } from '../state/manifest.js'
+import { batchRef, buildManifest, journalName, manifestName, resultsName, type BatchRef, type Manifest } from '../state/manifest.js'
 import { saveRecord } from '../state/journal.js'
 import { esc, info } from '../report/log.js'
 
@@ -191,7 +194,7 @@ export async function submit(inputs: Inputs, problems: Problem[]): Promise<void>
         artifacts: kept(saved)
       })
     } else {
-      await waitAndCollect(client!, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen, kept(saved))
+      await waitAndCollect(client!, inputs, { plan, estimate, batches: created.batches, refs, manifest: record(refs), warnings, temp, chosen, artifacts: kept(saved) })
     }
     if (manifestFailure) fail(manifestFailure)
   } finally {
@@ -268,18 +271,22 @@ async function createBatches(client: Anthropic, plan: Plan): Promise<{ refs: Bat
   return { refs, batches, unsent: 0 }
 }
 
-async function waitAndCollect(
-  client: Anthropic,
-  inputs: Inputs,
-  plan: Plan,
-  estimate: Estimate | undefined,
-  batches: MessageBatch[],
-  refs: BatchRef[],
-  warnings: Problem[],
-  temp: string,
-  chosen?: PayOnce,
+/** What submit knows when it starts to wait. */
+interface Submitted {
+  plan: Plan
+  estimate: Estimate | undefined
+  batches: MessageBatch[]
+  refs: BatchRef[]
+  /** The submission's record: who submitted it, from which commit, and when (for its results artifact). */
+  manifest: Manifest
+  warnings: Problem[]
+  temp: string
+  chosen?: PayOnce
   artifacts?: SummaryInput['artifacts']
-): Promise<void> {
+}
+
+async function waitAndCollect(client: Anthropic, inputs: Inputs, s: Submitted): Promise<void> {
+  const { plan, estimate, batches, refs, warnings, temp, chosen } = s
   const resultsDir = path.join(process.env.RUNNER_TEMP || path.dirname(temp), 'claude-batch-results')
   const resultsFile = path.join(resultsDir, `${refs[0]!.id}.jsonl`)
   await mkdir(resultsDir, { recursive: true })
@@ -296,6 +303,13 @@ async function waitAndCollect(
   } finally {
     await collector.close()
   }
+  // Results artifacts kept by this job: the submission's, then any retry's.
+  const results: Kept[] = []
+  const keep = async (submitted: Submitted, c: ResultCollector, file: string): Promise<void> => {
+    const one = await keepCollected(inputs, submitted, c, file)
+    if (one) results.push(one)
+  }
+  if (collectedHere(gathered)) await keep(s, collector, resultsFile)
 
   // retry-failed: transient failures go out again in follow-up submissions while time remains.
   let retried = { batchIds: [] as string[], unsettled: false }
@@ -312,7 +326,8 @@ async function waitAndCollect(
       temp,
       limits: limits(),
       submit: (retry) => submitFollowUp(client, retry, inputs, temp),
-      record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve())
+      record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve()),
+      keep: (retry, c, refs, file) => keep({ ...s, plan: retry, refs, manifest: { ...s.manifest, createdAt: new Date().toISOString() } }, c, file)
     })
   }
 
@@ -330,7 +345,8 @@ async function waitAndCollect(
       expired: collector.counts.expired,
       'results-file': resultsFile,
       'output-files': [...collector.written].sort(),
-      'cost-usd': collector.costs.batch.toFixed(4)
+      'cost-usd': collector.costs.batch.toFixed(4),
+      ...(results.length ? { 'results-artifact-id': results[0]!.id, 'results-artifact-ids': results.flatMap((r) => (r.id === undefined ? [] : [r.id])) } : {})
     },
     () => writeList(path.join(resultsDir, `${refs[0]!.id}.output-files.json`), [...collector.written].sort())
   )
@@ -351,7 +367,7 @@ async function waitAndCollect(
     dryRun: false,
     stale: chosen?.stale,
     prices: inputs.prices,
-    artifacts
+    artifacts: [...(s.artifacts ?? []), ...results]
   })
   if (!ended) info(headline)
   for (const f of gathered.failed) reportError(`${f.id}: ${f.message}`, { title: 'Batch results' })
@@ -442,6 +458,42 @@ function describeSplit(s: Split): string {
   if (!not.length && !s.changed && !s.missing && !s.regenerated) return ''
   return ` Sent: ${sent.join(', ') || 'none'}; not sent: ${not.join(', ') || 'none'}.`
 }
+
+/**
+ * A submission whose every result this job read and wrote is collected here: its results artifact
+ * (results, summary and outputs, as collect keeps them) marks it so, and a scheduled collect neither
+ * writes it again nor opens a pull request for it. The step's results file stays where its output
+ * says. An upload that fails costs nothing but that: collect then collects the submission again.
+ */
+async function keepCollected(inputs: Inputs, s: Submitted, collector: ResultCollector, resultsFile: string): Promise<Kept | undefined> {
+  const name = resultsName(s.plan.tag)
+  const files = [...collector.written].sort()
+  const batchIds = [...new Set(s.refs.map((r) => r.id))]
+  const summary = submissionSummary(
+    s.manifest,
+    {
+      batchId: batchIds[0]!,
+      batchIds,
+      detail: 'Collected by the run that submitted it, which waited for its results.',
+      counts: collector.counts,
+      cost: collector.costs.batch,
+      files: files.length
+    },
+    failedRequests(s.plan, collector, false)
+  )
+  try {
+    const id = await keepResults(
+      { tag: s.plan.tag, name, resultsFile, keepResultsFile: true, summary, workspace: inputs.workspace, files, retentionDays: inputs.retentionDays },
+      path.join(s.temp, name)
+    )
+    return artifactServiceAvailable() ? { name, id } : undefined
+  } catch (error) {
+    warn(`Every output was written, but the results artifact ${name} could not be uploaded (${esc(describeError(error))}): a scheduled collect will collect this submission again.`)
+    return undefined
+  }
+}
+
+type Kept = { name: string; id?: number }
 
 /** Records written outputs in the lock file; a lock that cannot be written is reported, not fatal to the outputs. */
 async function recordLock(plan: Plan, collector: ResultCollector, workspace: string, lockFile: string, previous: PreviousRows): Promise<void> {

@@ -5,7 +5,7 @@ import { annotate, where } from './annotations.js'
 import { esc, info } from './log.js'
 
 /** Every request that errored, expired or was canceled, placed on its source file and line. */
-function failedRequests(plan: Plan, collector: ResultCollector, canceledOnPurpose: boolean): Problem[] {
+export function failedRequests(plan: Plan, collector: ResultCollector, canceledOnPurpose: boolean): Problem[] {
   const failures: Problem[] = []
   plan.requests.forEach((r, i) => {
     const outcome = collector.outcomeOf(i)

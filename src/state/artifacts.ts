@@ -310,7 +310,7 @@ export async function findPendingLocal(env: NodeJS.ProcessEnv = process.env): Pr
 }
 
 /** Marks a local submission collected by moving its records aside, as a results artifact does on GitHub. */
-export async function markLocalCollected(candidate: ManifestCandidate, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function markLocalCollected(candidate: Pick<ManifestCandidate, 'tag'>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const dir = path.join(localStateDir(env), 'manifests')
   const done = path.join(dir, 'collected')
   await mkdir(done, { recursive: true })

@@ -291,11 +291,15 @@ describe('two submissions of the same size at the same moment', () => {
     expect(logOf(submitted)).toContain(`${other} is not this submission's batch`)
     expect(await readFile(path.join(workspace, 'generated/a.md'), 'utf8')).not.toMatch(/Zanzibar/)
 
-    // A later collect of the same (unproved) record proves it again and never takes the other batch.
+
+    // The wait proved its own batch and wrote its reply: the submission is collected (its results
+    // artifact), so a later collect takes nothing, least of all the other run's batch.
+    expect(submitted.outputs['results-artifact-id']).toBeDefined()
     const later = await makeWorkspace({ 'prompts/a.md': 'Describe a teapot.\n' })
     const collected = await step(s, s.github.addRun(), later, { command: 'collect' })
     expect(collected.exitCode).toBe(0)
-    expect(await readFile(path.join(later, 'generated/a.md'), 'utf8')).not.toMatch(/Zanzibar/)
+    expect(collected.stdout).toMatch(/0 pending submission\(s\) found/)
+    expect(await exists(path.join(later, 'generated/a.md'))).toBe(false)
   })
 
   it("a journal with no batch of its own, and another repository's batch of its size in its window: nothing written", async () => {

@@ -47770,7 +47770,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47662);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(69531);
 // The action's entry point. The logic lives in main.ts, which @github/local-action also runs directly.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -47780,7 +47780,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 47662:
+/***/ 69531:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90586,6 +90586,13 @@ function compare(a, b) {
 
 
 /**
+ * True when the job that waited has nothing left for collect to do: every batch ended, every chunk
+ * was sent, every result was read and every reply written.
+ */
+function collectedHere(g) {
+    return g.settled && !g.failed.length && !g.unsent.length && !g.unwritten.length;
+}
+/**
  * Waits (until `deadline`; a deadline already past polls once) for a submission's batches and reads
  * each one's results as soon as it ends, through the collector, which writes nothing from a batch
  * until its result ids prove it is this submission's. Used by submit (waiting in the job) and collect.
@@ -93842,20 +93849,24 @@ async function retryFailed(o) {
             break;
         }
         batchIds.push(...new Set(created.refs.map((r) => r.id)));
-        const collector = await ResultCollector.create({ plan, workspace: o.workspace, resultsPath: external_node_path_.join(o.temp, `retry-${round}.results.jsonl`), prices: o.prices });
+        const resultsFile = external_node_path_.join(o.temp, `retry-${round}.results.jsonl`);
+        const collector = await ResultCollector.create({ plan, workspace: o.workspace, resultsPath: resultsFile, prices: o.prices });
+        let gathered;
         try {
-            const gathered = await gather(o.client, plan, created.refs, collector, { deadline: o.deadline, maxIntervalMs: o.maxIntervalMs, known: created.batches });
+            gathered = await gather(o.client, plan, created.refs, collector, { deadline: o.deadline, maxIntervalMs: o.maxIntervalMs, known: created.batches });
             await o.record(plan, collector);
             retry_failed_fold(o.collector, collector, indices);
-            if (!gathered.settled) {
-                info(`Retry ${round} has not ended in time; collect writes its results.`);
-                return { batchIds, unsettled: true };
-            }
-            indices = retryable(plan, collector).map((j) => indices[j]);
         }
         finally {
             await collector.close();
         }
+        if (collectedHere(gathered))
+            await o.keep?.(plan, collector, created.refs, resultsFile);
+        if (!gathered.settled) {
+            info(`Retry ${round} has not ended in time; collect writes its results.`);
+            return { batchIds, unsettled: true };
+        }
+        indices = retryable(plan, collector).map((j) => indices[j]);
     }
     return { batchIds, unsettled: false };
 }
@@ -94015,6 +94026,91 @@ function reportResults(plan, collector, level, options = {}) {
     return failures;
 }
 //# sourceMappingURL=failures.js.map
+;// CONCATENATED MODULE: ./lib/report/submission-summary.js
+
+// A pull request body has a size limit; the results artifact has every failure.
+const MAX_FAILURES_LISTED = 20;
+/** The Markdown that goes into the results artifact (`summary.md`) and the pull request body. */
+function submissionSummary(manifest, s, failures) {
+    const c = s.counts;
+    const lines = [
+        `### Claude batch ${s.batchId}`,
+        '',
+        s.detail,
+        '',
+        '| Succeeded | Errored | Canceled | Expired | Cost (batch prices) |',
+        '|---|---|---|---|---|',
+        `| ${c.succeeded} | ${c.errored} | ${c.canceled} | ${c.expired} | ${formatUsd(s.cost)} |`,
+        '',
+        `- Batches: ${s.batchIds.map((id) => `\`${id}\``).join(', ')}`,
+        `- Submitted by ${manifest.run.url ? `[run ${manifest.run.id}](${manifest.run.url})` : `run ${manifest.run.id}`} (${manifest.run.event || 'unknown event'}) at commit \`${manifest.commit.slice(0, 12) || 'unknown'}\`, ${manifest.createdAt}`,
+        `- Files written: ${s.files}`
+    ];
+    const env = process.env;
+    if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY) {
+        lines.push(`- Collected by [run ${env.GITHUB_RUN_ID}](${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID})`);
+    }
+    if (failures.length) {
+        lines.push('', `#### Requests that did not succeed (${failures.length})`, '');
+        for (const f of failures.slice(0, MAX_FAILURES_LISTED))
+            lines.push(`- \`${f.file}${f.line ? `:${f.line}` : ''}\`: ${f.message}`);
+        if (failures.length > MAX_FAILURES_LISTED)
+            lines.push(`- …and ${failures.length - MAX_FAILURES_LISTED} more, in \`results.jsonl\` of the results artifact.`);
+    }
+    return lines.join('\n') + '\n';
+}
+//# sourceMappingURL=submission-summary.js.map
+;// CONCATENATED MODULE: ./lib/results/results-artifact.js
+
+
+
+
+/**
+ * Uploads the results artifact as users download it: `results.jsonl`, `summary.md` and, under
+ * `files/`, every output at its workspace path. The outputs are uploaded from where they were
+ * written, never copied (a copy of 100,000 files took most of a collect): the artifact client names
+ * each file by its path below the root folder it is given, so that folder holds the results file,
+ * the summary and `files`, a link to the workspace. Only the listed files are read through it.
+ * `folder` must be on the results file's file system, and new: it is made here.
+ */
+async function uploadResults(a, folder, options = {}) {
+    await (0,promises_.mkdir)(folder, { recursive: true });
+    const results = external_node_path_.join(folder, 'results.jsonl');
+    const summary = external_node_path_.join(folder, 'summary.md');
+    if (!a.keepResultsFile)
+        await (0,promises_.rename)(a.resultsFile, results);
+    else
+        await (0,promises_.link)(a.resultsFile, results).catch(() => (0,promises_.copyFile)(a.resultsFile, results));
+    await (0,promises_.writeFile)(summary, a.summary);
+    const link = external_node_path_.join(folder, 'files');
+    // A junction on Windows: it needs no privilege there, and is ignored elsewhere.
+    if (a.files.length)
+        await (0,promises_.symlink)(external_node_path_.resolve(a.workspace), link, 'junction');
+    try {
+        return await uploadArtifact(a.name, [results, summary, ...a.files.map((f) => external_node_path_.join(link, f))], folder, a.retentionDays, options);
+    }
+    finally {
+        // Gone before anything removes the folder, so that nothing can reach the workspace through it.
+        if (a.files.length)
+            await (0,promises_.unlink)(link);
+    }
+}
+/**
+ * Marks a submission collected, so that no later collect writes it, opens its pull request or counts
+ * its requests as pending again: its results artifact, named by its tag, holds its results, summary
+ * and outputs. Without an artifact service (a local run) nothing is uploaded, so nothing is staged
+ * either: the local stand-in's records of the tag are moved aside instead. Returns the artifact's id.
+ */
+async function keepResults(a, folder) {
+    if (!artifactServiceAvailable()) {
+        await markLocalCollected(a);
+        return undefined;
+    }
+    const artifactId = await uploadResults(a, folder);
+    info(`Kept the results as artifact ${a.name} (id ${artifactId}).`);
+    return artifactId;
+}
+//# sourceMappingURL=results-artifact.js.map
 ;// CONCATENATED MODULE: ./lib/report/outputs.js
 
 
@@ -94508,6 +94604,9 @@ async function reconcile(client, manifest, options = {}) {
 
 
 
+
+
+
 /**
  * submit: prompt files in, batches out, and, when asked to wait, results written back.
  * Everything that can be checked is checked before the first batch is created.
@@ -94661,7 +94760,7 @@ async function submit_submit(inputs, problems) {
             });
         }
         else {
-            await waitAndCollect(client, inputs, plan, estimate, created.batches, refs, warnings, temp, chosen, kept(saved));
+            await waitAndCollect(client, inputs, { plan, estimate, batches: created.batches, refs, manifest: record(refs), warnings, temp, chosen, artifacts: kept(saved) });
         }
         if (manifestFailure)
             fail(manifestFailure);
@@ -94738,7 +94837,8 @@ async function createBatches(client, plan) {
     }
     return { refs, batches, unsent: 0 };
 }
-async function waitAndCollect(client, inputs, plan, estimate, batches, refs, warnings, temp, chosen, artifacts) {
+async function waitAndCollect(client, inputs, s) {
+    const { plan, estimate, batches, refs, warnings, temp, chosen } = s;
     const resultsDir = external_node_path_.join(process.env.RUNNER_TEMP || external_node_path_.dirname(temp), 'claude-batch-results');
     const resultsFile = external_node_path_.join(resultsDir, `${refs[0].id}.jsonl`);
     await (0,promises_.mkdir)(resultsDir, { recursive: true });
@@ -94756,6 +94856,15 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
     finally {
         await collector.close();
     }
+    // Results artifacts kept by this job: the submission's, then any retry's.
+    const results = [];
+    const keep = async (submitted, c, file) => {
+        const one = await keepCollected(inputs, submitted, c, file);
+        if (one)
+            results.push(one);
+    };
+    if (collectedHere(gathered))
+        await keep(s, collector, resultsFile);
     // retry-failed: transient failures go out again in follow-up submissions while time remains.
     let retried = { batchIds: [], unsettled: false };
     if (gathered.settled && inputs.retryFailed > 0 && !gathered.unwritten.length) {
@@ -94771,7 +94880,8 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
             temp,
             limits: limits(),
             submit: (retry) => submitFollowUp(client, retry, inputs, temp),
-            record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve())
+            record: (retry, c) => (inputs.lockFile ? recordLock(retry, c, inputs.workspace, inputs.lockFile, new Map()) : Promise.resolve()),
+            keep: (retry, c, refs, file) => keep({ ...s, plan: retry, refs, manifest: { ...s.manifest, createdAt: new Date().toISOString() } }, c, file)
         });
     }
     const unsent = gathered.unsent.reduce((n, c) => n + plan.chunks[c].end - plan.chunks[c].start, 0);
@@ -94787,7 +94897,8 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
         expired: collector.counts.expired,
         'results-file': resultsFile,
         'output-files': [...collector.written].sort(),
-        'cost-usd': collector.costs.batch.toFixed(4)
+        'cost-usd': collector.costs.batch.toFixed(4),
+        ...(results.length ? { 'results-artifact-id': results[0].id, 'results-artifact-ids': results.flatMap((r) => (r.id === undefined ? [] : [r.id])) } : {})
     }, () => writeList(external_node_path_.join(resultsDir, `${refs[0].id}.output-files.json`), [...collector.written].sort()));
     const headline = ended
         ? `${submit_count(batches.length, 'batch', 'batches')} ended after ${duration(Date.now() - started)}: ${collector.counts.succeeded} succeeded, ${failed} did not.`
@@ -94806,7 +94917,7 @@ async function waitAndCollect(client, inputs, plan, estimate, batches, refs, war
         dryRun: false,
         stale: chosen?.stale,
         prices: inputs.prices,
-        artifacts
+        artifacts: [...(s.artifacts ?? []), ...results]
     });
     if (!ended)
         info(headline);
@@ -94895,6 +95006,33 @@ function describeSplit(s) {
         return '';
     return ` Sent: ${sent.join(', ') || 'none'}; not sent: ${not.join(', ') || 'none'}.`;
 }
+/**
+ * A submission whose every result this job read and wrote is collected here: its results artifact
+ * (results, summary and outputs, as collect keeps them) marks it so, and a scheduled collect neither
+ * writes it again nor opens a pull request for it. The step's results file stays where its output
+ * says. An upload that fails costs nothing but that: collect then collects the submission again.
+ */
+async function keepCollected(inputs, s, collector, resultsFile) {
+    const name = resultsName(s.plan.tag);
+    const files = [...collector.written].sort();
+    const batchIds = [...new Set(s.refs.map((r) => r.id))];
+    const summary = submissionSummary(s.manifest, {
+        batchId: batchIds[0],
+        batchIds,
+        detail: 'Collected by the run that submitted it, which waited for its results.',
+        counts: collector.counts,
+        cost: collector.costs.batch,
+        files: files.length
+    }, failedRequests(s.plan, collector, false));
+    try {
+        const id = await keepResults({ tag: s.plan.tag, name, resultsFile, keepResultsFile: true, summary, workspace: inputs.workspace, files, retentionDays: inputs.retentionDays }, external_node_path_.join(s.temp, name));
+        return artifactServiceAvailable() ? { name, id } : undefined;
+    }
+    catch (error) {
+        warn(`Every output was written, but the results artifact ${name} could not be uploaded (${esc(describeError(error))}): a scheduled collect will collect this submission again.`);
+        return undefined;
+    }
+}
 /** Records written outputs in the lock file; a lock that cannot be written is reported, not fatal to the outputs. */
 async function recordLock(plan, collector, workspace, lockFile, previous) {
     try {
@@ -94910,38 +95048,6 @@ function submit_count(n, one, many = `${one}s`) {
     return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 //# sourceMappingURL=submit.js.map
-;// CONCATENATED MODULE: ./lib/results/results-artifact.js
-
-
-
-/**
- * Uploads the results artifact as users download it: `results.jsonl`, `summary.md` and, under
- * `files/`, every output at its workspace path. The outputs are uploaded from where they were
- * written, never copied (a copy of 100,000 files took most of a collect): the artifact client names
- * each file by its path below the root folder it is given, so that folder holds the results file,
- * the summary and `files`, a link to the workspace. Only the listed files are read through it.
- * `folder` must be on the results file's file system, and new: it is made here.
- */
-async function uploadResults(a, folder, options = {}) {
-    await (0,promises_.mkdir)(folder, { recursive: true });
-    const results = external_node_path_.join(folder, 'results.jsonl');
-    const summary = external_node_path_.join(folder, 'summary.md');
-    await (0,promises_.rename)(a.resultsFile, results);
-    await (0,promises_.writeFile)(summary, a.summary);
-    const link = external_node_path_.join(folder, 'files');
-    // A junction on Windows: it needs no privilege there, and is ignored elsewhere.
-    if (a.files.length)
-        await (0,promises_.symlink)(external_node_path_.resolve(a.workspace), link, 'junction');
-    try {
-        return await uploadArtifact(a.name, [results, summary, ...a.files.map((f) => external_node_path_.join(link, f))], folder, a.retentionDays, options);
-    }
-    finally {
-        // Gone before anything removes the folder, so that nothing can reach the workspace through it.
-        if (a.files.length)
-            await (0,promises_.unlink)(link);
-    }
-}
-//# sourceMappingURL=results-artifact.js.map
 ;// CONCATENATED MODULE: ./lib/commands/common.js
 
 
@@ -95296,6 +95402,7 @@ async function branchHead(octokit, owner, repo, branch) {
 
 
 
+
 /**
  * collect: finds the submissions whose results are not collected yet, and for each whose batches
  * have all ended, writes the results as submit does, keeps them as a results artifact (which also
@@ -95370,7 +95477,7 @@ async function collect(inputs, problems, canceling) {
         await dropCollectedElsewhere(written, find);
         for (const [outcome, w] of written) {
             try {
-                outcome.artifact = { name: w.resultsName, id: await keepResults(w, inputs, temp) };
+                outcome.artifact = { name: w.resultsName, id: await keepWritten(w, inputs, temp) };
             }
             catch (error) {
                 Object.assign(outcome, failed(outcome.batchId, error));
@@ -95608,7 +95715,7 @@ async function finish(client, s, inputs, temp, canceling, known) {
         next
     };
     const failures = reportResults(plan, collector, inputs.failOnError ? 'error' : 'warning', { canceledOnPurpose: !!canceling });
-    const summary = submissionSummary(s.manifest, batches, outcome, failures);
+    const summary = submissionSummary(s.manifest, { batchId: outcome.batchId, batchIds: batches.map((b) => b.id), detail: outcome.detail, counts: outcome.counts, cost: outcome.cost ?? 0, files: outcome.files?.length ?? 0 }, failures);
     return {
         outcome,
         keep: {
@@ -95700,52 +95807,12 @@ async function previousRows(plan, inputs) {
         return new Map();
     return loadPreviousRows(plan, inputs.workspace, await readLock(inputs.workspace, inputs.lockFile));
 }
-/**
- * Keeps a submission's results as its results artifact, which also marks it collected. Without an
- * artifact service (a local run) nothing is uploaded, so nothing is staged either: the local
- * stand-in's records are marked collected instead.
- */
-async function keepResults(w, inputs, temp) {
-    if (!artifactServiceAvailable()) {
-        if (w.candidate)
-            await markLocalCollected(w.candidate);
+/** A submission rebuilt from the checkout (no record) has nothing in the local stand-in to move aside. */
+async function keepWritten(w, inputs, temp) {
+    if (!w.candidate && !artifactServiceAvailable())
         return undefined;
-    }
-    const a = { name: w.resultsName, resultsFile: w.resultsFile, summary: w.summary, workspace: inputs.workspace, files: w.files, retentionDays: inputs.retentionDays };
-    const artifactId = await uploadResults(a, external_node_path_.join(temp, w.resultsName));
-    info(`Kept the results as artifact ${w.resultsName} (id ${artifactId}).`);
-    return artifactId;
-}
-/** The Markdown that goes into the results artifact and the pull request body. */
-// A pull request body has a size limit; the results artifact has every failure.
-const MAX_FAILURES_LISTED = 20;
-function submissionSummary(manifest, batches, o, failures) {
-    const c = o.counts;
-    const lines = [
-        `### Claude batch ${o.batchId}`,
-        '',
-        o.detail,
-        '',
-        '| Succeeded | Errored | Canceled | Expired | Cost (batch prices) |',
-        '|---|---|---|---|---|',
-        `| ${c.succeeded} | ${c.errored} | ${c.canceled} | ${c.expired} | ${formatUsd(o.cost ?? 0)} |`,
-        '',
-        `- Batches: ${batches.map((b) => `\`${b.id}\``).join(', ')}`,
-        `- Submitted by ${manifest.run.url ? `[run ${manifest.run.id}](${manifest.run.url})` : `run ${manifest.run.id}`} (${manifest.run.event || 'unknown event'}) at commit \`${manifest.commit.slice(0, 12) || 'unknown'}\`, ${manifest.createdAt}`,
-        `- Files written: ${o.files?.length ?? 0}`
-    ];
-    const env = process.env;
-    if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY) {
-        lines.push(`- Collected by [run ${env.GITHUB_RUN_ID}](${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID})`);
-    }
-    if (failures.length) {
-        lines.push('', `#### Requests that did not succeed (${failures.length})`, '');
-        for (const f of failures.slice(0, MAX_FAILURES_LISTED))
-            lines.push(`- \`${f.file}${f.line ? `:${f.line}` : ''}\`: ${f.message}`);
-        if (failures.length > MAX_FAILURES_LISTED)
-            lines.push(`- …and ${failures.length - MAX_FAILURES_LISTED} more, in \`results.jsonl\` of the results artifact.`);
-    }
-    return lines.join('\n') + '\n';
+    const a = { tag: w.tag, name: w.resultsName, resultsFile: w.resultsFile, summary: w.summary, workspace: inputs.workspace, files: w.files, retentionDays: inputs.retentionDays };
+    return keepResults(a, external_node_path_.join(temp, w.resultsName));
 }
 async function report(outcomes, inputs, canceledOnPurpose) {
     const totals = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };

@@ -291,7 +291,6 @@ describe('two submissions of the same size at the same moment', () => {
     expect(logOf(submitted)).toContain(`${other} is not this submission's batch`)
     expect(await readFile(path.join(workspace, 'generated/a.md'), 'utf8')).not.toMatch(/Zanzibar/)
 
-
     // The wait proved its own batch and wrote its reply: the submission is collected (its results
     // artifact), so a later collect takes nothing, least of all the other run's batch.
     expect(submitted.outputs['results-artifact-id']).toBeDefined()
